@@ -1,0 +1,4 @@
+using Aimi.AppHost.Infrastructure;
+
+await LocalInfrastructure.EnsureAsync();
+Console.WriteLine("Infrastructure ready.");

@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# Installs (if missing) and starts the local infrastructure Aimi needs: PostgreSQL 15 with pgvector,
+# Redis and RabbitMQ (with the management API, used to create per-test virtual hosts).
+# Idempotent, and safe when several processes call it at once (one flock serialises them).
+# Debian/Ubuntu, as root, without systemd. Elsewhere: start the servers yourself and set
+# ConnectionStrings__<name> (see README).
+set -euo pipefail
+
+PG_VERSION=15
+PG_PORT=${AIMI_PG_PORT:-5432}
+REDIS_PORT=${AIMI_REDIS_PORT:-6379}
+AMQP_PORT=${AIMI_AMQP_PORT:-5672}
+DB_USER=aimi
+DB_PASSWORD=aimi
+LOCK_FILE=${AIMI_SETUP_LOCK:-/tmp/aimi-infrastructure.lock}
+
+log() { echo "[aimi-setup] $*" >&2; }
+fail() { echo "[aimi-setup] ERROR: $*" >&2; exit 1; }
+
+exec 9>"$LOCK_FILE"
+flock 9
+
+if [ "$(id -u)" -ne 0 ]; then
+  fail "needs root to install/start servers. Start PostgreSQL (pgvector), Redis and RabbitMQ yourself and set ConnectionStrings__goalsdb/__redis/__rabbitmq (see README)."
+fi
+if ! command -v apt-get >/dev/null 2>&1; then
+  fail "not a Debian/Ubuntu machine. Start PostgreSQL (pgvector), Redis and RabbitMQ yourself and set ConnectionStrings__goalsdb/__redis/__rabbitmq (see README)."
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    log "apt-get update"
+    apt-get update -qq >/dev/null || fail "apt-get update failed"
+    apt_updated=1
+  fi
+  log "installing $*"
+  apt-get install -y -qq --no-install-recommends "$@" >/dev/null || fail "could not install $*"
+}
+
+# --- PostgreSQL -------------------------------------------------------------------------------
+if ! [ -x /usr/lib/postgresql/$PG_VERSION/bin/postgres ]; then
+  apt_install postgresql-$PG_VERSION postgresql-client-$PG_VERSION
+fi
+if ! pg_lsclusters -h 2>/dev/null | awk '{print $1" "$2}' | grep -q "^$PG_VERSION main$"; then
+  log "creating PostgreSQL cluster $PG_VERSION/main"
+  pg_createcluster $PG_VERSION main -p "$PG_PORT" >/dev/null
+fi
+
+# --- pgvector (not packaged for Debian 12: build Debian's own source package) ----------------
+if ! [ -f /usr/lib/postgresql/$PG_VERSION/lib/vector.so ]; then
+  if ! [ -f /usr/include/postgresql/$PG_VERSION/server/postgres.h ] || ! command -v make >/dev/null || ! command -v dpkg-source >/dev/null; then
+    apt_install postgresql-server-dev-$PG_VERSION build-essential dpkg-dev
+  fi
+  if ! grep -rqs "trixie" /etc/apt/sources.list.d/aimi-trixie-src.sources; then
+    # The machine's own Debian mirror: first non-security URI of an active (uncommented) entry.
+    mirror=$( { grep -hE '^(URIs:|deb )' /etc/apt/sources.list /etc/apt/sources.list.d/*.sources /etc/apt/sources.list.d/*.list 2>/dev/null || true; } \
+      | grep -oE 'https?://[^ ]+/debian/?' | grep -v security | head -n1 || true)
+    mirror=${mirror:-http://deb.debian.org/debian}
+    log "adding deb-src for trixie from $mirror (pgvector source only)"
+    printf 'Types: deb-src\nURIs: %s\nSuites: trixie\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' "$mirror" \
+      > /etc/apt/sources.list.d/aimi-trixie-src.sources
+    apt_updated=0
+  fi
+  if [ "$apt_updated" -eq 0 ]; then apt-get update -qq >/dev/null || fail "apt-get update failed"; apt_updated=1; fi
+  build_dir=$(mktemp -d /tmp/aimi-pgvector.XXXXXX)
+  log "building pgvector from source in $build_dir"
+  (cd "$build_dir" && apt-get source -qq pgvector >/dev/null 2>&1) || fail "apt-get source pgvector failed"
+  src=$(find "$build_dir" -maxdepth 1 -mindepth 1 -type d -name 'pgvector*' | head -n1)
+  [ -n "$src" ] || fail "pgvector source folder not found"
+  make -s -C "$src" PG_CONFIG=/usr/lib/postgresql/$PG_VERSION/bin/pg_config OPTFLAGS="" >/dev/null 2>&1 || fail "pgvector build failed"
+  make -s -C "$src" PG_CONFIG=/usr/lib/postgresql/$PG_VERSION/bin/pg_config install >/dev/null 2>&1 || fail "pgvector install failed"
+  rm -rf "$build_dir"
+fi
+
+if ! pg_isready -q -h localhost -p "$PG_PORT"; then
+  log "starting PostgreSQL"
+  pg_ctlcluster $PG_VERSION main start 9>&- || true
+  for _ in $(seq 1 50); do pg_isready -q -h localhost -p "$PG_PORT" && break; sleep 0.2; done
+  pg_isready -q -h localhost -p "$PG_PORT" || fail "PostgreSQL did not become ready on port $PG_PORT"
+fi
+# A superuser role for the services and tests (development only: it creates databases and the vector extension).
+su postgres -c "psql -q -p $PG_PORT -tAc \"SELECT 1 FROM pg_roles WHERE rolname='$DB_USER'\"" | grep -q 1 \
+  || su postgres -c "psql -q -p $PG_PORT -c \"CREATE ROLE $DB_USER LOGIN SUPERUSER PASSWORD '$DB_PASSWORD'\"" >/dev/null
+# Enough connections for several test hosts at once.
+max_conn=$(su postgres -c "psql -p $PG_PORT -tAc 'SHOW max_connections'")
+if [ "$max_conn" -lt 300 ]; then
+  log "raising max_connections to 300"
+  su postgres -c "psql -q -p $PG_PORT -c 'ALTER SYSTEM SET max_connections = 300'" >/dev/null
+  pg_ctlcluster $PG_VERSION main restart 9>&-
+  for _ in $(seq 1 50); do pg_isready -q -h localhost -p "$PG_PORT" && break; sleep 0.2; done
+fi
+
+# --- Redis ------------------------------------------------------------------------------------
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+if ! redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG; then
+  log "starting Redis"
+  redis-server --daemonize yes --port "$REDIS_PORT" --bind 127.0.0.1 --save "" --appendonly no >/dev/null 9>&-
+  for _ in $(seq 1 50); do redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG && break; sleep 0.1; done
+  redis-cli -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG || fail "Redis did not become ready on port $REDIS_PORT"
+fi
+
+# --- RabbitMQ ---------------------------------------------------------------------------------
+command -v rabbitmq-server >/dev/null 2>&1 || apt_install rabbitmq-server
+if ! grep -qs rabbitmq_management /etc/rabbitmq/enabled_plugins; then
+  rabbitmq-plugins enable --offline rabbitmq_management >/dev/null
+fi
+if ! rabbitmqctl -q status >/dev/null 2>&1; then
+  log "starting RabbitMQ"
+  rabbitmq-server -detached >/dev/null 2>&1 9>&- || true
+fi
+# await_startup waits until the node (and port 5672) really accepts clients; it fails at once while
+# the freshly started node is not yet reachable, so ask again until a deadline.
+deadline=$((SECONDS + 120))
+until rabbitmqctl -q await_startup --timeout 60 >/dev/null 2>&1; do
+  [ "$SECONDS" -lt "$deadline" ] || fail "RabbitMQ did not start (see /var/log/rabbitmq)"
+  sleep 1
+done
+# Management API for vhost creation by the tests: guest is loopback-only, which is all we need.
+for _ in $(seq 1 100); do curl -sf -u guest:guest "http://localhost:15672/api/overview" >/dev/null && break; sleep 0.2; done
+
+log "ready: postgres :$PG_PORT (user $DB_USER), redis :$REDIS_PORT, rabbitmq :$AMQP_PORT (management :15672)"

@@ -1,0 +1,27 @@
+namespace Aimi.Contracts.Notifications;
+
+/// <summary>The reminders of an event were planned: the event is now <c>scheduled</c>.</summary>
+public sealed record RemindersScheduled
+{
+    public required Guid EventId { get; init; }
+    public required string UserId { get; init; }
+    public required int ReminderCount { get; init; }
+    public required DateTimeOffset FirstTriggerAt { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+/// <summary>A reminder reached the user over one channel.</summary>
+public sealed record ReminderDelivered
+{
+    public required Guid ReminderId { get; init; }
+    public required Guid EventId { get; init; }
+    public required string UserId { get; init; }
+    /// <summary><c>in_app</c>, <c>email</c>, <c>web_push</c> or <c>webhook</c>.</summary>
+    public required string Channel { get; init; }
+    /// <summary>How long before the event's start the reminder was due (24 h, 2 h, 15 min).</summary>
+    public required TimeSpan Offset { get; init; }
+    public required string Title { get; init; }
+    public required string Text { get; init; }
+    public DateTimeOffset? EventStartsAt { get; init; }
+    public required DateTimeOffset DeliveredAt { get; init; }
+}

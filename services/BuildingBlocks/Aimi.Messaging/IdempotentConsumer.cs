@@ -1,0 +1,48 @@
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Aimi.Messaging;
+
+/// <summary>
+/// A consumer whose effects and the record "this message id was handled" commit in one transaction, so a
+/// redelivered message (broker restart, retry after a lost ack) changes nothing twice. A handler that throws
+/// rolls everything back, including the record, and MassTransit's retry (then the <c>_error</c> queue) takes over.
+/// The handler may add outbox messages: they commit with its changes.
+/// </summary>
+public abstract partial class IdempotentConsumer<TMessage, TDbContext>(TDbContext db, TimeProvider time, ILogger logger) : IConsumer<TMessage>
+    where TMessage : class
+    where TDbContext : DbContext
+{
+    protected TDbContext Db => db;
+    protected TimeProvider Time => time;
+
+    /// <summary>Distinct per consumer, so two consumers of one message in the same database each handle it once.</summary>
+    protected virtual string ConsumerName => GetType().Name;
+
+    public async Task Consume(ConsumeContext<TMessage> context)
+    {
+        var messageId = context.MessageId ?? throw new InvalidOperationException($"{typeof(TMessage).Name} arrived without a message id.");
+        var cancellationToken = context.CancellationToken;
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // A concurrent delivery of the same id blocks here until the first commits, then sees the conflict.
+        var inserted = await db.Database.ExecuteSqlAsync(
+            $"INSERT INTO processed_messages (consumer, message_id, processed_at) VALUES ({ConsumerName}, {messageId}, {time.GetUtcNow()}) ON CONFLICT DO NOTHING",
+            cancellationToken);
+        if (inserted == 0)
+        {
+            LogDuplicate(logger, typeof(TMessage).Name, messageId, ConsumerName);
+            return;
+        }
+
+        await HandleAsync(context.Message, context, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    protected abstract Task HandleAsync(TMessage message, ConsumeContext<TMessage> context, CancellationToken cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Skipped duplicate {MessageType} {MessageId} in {Consumer}")]
+    private static partial void LogDuplicate(ILogger logger, string messageType, Guid messageId, string consumer);
+}

@@ -1,0 +1,172 @@
+using System.Diagnostics;
+using System.Text.Json;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Aimi.Messaging;
+
+public sealed class OutboxOptions
+{
+    /// <summary>How often the relay looks for unsent rows when nothing woke it (another replica's commits, retries).</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    public int BatchSize { get; set; } = 100;
+    /// <summary>How long one publish may wait for the broker's confirm before the batch is retried.</summary>
+    public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
+    public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>Sent outbox rows and processed-message ids older than this are deleted.</summary>
+    public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
+    public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
+}
+
+/// <summary>
+/// Publishes outbox rows after their transaction committed. Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c>,
+/// so any number of replicas relay side by side without publishing a row twice; a row is marked sent only after
+/// the broker confirmed it, so a broker outage delays events but loses none (at-least-once; consumers dedupe).
+/// </summary>
+internal sealed partial class OutboxRelay<TDbContext>(
+    IServiceScopeFactory scopes,
+    IBus bus,
+    OutboxSignal signal,
+    TimeProvider time,
+    IOptions<OutboxOptions> options,
+    ILogger<OutboxRelay<TDbContext>> logger) : BackgroundService where TDbContext : DbContext
+{
+    private static readonly ActivitySource Source = new("Aimi.Messaging");
+    private readonly OutboxOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var failures = 0;
+        var nextCleanup = time.GetUtcNow();
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (time.GetUtcNow() >= nextCleanup)
+                {
+                    await CleanupAsync(stoppingToken);
+                    nextCleanup = time.GetUtcNow() + _options.CleanupInterval;
+                }
+
+                var published = await RelayBatchAsync(stoppingToken);
+                failures = 0;
+                if (published == _options.BatchSize)
+                {
+                    continue; // more are waiting
+                }
+                await signal.WaitAsync(_options.PollInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                var backoff = TimeSpan.FromMilliseconds(Math.Min(_options.MaxBackoff.TotalMilliseconds, 200 * Math.Pow(2, Math.Min(failures, 10))));
+                LogRelayFailed(logger, ex, backoff.TotalMilliseconds);
+                try
+                {
+                    await Task.Delay(backoff, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    internal async Task<int> RelayBatchAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var batch = await db.Set<OutboxMessage>()
+            .FromSql($"SELECT * FROM outbox_messages WHERE sent_at IS NULL ORDER BY created_at, id LIMIT {_options.BatchSize} FOR UPDATE SKIP LOCKED")
+            .ToListAsync(cancellationToken);
+        if (batch.Count == 0)
+        {
+            return 0;
+        }
+
+        var published = 0;
+        Exception? failure = null;
+        foreach (var message in batch)
+        {
+            try
+            {
+                await PublishAsync(message, cancellationToken);
+                message.SentAt = time.GetUtcNow();
+                published++;
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                message.Attempts++;
+                message.LastError = Truncate(ex.Message, 2000);
+                failure = ex;
+                break; // keep commit order: the rest waits for the next attempt
+            }
+        }
+
+        // Record what was confirmed (and the failed attempt) even when the batch stopped part-way.
+        await db.SaveChangesAsync(CancellationToken.None);
+        await transaction.CommitAsync(CancellationToken.None);
+        if (published > 0)
+        {
+            LogPublished(logger, published);
+        }
+        if (failure is not null)
+        {
+            throw new OutboxPublishException($"Publishing outbox message failed after {published} of {batch.Count} in the batch.", failure);
+        }
+        return published;
+    }
+
+    private async Task PublishAsync(OutboxMessage message, CancellationToken cancellationToken)
+    {
+        var type = ContractTypes.Resolve(message.MessageType);
+        var payload = JsonSerializer.Deserialize(message.Payload, type, ContractTypes.JsonOptions)
+            ?? throw new InvalidOperationException($"Outbox message {message.Id} has an empty payload.");
+
+        // Continue the trace of the request that wrote the row; MassTransit carries it on into RabbitMQ headers.
+        ActivityContext.TryParse(message.TraceParent, message.TraceState, out var parent);
+        using var activity = Source.StartActivity("outbox publish", ActivityKind.Producer, parent);
+        activity?.SetTag("messaging.message.id", message.Id);
+        activity?.SetTag("messaging.message.type", message.MessageType);
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.PublishTimeout);
+        await bus.Publish(payload, type, context => context.MessageId = message.Id, timeout.Token);
+    }
+
+    private async Task CleanupAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+        var cutoff = time.GetUtcNow() - _options.Retention;
+        var sent = await db.Set<OutboxMessage>().Where(m => m.SentAt != null && m.SentAt < cutoff).ExecuteDeleteAsync(cancellationToken);
+        var processed = await db.Set<ProcessedMessage>().Where(m => m.ProcessedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
+        if (sent + processed > 0)
+        {
+            LogCleaned(logger, sent, processed);
+        }
+    }
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Published {Count} outbox message(s)")]
+    private static partial void LogPublished(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay failed; retrying in {BackoffMs} ms")]
+    private static partial void LogRelayFailed(ILogger logger, Exception exception, double backoffMs);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Outbox cleanup removed {Sent} sent message(s) and {Processed} processed-message id(s)")]
+    private static partial void LogCleaned(ILogger logger, int sent, int processed);
+}
+
+public sealed class OutboxPublishException(string message, Exception inner) : Exception(message, inner);

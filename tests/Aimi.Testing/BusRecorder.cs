@@ -1,0 +1,80 @@
+using System.Collections.Concurrent;
+using Aimi.Messaging;
+using MassTransit;
+
+namespace Aimi.Testing;
+
+/// <summary>
+/// A separate MassTransit bus on a test's virtual host that records every message of the subscribed types, so a
+/// test can assert what really crossed RabbitMQ (and how many times), and publish messages as another service would.
+/// </summary>
+public sealed class BusRecorder : IAsyncDisposable
+{
+    private readonly ConcurrentQueue<(Guid? MessageId, object Message)> _received = new();
+    private readonly IBusControl _bus;
+
+    private BusRecorder(IBusControl bus) => _bus = bus;
+
+    public IBus Bus => _bus;
+
+    public static async Task<BusRecorder> StartAsync(string amqpConnectionString, params Type[] messageTypes)
+    {
+        var address = RabbitMqAddress.Parse(amqpConnectionString);
+        BusRecorder? recorder = null;
+        var bus = MassTransit.Bus.Factory.CreateUsingRabbitMq(rabbit =>
+        {
+            rabbit.Host(address.Host, address.Port, address.VirtualHost, h =>
+            {
+                h.Username(address.Username);
+                h.Password(address.Password);
+            });
+            rabbit.ReceiveEndpoint($"test-recorder-{Guid.NewGuid():N}", endpoint =>
+            {
+                endpoint.AutoDelete = true;
+                endpoint.Durable = false;
+                foreach (var type in messageTypes)
+                {
+                    typeof(BusRecorder).GetMethod(nameof(Subscribe), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
+                        .MakeGenericMethod(type).Invoke(null, [endpoint, (Action<Guid?, object>)((id, m) => recorder!._received.Enqueue((id, m)))]);
+                }
+            });
+        });
+        recorder = new BusRecorder(bus);
+        await bus.StartAsync(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token);
+        return recorder;
+    }
+
+    private static void Subscribe<T>(IRabbitMqReceiveEndpointConfigurator endpoint, Action<Guid?, object> record) where T : class =>
+        endpoint.Handler<T>(context =>
+        {
+            record(context.MessageId, context.Message);
+            return Task.CompletedTask;
+        });
+
+    public IReadOnlyList<T> Received<T>(Func<T, bool>? predicate = null) =>
+        _received.Select(r => r.Message).OfType<T>().Where(m => predicate?.Invoke(m) ?? true).ToList();
+
+    public IReadOnlyList<Guid?> MessageIds<T>(Func<T, bool>? predicate = null) =>
+        _received.Where(r => r.Message is T m && (predicate?.Invoke(m) ?? true)).Select(r => r.MessageId).ToList();
+
+    /// <summary>Waits until at least <paramref name="count"/> matching messages arrived (real broker: this polls, it does not fake time).</summary>
+    public async Task<IReadOnlyList<T>> WaitForAsync<T>(Func<T, bool> predicate, int count = 1, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (true)
+        {
+            var matches = Received(predicate);
+            if (matches.Count >= count)
+            {
+                return matches;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"Expected {count} {typeof(T).Name} message(s), got {matches.Count}.");
+            }
+            await Task.Delay(25);
+        }
+    }
+
+    public async ValueTask DisposeAsync() => await _bus.StopAsync();
+}

@@ -1,0 +1,62 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Xunit;
+
+namespace Aimi.Testing;
+
+/// <summary>
+/// A service under test on real infrastructure: its own fresh database and RabbitMQ virtual host, the test signing
+/// key, hosted in-process by <see cref="WebApplicationFactory{TEntryPoint}"/>. Use as an xunit class fixture.
+/// </summary>
+public abstract class ServiceHost<TProgram> : WebApplicationFactory<TProgram>, IAsyncLifetime where TProgram : class
+{
+    private readonly string _databaseName;
+    private TestDatabase? _database;
+    private TestVirtualHost? _virtualHost;
+
+    protected ServiceHost(string databaseName) => _databaseName = databaseName;
+
+    public TestDatabase Database => _database ?? throw new InvalidOperationException("The host is not initialised.");
+    public TestVirtualHost VirtualHost => _virtualHost ?? throw new InvalidOperationException("The host is not initialised.");
+
+    public virtual async Task InitializeAsync()
+    {
+        _database = await TestInfrastructure.CreateDatabaseAsync(_databaseName);
+        _virtualHost = await TestInfrastructure.CreateVirtualHostAsync(_databaseName);
+    }
+
+    public HttpClient ClientFor(string userId) => CreateClient().WithUser(userId);
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        // UseSetting (not ConfigureAppConfiguration) so the values are visible while Program reads configuration.
+        IEnumerable<KeyValuePair<string, string?>> settings =
+        [
+            new($"ConnectionStrings:{_databaseName}", Database.ConnectionString),
+            new("ConnectionStrings:rabbitmq", VirtualHost.ConnectionString),
+            new("ConnectionStrings:redis", Aimi.AppHost.Infrastructure.LocalInfrastructure.Redis),
+            .. TestAuth.Settings,
+            .. ExtraSettings(),
+        ];
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings() => [];
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await base.DisposeAsync();
+        if (_virtualHost is not null)
+        {
+            await _virtualHost.DisposeAsync();
+        }
+        if (_database is not null)
+        {
+            await _database.DisposeAsync();
+        }
+    }
+}
