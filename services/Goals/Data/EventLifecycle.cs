@@ -62,7 +62,6 @@ public sealed class EventLifecycle(GoalsDbContext db, TimeProvider time)
     private void AddHistory(EventItem item, EventStatus? from, EventStatus to, string actor, string? reason, object? payload, DateTimeOffset now) =>
         db.EventHistory.Add(new EventHistoryEntry
         {
-            Id = Guid.CreateVersion7(now),
             EventId = item.Id,
             UserId = item.UserId,
             FromStatus = from,

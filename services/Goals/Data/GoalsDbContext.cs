@@ -80,7 +80,8 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
         {
             e.ToTable("event_history");
             e.HasOne<EventItem>().WithMany().HasForeignKey(h => h.EventId).OnDelete(DeleteBehavior.Cascade);
-            e.HasIndex(h => new { h.EventId, h.At });
+            e.HasIndex(h => new { h.EventId, h.Id });
+            e.Property(h => h.Id).UseIdentityAlwaysColumn();
             e.Property(h => h.FromStatus).HasConversion(SnakeCase<EventStatus>()).HasMaxLength(30);
             e.Property(h => h.ToStatus).HasConversion(SnakeCase<EventStatus>()).HasMaxLength(30);
             e.Property(h => h.Actor).HasMaxLength(20);

@@ -96,7 +96,8 @@ public sealed class EventItem
 /// <summary>One status change (or a noted non-change, such as a reminder delivered early), never updated.</summary>
 public sealed class EventHistoryEntry
 {
-    public Guid Id { get; init; }
+    /// <summary>Database-assigned, in write order: several steps of one change share the same <see cref="At"/>.</summary>
+    public long Id { get; init; }
     public Guid EventId { get; init; }
     public Guid UserId { get; init; }
     public EventStatus? FromStatus { get; init; }

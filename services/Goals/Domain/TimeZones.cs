@@ -24,3 +24,15 @@ public static class TimeZones
 
     public static DateOnly Today(DateTimeOffset now, TimeZoneInfo zone) => DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(now, zone).DateTime);
 }
+
+public static class Instants
+{
+    /// <summary>UTC, truncated to the microsecond PostgreSQL keeps, so what a write returns equals what a later read returns.</summary>
+    public static DateTimeOffset ToStored(this DateTimeOffset instant)
+    {
+        var utc = instant.ToUniversalTime();
+        return utc.AddTicks(-(utc.Ticks % 10));
+    }
+
+    public static DateTimeOffset? ToStored(this DateTimeOffset? instant) => instant?.ToStored();
+}

@@ -50,7 +50,7 @@ public static class AgendaApi
         DateTimeOffset windowStart, windowEnd;
         if (from is { } f && to is { } t)
         {
-            (windowStart, windowEnd) = (f.ToUniversalTime(), t.ToUniversalTime());
+            (windowStart, windowEnd) = (f.ToStored(), t.ToStored());
         }
         else
         {

@@ -80,8 +80,8 @@ public static class EventsApi
 
         var user = await services.CurrentUserAsync();
         var query = services.Db.Events.AsNoTracking().Where(e => e.UserId == user.Id);
-        if (from is { } f) query = query.Where(e => (e.StartsAt ?? e.DueAt) >= f.ToUniversalTime());
-        if (to is { } t) query = query.Where(e => (e.StartsAt ?? e.DueAt) < t.ToUniversalTime());
+        if (from is { } f) query = query.Where(e => (e.StartsAt ?? e.DueAt) >= f.ToStored());
+        if (to is { } t) query = query.Where(e => (e.StartsAt ?? e.DueAt) < t.ToStored());
         if (statuses.Count > 0) query = query.Where(e => statuses.Contains(e.Status));
         if (goalId is { } g) query = query.Where(e => e.GoalId == g);
         var events = await query
@@ -135,9 +135,9 @@ public static class EventsApi
             Title = request.Title!.Trim(),
             Notes = Validation.Clean(request.Notes),
             Status = confirmed ? EventStatus.Planned : EventStatus.PendingConfirmation,
-            StartsAt = request.StartsAt?.ToUniversalTime(),
-            EndsAt = request.EndsAt?.ToUniversalTime(),
-            DueAt = request.DueAt?.ToUniversalTime(),
+            StartsAt = request.StartsAt.ToStored(),
+            EndsAt = request.EndsAt.ToStored(),
+            DueAt = request.DueAt.ToStored(),
             AllDay = request.AllDay ?? false,
             GoalId = request.GoalId,
             HabitId = request.HabitId,
@@ -185,8 +185,8 @@ public static class EventsApi
             return missing;
         }
 
-        var startsAt = request.StartsAt?.ToUniversalTime() ?? item.StartsAt;
-        var endsAt = request.EndsAt?.ToUniversalTime() ?? item.EndsAt;
+        var startsAt = request.StartsAt.ToStored() ?? item.StartsAt;
+        var endsAt = request.EndsAt.ToStored() ?? item.EndsAt;
         ValidateTimes(item.Type, startsAt, endsAt, validation);
         if (!validation.IsValid)
         {
@@ -197,7 +197,7 @@ public static class EventsApi
         if (request.Notes is not null) item.Notes = Validation.Clean(request.Notes);
         item.StartsAt = startsAt;
         item.EndsAt = endsAt;
-        if (request.DueAt is { } due) item.DueAt = due.ToUniversalTime();
+        if (request.DueAt is { } due) item.DueAt = due.ToStored();
         if (request.AllDay is { } allDay) item.AllDay = allDay;
         if (request.GoalId is not null) item.GoalId = request.GoalId;
         services.Lifecycle.Updated(item, user, services.Actor, request with { ExpectedVersion = null });
@@ -268,13 +268,13 @@ public static class EventsApi
             return validation.Add("to", "The event has no start or due time to move; set one with an update.").ToProblem();
         }
 
-        var shift = request.To is { } target ? target.ToUniversalTime() - current : request.By!.Value;
+        var shift = request.To is { } target ? target.ToStored() - current : request.By!.Value;
         var payload = new { from = current, to = current + shift, request.Reason };
         var result = services.Lifecycle.Transition(item, user, EventAction.Postpone, services.Actor, Validation.Clean(request.Reason) ?? "postponed", payload, e =>
         {
-            e.StartsAt += shift;
-            e.EndsAt += shift;
-            e.DueAt += shift;
+            e.StartsAt = (e.StartsAt + shift).ToStored();
+            e.EndsAt = (e.EndsAt + shift).ToStored();
+            e.DueAt = (e.DueAt + shift).ToStored();
         });
         return await FinishAsync(services, item, result);
     }
@@ -288,7 +288,7 @@ public static class EventsApi
         }
         var history = await services.Db.EventHistory.AsNoTracking()
             .Where(h => h.EventId == id && h.UserId == user.Id)
-            .OrderBy(h => h.At).ThenBy(h => h.Id)
+            .OrderBy(h => h.Id)
             .ToListAsync(services.CancellationToken);
         return TypedResults.Ok(history.Select(h => new HistoryResponse(
             h.FromStatus, h.ToStatus, h.At, h.Actor, h.Reason,

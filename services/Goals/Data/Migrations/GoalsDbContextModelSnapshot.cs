@@ -24,10 +24,12 @@ namespace Aimi.Goals.Api.Data.Migrations
 
             modelBuilder.Entity("Aimi.Goals.Api.Domain.EventHistoryEntry", b =>
                 {
-                    b.Property<Guid>("Id")
+                    b.Property<long>("Id")
                         .ValueGeneratedOnAdd()
-                        .HasColumnType("uuid")
+                        .HasColumnType("bigint")
                         .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
 
                     b.Property<string>("Actor")
                         .IsRequired()
@@ -70,8 +72,8 @@ namespace Aimi.Goals.Api.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_event_history");
 
-                    b.HasIndex("EventId", "At")
-                        .HasDatabaseName("ix_event_history_event_id_at");
+                    b.HasIndex("EventId", "Id")
+                        .HasDatabaseName("ix_event_history_event_id_id");
 
                     b.ToTable("event_history", (string)null);
                 });

@@ -1,5 +1,6 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -174,7 +175,8 @@ namespace Aimi.Goals.Api.Data.Migrations
                 name: "event_history",
                 columns: table => new
                 {
-                    id = table.Column<Guid>(type: "uuid", nullable: false),
+                    id = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
                     event_id = table.Column<Guid>(type: "uuid", nullable: false),
                     user_id = table.Column<Guid>(type: "uuid", nullable: false),
                     from_status = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: true),
@@ -196,9 +198,9 @@ namespace Aimi.Goals.Api.Data.Migrations
                 });
 
             migrationBuilder.CreateIndex(
-                name: "ix_event_history_event_id_at",
+                name: "ix_event_history_event_id_id",
                 table: "event_history",
-                columns: new[] { "event_id", "at" });
+                columns: new[] { "event_id", "id" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_events_goal_id",
