@@ -27,11 +27,15 @@ public static class GoalsApi
         return app;
     }
 
-    public static async Task<Ok<List<GoalResponse>>> ListGoals(GoalStatus? status, [AsParameters] GoalsApiServices services)
+    public static async Task<Results<Ok<List<GoalResponse>>, ValidationProblem>> ListGoals(string? status, [AsParameters] GoalsApiServices services)
     {
+        if (!Validation.TryParseFilter<GoalStatus>(status, out var filter, out var problem))
+        {
+            return problem;
+        }
         var user = await services.CurrentUserAsync();
         var goals = await services.Db.Goals.AsNoTracking()
-            .Where(g => g.UserId == user.Id && (status == null || g.Status == status))
+            .Where(g => g.UserId == user.Id && (filter == null || g.Status == filter))
             .OrderByDescending(g => g.Importance).ThenBy(g => g.CreatedAt)
             .ToListAsync(services.CancellationToken);
         return TypedResults.Ok(goals.Select(ToResponse).ToList());

@@ -97,5 +97,23 @@ public sealed class Validation
         _errors.ToDictionary(p => p.Key, p => p.Value.ToArray()),
         title: "The request is invalid");
 
+    /// <summary>A query-string status filter in its wire form (<c>?status=paused</c>); absent means no filter.</summary>
+    public static bool TryParseFilter<TEnum>(string? value, out TEnum? filter, out ValidationProblem problem) where TEnum : struct, Enum
+    {
+        filter = null;
+        problem = null!;
+        if (string.IsNullOrEmpty(value))
+        {
+            return true;
+        }
+        if (WireName.TryParse<TEnum>(value, out var parsed))
+        {
+            filter = parsed;
+            return true;
+        }
+        problem = new Validation().Add("status", $"'{value}' is not a status; use {string.Join(", ", WireName.All<TEnum>())}.").ToProblem();
+        return false;
+    }
+
     public static string? Clean(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
 }

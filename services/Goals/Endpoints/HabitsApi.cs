@@ -27,11 +27,15 @@ public static class HabitsApi
         return app;
     }
 
-    public static async Task<Ok<List<HabitResponse>>> ListHabits(HabitStatus? status, [AsParameters] GoalsApiServices services)
+    public static async Task<Results<Ok<List<HabitResponse>>, ValidationProblem>> ListHabits(string? status, [AsParameters] GoalsApiServices services)
     {
+        if (!Validation.TryParseFilter<HabitStatus>(status, out var filter, out var problem))
+        {
+            return problem;
+        }
         var user = await services.CurrentUserAsync();
         var habits = await services.Db.Habits.AsNoTracking()
-            .Where(h => h.UserId == user.Id && (status == null || h.Status == status))
+            .Where(h => h.UserId == user.Id && (filter == null || h.Status == filter))
             .OrderBy(h => h.CreatedAt)
             .ToListAsync(services.CancellationToken);
         return TypedResults.Ok(habits.Select(ToResponse).ToList());
