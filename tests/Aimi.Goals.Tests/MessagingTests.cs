@@ -86,7 +86,9 @@ public sealed class MessagingTests(GoalsHost host) : IClassFixture<GoalsHost>
         await host.Bus.Bus.Publish(Reminder(TimeSpan.FromMinutes(15)));
         await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == created.Id && e.Status == "awaiting_feedback");
 
-        var history = await (await Client.GetAsync($"/events/{created.Id}/history")).ReadAsync<List<HistoryResponse>>(HttpStatusCode.OK);
+        var history = await Eventually.GetAsync(
+            async () => await (await Client.GetAsync($"/events/{created.Id}/history")).ReadAsync<List<HistoryResponse>>(HttpStatusCode.OK),
+            h => h.Count >= 5);
         Assert.Equal(5, history.Count);
         // Consumers run concurrently, so the early reminders may be noted before or after the final one moved the status.
         Assert.Equal(2, history.Count(h => h.From == h.To && h.Reason!.StartsWith("reminder delivered", StringComparison.Ordinal)));

@@ -63,5 +63,9 @@ public abstract class ServiceHost<TProgram> : WebApplicationFactory<TProgram>, I
         {
             await _database.DisposeAsync();
         }
+        await AfterDisposeAsync();
     }
+
+    /// <summary>Releases what must outlive the service (a private broker the service was connected to).</summary>
+    protected virtual Task AfterDisposeAsync() => Task.CompletedTask;
 }
