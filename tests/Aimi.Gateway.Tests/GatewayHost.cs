@@ -1,0 +1,67 @@
+extern alias gateway;
+using Aimi.ServiceDefaults;
+using Aimi.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace Aimi.Gateway.Tests;
+
+/// <summary>
+/// The gateway on real Kestrel (WebSocket upgrades need a real server), in front of two real fake services:
+/// chat-api and goals-api have addresses, memory-api and notifications-api deliberately have none.
+/// Subclasses change the gateway's settings.
+/// </summary>
+public class GatewayHost : WebApplicationFactory<gateway::Program>, IAsyncLifetime
+{
+    public const int BodyLimit = 4096;
+
+    public FakeService Chat { get; private set; } = null!;
+    public FakeService Goals { get; private set; } = null!;
+
+    public Uri BaseAddress { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Chat = await FakeService.StartAsync(ResourceNames.ChatApi);
+        Goals = await FakeService.StartAsync(ResourceNames.GoalsApi);
+        UseKestrel(0);
+        StartServer();
+        BaseAddress = CreateClient().BaseAddress!;
+    }
+
+    public HttpClient Anonymous() => CreateClient();
+
+    public HttpClient As(string userId) => CreateClient().WithUser(userId);
+
+    protected virtual IEnumerable<KeyValuePair<string, string?>> Settings() =>
+    [
+        new("Gateway:MaxRequestBodyBytes", BodyLimit.ToString(System.Globalization.CultureInfo.InvariantCulture)),
+        new("Gateway:RateLimit:PermitsPerSecond", "1000"),
+        new("Gateway:RateLimit:Burst", "1000"),
+        new("Auth:DevTokens", "false"),
+    ];
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        IEnumerable<KeyValuePair<string, string?>> settings =
+        [
+            .. TestAuth.Settings,
+            new($"services:{ResourceNames.ChatApi}:http:0", Chat.Url),
+            new($"services:{ResourceNames.GoalsApi}:http:0", Goals.Url),
+            .. Settings(),
+        ];
+        // UseSetting (not ConfigureAppConfiguration) so Program sees the values while it builds.
+        foreach (var (key, value) in settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        await Chat.DisposeAsync();
+        await Goals.DisposeAsync();
+    }
+}
