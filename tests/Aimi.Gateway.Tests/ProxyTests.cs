@@ -182,7 +182,7 @@ public sealed class ProxyTests(GatewayHost gateway) : IClassFixture<GatewayHost>
         Assert.Equal(ProblemJson, response.Content.Headers.ContentType?.MediaType);
         using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync());
         Assert.Equal(503, problem.RootElement.GetProperty("status").GetInt32());
-        Assert.Contains(service, problem.RootElement.GetProperty("detail").GetString());
+        Assert.Contains($"services:{service}:http:0", problem.RootElement.GetProperty("detail").GetString());
     }
 
     [Theory]
