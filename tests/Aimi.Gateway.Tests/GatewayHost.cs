@@ -3,12 +3,13 @@ using Aimi.ServiceDefaults;
 using Aimi.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Logging;
 
 namespace Aimi.Gateway.Tests;
 
 /// <summary>
 /// The gateway on real Kestrel (WebSocket upgrades need a real server), in front of two real fake services:
-/// chat-api and goals-api have addresses, memory-api and notifications-api deliberately have none.
+/// chat-api and goals-api have addresses, memory-api deliberately has none, notifications-api points where nothing listens.
 /// Subclasses change the gateway's settings.
 /// </summary>
 public class GatewayHost : WebApplicationFactory<gateway::Program>, IAsyncLifetime
@@ -19,6 +20,10 @@ public class GatewayHost : WebApplicationFactory<gateway::Program>, IAsyncLifeti
     public FakeService Goals { get; private set; } = null!;
 
     public Uri BaseAddress { get; private set; } = null!;
+    public LogCapture Logs { get; } = new();
+
+    /// <summary>A loopback address where nothing listens: the notifications-api "is down".</summary>
+    public static readonly string DeadAddress = FreeLoopbackAddress();
 
     public async Task InitializeAsync()
     {
@@ -49,6 +54,9 @@ public class GatewayHost : WebApplicationFactory<gateway::Program>, IAsyncLifeti
             .. TestAuth.Settings,
             new($"services:{ResourceNames.ChatApi}:http:0", Chat.Url),
             new($"services:{ResourceNames.GoalsApi}:http:0", Goals.Url),
+            new($"services:{ResourceNames.NotificationsApi}:http:0", DeadAddress),
+            // YARP logs each forwarded request at Information; the correlation test reads its scope.
+            new("Logging:LogLevel:Yarp.ReverseProxy.Forwarder", "Information"),
             .. Settings(),
         ];
         // UseSetting (not ConfigureAppConfiguration) so Program sees the values while it builds.
@@ -56,6 +64,16 @@ public class GatewayHost : WebApplicationFactory<gateway::Program>, IAsyncLifeti
         {
             builder.UseSetting(key, value);
         }
+        builder.ConfigureLogging(logging => logging.AddProvider(Logs));
+    }
+
+    private static string FreeLoopbackAddress()
+    {
+        var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        return $"http://127.0.0.1:{port}";
     }
 
     async Task IAsyncLifetime.DisposeAsync()
