@@ -1,5 +1,6 @@
 using System.Net;
 using Aimi.Testing;
+using Microsoft.Extensions.Options;
 
 namespace Aimi.Gateway.Tests;
 
@@ -46,6 +47,31 @@ public sealed class RateLimitTests(TinyRateLimitGatewayHost gateway) : IClassFix
         for (var i = 0; i < TinyRateLimitGatewayHost.Burst * 3; i++)
         {
             Assert.Equal(HttpStatusCode.OK, (await probe.GetAsync("/health")).StatusCode);
+        }
+    }
+}
+
+public sealed class InvalidRateLimitGatewayHost : GatewayHost
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> Settings() =>
+        [.. base.Settings(), new("Gateway:RateLimit:Burst", "0")];
+}
+
+public sealed class GatewayOptionsTests
+{
+    [Fact]
+    public async Task Gateway_refuses_to_start_with_an_invalid_rate_limit()
+    {
+        IAsyncLifetime host = new InvalidRateLimitGatewayHost();
+        try
+        {
+            var error = await Assert.ThrowsAsync<OptionsValidationException>(host.InitializeAsync);
+
+            Assert.Contains("Burst", error.Message, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await host.DisposeAsync();
         }
     }
 }

@@ -39,7 +39,7 @@ public static class ServiceErrors
             var status = context.Response.StatusCode;
             if (status == StatusCodes.Status413PayloadTooLarge)
             {
-                // The server cut off a chunked body at the limit while it was being forwarded.
+                // The body limit cut off a chunked body while it was being forwarded.
                 var limit = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes;
                 await Problems.PayloadTooLarge(limit).ExecuteAsync(context);
             }

@@ -29,6 +29,10 @@ public static class ServiceRoutes
 
     private const string ServiceOpenApiPath = "/openapi/v1.json";
 
+    // YARP's reserved policy names: "default" = the default policy (an authenticated user), "anonymous" = none.
+    private const string AuthenticatedUser = "default";
+    private const string Anonymous = "anonymous";
+
     // Long enough for a slow LLM reply and for a quiet WebSocket between the server's keep-alive pings.
     private static readonly TimeSpan ActivityTimeout = TimeSpan.FromMinutes(5);
 
@@ -63,7 +67,7 @@ public static class ServiceRoutes
             RouteId = route.RouteId,
             ClusterId = route.Service,
             Match = new RouteMatch { Path = route.Path },
-            AuthorizationPolicy = "default",
+            AuthorizationPolicy = AuthenticatedUser,
         }),
         // API documents are public (a browser opening Swagger UI has no token), and re-pathed to the service's own.
         .. Services.Select(service => new RouteConfig
@@ -71,7 +75,7 @@ public static class ServiceRoutes
             RouteId = $"{service}-openapi",
             ClusterId = service,
             Match = new RouteMatch { Path = OpenApiPath(service) },
-            AuthorizationPolicy = "anonymous",
+            AuthorizationPolicy = Anonymous,
         }.WithTransformPathSet(ServiceOpenApiPath)),
     ];
 
