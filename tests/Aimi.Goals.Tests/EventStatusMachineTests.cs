@@ -1,3 +1,4 @@
+using Aimi.ServiceDefaults;
 using Aimi.Goals.Api.Domain;
 using FsCheck;
 using FsCheck.Fluent;

@@ -1,7 +1,6 @@
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
 
 namespace Aimi.Goals.Api.Data;
 
@@ -39,7 +38,7 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
             e.HasIndex(g => new { g.UserId, g.Status });
             e.Property(g => g.Title).HasMaxLength(TitleMaxLength);
             e.Property(g => g.Description).HasMaxLength(TextMaxLength);
-            e.Property(g => g.Status).HasConversion(SnakeCase<GoalStatus>()).HasMaxLength(20);
+            e.Property(g => g.Status).HasSnakeCaseConversion().HasMaxLength(20);
             e.Property(g => g.Version).IsConcurrencyToken();
         });
 
@@ -51,7 +50,7 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
             e.HasIndex(h => new { h.UserId, h.Status });
             e.Property(h => h.Title).HasMaxLength(TitleMaxLength);
             e.Property(h => h.Cadence).HasMaxLength(100);
-            e.Property(h => h.Status).HasConversion(SnakeCase<HabitStatus>()).HasMaxLength(20);
+            e.Property(h => h.Status).HasSnakeCaseConversion().HasMaxLength(20);
             e.Property(h => h.Version).IsConcurrencyToken();
         });
 
@@ -68,9 +67,9 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
             e.HasIndex(x => new { x.UserId, x.SourceMessageId }).IsUnique().HasFilter("source_message_id IS NOT NULL");
             e.Property(x => x.Title).HasMaxLength(TitleMaxLength);
             e.Property(x => x.Notes).HasMaxLength(TextMaxLength);
-            e.Property(x => x.Type).HasConversion(SnakeCase<EventType>()).HasMaxLength(20);
-            e.Property(x => x.Status).HasConversion(SnakeCase<EventStatus>()).HasMaxLength(30);
-            e.Property(x => x.Source).HasConversion(SnakeCase<EventSource>()).HasMaxLength(20);
+            e.Property(x => x.Type).HasSnakeCaseConversion().HasMaxLength(20);
+            e.Property(x => x.Status).HasSnakeCaseConversion().HasMaxLength(30);
+            e.Property(x => x.Source).HasSnakeCaseConversion().HasMaxLength(20);
             e.Property(x => x.SourceMessageId).HasMaxLength(100);
             e.Property(x => x.Version).IsConcurrencyToken();
             e.Ignore(x => x.When);
@@ -82,8 +81,8 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
             e.HasOne<EventItem>().WithMany().HasForeignKey(h => h.EventId).OnDelete(DeleteBehavior.Cascade);
             e.HasIndex(h => new { h.EventId, h.Id });
             e.Property(h => h.Id).UseIdentityAlwaysColumn();
-            e.Property(h => h.FromStatus).HasConversion(SnakeCase<EventStatus>()).HasMaxLength(30);
-            e.Property(h => h.ToStatus).HasConversion(SnakeCase<EventStatus>()).HasMaxLength(30);
+            e.Property(h => h.FromStatus).HasSnakeCaseConversion().HasMaxLength(30);
+            e.Property(h => h.ToStatus).HasSnakeCaseConversion().HasMaxLength(30);
             e.Property(h => h.Actor).HasMaxLength(20);
             e.Property(h => h.Reason).HasMaxLength(500);
             e.Property(h => h.Payload).HasColumnType("jsonb");
@@ -91,8 +90,4 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
 
         modelBuilder.AddMessagingTables();
     }
-
-    /// <summary>Enums stored as the same snake_case words the API uses, so the tables read like the design note.</summary>
-    private static ValueConverter<TEnum, string> SnakeCase<TEnum>() where TEnum : struct, Enum =>
-        new(v => WireName.Of(v), v => WireName.Parse<TEnum>(v));
 }

@@ -1,3 +1,4 @@
+using Aimi.ServiceDefaults;
 using Aimi.Contracts.Goals;
 using Aimi.Goals.Api.Domain;
 

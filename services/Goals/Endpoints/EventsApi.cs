@@ -1,3 +1,4 @@
+using Aimi.ServiceDefaults;
 using Aimi.Goals.Api.Data;
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;
