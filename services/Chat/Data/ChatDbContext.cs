@@ -15,14 +15,13 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
         {
             e.ToTable("chat_sessions");
             e.Property(s => s.UserId).HasMaxLength(200);
-            e.Property(s => s.Status).HasConversion<string>().HasMaxLength(20);
-            e.Property(s => s.EndReason).HasConversion<string>().HasMaxLength(20);
+            e.Property(s => s.Status).HasSnakeCaseConversion();
+            e.Property(s => s.EndReason).HasSnakeCaseConversion();
             e.Property(s => s.StartingContext).HasColumnType("jsonb");
             // At most one active session per user, whatever the number of replicas.
-            e.HasIndex(s => s.UserId).IsUnique().HasFilter("status = 'Active'").HasDatabaseName("ux_chat_sessions_one_active_per_user");
+            e.HasIndex(s => s.UserId).IsUnique().HasFilter("status = 'active'").HasDatabaseName("ux_chat_sessions_one_active_per_user");
             e.HasIndex(s => new { s.Status, s.LastActivityAt });
             e.HasIndex(s => new { s.UserId, s.StartedAt });
-            e.Property(s => s.MessageCount).IsConcurrencyToken();
         });
 
         modelBuilder.Entity<ChatMessage>(e =>
@@ -30,7 +29,7 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             e.ToTable("chat_messages");
             e.HasOne<ChatSession>().WithMany().HasForeignKey(m => m.SessionId).OnDelete(DeleteBehavior.Cascade);
             e.Property(m => m.UserId).HasMaxLength(200);
-            e.Property(m => m.Role).HasConversion<string>().HasMaxLength(20);
+            e.Property(m => m.Role).HasSnakeCaseConversion();
             e.Property(m => m.Content).HasMaxLength(ChatMessage.MaxContentLength * 4);
             e.Property(m => m.ClientMessageId).HasMaxLength(100);
             e.Property(m => m.Metadata).HasColumnType("jsonb");
