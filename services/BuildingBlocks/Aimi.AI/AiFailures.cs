@@ -10,6 +10,12 @@ internal static class AiFailures
 {
     public static bool IsUnavailable(Exception exception, CancellationToken callerToken)
     {
+        // The caller gave up: whatever the transport threw on the way out, that is a cancellation, not an outage.
+        if (callerToken.IsCancellationRequested)
+        {
+            return false;
+        }
+
         for (var current = exception; current is not null; current = current.InnerException)
         {
             switch (current)
@@ -20,7 +26,7 @@ internal static class AiFailures
                     or BrokenCircuitException or System.IO.IOException:
                     return true;
                 // A cancellation the caller did not ask for is a timeout somewhere below.
-                case OperationCanceledException when !callerToken.IsCancellationRequested:
+                case OperationCanceledException:
                     return true;
             }
         }
