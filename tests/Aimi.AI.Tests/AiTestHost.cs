@@ -14,11 +14,12 @@ public sealed class AiTestHost : IDisposable
 
     private readonly ServiceProvider _services;
 
-    public AiTestHost(IDictionary<string, string?>? settings = null)
+    public AiTestHost(IDictionary<string, string?>? settings = null, Action<IServiceCollection>? configure = null)
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
         var services = new ServiceCollection();
         services.AddLogging();
+        configure?.Invoke(services);
         services.AddAimiAi(configuration).Plugins.AddFromObject(Plugin, "assistant");
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }

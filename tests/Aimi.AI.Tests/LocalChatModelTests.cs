@@ -143,6 +143,47 @@ public sealed class LocalChatModelTests : IDisposable
         Assert.Equal("Confirmed: “Call mom” tomorrow at 18:00.", reply.Content);
     }
 
+    [Theory]
+    [InlineData("hi", "Call mom", "Hi! Before we go on: “Call mom” (tomorrow at 18:00) is still waiting for your confirmation. Shall I confirm it?")]
+    [InlineData("привет", "Позвонить маме", "Привет! Сначала о незавершённом: «Позвонить маме» (завтра в 18:00) ждёт подтверждения. Подтвердить?")]
+    [InlineData("", "Позвонить маме", "Сначала о незавершённом: «Позвонить маме» (завтра в 18:00) ждёт подтверждения. Подтвердить?")]
+    public async Task A_new_session_raises_pending_items_first(string message, string title, string expected)
+    {
+        var item = _host.Plugin.Seed(title, "pending_confirmation", DateTimeOffset.Parse("2026-11-25T18:00:00+01:00", System.Globalization.CultureInfo.InvariantCulture));
+        var history = new ChatHistory(AiTestHost.SystemPrompt(new PendingItem(item.Id, item.Title, item.Status, DateTimeOffset.Parse(item.StartsAt!, System.Globalization.CultureInfo.InvariantCulture))));
+        if (message.Length > 0)
+        {
+            history.AddUserMessage(message);
+        }
+
+        var reply = await _host.AskAsync(history);
+
+        Assert.Empty(_host.Plugin.Calls);
+        Assert.Equal(expected, reply.Content);
+
+        history.AddUserMessage(message.Length > 0 && message != "hi" ? "да" : "yes");
+        await _host.AskAsync(history);
+        var confirm = Assert.Single(_host.Plugin.Calls);
+        Assert.Equal(AssistantTools.ConfirmEvent, confirm.Tool);
+        Assert.Equal(item.Id.ToString("D"), confirm.Arguments[AssistantTools.Parameters.EventId]);
+    }
+
+    [Fact]
+    public async Task Yes_to_how_did_it_go_completes_the_item()
+    {
+        var item = _host.Plugin.Seed("Stretch", "awaiting_feedback", AiTestHost.Now.AddHours(-2));
+        var history = AiTestHost.History("hello", new PendingItem(item.Id, item.Title, item.Status, AiTestHost.Now.AddHours(-2)));
+
+        var question = await _host.AskAsync(history);
+        history.AddUserMessage("yes!");
+        var reply = await _host.AskAsync(history);
+
+        Assert.Equal("Hi! How did “Stretch” (today at 07:00) go? Did you do it?", question.Content);
+        var call = Assert.Single(_host.Plugin.Calls);
+        Assert.Equal(AssistantTools.CompleteTask, call.Tool);
+        Assert.Equal("Well done! “Stretch” is marked as done.", reply.Content);
+    }
+
     [Fact]
     public async Task Agenda_reply_lists_the_days_items_from_the_tool_result()
     {

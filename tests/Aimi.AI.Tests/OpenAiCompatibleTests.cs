@@ -122,6 +122,18 @@ public sealed class OpenAiCompatibleTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task The_service_defaults_resilience_handler_does_not_stack_on_the_model_client()
+    {
+        // What Aimi.ServiceDefaults does for every HttpClient; the model client must keep its own budget only.
+        using var host = new AiTestHost(Settings(_server.Endpoint), services => services.ConfigureHttpClientDefaults(http => http.AddStandardResilienceHandler()));
+        _server.FailNext(503, times: 10);
+
+        await Assert.ThrowsAsync<AiUnavailableException>(() => host.AskAsync(AiTestHost.History("hello")));
+
+        Assert.Equal(3, _server.Requests.Count);
+    }
+
+    [Fact]
     public async Task A_client_error_is_not_retried_and_is_reported_as_unavailable()
     {
         _server.FailNext(401);

@@ -26,7 +26,8 @@ public sealed record ConversationState(
     DateTimeOffset? Now,
     TimeZoneInfo TimeZone,
     IReadOnlyList<PendingItem> PendingItems,
-    Referent? LastMentioned);
+    Referent? LastMentioned,
+    bool FirstTurn = false);
 
 /// <summary>
 /// Rule-based intent and slot recognition for English and Russian: goodbye, thanks, greetings, agenda, postpone, cancel,
@@ -56,7 +57,9 @@ public static partial class LocalIntentRecognizer
 
         if (text.Length == 0)
         {
-            return LocalDecision.Say(ru ? "Я слушаю." : "I'm listening.");
+            // An opening turn without a user message: raise what is still open, else greet.
+            var opening = RaisePending(state, state.PendingItems.Any(p => DetectLanguage(p.Title) == ReplyLanguage.Russian));
+            return LocalDecision.Say(opening ?? "Hi! How can I help today?");
         }
 
         if (GoodbyePattern().IsMatch(text) && wordCount <= 7 && (time is null || time.IsEmpty))
@@ -180,12 +183,24 @@ public static partial class LocalIntentRecognizer
                 return LocalDecision.Call(AssistantTools.ConfirmEvent, new() { [AssistantTools.Parameters.EventId] = target.Id.ToString("D") });
             }
 
+            // "Yes" to "did you do it?" means done.
+            if (target is { Status: "awaiting_feedback" })
+            {
+                return LocalDecision.Call(AssistantTools.CompleteTask, new() { [AssistantTools.Parameters.EventId] = target.Id.ToString("D") });
+            }
+
             return LocalDecision.Say(ru ? "Отлично!" : "Great!");
         }
 
         if (ThanksPattern().IsMatch(text))
         {
             return LocalDecision.Say(ru ? "Пожалуйста! Обращайтесь." : "You're welcome! Anything else?");
+        }
+
+        if (state.FirstTurn && RaisePending(state, ru) is { } raised)
+        {
+            // Items left open in earlier sessions come first.
+            return LocalDecision.Say(GreetingPattern().IsMatch(text) ? (ru ? "Привет! " : "Hi! ") + raised : raised);
         }
 
         if (GreetingPattern().IsMatch(text))
@@ -250,6 +265,23 @@ public static partial class LocalIntentRecognizer
         }
 
         return char.ToUpper(title[0], CultureInfo.InvariantCulture) + title[1..];
+    }
+
+    /// <summary>The question about the first open item, or null when nothing is pending.</summary>
+    public static string? RaisePending(ConversationState state, bool ru)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        var item = state.PendingItems.FirstOrDefault(p => p.Status == "awaiting_feedback") ?? (state.PendingItems.Count > 0 ? state.PendingItems[0] : null);
+        if (item is null)
+        {
+            return null;
+        }
+
+        var when = item.LocalTime is { } at ? " (" + LocalReplyWriter.When(at, ru, state) + ")" : "";
+        return item.Status == "awaiting_feedback"
+            ? ru ? $"Как прошло «{item.Title}»{when}? Получилось?" : $"How did “{item.Title}”{when} go? Did you do it?"
+            : ru ? $"Сначала о незавершённом: «{item.Title}»{when} ждёт подтверждения. Подтвердить?"
+            : $"Before we go on: “{item.Title}”{when} is still waiting for your confirmation. Shall I confirm it?";
     }
 
     private static LocalDecision Postpone(string text, ConversationState state, TimeExpression? time, bool ru)
