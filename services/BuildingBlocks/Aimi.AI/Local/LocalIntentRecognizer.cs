@@ -111,7 +111,7 @@ public static partial class LocalIntentRecognizer
             return LocalDecision.Call(AssistantTools.CreateHabit, new() { [AssistantTools.Parameters.Title] = title, [AssistantTools.Parameters.Cadence] = cadence });
         }
 
-        if (GoalPattern().IsMatch(text))
+        if (GoalPattern().IsMatch(text) || (GoalWishPattern().IsMatch(text) && time?.At is null))
         {
             var title = Title(time?.Remainder ?? text);
             if (title is null)
@@ -192,6 +192,33 @@ public static partial class LocalIntentRecognizer
             return LocalDecision.Say(ru ? "Отлично!" : "Great!");
         }
 
+        if (NoPattern().IsMatch(text))
+        {
+            var target = ResolveReferent(text, state);
+            return LocalDecision.Say(target switch
+            {
+                { Status: "awaiting_feedback" } => ru ? "Ничего страшного. Хотите, перенесу на другое время?" : "No worries. Would you like me to move it to another time?",
+                { Status: "pending_confirmation" } => ru
+                    ? $"Хорошо, «{target.Title}» пока остаётся неподтверждённым. Перенести или отменить?"
+                    : $"Okay, I'll leave “{target.Title}” unconfirmed. Should I move it or cancel it?",
+                _ => ru ? "Хорошо." : "Okay.",
+            });
+        }
+
+        if (MoodPattern().IsMatch(text))
+        {
+            return LocalDecision.Say(ru
+                ? "Сочувствую. Может, сделать небольшую паузу? Если хотите, перенесу что-нибудь из сегодняшних планов."
+                : "Sorry to hear that. Maybe take a short break? If you like, I can move something from today's plan.");
+        }
+
+        if (CapabilitiesPattern().IsMatch(text))
+        {
+            return LocalDecision.Say(ru
+                ? "Я могу записать задачу, событие, цель или привычку («напомни позвонить маме завтра в 18:00»), подтвердить, перенести или отменить их и показать ваши планы на день."
+                : "I can note tasks, events, goals and habits (\"remind me to call mom tomorrow at 6pm\"), confirm, move or cancel them, and show your agenda for a day.");
+        }
+
         if (ThanksPattern().IsMatch(text))
         {
             return LocalDecision.Say(ru ? "Пожалуйста! Обращайтесь." : "You're welcome! Anything else?");
@@ -216,8 +243,8 @@ public static partial class LocalIntentRecognizer
         }
 
         return LocalDecision.Say(ru
-            ? "Понятно. Я могу записать задачу, событие, цель или привычку, перенести или отменить их, или показать ваши планы."
-            : "I see. I can note a task, an event, a goal or a habit, move or cancel them, or show you your agenda.");
+            ? "Не уверена, что поняла. Я могу записать задачу, событие, цель или привычку, перенести или отменить их, или показать ваши планы."
+            : "I'm not sure I understood. I can note a task, an event, a goal or a habit, move or cancel them, or show you your agenda.");
     }
 
     /// <summary>"It"/"that": the item named by title in the pending list, else the most recent item of this conversation, else the first pending one.</summary>
@@ -264,6 +291,11 @@ public static partial class LocalIntentRecognizer
             return null;
         }
 
+        if (title.StartsWith("встречу", StringComparison.OrdinalIgnoreCase))
+        {
+            title = "встреча" + title["встречу".Length..];
+        }
+
         return char.ToUpper(title[0], CultureInfo.InvariantCulture) + title[1..];
     }
 
@@ -301,6 +333,13 @@ public static partial class LocalIntentRecognizer
         if (time?.Shift is { } shift)
         {
             args[AssistantTools.Parameters.By] = shift.ToString("c", CultureInfo.InvariantCulture);
+        }
+        else if (time is { At: not null, DateIsExplicit: false, TimeOfDay: { } newClock } && target.LocalTime is { } current
+            && TimeExpressionParser.ToInstant(DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(current, state.TimeZone).DateTime), newClock, state.TimeZone) is var sameDay
+            && sameDay > state.Now)
+        {
+            // "Move it to 19:00" means 19:00 on the item's own day, while that is still ahead.
+            args[AssistantTools.Parameters.To] = AssistantPrompt.FormatInstant(sameDay);
         }
         else if (time?.At is { } at)
         {
@@ -364,6 +403,18 @@ public static partial class LocalIntentRecognizer
     [GeneratedRegex(@"(?<!\w)(?:goals?|цель|цели|целью)(?!\w)", Options)]
     private static partial Regex GoalPattern();
 
+    [GeneratedRegex(@"(?<!\w)(?:i\s+want\s+to|i'?d\s+like\s+to|i\s+wish\s+to|хочу|хотел[аи]?\s+бы)\s+(?:learn|become|be\s+able|lose|gain|save|improve|get\s+better|master|build|quit|stop|start|run\s+a|read\s+\d|write\s+a|finish\s+a|научиться|выучить|стать|похудеть|сбросить|накопить|бросить|пробежать|прочитать|прочесть|улучшить|начать|написать)(?!\w)", Options)]
+    private static partial Regex GoalWishPattern();
+
+    [GeneratedRegex(@"^(?:no|nope|nah|not\s+yet|not\s+now|нет|неа|пока\s+нет|ещё\s+нет|еще\s+нет|не\s+сейчас)(?!\w)", Options)]
+    private static partial Regex NoPattern();
+
+    [GeneratedRegex(@"(?<!\w)(?:tired|exhausted|sad|stressed|anxious|upset|bad\s+day|overwhelmed|устал[аи]?|грустно|тяжело|плохо|стресс|тревожно|вымотал[асься]*|нет\s+сил)(?!\w)", Options)]
+    private static partial Regex MoodPattern();
+
+    [GeneratedRegex(@"(?<!\w)(?:what\s+can\s+you\s+do|help\s+me|how\s+does\s+this\s+work|что\s+ты\s+умеешь|что\s+ты\s+можешь|помоги|помощь)(?!\w)", Options)]
+    private static partial Regex CapabilitiesPattern();
+
     [GeneratedRegex(@"(?<!\w)(?:remind\s+me|reminder|schedule|book|meeting|appointment|event|call\s+with|напомни(?:те)?|напоминание|запланируй(?:те)?|встреч[аиу]|созвон|событие|запиши(?:те)?)(?!\w)", Options)]
     private static partial Regex EventTriggerPattern();
 
@@ -382,7 +433,7 @@ public static partial class LocalIntentRecognizer
     [GeneratedRegex(@"(?<!\w)(?:how\s+are\s+you|how'?s\s+it\s+going|как\s+дела|как\s+ты)(?!\w)", Options)]
     private static partial Regex HowAreYouPattern();
 
-    [GeneratedRegex(@"^(?:please|pls|can\s+you|could\s+you|would\s+you|hey|ok(?:ay)?|so|and|also|remind\s+me(?:\s+(?:to|about|that\s+i\s+(?:need|have)\s+to))?|set\s+(?:a\s+|an\s+)?reminder(?:\s+(?:to|for))?|(?:add|create|schedule)(?:\s+(?:a|an|the|new))?(?:\s+(?:event|task|reminder|habit|goal|meeting|appointment|to-?do))?(?:\s+(?:to|for|called))?|new\s+(?:goal|task|habit|event)|my\s+goal\s+is(?:\s+to)?|set\s+(?:a|my)\s+goal(?:\s+(?:to|of))?|goal|task|to-?do|i\s+need\s+to|i\s+have\s+to|i\s+must|i\s+should|don'?t\s+let\s+me\s+forget\s+to|i\s+want\s+to|i'?d\s+like\s+to|to|that|about|пожалуйста|напомни(?:те)?(?:\s+мне)?(?:\s+(?:о|об|про|что(?:\s+мне)?\s+(?:нужно|надо)))?|(?:добавь|создай|запиши|запланируй)(?:те)?(?:\s+(?:задачу|событие|встречу|привычку|цель|напоминание))?|мне\s+(?:нужно|надо)|нужно|надо|не\s+забыть|моя\s+цель(?:\s+[-—])?(?:\s+это)?|поставь\s+цель|новая\s+(?:цель|задача|привычка)|цель|задача|хочу|мне)(?!\w)[\s:,—-]*", Options)]
+    [GeneratedRegex(@"^(?:please|pls|can\s+you|could\s+you|would\s+you|hey|ok(?:ay)?|so|and|also|remind\s+me(?:\s+(?:to|about|that\s+i\s+(?:need|have)\s+to))?|set\s+(?:a\s+|an\s+)?reminder(?:\s+(?:to|for))?|(?:add|create|schedule)(?:\s+(?:a|an|the|new))?(?:\s+(?:event|task|reminder|habit|goal|to-?do))?(?:\s+(?:to|for|called))?|new\s+(?:goal|task|habit|event)|my\s+goal\s+is(?:\s+to)?|set\s+(?:a|my)\s+goal(?:\s+(?:to|of))?|goal|task|to-?do|i\s+need\s+to|i\s+have\s+to|i\s+must|i\s+should|don'?t\s+let\s+me\s+forget\s+to|i\s+want\s+to|i'?d\s+like\s+to|to|that|about|пожалуйста|напомни(?:те)?(?:\s+мне)?(?:\s+(?:о|об|про|что(?:\s+мне)?\s+(?:нужно|надо)))?|(?:добавь|создай|запиши|запланируй)(?:те)?(?:\s+(?:задачу|событие|привычку|цель|напоминание))?|мне\s+(?:нужно|надо)|нужно|надо|не\s+забыть|моя\s+цель(?:\s+[-—])?(?:\s+это)?|поставь\s+цель|новая\s+(?:цель|задача|привычка)|цель|задача|хочу|мне|a|an|the|i\s+have|i'?ve\s+got|there'?s|у\s+меня(?:\s+есть)?)(?!\w)[\s:,—-]*", Options)]
     private static partial Regex LeadingFillerPattern();
 
     [GeneratedRegex(@"[\s,]*(?<!\w)(?:please|pls|пожалуйста|for\s+me|мне|by|on|at|in|to|до|к|в|на)[\s.!]*$", Options)]

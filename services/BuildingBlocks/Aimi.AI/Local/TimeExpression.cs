@@ -9,6 +9,9 @@ public sealed record TimeExpression
     /// <summary>The calendar date in the user's timezone, when one was named or implied (also set whenever <see cref="At"/> is).</summary>
     public DateOnly? Date { get; init; }
 
+    /// <summary>False when <see cref="Date"/> was only implied by a bare clock time ("at 7" = its next occurrence).</summary>
+    public bool DateIsExplicit { get; init; }
+
     /// <summary>The wall-clock time named (or implied by "in the evening"), if any.</summary>
     public TimeOnly? TimeOfDay { get; init; }
 

@@ -194,7 +194,7 @@ public static partial class TimeExpressionParser
             if (!relativeIsCalendar)
             {
                 var instant = TimeZoneInfo.ConvertTime(now + span, timeZone);
-                return new TimeExpression { At = instant, Date = DateOnly.FromDateTime(instant.DateTime), TimeOfDay = TimeOnly.FromDateTime(instant.DateTime), Shift = shift, Remainder = remainder };
+                return new TimeExpression { At = instant, Date = DateOnly.FromDateTime(instant.DateTime), DateIsExplicit = true, TimeOfDay = TimeOnly.FromDateTime(instant.DateTime), Shift = shift, Remainder = remainder };
             }
 
             // Whole days keep the wall-clock time (or the one named), so they stay right across a DST change.
@@ -213,6 +213,7 @@ public static partial class TimeExpressionParser
             date = today.AddDays(ahead);
         }
 
+        var explicitDate = date is not null;
         if (time is { } clock && date is null)
         {
             // A bare time means its next occurrence: later today, else tomorrow.
@@ -220,7 +221,7 @@ public static partial class TimeExpressionParser
         }
 
         DateTimeOffset? resolved = date is { } d && time is { } t ? ToInstant(d, t, timeZone) : null;
-        return new TimeExpression { At = resolved, Date = date, TimeOfDay = time, Shift = shift, Remainder = remainder };
+        return new TimeExpression { At = resolved, Date = date, DateIsExplicit = explicitDate, TimeOfDay = time, Shift = shift, Remainder = remainder };
     }
 
     /// <summary>The instant of a wall-clock time on a date in a timezone; a time skipped by DST moves forward an hour.</summary>
@@ -404,7 +405,7 @@ public static partial class TimeExpressionParser
     [GeneratedRegex(@"(?<!\w)(?:today|сегодня)(?!\w)", Options)]
     private static partial Regex TodayPattern();
 
-    [GeneratedRegex(@"(?<!\w)(?:(?:on\s+)?(?:next\s+|this\s+)?(?<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:(?:во?|на)\s+)?(?:следующ(?:ий|ую|ее)\s+|эт(?:от|у|о)\s+)?(?<day>понедельник|вторник|среду|среда|четверг|пятницу|пятница|субботу|суббота|воскресенье))(?!\w)", Options)]
+    [GeneratedRegex(@"(?<!\w)(?:(?:on\s+|by\s+)?(?:next\s+|this\s+)?(?<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)|(?:(?:во?|на|до|к)\s+)?(?:следующ(?:ий|ую|ее|его|ей)\s+|эт(?:от|у|о|ого|ой)\s+)?(?<day>понедельник[ау]?|вторник[ау]?|среду|среды|среда|среде|четверг[ау]?|пятницу|пятницы|пятница|пятнице|субботу|субботы|суббота|субботе|воскресенье|воскресенья|воскресенью))(?!\w)", Options)]
     private static partial Regex WeekdayPattern();
 
     [GeneratedRegex(@"(?<!\w)(?:at\s+)?(?<h>\d{1,2})(?:[:.](?<m>\d{2}))?\s*(?<ampm>a\.?m\.?|p\.?m\.?)(?!\w)", Options)]
