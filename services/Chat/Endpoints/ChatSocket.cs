@@ -131,10 +131,6 @@ public static partial class ChatSocket
                 result.EndReason,
                 result.Duplicate,
             }, cancellationToken);
-            if (result.SessionEnded)
-            {
-                await connection.SendAsync(new { type = "session_ended", sessionId = result.SessionId, reason = result.EndReason }, cancellationToken);
-            }
         }
         catch (ChatRequestException e)
         {

@@ -68,9 +68,11 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         catch (AiUnavailableException e)
         {
             LogModelUnavailable(logger, e, turn.SessionId);
-            var text = IsRussian(turn) ? "Извините, ассистент сейчас недоступен. Ваше сообщение сохранено — попробуйте ещё раз чуть позже."
-                : "Sorry, the assistant is unreachable right now. Your message is saved; please try again in a moment.";
-            onDelta?.Invoke(text);
+            var text = AiUnavailableException.UserMessage(turn.Message.Content);
+            if (onDelta is not null)
+            {
+                await onDelta(text);
+            }
             return new OrchestratorAnswer(text, tools.EndRequested, tools.Calls, true);
         }
     }
@@ -140,10 +142,8 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
 
     private static DateTimeOffset? LocalTime(DateTimeOffset? instant, TimeZoneInfo zone) => instant is { } i ? TimeZoneInfo.ConvertTime(i, zone) : null;
 
-    private static bool IsRussian(TurnContext turn) =>
-        turn.Context.Locale.StartsWith("ru", StringComparison.OrdinalIgnoreCase) || turn.Message.Content.Any(c => c is >= 'А' and <= 'я');
-
-    private static string Fallback(TurnContext turn) => IsRussian(turn) ? "Хорошо." : "Okay.";
+    private static string Fallback(TurnContext turn) =>
+        turn.Context.Locale.StartsWith("ru", StringComparison.OrdinalIgnoreCase) || turn.Message.Content.Any(c => c is >= 'А' and <= 'я') ? "Хорошо." : "Okay.";
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Chat model unavailable in session {SessionId}")]
     private static partial void LogModelUnavailable(ILogger logger, Exception exception, Guid sessionId);

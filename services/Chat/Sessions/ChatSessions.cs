@@ -158,12 +158,12 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         await transaction.CommitAsync(cancellationToken);
 
         await cache.ClearAsync(sessionId);
-        LogEnded(logger, sessionId, WireName.Of(reason), session.MessageCount);
+        LogEnded(logger, sessionId, reason, session.MessageCount);
         return true;
     }
 
     public static CachedMessage ToCached(ChatMessage m) => new(m.Id, m.Role, m.Content, m.CreatedAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Chat session {SessionId} ended ({Reason}) after {MessageCount} message(s)")]
-    private static partial void LogEnded(ILogger logger, Guid sessionId, string reason, int messageCount);
+    private static partial void LogEnded(ILogger logger, Guid sessionId, EndReason reason, int messageCount);
 }
