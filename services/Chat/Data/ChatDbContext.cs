@@ -33,7 +33,8 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
             e.Property(m => m.Content).HasMaxLength(ChatMessage.MaxContentLength * 4);
             e.Property(m => m.ClientMessageId).HasMaxLength(100);
             e.Property(m => m.Metadata).HasColumnType("jsonb");
-            e.HasIndex(m => new { m.SessionId, m.CreatedAt });
+            e.Property(m => m.Sequence).UseIdentityAlwaysColumn();
+            e.HasIndex(m => new { m.SessionId, m.Sequence });
             e.HasIndex(m => new { m.UserId, m.ClientMessageId }).IsUnique().HasFilter("client_message_id IS NOT NULL");
             e.HasIndex(m => m.ReplyToId).IsUnique().HasFilter("reply_to_id IS NOT NULL");
         });

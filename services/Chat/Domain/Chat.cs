@@ -52,6 +52,8 @@ public sealed class ChatMessage
     public const int MaxContentLength = 4000;
 
     public Guid Id { get; init; }
+    /// <summary>Database-assigned write order; timestamps of quick successive messages can tie.</summary>
+    public long Sequence { get; init; }
     public Guid SessionId { get; init; }
     public required string UserId { get; init; }
     public MessageRole Role { get; init; }

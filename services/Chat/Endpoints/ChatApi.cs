@@ -86,7 +86,7 @@ public static class ChatApi
         }
         var messages = await db.Messages.AsNoTracking()
             .Where(m => m.SessionId == id && m.UserId == userId)
-            .OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
+            .OrderBy(m => m.Sequence)
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(new SessionDetails(SessionView.From(session), messages.Select(MessageView.From).ToList()));
     }

@@ -17,8 +17,9 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
 {
     public const string EmptyContext = "{}";
 
+    // Sessions are read untracked: their counters change only through the atomic updates below.
     public Task<ChatSession?> FindActiveAsync(string userId, CancellationToken cancellationToken) =>
-        db.Sessions.SingleOrDefaultAsync(s => s.UserId == userId && s.Status == SessionStatus.Active, cancellationToken);
+        db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.UserId == userId && s.Status == SessionStatus.Active, cancellationToken);
 
     /// <summary>The user's active session, a fresh one if there is none or the last went idle.</summary>
     public async Task<(ChatSession Session, bool IsNew)> GetOrStartAsync(string userId, CancellationToken cancellationToken)
@@ -39,6 +40,7 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         try
         {
             await db.SaveChangesAsync(cancellationToken);
+            db.Entry(session).State = EntityState.Detached;
             await cache.ClearAsync(session.Id);
             return (session, true);
         }
@@ -91,6 +93,7 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         db.Messages.Add(message);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        db.Entry(message).State = EntityState.Detached;
 
         session.MessageCount++;
         session.LastActivityAt = now;
@@ -110,7 +113,7 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         }
         var recent = await db.Messages.AsNoTracking()
             .Where(m => m.SessionId == sessionId)
-            .OrderByDescending(m => m.CreatedAt).ThenByDescending(m => m.Id)
+            .OrderByDescending(m => m.Sequence)
             .Take(ChatSession.MessageLimit)
             .ToListAsync(cancellationToken);
         var history = recent.AsEnumerable().Reverse().Select(ToCached).ToList();
@@ -140,7 +143,7 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         var session = await db.Sessions.AsNoTracking().SingleAsync(s => s.Id == sessionId, cancellationToken);
         var transcript = await db.Messages.AsNoTracking()
             .Where(m => m.SessionId == sessionId)
-            .OrderBy(m => m.CreatedAt).ThenBy(m => m.Id)
+            .OrderBy(m => m.Sequence)
             .Select(m => new TranscriptLine { MessageId = m.Id, Role = WireName.Of(m.Role), Content = m.Content, At = m.CreatedAt, Metadata = m.Metadata })
             .ToListAsync(cancellationToken);
         db.AddOutboxMessage(new ChatSessionEnded

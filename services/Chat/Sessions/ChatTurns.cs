@@ -52,7 +52,7 @@ public sealed class ChatTurns(
         }
 
         var (session, isNew) = earlier is not null
-            ? (await db.Sessions.SingleAsync(s => s.Id == earlier.SessionId, cancellationToken), false)
+            ? (await db.Sessions.AsNoTracking().SingleAsync(s => s.Id == earlier.SessionId, cancellationToken), false)
             : await SessionForAsync(userId, request.SessionId, cancellationToken);
         var context = StartingContext.FromJson(session.StartingContext);
         if (context is null)
@@ -102,7 +102,7 @@ public sealed class ChatTurns(
     {
         if (sessionId is { } id)
         {
-            var named = await db.Sessions.SingleOrDefaultAsync(s => s.Id == id && s.UserId == userId, cancellationToken)
+            var named = await db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.UserId == userId, cancellationToken)
                 ?? throw new ChatRequestException(StatusCodes.Status404NotFound, "Session not found", $"There is no session {id}.");
             if (named.Status == SessionStatus.Ended || time.GetUtcNow() - named.LastActivityAt >= ChatSession.IdleTimeout)
             {

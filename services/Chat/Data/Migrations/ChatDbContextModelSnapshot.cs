@@ -59,6 +59,13 @@ namespace Aimi.Chat.Api.Data.Migrations
                         .HasColumnType("character varying(30)")
                         .HasColumnName("role");
 
+                    b.Property<long>("Sequence")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("sequence");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Sequence"));
+
                     b.Property<Guid>("SessionId")
                         .HasColumnType("uuid")
                         .HasColumnName("session_id");
@@ -77,8 +84,8 @@ namespace Aimi.Chat.Api.Data.Migrations
                         .HasDatabaseName("ix_chat_messages_reply_to_id")
                         .HasFilter("reply_to_id IS NOT NULL");
 
-                    b.HasIndex("SessionId", "CreatedAt")
-                        .HasDatabaseName("ix_chat_messages_session_id_created_at");
+                    b.HasIndex("SessionId", "Sequence")
+                        .HasDatabaseName("ix_chat_messages_session_id_sequence");
 
                     b.HasIndex("UserId", "ClientMessageId")
                         .IsUnique()

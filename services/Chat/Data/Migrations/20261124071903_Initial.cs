@@ -1,5 +1,6 @@
 ﻿using System;
 using Microsoft.EntityFrameworkCore.Migrations;
+using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 
 #nullable disable
 
@@ -67,6 +68,8 @@ namespace Aimi.Chat.Api.Data.Migrations
                 columns: table => new
                 {
                     id = table.Column<Guid>(type: "uuid", nullable: false),
+                    sequence = table.Column<long>(type: "bigint", nullable: false)
+                        .Annotation("Npgsql:ValueGenerationStrategy", NpgsqlValueGenerationStrategy.IdentityAlwaysColumn),
                     session_id = table.Column<Guid>(type: "uuid", nullable: false),
                     user_id = table.Column<string>(type: "character varying(200)", maxLength: 200, nullable: false),
                     role = table.Column<string>(type: "character varying(30)", maxLength: 30, nullable: false),
@@ -95,9 +98,9 @@ namespace Aimi.Chat.Api.Data.Migrations
                 filter: "reply_to_id IS NOT NULL");
 
             migrationBuilder.CreateIndex(
-                name: "ix_chat_messages_session_id_created_at",
+                name: "ix_chat_messages_session_id_sequence",
                 table: "chat_messages",
-                columns: new[] { "session_id", "created_at" });
+                columns: new[] { "session_id", "sequence" });
 
             migrationBuilder.CreateIndex(
                 name: "ix_chat_messages_user_id_client_message_id",
