@@ -7,8 +7,12 @@ using Microsoft.SemanticKernel;
 
 namespace Aimi.Chat.Api.Orchestration;
 
-/// <summary>One tool call of a turn, as recorded in the message metadata.</summary>
-public sealed record ToolCallRecord(string Name, IReadOnlyDictionary<string, string?> Arguments, bool Succeeded, string? Error, Guid? EventId, Guid? GoalId, Guid? HabitId);
+/// <summary>One tool call of a turn, as recorded in the message metadata; <paramref name="Item"/> is the event it left behind.</summary>
+public sealed record ToolCallRecord(
+    string Name, IReadOnlyDictionary<string, string?> Arguments, bool Succeeded, string? Error, Guid? EventId, Guid? GoalId, Guid? HabitId, ItemState? Item = null);
+
+/// <summary>An event's title, status and time after a tool touched it, so later turns know what is still pending.</summary>
+public sealed record ItemState(Guid Id, string Title, string Status, DateTimeOffset? When);
 
 /// <summary>
 /// The assistant's tools, one instance per turn: each creates or moves the user's plan through the Goals API with the
@@ -37,7 +41,7 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn)
                 type = "event", title, notes, startsAt = Instant(startsAt, "startsAt"), endsAt = OptionalInstant(endsAt, "endsAt"),
                 source = "chat", sourceMessageId = NextSourceId(), confirmed = false,
             }, cancellationToken);
-            return (Serialize(created), created.Id, created.GoalId, null);
+            return (Serialize(created), created.Id, created.GoalId, null, StateOf(created));
         });
 
     [KernelFunction(AssistantTools.CreateTask), Description(AssistantTools.Descriptions.CreateTask)]
@@ -52,7 +56,7 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn)
             {
                 type = "task", title, notes, dueAt = OptionalInstant(dueAt, "dueAt"), source = "chat", sourceMessageId = NextSourceId(), confirmed = false,
             }, cancellationToken);
-            return (Serialize(created), created.Id, created.GoalId, null);
+            return (Serialize(created), created.Id, created.GoalId, null, StateOf(created));
         });
 
     [KernelFunction(AssistantTools.CreateGoal), Description(AssistantTools.Descriptions.CreateGoal)]
@@ -64,7 +68,7 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn)
         RecordAsync(AssistantTools.CreateGoal, new() { ["title"] = title, ["description"] = description, ["dueDate"] = dueDate }, async () =>
         {
             var goal = await goals.CreateGoalAsync(turn.Token, new { title, description, dueDate = OptionalDate(dueDate) }, cancellationToken);
-            return (Serialize(goal), null, goal.Id, null);
+            return (Serialize(goal), null, goal.Id, null, null);
         });
 
     [KernelFunction(AssistantTools.CreateHabit), Description(AssistantTools.Descriptions.CreateHabit)]
@@ -76,7 +80,7 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn)
         RecordAsync(AssistantTools.CreateHabit, new() { ["title"] = title, ["cadence"] = cadence, ["goalId"] = goalId }, async () =>
         {
             var habit = await goals.CreateHabitAsync(turn.Token, new { title, cadence, goalId = OptionalId(goalId) }, cancellationToken);
-            return (Serialize(habit), null, habit.GoalId, habit.Id);
+            return (Serialize(habit), null, habit.GoalId, habit.Id, null);
         });
 
     [KernelFunction(AssistantTools.ConfirmEvent), Description(AssistantTools.Descriptions.ConfirmEvent)]
@@ -107,7 +111,7 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn)
         RecordAsync(AssistantTools.ListAgenda, new() { ["date"] = date }, async () =>
         {
             var agenda = await goals.GetAgendaAsync(turn.Token, OptionalDate(date), cancellationToken);
-            return (Serialize(agenda), null, null, null);
+            return (Serialize(agenda), null, null, null, null);
         });
 
     [KernelFunction(AssistantTools.EndSession), Description(AssistantTools.Descriptions.EndSession)]
@@ -123,15 +127,16 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn)
         {
             var id = Guid.TryParse(eventId, out var parsed) ? parsed : throw new ToolArgumentException($"'{eventId}' is not an event id.");
             var changed = await goals.ActAsync(turn.Token, id, action, body?.Invoke(), cancellationToken);
-            return (Serialize(changed), changed.Id, changed.GoalId, null);
+            return (Serialize(changed), changed.Id, changed.GoalId, null, StateOf(changed));
         });
 
-    private async Task<string> RecordAsync(string tool, Dictionary<string, string?> arguments, Func<Task<(string Result, Guid? EventId, Guid? GoalId, Guid? HabitId)>> call)
+    private async Task<string> RecordAsync(
+        string tool, Dictionary<string, string?> arguments, Func<Task<(string Result, Guid? EventId, Guid? GoalId, Guid? HabitId, ItemState? Item)>> call)
     {
         try
         {
-            var (result, eventId, goalId, habitId) = await call();
-            _calls.Add(new ToolCallRecord(tool, arguments, true, null, eventId, goalId, habitId));
+            var (result, eventId, goalId, habitId, item) = await call();
+            _calls.Add(new ToolCallRecord(tool, arguments, true, null, eventId, goalId, habitId, item));
             return result;
         }
         catch (Exception e) when (e is GoalsApiException or ToolArgumentException or HttpRequestException)
@@ -144,6 +149,8 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn)
 
     // One chat message may create several items; each gets its own idempotency key, stable across a resend.
     private string NextSourceId() => $"{turn.Message.Id:N}:{++_created}";
+
+    private static ItemState StateOf(EventView e) => new(e.Id, e.Title, e.Status, e.StartsAt ?? e.DueAt);
 
     private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
 

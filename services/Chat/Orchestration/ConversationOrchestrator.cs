@@ -111,8 +111,7 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         AppendList(prompt, "Active goals:", context.Goals.Select(g => $"- [{g.Id}] {g.Title} (importance {g.Importance}{(g.DueDate is { } d ? $", due {d:yyyy-MM-dd}" : "")})"));
         AppendList(prompt, "Habits:", context.Habits.Select(h => $"- [{h.Id}] {h.Title} (cron {h.Cadence}, streak {h.Streak})"));
         AppendList(prompt, "Coming up (7 days):", context.Upcoming.Select(i => $"- [{i.Event.Id}] {i.Event.Title} ({i.Event.Status}, {i.LocalStart ?? i.LocalDue ?? "no time"})"));
-        var pending = AssistantPrompt.PendingItemsBlock(
-            context.Pending.Select(i => new PendingItem(i.Event.Id, i.Event.Title, i.Event.Status, LocalTime(i.Event.StartsAt ?? i.Event.DueAt, zone))), zone);
+        var pending = AssistantPrompt.PendingItemsBlock(PendingItems(turn, zone), zone);
         if (pending.Length > 0)
         {
             prompt.AppendLine(pending.TrimEnd());
@@ -124,6 +123,43 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
             AppendList(prompt, "Similar past situations:", (memory.SimilarSituations ?? []).Select(s => $"- {s}"));
         }
         return prompt.ToString();
+    }
+
+    /// <summary>
+    /// What waits on the user: items this session's tools touched (latest state wins, newest first), then those pending
+    /// when the session started. The starting context is a snapshot; this keeps "yes"/"it" pointing at the right item.
+    /// </summary>
+    internal static IEnumerable<PendingItem> PendingItems(TurnContext turn, TimeZoneInfo zone)
+    {
+        var touched = new Dictionary<Guid, ItemState>();
+        foreach (var message in turn.History.Where(m => m.Role == MessageRole.Assistant))
+        {
+            foreach (var item in ItemsIn(message.Metadata))
+            {
+                touched.Remove(item.Id);
+                touched[item.Id] = item; // re-inserted: insertion order is recency
+            }
+        }
+        var fromSession = touched.Values.Reverse()
+            .Where(i => i.Status is "pending_confirmation" or "awaiting_feedback")
+            .Select(i => new PendingItem(i.Id, i.Title, i.Status, LocalTime(i.When, zone)));
+        var fromStart = turn.Context.Pending
+            .Where(i => !touched.ContainsKey(i.Event.Id))
+            .Select(i => new PendingItem(i.Event.Id, i.Event.Title, i.Event.Status, LocalTime(i.Event.StartsAt ?? i.Event.DueAt, zone)));
+        return fromSession.Concat(fromStart);
+    }
+
+    private static List<ItemState> ItemsIn(string metadata)
+    {
+        using var document = JsonDocument.Parse(metadata);
+        if (!document.RootElement.TryGetProperty("toolCalls", out var calls))
+        {
+            return [];
+        }
+        return calls.EnumerateArray()
+            .Where(c => c.TryGetProperty("item", out var item) && item.ValueKind == JsonValueKind.Object)
+            .Select(c => c.GetProperty("item").Deserialize<ItemState>(JsonSerializerOptions.Web)!)
+            .ToList();
     }
 
     private static void AppendList(StringBuilder prompt, string header, IEnumerable<string> lines)

@@ -80,7 +80,7 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
             CreatedAt = now,
         };
 
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await BeginUnlessInTransactionAsync(cancellationToken);
         var counted = await db.Sessions
             .Where(s => s.Id == session.Id && s.Status == SessionStatus.Active)
             .ExecuteUpdateAsync(u => u
@@ -88,11 +88,11 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
                 .SetProperty(s => s.LastActivityAt, now), cancellationToken);
         if (counted == 0)
         {
-            return null;
+            return null; // the owned transaction rolls back on dispose; a joined one is the caller's to end
         }
         db.Messages.Add(message);
         await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await CommitIfOwnedAsync(transaction, cancellationToken);
         db.Entry(message).State = EntityState.Detached;
 
         session.MessageCount++;
@@ -128,7 +128,7 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
     public async Task<bool> EndAsync(Guid sessionId, EndReason reason, CancellationToken cancellationToken, DateTimeOffset? idleSince = null)
     {
         var now = time.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await BeginUnlessInTransactionAsync(cancellationToken);
         var ended = await db.Sessions
             .Where(s => s.Id == sessionId && s.Status == SessionStatus.Active && (idleSince == null || s.LastActivityAt < idleSince))
             .ExecuteUpdateAsync(u => u
@@ -158,14 +158,26 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
             OccurredAt = now,
         }, now);
         await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
+        await CommitIfOwnedAsync(transaction, cancellationToken);
 
         await cache.ClearAsync(sessionId);
         LogEnded(logger, sessionId, reason, session.MessageCount);
         return true;
     }
 
-    public static CachedMessage ToCached(ChatMessage m) => new(m.Id, m.Role, m.Content, m.CreatedAt);
+    public static CachedMessage ToCached(ChatMessage m) => new(m.Id, m.Role, m.Content, m.CreatedAt, m.Metadata);
+
+    // A consumer calls in inside its idempotency transaction: join it rather than nest one.
+    private async Task<Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction?> BeginUnlessInTransactionAsync(CancellationToken cancellationToken) =>
+        db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+
+    private static async Task CommitIfOwnedAsync(Microsoft.EntityFrameworkCore.Storage.IDbContextTransaction? transaction, CancellationToken cancellationToken)
+    {
+        if (transaction is not null)
+        {
+            await transaction.CommitAsync(cancellationToken);
+        }
+    }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Chat session {SessionId} ended ({Reason}) after {MessageCount} message(s)")]
     private static partial void LogEnded(ILogger logger, Guid sessionId, EndReason reason, int messageCount);

@@ -4,8 +4,8 @@ using StackExchange.Redis;
 
 namespace Aimi.Chat.Api.Sessions;
 
-/// <summary>One message as the orchestrator sees it.</summary>
-public sealed record CachedMessage(Guid Id, MessageRole Role, string Content, DateTimeOffset At);
+/// <summary>One message as the orchestrator sees it; <paramref name="Metadata"/> carries the turn's tool calls and their outcomes.</summary>
+public sealed record CachedMessage(Guid Id, MessageRole Role, string Content, DateTimeOffset At, string Metadata = "{}");
 
 /// <summary>
 /// The Redis session cache: the last 30 messages of the active session, so a reply never waits on PostgreSQL for

@@ -1,0 +1,157 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Aimi.Contracts.Notifications;
+using Aimi.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Xunit;
+
+namespace Aimi.Chat.Tests;
+
+public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
+{
+    private async Task<WebSocket> ConnectAsync(string userId)
+    {
+        var client = host.Server.CreateWebSocketClient();
+        return await client.ConnectAsync(new Uri(host.Server.BaseAddress, $"ws/chat?access_token={TestAuth.Token(userId)}"), CancellationToken.None);
+    }
+
+    private static Task SendAsync(WebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    private static async Task<JsonElement> ReceiveAsync(WebSocket socket)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[64 * 1024];
+        using var frame = new MemoryStream();
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer, timeout.Token);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return JsonDocument.Parse($$"""{"type":"closed","status":{{(int)result.CloseStatus!}},"reason":"{{result.CloseStatusDescription}}"}""").RootElement;
+            }
+            frame.Write(buffer, 0, result.Count);
+        } while (!result.EndOfMessage);
+        return JsonDocument.Parse(frame.ToArray()).RootElement;
+    }
+
+    private static async Task<JsonElement> ReceiveUntilAsync(WebSocket socket, string type, List<JsonElement>? seen = null)
+    {
+        while (true)
+        {
+            var frame = await ReceiveAsync(socket);
+            seen?.Add(frame);
+            if (frame.GetProperty("type").GetString() == type)
+            {
+                return frame;
+            }
+        }
+    }
+
+    [Fact]
+    public async Task A_message_is_acknowledged_streamed_and_answered_and_the_socket_takes_more()
+    {
+        using var socket = await ConnectAsync(TestAuth.NewUserId());
+
+        await SendAsync(socket, """{"type":"message","content":"remind me to buy milk tomorrow at 10am","clientMessageId":"c1"}""");
+        var frames = new List<JsonElement>();
+        var reply = await ReceiveUntilAsync(socket, "reply", frames);
+
+        Assert.Equal("ack", frames[0].GetProperty("type").GetString());
+        Assert.Equal("c1", frames[0].GetProperty("clientMessageId").GetString());
+        var deltas = frames.Where(f => f.GetProperty("type").GetString() == "delta").Select(f => f.GetProperty("text").GetString()).ToList();
+        Assert.NotEmpty(deltas);
+        Assert.Equal(reply.GetProperty("content").GetString(), string.Concat(deltas).Trim());
+        Assert.Equal("create_event", reply.GetProperty("metadata").GetProperty("toolCalls")[0].GetProperty("name").GetString());
+
+        await SendAsync(socket, """{"type":"message","content":"what's on today?","clientMessageId":"c2"}""");
+        var second = await ReceiveUntilAsync(socket, "reply");
+        Assert.Equal("c2", second.GetProperty("clientMessageId").GetString());
+        Assert.Equal(reply.GetProperty("sessionId").GetString(), second.GetProperty("sessionId").GetString());
+    }
+
+    [Fact]
+    public async Task Malformed_frames_get_error_frames_and_the_connection_stays_usable()
+    {
+        var userId = TestAuth.NewUserId();
+        using var socket = await ConnectAsync(userId);
+
+        await SendAsync(socket, "this is not json");
+        Assert.Equal("bad_frame", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
+        await SendAsync(socket, """{"type":"dance"}""");
+        Assert.Equal("bad_frame", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
+        await socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None);
+        Assert.Equal("bad_frame", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
+        await SendAsync(socket, """{"type":"message","content":"  "}""");
+        Assert.Equal("invalid", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
+        await SendAsync(socket, $$"""{"type":"message","content":"{{new string('x', 4001)}}"}""");
+        Assert.Equal("too_large", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
+        await SendAsync(socket, $$"""{"type":"message","content":"{{new string('x', 40_000)}}"}""");
+        Assert.Equal("too_large", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
+
+        await SendAsync(socket, """{"type":"ping"}""");
+        Assert.Equal("pong", (await ReceiveAsync(socket)).GetProperty("type").GetString());
+        await SendAsync(socket, """{"type":"message","content":"hello"}""");
+        await ReceiveUntilAsync(socket, "reply");
+        Assert.Equal(2, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == userId)));
+    }
+
+    [Fact]
+    public async Task A_flood_closes_the_socket_politely_with_a_reason()
+    {
+        using var socket = await ConnectAsync(TestAuth.NewUserId());
+
+        for (var i = 0; i < 31; i++)
+        {
+            await SendAsync(socket, """{"type":"ping"}""");
+        }
+        var closed = await ReceiveUntilAsync(socket, "closed");
+
+        Assert.Equal((int)WebSocketCloseStatus.PolicyViolation, closed.GetProperty("status").GetInt32());
+        Assert.Contains("Too many messages", closed.GetProperty("reason").GetString());
+    }
+
+    [Fact]
+    public async Task An_in_app_reminder_is_pushed_to_the_open_socket_and_stored_once()
+    {
+        var userId = TestAuth.NewUserId();
+        using var socket = await ConnectAsync(userId);
+        var reminder = new ReminderDelivered
+        {
+            ReminderId = Guid.NewGuid(), EventId = Guid.NewGuid(), UserId = userId, Channel = "in_app", Offset = TimeSpan.FromMinutes(15),
+            Title = "Dentist", Text = "Dentist in 15 minutes", EventStartsAt = host.Time.GetUtcNow().AddMinutes(15), DeliveredAt = host.Time.GetUtcNow(),
+        };
+        var messageId = Guid.NewGuid();
+
+        await host.Bus.Bus.Publish(reminder, c => c.MessageId = messageId);
+        var pushed = await ReceiveUntilAsync(socket, "reminder");
+        await host.Bus.Bus.Publish(reminder, c => c.MessageId = messageId); // redelivered
+
+        Assert.Equal("Dentist in 15 minutes", pushed.GetProperty("text").GetString());
+        await ReceiveUntilAsync(socket, "reminder"); // the push is at-most-once per delivery, the stored copy exactly once
+        var stored = await Eventually.GetAsync(
+            () => host.WithDbAsync(db => db.Messages.Where(m => m.UserId == userId).ToListAsync()), m => m.Count >= 1);
+        Assert.Single(stored);
+        Assert.Equal(Aimi.Chat.Api.Domain.MessageRole.Reminder, stored[0].Role);
+        Assert.Contains(reminder.EventId.ToString(), stored[0].Metadata);
+    }
+
+    [Fact]
+    public async Task Saying_goodbye_on_the_socket_ends_the_session_with_a_frame()
+    {
+        using var socket = await ConnectAsync(TestAuth.NewUserId());
+
+        await SendAsync(socket, """{"type":"message","content":"hello"}""");
+        await ReceiveUntilAsync(socket, "reply");
+        await SendAsync(socket, """{"type":"message","content":"пока"}""");
+        var reply = await ReceiveUntilAsync(socket, "reply");
+        var ended = await ReceiveUntilAsync(socket, "session_ended");
+
+        Assert.True(reply.GetProperty("sessionEnded").GetBoolean());
+        Assert.Equal("goodbye", ended.GetProperty("reason").GetString());
+        Assert.Equal(reply.GetProperty("sessionId").GetString(), ended.GetProperty("sessionId").GetString());
+    }
+}
