@@ -76,10 +76,10 @@ public static class ServiceDefaultsExtensions
                 .AddAspNetCoreInstrumentation()
                 .AddHttpClientInstrumentation()
                 .AddRuntimeInstrumentation()
-                .AddMeter("MassTransit", "Npgsql", "Aimi.*"))
+                .AddMeter("MassTransit", "Npgsql", "Aimi.*", "Microsoft.SemanticKernel*"))
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
-                .AddSource("MassTransit", "Npgsql", "Aimi.*")
+                .AddSource("MassTransit", "Npgsql", "Aimi.*", "Microsoft.SemanticKernel*")
                 .AddAspNetCoreInstrumentation(o => o.Filter = context =>
                     !context.Request.Path.StartsWithSegments(HealthPath) && !context.Request.Path.StartsWithSegments(AlivePath))
                 .AddHttpClientInstrumentation());
