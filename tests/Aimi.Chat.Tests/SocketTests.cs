@@ -147,8 +147,14 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
         await SendAsync(socket, """{"type":"message","content":"hello"}""");
         await ReceiveUntilAsync(socket, "reply");
         await SendAsync(socket, """{"type":"message","content":"пока"}""");
-        var reply = await ReceiveUntilAsync(socket, "reply");
-        var ended = await ReceiveUntilAsync(socket, "session_ended");
+        // The session_ended push comes over the bus and may overtake the reply frame: take both in either order.
+        var frames = new List<JsonElement>();
+        while (!frames.Any(f => f.GetProperty("type").GetString() == "reply") || !frames.Any(f => f.GetProperty("type").GetString() == "session_ended"))
+        {
+            frames.Add(await ReceiveAsync(socket));
+        }
+        var reply = frames.Single(f => f.GetProperty("type").GetString() == "reply");
+        var ended = frames.Single(f => f.GetProperty("type").GetString() == "session_ended");
 
         Assert.True(reply.GetProperty("sessionEnded").GetBoolean());
         Assert.Equal("goodbye", ended.GetProperty("reason").GetString());
