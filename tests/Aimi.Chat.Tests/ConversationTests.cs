@@ -184,3 +184,26 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
     private static async Task<SessionView> SessionAsync(HttpClient chat, Guid id) =>
         (await (await chat.GetAsync($"/chat/sessions/{id}")).ReadAsync<SessionDetails>(HttpStatusCode.OK)).Session;
 }
+
+public sealed class ConcurrentResendTests(ChatHost host) : IClassFixture<ChatHost>
+{
+    [Fact]
+    public async Task Racing_copies_of_one_message_store_it_once_and_all_end_with_the_same_answer()
+    {
+        var userId = TestAuth.NewUserId();
+        var chat = host.ClientFor(userId);
+
+        var racing = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => chat.SendAsync("remind me to feed the cat tomorrow at 8am", "same-id")));
+
+        Assert.All(racing, r => Assert.True(r.StatusCode is HttpStatusCode.OK or HttpStatusCode.Conflict, r.StatusCode.ToString()));
+        var settled = await (await chat.SendAsync("remind me to feed the cat tomorrow at 8am", "same-id")).ReadAsync<SendResult>(HttpStatusCode.OK);
+        foreach (var response in racing.Where(r => r.StatusCode == HttpStatusCode.OK))
+        {
+            Assert.Equal(settled.Reply.Id, (await response.ReadAsync<SendResult>(HttpStatusCode.OK)).Reply.Id);
+        }
+        Assert.Equal(1, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == userId && m.Role == Aimi.Chat.Api.Domain.MessageRole.User)));
+        Assert.Equal(1, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == userId && m.Role == Aimi.Chat.Api.Domain.MessageRole.Assistant)));
+        var events = await (await host.GoalsClientFor(userId).GetAsync("/events")).ReadAsync<List<EventDto>>(HttpStatusCode.OK);
+        Assert.Single(events);
+    }
+}

@@ -62,7 +62,7 @@ public sealed class ChatTurns(
         }
 
         // Stored before anything else, so a failure further on never loses what the user said.
-        var message = earlier ?? await sessions.AppendAsync(session, MessageRole.User, content, clientMessageId, null, "{}", cancellationToken);
+        var message = earlier ?? await StoreOnceAsync(() => sessions.AppendAsync(session, MessageRole.User, content, clientMessageId, null, "{}", cancellationToken));
         if (message is null)
         {
             // The session ended between reading and writing (idle sweep on another replica): start afresh once.
@@ -81,7 +81,7 @@ public sealed class ChatTurns(
         var answer = await orchestrator.ReplyAsync(turn, onDelta, cancellationToken);
 
         var metadata = answer.MetadataJson();
-        var reply = await sessions.AppendAsync(session, MessageRole.Assistant, answer.Text, null, message.Id, metadata, cancellationToken);
+        var reply = await StoreOnceAsync(() => sessions.AppendAsync(session, MessageRole.Assistant, answer.Text, null, message.Id, metadata, cancellationToken));
         if (reply is null)
         {
             throw new ChatRequestException(StatusCodes.Status409Conflict, "Session ended", "The session ended before the reply was stored.");
@@ -96,6 +96,21 @@ public sealed class ChatTurns(
             : null;
         var ended = end is { } reason && await sessions.EndAsync(session.Id, reason, cancellationToken);
         return new SendResult(session.Id, MessageView.From(message), MessageView.From(reply), ended, ended ? WireName.Of(end!.Value) : null, Duplicate: false);
+    }
+
+    // Two copies of one client message racing: the unique indexes let one through; the other is told to ask again,
+    // and that retry then returns the first one's answer.
+    private static async Task<ChatMessage?> StoreOnceAsync(Func<Task<ChatMessage?>> store)
+    {
+        try
+        {
+            return await store();
+        }
+        catch (DbUpdateException e) when (e.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            throw new ChatRequestException(StatusCodes.Status409Conflict, "Message in progress",
+                "This message is already being answered; send it again with the same clientMessageId to get the answer.");
+        }
     }
 
     private async Task<(ChatSession Session, bool IsNew)> SessionForAsync(string userId, Guid? sessionId, CancellationToken cancellationToken)
