@@ -37,7 +37,9 @@ public sealed partial class ProcessSupervisor : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => OnLine(supervised, e.Data);
         process.Exited += (_, _) =>
         {
-            // The exit event can precede the last output lines; wait for both streams to drain.
+            supervised.MarkProcessExited();
+            // The exit event can precede the last output lines; wait for both streams to drain
+            // (an orphaned grandchild holding the pipes open is killed by StopAllAsync).
             process.WaitForExit();
             supervised.MarkExited(process.ExitCode);
             Exited?.Invoke(supervised);
@@ -76,22 +78,21 @@ public sealed partial class ProcessSupervisor : IAsyncDisposable
                 _ = SendSignal(process.Pid, SigTerm);
             }
         }
-        using var timeout = new CancellationTokenSource(OperatingSystem.IsWindows() ? TimeSpan.Zero : grace);
         await Task.WhenAll(running.Select(async process =>
         {
             try
             {
-                await process.Process.WaitForExitAsync(timeout.Token);
+                await process.ProcessExit.WaitAsync(OperatingSystem.IsWindows() ? TimeSpan.Zero : grace);
             }
-            catch (OperationCanceledException)
+            catch (TimeoutException)
             {
                 KillTree(process.Process);
-                await process.Process.WaitForExitAsync();
             }
             foreach (var pid in trees[process])
             {
                 KillPid(pid);
             }
+            await process.Completion;
         }));
     }
 
@@ -211,6 +212,7 @@ public sealed class SupervisedProcess(string name, Process process)
     private const int TailLength = 200;
     private readonly Queue<string> _tail = new();
     private readonly TaskCompletionSource<int> _exit = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _processExit = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public string Name => name;
 
@@ -225,7 +227,11 @@ public sealed class SupervisedProcess(string name, Process process)
 
     public int? ExitCode => _exit.Task.IsCompleted ? _exit.Task.Result : null;
 
+    /// <summary>Completes when the process has exited and its output has been read to the end.</summary>
     public Task<int> Completion => _exit.Task;
+
+    /// <summary>Completes as soon as the process itself exits (its children may still hold the output pipes).</summary>
+    internal Task ProcessExit => _processExit.Task;
 
     public IReadOnlyList<string> Tail(int lines)
     {
@@ -246,6 +252,8 @@ public sealed class SupervisedProcess(string name, Process process)
             }
         }
     }
+
+    internal void MarkProcessExited() => _processExit.TrySetResult();
 
     internal void MarkExited(int code) => _exit.TrySetResult(code);
 }
