@@ -200,7 +200,11 @@ public sealed partial class ProcessSupervisor : IAsyncDisposable
         }
     }
 
+    private const int SigInt = 2;
     private const int SigTerm = 15;
+
+    /// <summary>Sends SIGINT (what Ctrl-C sends) to one process; false if it is gone or this is Windows.</summary>
+    public static bool Interrupt(int pid) => !OperatingSystem.IsWindows() && SendSignal(pid, SigInt) == 0;
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int SendSignal(int pid, int signal);
