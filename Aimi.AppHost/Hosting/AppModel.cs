@@ -27,7 +27,12 @@ public sealed record RabbitMqResource(string Name) : Resource(Name)
 }
 
 /// <summary>A service project, run from its build output; <see cref="IsGateway"/> marks the public entry point.</summary>
-public sealed record ProjectResource(string Name, string ProjectPath, IReadOnlyList<Resource> References, bool IsGateway) : Resource(Name)
+public sealed record ProjectResource(
+    string Name,
+    string ProjectPath,
+    IReadOnlyList<Resource> References,
+    bool IsGateway,
+    IReadOnlyDictionary<string, string> Environment) : Resource(Name)
 {
     public override string Kind => "project";
 
@@ -105,6 +110,7 @@ public sealed class PostgresServerBuilder(AppModelBuilder app, PostgresServerRes
 public sealed class ProjectBuilder(string name, string projectPath)
 {
     private readonly List<object> _references = [];
+    private readonly Dictionary<string, string> _environment = [];
     private bool _isGateway;
 
     public string Name => name;
@@ -128,6 +134,13 @@ public sealed class ProjectBuilder(string name, string projectPath)
         return this;
     }
 
+    /// <summary>An extra setting for this project only (configuration key with <c>__</c> separators), applied last.</summary>
+    public ProjectBuilder WithEnvironment(string name, string value)
+    {
+        _environment[name] = value;
+        return this;
+    }
+
     internal ProjectResource Build() => new(
         name,
         projectPath,
@@ -137,7 +150,8 @@ public sealed class ProjectBuilder(string name, string projectPath)
             ProjectBuilder project => new ProjectReferenceResource(project.Name),
             _ => throw new InvalidOperationException("Unknown reference."),
         }).ToList(),
-        _isGateway);
+        _isGateway,
+        new Dictionary<string, string>(_environment));
 }
 
 /// <summary>A reference to another project by name (projects may be declared in any order).</summary>

@@ -93,6 +93,10 @@ public sealed record LaunchPlan(
                         throw new ArgumentException($"{project.Name} cannot reference {reference.Kind} '{reference.Name}'.");
                 }
             }
+            foreach (var (key, value) in project.Environment)
+            {
+                env[key] = value;
+            }
 
             var projectFile = Path.GetFullPath(Path.Combine(environment.RepositoryRoot, project.ProjectPath));
             var directory = Path.GetDirectoryName(projectFile)!;

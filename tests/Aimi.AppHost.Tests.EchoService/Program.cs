@@ -1,4 +1,9 @@
 var builder = WebApplication.CreateBuilder(args);
+if (builder.Configuration.GetValue<bool>("Echo:FailOnStart"))
+{
+    Console.Error.WriteLine("Echo: failing on start as configured.");
+    return 3;
+}
 builder.AddServiceDefaults();
 
 var app = builder.Build();
@@ -23,3 +28,4 @@ app.MapGet("/call/{name}", async (string name, IHttpClientFactory clients) =>
     TypedResults.Text(await clients.CreateClient().GetStringAsync(new Uri($"http://{name}/env")))).AllowAnonymous();
 
 app.Run();
+return 0;

@@ -118,6 +118,19 @@ public class LaunchPlanTests
     }
 
     [Fact]
+    public void A_project_can_carry_settings_of_its_own()
+    {
+        var app = new AppModelBuilder();
+        app.AddProject(ResourceNames.GoalsApi, "services/Goals/Aimi.Goals.Api.csproj").WithEnvironment("Outbox__BatchSize", "50");
+        app.AddProject(ResourceNames.Gateway, "gateway/Aimi.Gateway/Aimi.Gateway.csproj").AsGateway();
+
+        var plan = LaunchPlan.Create(app.Build(), LaunchOptions.Default, Machine);
+
+        Assert.Equal("50", Project(plan, ResourceNames.GoalsApi).Environment["Outbox__BatchSize"]);
+        Assert.False(Project(plan, ResourceNames.Gateway).Environment.ContainsKey("Outbox__BatchSize"));
+    }
+
+    [Fact]
     public void A_port_collision_is_rejected_with_the_names_involved()
     {
         var error = Assert.Throws<ArgumentException>(() => Plan(LaunchOptions.Parse(["--port-base", "8079"])));

@@ -66,6 +66,21 @@ public class UpCommandTests
     }
 
     [Fact]
+    public async Task A_service_that_dies_on_start_fails_the_run_and_the_others_are_stopped()
+    {
+        var app = new AppModelBuilder();
+        var healthy = app.AddProject("healthy-api", EchoProject);
+        app.AddProject("broken-api", EchoProject).WithEnvironment("Echo__FailOnStart", "true").WithReference(healthy);
+        var portBase = Random.Shared.Next(30000, 40000);
+        var options = LaunchOptions.Parse(["--port-base", $"{portBase}", "--gateway-port", $"{portBase + 50}", "--plain"]);
+
+        var exitCode = await UpCommand.RunAsync(app.Build(), options, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal(1, exitCode);
+        Assert.False(await IsListeningAsync(portBase + 1));
+    }
+
+    [Fact]
     public async Task Refuses_to_start_when_a_project_is_missing()
     {
         var app = new AppModelBuilder();
