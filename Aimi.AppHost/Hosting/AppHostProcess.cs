@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using Aimi.AppHost.Infrastructure;
+using Aimi.Infrastructure;
 
 namespace Aimi.AppHost.Hosting;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Reflection;
-using Aimi.AppHost.Infrastructure;
+using Aimi.Infrastructure;
 using Npgsql;
 
 namespace Aimi.AppHost.Hosting;

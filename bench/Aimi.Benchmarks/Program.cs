@@ -1,6 +1,6 @@
 using System.Net.Http.Headers;
 using Aimi.AppHost.Hosting;
-using Aimi.AppHost.Infrastructure;
+using Aimi.Infrastructure;
 using Aimi.Benchmarks;
 
 BenchmarkOptions options;

@@ -41,7 +41,7 @@ public class TopologyTests
     public void Every_project_in_the_topology_is_built_with_the_apphost()
     {
         // The AppHost project file must list each topology project (ReferenceOutputAssembly=false), or `dotnet run` would start stale builds.
-        var root = Infrastructure.RepositoryRoot.Find();
+        var root = Aimi.Infrastructure.RepositoryRoot.Find();
         var appHostProject = File.ReadAllText(Path.Combine(root, "Aimi.AppHost", "Aimi.AppHost.csproj"));
 
         Assert.All(Topology.Build().Projects, p =>

@@ -1,7 +1,7 @@
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using Aimi.AppHost.Hosting;
-using Aimi.AppHost.Infrastructure;
+using Aimi.Infrastructure;
 
 namespace Aimi.AppHost.Tests;
 

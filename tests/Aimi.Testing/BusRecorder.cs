@@ -30,8 +30,8 @@ public sealed class BusRecorder : IAsyncDisposable
             });
             rabbit.ReceiveEndpoint($"test-recorder-{Guid.NewGuid():N}", endpoint =>
             {
-                endpoint.AutoDelete = true;
-                endpoint.Durable = false;
+                // Durable, so what was published just before a broker restart is still delivered after it.
+                endpoint.Durable = true;
                 foreach (var type in messageTypes)
                 {
                     typeof(BusRecorder).GetMethod(nameof(Subscribe), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!

@@ -1,3 +1,4 @@
+using Aimi.Infrastructure;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Xunit;
@@ -35,7 +36,7 @@ public abstract class ServiceHost<TProgram> : WebApplicationFactory<TProgram>, I
         [
             new($"ConnectionStrings:{_databaseName}", Database.ConnectionString),
             new("ConnectionStrings:rabbitmq", VirtualHost.ConnectionString),
-            new("ConnectionStrings:redis", Aimi.AppHost.Infrastructure.LocalInfrastructure.Redis),
+            new("ConnectionStrings:redis", LocalInfrastructure.Redis),
             .. TestAuth.Settings,
             .. ExtraSettings(),
         ];
@@ -47,8 +48,12 @@ public abstract class ServiceHost<TProgram> : WebApplicationFactory<TProgram>, I
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings() => [];
 
+    /// <summary>Stops what a derived host started, before the service and its resources go.</summary>
+    protected virtual Task BeforeDisposeAsync() => Task.CompletedTask;
+
     async Task IAsyncLifetime.DisposeAsync()
     {
+        await BeforeDisposeAsync();
         await base.DisposeAsync();
         if (_virtualHost is not null)
         {
@@ -58,5 +63,9 @@ public abstract class ServiceHost<TProgram> : WebApplicationFactory<TProgram>, I
         {
             await _database.DisposeAsync();
         }
+        await AfterDisposeAsync();
     }
+
+    /// <summary>Releases what must outlive the service (a private broker the service was connected to).</summary>
+    protected virtual Task AfterDisposeAsync() => Task.CompletedTask;
 }

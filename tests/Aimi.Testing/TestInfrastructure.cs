@@ -1,4 +1,4 @@
-using Aimi.AppHost.Infrastructure;
+using Aimi.Infrastructure;
 
 namespace Aimi.Testing;
 

@@ -3,7 +3,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using Npgsql;
 
-namespace Aimi.AppHost.Infrastructure;
+namespace Aimi.Infrastructure;
 
 /// <summary>
 /// The local PostgreSQL (pgvector), Redis and RabbitMQ that the AppHost and the test fixtures use.

@@ -1,0 +1,45 @@
+using Aimi.Gateway.Middleware;
+using Aimi.Gateway.Routing;
+using Aimi.ServiceDefaults.Auth;
+
+namespace Aimi.Gateway;
+
+public static class GatewayExtensions
+{
+    public const string DefaultUrl = "http://localhost:8080";
+
+    /// <summary>Everything the gateway registers besides the shared service defaults.</summary>
+    public static WebApplicationBuilder AddGatewayServices(this WebApplicationBuilder builder)
+    {
+        ListenOnDefaultUrlUnlessConfigured(builder);
+
+        builder.Services.AddOptions<GatewayOptions>()
+            .BindConfiguration(GatewayOptions.Section)
+            .ValidateDataAnnotations()
+            // DataAnnotations do not descend into the nested section, so its rules are checked here.
+            .Validate(o => o.RateLimit.PermitsPerSecond is > 0 and <= 100_000, "Gateway:RateLimit:PermitsPerSecond must be in (0, 100000].")
+            .Validate(o => o.RateLimit.Burst is >= 1 and <= 100_000, "Gateway:RateLimit:Burst must be in [1, 100000].")
+            .ValidateOnStart();
+
+        var auth = AuthOptions.From(builder.Configuration);
+        if (auth.DevTokensEnabled && auth.SigningKey is null)
+        {
+            throw new InvalidOperationException("Auth:DevTokens=true needs Auth:SigningKey: development tokens are signed with it.");
+        }
+
+        builder.Services.AddPerUserRateLimiting();
+        builder.Services.AddServiceRoutes();
+        return builder;
+    }
+
+    // A "Urls" entry in appsettings.json would outrank ASPNETCORE_URLS, so the default is set only when nothing is.
+    private static void ListenOnDefaultUrlUnlessConfigured(WebApplicationBuilder builder)
+    {
+        string[] addressKeys = ["urls", "http_ports", "https_ports"];
+        if (addressKeys.All(key => string.IsNullOrEmpty(builder.Configuration[key]))
+            && !builder.Configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
+    }
+}

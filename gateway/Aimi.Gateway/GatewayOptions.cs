@@ -1,0 +1,29 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace Aimi.Gateway;
+
+/// <summary>The gateway's own settings, bound from the <c>Gateway</c> configuration section.</summary>
+public sealed class GatewayOptions
+{
+    public const string Section = "Gateway";
+
+    /// <summary>Largest request body forwarded to a service; larger ones are refused with 413.</summary>
+    [Range(1, long.MaxValue)]
+    public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
+
+    /// <summary>How long a token minted by <c>POST /auth/dev-token</c> stays valid.</summary>
+    [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
+    public TimeSpan DevTokenLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    public RateLimitOptions RateLimit { get; set; } = new();
+
+    /// <summary>A token bucket per user (per client IP when anonymous).</summary>
+    public sealed class RateLimitOptions
+    {
+        /// <summary>Sustained rate; fractions are allowed (0.5 = one request every two seconds).</summary>
+        public double PermitsPerSecond { get; set; } = 20;
+
+        /// <summary>Requests a client may make at once before the sustained rate applies.</summary>
+        public int Burst { get; set; } = 40;
+    }
+}

@@ -1,0 +1,25 @@
+using Aimi.Gateway;
+using Aimi.Gateway.Apis;
+using Aimi.Gateway.Middleware;
+using Aimi.Gateway.Routing;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddGatewayServices();
+
+var app = builder.Build();
+
+app.UseCorrelationId();
+app.UseServiceDefaults();
+app.UseRateLimiter();
+app.UseRequestBodyLimit();
+
+app.MapDefaultEndpoints();
+app.MapDevTokenEndpoints();
+app.MapOpenApiCatalogEndpoints();
+app.MapServiceRoutes();
+
+app.Run();
+
+public partial class Program;

@@ -1,0 +1,26 @@
+namespace Aimi.Contracts.Chat;
+
+/// <summary>A conversation ended; carries the whole transcript so Memory can summarise it without calling back.</summary>
+public sealed record ChatSessionEnded
+{
+    public required Guid SessionId { get; init; }
+    public required string UserId { get; init; }
+    /// <summary><c>goodbye</c>, <c>idle</c>, <c>message_limit</c>, <c>ended_by_user</c> or <c>system</c>.</summary>
+    public required string Reason { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required DateTimeOffset EndedAt { get; init; }
+    public required int MessageCount { get; init; }
+    public required IReadOnlyList<TranscriptLine> Transcript { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+public sealed record TranscriptLine
+{
+    public required Guid MessageId { get; init; }
+    /// <summary><c>user</c>, <c>assistant</c> or <c>reminder</c>.</summary>
+    public required string Role { get; init; }
+    public required string Content { get; init; }
+    public required DateTimeOffset At { get; init; }
+    /// <summary>The message's metadata JSON (tool calls, linked event/goal ids).</summary>
+    public string? Metadata { get; init; }
+}

@@ -1,0 +1,99 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Aimi.Chat.Api.Clients;
+
+public sealed record EventView(
+    Guid Id, string Type, string Title, string? Notes, string Status, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, DateTimeOffset? DueAt,
+    Guid? GoalId, int Version);
+
+public sealed record AgendaItemView(EventView Event, string? LocalStart, string? LocalEnd, string? LocalDue);
+
+public sealed record AgendaView(string TimeZone, DateTimeOffset From, DateTimeOffset To, List<AgendaItemView> Items, List<AgendaItemView> Pending);
+
+public sealed record GoalView(Guid Id, string Title, string? Description, string Status, DateOnly? DueDate, int Importance);
+
+public sealed record HabitView(Guid Id, string Title, string Cadence, Guid? GoalId, string Status, int Streak);
+
+public sealed record ProfileView(string Id, string? DisplayName, string TimeZone, string Locale);
+
+/// <summary>A Goals API answer that was not a success: the problem's detail is what the assistant tells the user.</summary>
+public sealed class GoalsApiException(HttpStatusCode status, string detail) : Exception(detail)
+{
+    public HttpStatusCode Status { get; } = status;
+}
+
+/// <summary>
+/// The Goals service's API, called with the user's own token (so Goals scopes every call to that user) and marked as
+/// the assistant's doing. Base address by service discovery: <c>services__goals-api__http__0</c>.
+/// </summary>
+public sealed class GoalsClient(HttpClient http)
+{
+    public const string ActorHeader = "X-Aimi-Actor";
+    private static readonly JsonSerializerOptions Json = CreateJson();
+
+    public Task<ProfileView> GetProfileAsync(string token, CancellationToken ct) => SendAsync<ProfileView>(HttpMethod.Get, "/me", token, null, ct);
+
+    public Task<AgendaView> GetAgendaAsync(string token, DateOnly? date, CancellationToken ct) =>
+        SendAsync<AgendaView>(HttpMethod.Get, date is { } d ? $"/agenda?date={d:yyyy-MM-dd}" : "/agenda", token, null, ct);
+
+    public Task<AgendaView> GetWindowAsync(string token, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>
+        SendAsync<AgendaView>(HttpMethod.Get, $"/agenda?from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(to.ToString("O"))}", token, null, ct);
+
+    public Task<List<GoalView>> ActiveGoalsAsync(string token, CancellationToken ct) => SendAsync<List<GoalView>>(HttpMethod.Get, "/goals?status=active", token, null, ct);
+
+    public Task<List<HabitView>> ActiveHabitsAsync(string token, CancellationToken ct) => SendAsync<List<HabitView>>(HttpMethod.Get, "/habits?status=active", token, null, ct);
+
+    public Task<EventView> CreateEventAsync(string token, object request, CancellationToken ct) => SendAsync<EventView>(HttpMethod.Post, "/events", token, request, ct);
+
+    public Task<EventView> ActAsync(string token, Guid eventId, string action, object? body, CancellationToken ct) =>
+        SendAsync<EventView>(HttpMethod.Post, $"/events/{eventId}/{action}", token, body ?? new { }, ct);
+
+    public Task<GoalView> CreateGoalAsync(string token, object request, CancellationToken ct) => SendAsync<GoalView>(HttpMethod.Post, "/goals", token, request, ct);
+
+    public Task<HabitView> CreateHabitAsync(string token, object request, CancellationToken ct) => SendAsync<HabitView>(HttpMethod.Post, "/habits", token, request, ct);
+
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, string token, object? body, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(method, path);
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        request.Headers.Add(ActorHeader, "assistant");
+        if (body is not null)
+        {
+            request.Content = JsonContent.Create(body, body.GetType(), options: Json);
+        }
+        using var response = await http.SendAsync(request, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new GoalsApiException(response.StatusCode, await DetailAsync(response, ct));
+        }
+        return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
+    }
+
+    private static async Task<string> DetailAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        try
+        {
+            using var problem = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            if (problem.RootElement.TryGetProperty("errors", out var errors))
+            {
+                return string.Join(" ", errors.EnumerateObject().SelectMany(e => e.Value.EnumerateArray().Select(v => v.GetString())));
+            }
+            return problem.RootElement.TryGetProperty("detail", out var detail) ? detail.GetString() ?? response.ReasonPhrase ?? "" : response.ReasonPhrase ?? "";
+        }
+        catch (JsonException)
+        {
+            return $"The Goals service answered {(int)response.StatusCode}.";
+        }
+    }
+
+    private static JsonSerializerOptions CreateJson()
+    {
+        var options = new JsonSerializerOptions(JsonSerializerDefaults.Web) { DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+        options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        return options;
+    }
+}

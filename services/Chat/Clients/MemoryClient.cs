@@ -1,0 +1,42 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+
+namespace Aimi.Chat.Api.Clients;
+
+/// <summary>What Memory knows of the user for a new conversation: the portrait and similar past situations.</summary>
+public sealed record MemoryContextView(string? Summary, string? Mood, List<string>? Facts, List<string>? SimilarSituations);
+
+/// <summary>
+/// The Memory service's starting context (<c>GET /memory/context</c>). Optional: when Memory is not configured, is
+/// down or slow, the conversation goes on without it. The call has a short deadline and never throws.
+/// </summary>
+public sealed partial class MemoryClient(HttpClient http, ILogger<MemoryClient> logger)
+{
+    public static readonly TimeSpan Deadline = TimeSpan.FromMilliseconds(1500);
+
+    public async Task<MemoryContextView?> GetContextAsync(string token, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(Deadline);
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, "/memory/context");
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            using var response = await http.SendAsync(request, deadline.Token);
+            if (!response.IsSuccessStatusCode)
+            {
+                LogUnavailable(logger, $"HTTP {(int)response.StatusCode}");
+                return null;
+            }
+            return await response.Content.ReadFromJsonAsync<MemoryContextView>(deadline.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        {
+            LogUnavailable(logger, e.GetType().Name);
+            return null;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Memory service unavailable ({Reason}); starting without long-term memory")]
+    private static partial void LogUnavailable(ILogger logger, string reason);
+}

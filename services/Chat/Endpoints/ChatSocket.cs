@@ -1,0 +1,201 @@
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Aimi.Chat.Api.Sessions;
+using Aimi.ServiceDefaults.Auth;
+
+namespace Aimi.Chat.Api.Endpoints;
+
+/// <summary>A frame from the client: <c>{"type":"message","content":"…","clientMessageId":"…"}</c> or <c>{"type":"ping"}</c>.</summary>
+public sealed record ClientFrame(string? Type, string? Content, string? ClientMessageId, Guid? SessionId);
+
+public sealed class ChatSocketOptions
+{
+    public int MaxFrameBytes { get; set; } = 32 * 1024;
+    /// <summary>More messages than this in a minute on one socket close it with a reason (the gateway limits per user too).</summary>
+    public int MaxMessagesPerMinute { get; set; } = 30;
+}
+
+/// <summary>
+/// WebSocket <c>/ws/chat</c>, the same protocol as <c>POST /chat/send</c>: message → <c>ack</c> → <c>delta</c>s →
+/// <c>reply</c>, many messages per connection. The server also pushes <c>reminder</c> and <c>session_ended</c> frames.
+/// A malformed frame gets an <c>error</c> frame and the connection stays usable.
+/// </summary>
+public static partial class ChatSocket
+{
+    public static IEndpointRouteBuilder MapChatSocket(this IEndpointRouteBuilder app)
+    {
+        app.Map("/ws/chat", Accept).WithTags("Chat").WithName("ChatSocket");
+        return app;
+    }
+
+    private static async Task Accept(HttpContext http, ConnectionRegistry registry, IServiceScopeFactory scopes, TimeProvider time,
+        Microsoft.Extensions.Options.IOptions<ChatSocketOptions> options, ILoggerFactory loggers)
+    {
+        if (!http.WebSockets.IsWebSocketRequest)
+        {
+            await TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "WebSocket expected",
+                detail: "Connect to /ws/chat with a WebSocket upgrade.").ExecuteAsync(http);
+            return;
+        }
+
+        var userId = http.User.GetUserId();
+        var token = BearerToken.Of(http);
+        using var socket = await http.WebSockets.AcceptWebSocketAsync();
+        using var connection = new ChatConnection(userId, socket);
+        registry.Add(connection);
+        var logger = loggers.CreateLogger("Aimi.Chat.Socket");
+        var flood = new FloodGuard(options.Value.MaxMessagesPerMinute, time);
+        try
+        {
+            while (socket.State == WebSocketState.Open)
+            {
+                var (kind, text) = await ReceiveAsync(socket, options.Value.MaxFrameBytes, http.RequestAborted);
+                switch (kind)
+                {
+                    case FrameKind.Closed:
+                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                        return;
+                    case FrameKind.TooLarge:
+                        await connection.SendAsync(Error("too_large", $"A frame may be at most {options.Value.MaxFrameBytes} bytes."), http.RequestAborted);
+                        continue;
+                    case FrameKind.Binary:
+                        await connection.SendAsync(Error("bad_frame", "Send JSON text frames."), http.RequestAborted);
+                        continue;
+                }
+
+                if (!flood.Allow())
+                {
+                    await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "Too many messages; slow down and reconnect.", CancellationToken.None);
+                    return;
+                }
+                await HandleFrameAsync(text!, connection, userId, token, scopes, http.RequestAborted);
+            }
+        }
+        catch (Exception e) when (e is WebSocketException or OperationCanceledException)
+        {
+            LogDisconnected(logger, userId, e.Message);
+        }
+        finally
+        {
+            registry.Remove(connection);
+        }
+    }
+
+    private static async Task HandleFrameAsync(string text, ChatConnection connection, string userId, string token, IServiceScopeFactory scopes, CancellationToken cancellationToken)
+    {
+        ClientFrame? frame;
+        try
+        {
+            frame = JsonSerializer.Deserialize<ClientFrame>(text, JsonSerializerOptions.Web);
+        }
+        catch (JsonException e)
+        {
+            await connection.SendAsync(Error("bad_frame", $"Malformed JSON: {e.Message}"), cancellationToken);
+            return;
+        }
+
+        switch (frame?.Type)
+        {
+            case "ping":
+                await connection.SendAsync(new { type = "pong" }, cancellationToken);
+                return;
+            case "message":
+                break;
+            default:
+                await connection.SendAsync(Error("bad_frame", $"Unknown frame type '{frame?.Type}'; use 'message' or 'ping'."), cancellationToken);
+                return;
+        }
+
+        await using var scope = scopes.CreateAsyncScope();
+        var turns = scope.ServiceProvider.GetRequiredService<ChatTurns>();
+        try
+        {
+            var result = await turns.SendAsync(userId, token, new SendRequest(frame.Content, frame.ClientMessageId, frame.SessionId),
+                message => connection.SendAsync(new { type = "ack", frame.ClientMessageId, messageId = message.Id, sessionId = message.SessionId }, cancellationToken),
+                delta => connection.SendAsync(new { type = "delta", frame.ClientMessageId, text = delta }, cancellationToken),
+                cancellationToken);
+            if (result.Duplicate)
+            {
+                await connection.SendAsync(new { type = "ack", frame.ClientMessageId, messageId = result.Message.Id, sessionId = result.SessionId }, cancellationToken);
+            }
+            await connection.SendAsync(new
+            {
+                type = "reply",
+                frame.ClientMessageId,
+                messageId = result.Reply.Id,
+                sessionId = result.SessionId,
+                content = result.Reply.Content,
+                metadata = result.Reply.Metadata,
+                result.SessionEnded,
+                result.EndReason,
+                result.Duplicate,
+            }, cancellationToken);
+        }
+        catch (ChatRequestException e)
+        {
+            await connection.SendAsync(Error(e.Status == StatusCodes.Status413PayloadTooLarge ? "too_large" : e.Status == StatusCodes.Status404NotFound ? "not_found" : e.Status == StatusCodes.Status409Conflict ? "conflict" : "invalid",
+                e.Message, frame.ClientMessageId), cancellationToken);
+        }
+    }
+
+    private static object Error(string code, string message, string? clientMessageId = null) => new { type = "error", code, message, clientMessageId };
+
+    private enum FrameKind { Text, Binary, TooLarge, Closed }
+
+    private static async Task<(FrameKind Kind, string? Text)> ReceiveAsync(WebSocket socket, int maxBytes, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[4096];
+        using var message = new MemoryStream();
+        var tooLarge = false;
+        while (true)
+        {
+            var result = await socket.ReceiveAsync(buffer, cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+            {
+                return (FrameKind.Closed, null);
+            }
+            if (!tooLarge)
+            {
+                if (message.Length + result.Count > maxBytes)
+                {
+                    tooLarge = true; // keep reading to the end of the frame, then report it
+                }
+                else
+                {
+                    message.Write(buffer, 0, result.Count);
+                }
+            }
+            if (result.EndOfMessage)
+            {
+                return tooLarge ? (FrameKind.TooLarge, null)
+                    : result.MessageType == WebSocketMessageType.Binary ? (FrameKind.Binary, null)
+                    : (FrameKind.Text, Encoding.UTF8.GetString(message.GetBuffer(), 0, (int)message.Length));
+            }
+        }
+    }
+
+    /// <summary>A sliding one-minute window of message times on one socket.</summary>
+    private sealed class FloodGuard(int perMinute, TimeProvider time)
+    {
+        private readonly Queue<DateTimeOffset> _recent = new();
+
+        public bool Allow()
+        {
+            var now = time.GetUtcNow();
+            while (_recent.Count > 0 && now - _recent.Peek() > TimeSpan.FromMinutes(1))
+            {
+                _recent.Dequeue();
+            }
+            if (_recent.Count >= perMinute)
+            {
+                return false;
+            }
+            _recent.Enqueue(now);
+            return true;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Chat socket of {UserId} closed: {Reason}")]
+    private static partial void LogDisconnected(ILogger logger, string userId, string reason);
+}

@@ -1,0 +1,83 @@
+using Aimi.AI;
+using Aimi.Chat.Api.Clients;
+using Aimi.Chat.Api.Consumers;
+using Aimi.Chat.Api.Data;
+using Aimi.Chat.Api.Endpoints;
+using Aimi.Chat.Api.Orchestration;
+using Aimi.Chat.Api.Sessions;
+using Aimi.Chat.Api.Workers;
+using Aimi.Messaging;
+using Aimi.ServiceDefaults;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StackExchange.Redis;
+
+namespace Aimi.Chat.Api;
+
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        var connectionString = builder.Configuration.GetConnectionString(ResourceNames.ChatDb)
+            ?? throw new InvalidOperationException($"Connection string '{ResourceNames.ChatDb}' is missing (set ConnectionStrings__{ResourceNames.ChatDb}).");
+        var redis = builder.Configuration.GetConnectionString(ResourceNames.Redis)
+            ?? throw new InvalidOperationException($"Connection string '{ResourceNames.Redis}' is missing (set ConnectionStrings__{ResourceNames.Redis}, e.g. localhost:6379).");
+
+        builder.Services.AddDbContext<ChatDbContext>((services, options) => options
+            .UseNpgsql(connectionString)
+            .UseSnakeCaseNamingConvention()
+            .AddOutboxInterceptor(services));
+
+        // Redis is a cache: the service starts and answers while it is down (abortConnect=false), from PostgreSQL.
+        var redisOptions = ConfigurationOptions.Parse(redis);
+        redisOptions.AbortOnConnectFail = false;
+        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
+        builder.Services.AddHealthChecks()
+            .AddDatabaseCheck<ChatDbContext>()
+            .AddCheck<RedisHealthCheck>(ResourceNames.Redis, HealthStatus.Degraded, ["ready"]);
+
+        builder.Services.AddSingleton<SessionCache>();
+        builder.Services.AddSingleton<ConnectionRegistry>();
+        builder.Services.AddScoped<ChatSessions>();
+        builder.Services.AddScoped<ChatTurns>();
+        builder.Services.AddScoped<StartingContextAssembler>();
+        builder.Services.AddScoped<ConversationOrchestrator>();
+        builder.Services.AddOptions<ChatSocketOptions>().BindConfiguration("Chat:Socket");
+        builder.Services.AddOptions<IdleSweepOptions>().BindConfiguration("Chat:IdleSweep");
+        builder.Services.AddHostedService<IdleSessionSweeper>();
+
+        builder.Services.AddHttpClient<GoalsClient>(http => http.BaseAddress = new Uri($"http://{ResourceNames.GoalsApi}"));
+        builder.Services.AddHttpClient<MemoryClient>(http => http.BaseAddress = new Uri($"http://{ResourceNames.MemoryApi}"));
+
+        builder.AddAimiAi();
+
+        var instance = Guid.NewGuid().ToString("N")[..8];
+        builder.AddAimiMessaging<ChatDbContext>(bus =>
+        {
+            bus.AddConsumer<ReminderDeliveredConsumer, ReminderDeliveredConsumerDefinition>();
+            // Per-replica temporary queues: every replica must push to the sockets it holds.
+            bus.AddConsumer<ReminderPushConsumer>().Endpoint(e => { e.Temporary = true; e.InstanceId = instance; });
+            bus.AddConsumer<SessionEndedPushConsumer>().Endpoint(e => { e.Temporary = true; e.InstanceId = instance; });
+        });
+
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+}
+
+internal sealed class RedisHealthCheck(IConnectionMultiplexer redis) : IHealthCheck
+{
+    public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        try
+        {
+            await redis.GetDatabase().PingAsync();
+            return HealthCheckResult.Healthy();
+        }
+        catch (RedisException e)
+        {
+            return new HealthCheckResult(context.Registration.FailureStatus, "Redis is unreachable; the chat runs from PostgreSQL.", e);
+        }
+    }
+}

@@ -1,0 +1,171 @@
+using System.ComponentModel;
+using System.Globalization;
+using System.Text.Json;
+using Aimi.AI;
+using Aimi.Chat.Api.Clients;
+using Microsoft.SemanticKernel;
+
+namespace Aimi.Chat.Api.Orchestration;
+
+/// <summary>One tool call of a turn, as recorded in the message metadata.</summary>
+public sealed record ToolCallRecord(string Name, IReadOnlyDictionary<string, string?> Arguments, bool Succeeded, string? Error, Guid? EventId, Guid? GoalId, Guid? HabitId);
+
+/// <summary>
+/// The assistant's tools, one instance per turn: each creates or moves the user's plan through the Goals API with the
+/// user's own token. New items start as <c>pending_confirmation</c> until the user agrees. Every call is recorded for the
+/// message metadata; a failure is thrown with the Goals service's own words so the model can tell the user.
+/// </summary>
+public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn)
+{
+    private readonly List<ToolCallRecord> _calls = [];
+    private int _created;
+
+    public IReadOnlyList<ToolCallRecord> Calls => _calls;
+    public bool EndRequested { get; private set; }
+
+    [KernelFunction(AssistantTools.CreateEvent), Description(AssistantTools.Descriptions.CreateEvent)]
+    public Task<string> CreateEventAsync(
+        [Description(AssistantTools.Descriptions.Title)] string title,
+        [Description(AssistantTools.Descriptions.Instant)] string startsAt,
+        [Description(AssistantTools.Descriptions.Instant)] string? endsAt = null,
+        string? notes = null,
+        CancellationToken cancellationToken = default) =>
+        RecordAsync(AssistantTools.CreateEvent, new() { ["title"] = title, ["startsAt"] = startsAt, ["endsAt"] = endsAt, ["notes"] = notes }, async () =>
+        {
+            var created = await goals.CreateEventAsync(turn.Token, new
+            {
+                type = "event", title, notes, startsAt = Instant(startsAt, "startsAt"), endsAt = OptionalInstant(endsAt, "endsAt"),
+                source = "chat", sourceMessageId = NextSourceId(), confirmed = false,
+            }, cancellationToken);
+            return (Serialize(created), created.Id, created.GoalId, null);
+        });
+
+    [KernelFunction(AssistantTools.CreateTask), Description(AssistantTools.Descriptions.CreateTask)]
+    public Task<string> CreateTaskAsync(
+        [Description(AssistantTools.Descriptions.Title)] string title,
+        [Description(AssistantTools.Descriptions.Instant)] string? dueAt = null,
+        string? notes = null,
+        CancellationToken cancellationToken = default) =>
+        RecordAsync(AssistantTools.CreateTask, new() { ["title"] = title, ["dueAt"] = dueAt, ["notes"] = notes }, async () =>
+        {
+            var created = await goals.CreateEventAsync(turn.Token, new
+            {
+                type = "task", title, notes, dueAt = OptionalInstant(dueAt, "dueAt"), source = "chat", sourceMessageId = NextSourceId(), confirmed = false,
+            }, cancellationToken);
+            return (Serialize(created), created.Id, created.GoalId, null);
+        });
+
+    [KernelFunction(AssistantTools.CreateGoal), Description(AssistantTools.Descriptions.CreateGoal)]
+    public Task<string> CreateGoalAsync(
+        [Description(AssistantTools.Descriptions.Title)] string title,
+        string? description = null,
+        [Description(AssistantTools.Descriptions.Date)] string? dueDate = null,
+        CancellationToken cancellationToken = default) =>
+        RecordAsync(AssistantTools.CreateGoal, new() { ["title"] = title, ["description"] = description, ["dueDate"] = dueDate }, async () =>
+        {
+            var goal = await goals.CreateGoalAsync(turn.Token, new { title, description, dueDate = OptionalDate(dueDate) }, cancellationToken);
+            return (Serialize(goal), null, goal.Id, null);
+        });
+
+    [KernelFunction(AssistantTools.CreateHabit), Description(AssistantTools.Descriptions.CreateHabit)]
+    public Task<string> CreateHabitAsync(
+        [Description(AssistantTools.Descriptions.Title)] string title,
+        [Description(AssistantTools.Descriptions.Cadence)] string cadence,
+        string? goalId = null,
+        CancellationToken cancellationToken = default) =>
+        RecordAsync(AssistantTools.CreateHabit, new() { ["title"] = title, ["cadence"] = cadence, ["goalId"] = goalId }, async () =>
+        {
+            var habit = await goals.CreateHabitAsync(turn.Token, new { title, cadence, goalId = OptionalId(goalId) }, cancellationToken);
+            return (Serialize(habit), null, habit.GoalId, habit.Id);
+        });
+
+    [KernelFunction(AssistantTools.ConfirmEvent), Description(AssistantTools.Descriptions.ConfirmEvent)]
+    public Task<string> ConfirmEventAsync([Description(AssistantTools.Descriptions.EventId)] string eventId, CancellationToken cancellationToken = default) =>
+        ActAsync(AssistantTools.ConfirmEvent, eventId, "confirm", null, new() { ["eventId"] = eventId }, cancellationToken);
+
+    [KernelFunction(AssistantTools.CompleteTask), Description(AssistantTools.Descriptions.CompleteTask)]
+    public Task<string> CompleteTaskAsync([Description(AssistantTools.Descriptions.EventId)] string eventId, CancellationToken cancellationToken = default) =>
+        ActAsync(AssistantTools.CompleteTask, eventId, "complete", null, new() { ["eventId"] = eventId }, cancellationToken);
+
+    [KernelFunction(AssistantTools.PostponeEvent), Description(AssistantTools.Descriptions.PostponeEvent)]
+    public Task<string> PostponeEventAsync(
+        [Description(AssistantTools.Descriptions.EventId)] string eventId,
+        [Description(AssistantTools.Descriptions.Instant)] string? to = null,
+        [Description(AssistantTools.Descriptions.By)] string? by = null,
+        CancellationToken cancellationToken = default) =>
+        ActAsync(AssistantTools.PostponeEvent, eventId, "postpone",
+            () => new { to = OptionalInstant(to, "to"), by = OptionalDuration(by) },
+            new() { ["eventId"] = eventId, ["to"] = to, ["by"] = by }, cancellationToken);
+
+    [KernelFunction(AssistantTools.CancelEvent), Description(AssistantTools.Descriptions.CancelEvent)]
+    public Task<string> CancelEventAsync(
+        [Description(AssistantTools.Descriptions.EventId)] string eventId, string? reason = null, CancellationToken cancellationToken = default) =>
+        ActAsync(AssistantTools.CancelEvent, eventId, "cancel", () => new { reason }, new() { ["eventId"] = eventId, ["reason"] = reason }, cancellationToken);
+
+    [KernelFunction(AssistantTools.ListAgenda), Description(AssistantTools.Descriptions.ListAgenda)]
+    public Task<string> ListAgendaAsync([Description(AssistantTools.Descriptions.Date)] string? date = null, CancellationToken cancellationToken = default) =>
+        RecordAsync(AssistantTools.ListAgenda, new() { ["date"] = date }, async () =>
+        {
+            var agenda = await goals.GetAgendaAsync(turn.Token, OptionalDate(date), cancellationToken);
+            return (Serialize(agenda), null, null, null);
+        });
+
+    [KernelFunction(AssistantTools.EndSession), Description(AssistantTools.Descriptions.EndSession)]
+    public string EndSession()
+    {
+        EndRequested = true;
+        _calls.Add(new ToolCallRecord(AssistantTools.EndSession, new Dictionary<string, string?>(), true, null, null, null, null));
+        return """{"ended":true}""";
+    }
+
+    private Task<string> ActAsync(string tool, string eventId, string action, Func<object>? body, Dictionary<string, string?> arguments, CancellationToken cancellationToken) =>
+        RecordAsync(tool, arguments, async () =>
+        {
+            var id = Guid.TryParse(eventId, out var parsed) ? parsed : throw new ToolArgumentException($"'{eventId}' is not an event id.");
+            var changed = await goals.ActAsync(turn.Token, id, action, body?.Invoke(), cancellationToken);
+            return (Serialize(changed), changed.Id, changed.GoalId, null);
+        });
+
+    private async Task<string> RecordAsync(string tool, Dictionary<string, string?> arguments, Func<Task<(string Result, Guid? EventId, Guid? GoalId, Guid? HabitId)>> call)
+    {
+        try
+        {
+            var (result, eventId, goalId, habitId) = await call();
+            _calls.Add(new ToolCallRecord(tool, arguments, true, null, eventId, goalId, habitId));
+            return result;
+        }
+        catch (Exception e) when (e is GoalsApiException or ToolArgumentException or HttpRequestException)
+        {
+            var error = e is HttpRequestException ? "The planner is unreachable right now." : e.Message;
+            _calls.Add(new ToolCallRecord(tool, arguments, false, error, null, null, null));
+            throw new KernelException(error, e);
+        }
+    }
+
+    // One chat message may create several items; each gets its own idempotency key, stable across a resend.
+    private string NextSourceId() => $"{turn.Message.Id:N}:{++_created}";
+
+    private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
+
+    private static DateTimeOffset Instant(string value, string name) =>
+        DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+            ? at
+            : throw new ToolArgumentException($"'{name}' must be an ISO-8601 date and time, got '{value}'.");
+
+    private static DateTimeOffset? OptionalInstant(string? value, string name) => string.IsNullOrWhiteSpace(value) ? null : Instant(value, name);
+
+    private static DateOnly? OptionalDate(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? null
+        : DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date
+        : throw new ToolArgumentException($"'{value}' is not a date (yyyy-MM-dd).");
+
+    private static TimeSpan? OptionalDuration(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? null
+        : TimeSpan.TryParse(value, CultureInfo.InvariantCulture, out var duration) ? duration
+        : throw new ToolArgumentException($"'{value}' is not a duration (hh:mm:ss).");
+
+    private static Guid? OptionalId(string? value) =>
+        string.IsNullOrWhiteSpace(value) ? null : Guid.TryParse(value, out var id) ? id : throw new ToolArgumentException($"'{value}' is not an id.");
+}
+
+public sealed class ToolArgumentException(string message) : Exception(message);

@@ -1,0 +1,150 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Aimi.AI;
+using Aimi.Chat.Api.Clients;
+using Aimi.Chat.Api.Domain;
+using Aimi.Chat.Api.Sessions;
+using Microsoft.SemanticKernel;
+using Microsoft.SemanticKernel.ChatCompletion;
+
+namespace Aimi.Chat.Api.Orchestration;
+
+/// <summary>Everything one turn needs: who, with which token, in which session, what was said and known.</summary>
+public sealed record TurnContext(
+    string UserId, string Token, Guid SessionId, ChatMessage Message, StartingContext Context, IReadOnlyList<CachedMessage> History, bool NewSession);
+
+public sealed record OrchestratorAnswer(string Text, bool EndSession, IReadOnlyList<ToolCallRecord> ToolCalls, bool ModelUnavailable)
+{
+    /// <summary>The message metadata: what the turn did (tool calls) and the records it touched.</summary>
+    public string MetadataJson() => JsonSerializer.Serialize(new
+    {
+        toolCalls = ToolCalls,
+        linkedEventIds = ToolCalls.Where(c => c.EventId is not null).Select(c => c.EventId).Distinct(),
+        linkedGoalIds = ToolCalls.Where(c => c.GoalId is not null).Select(c => c.GoalId).Distinct(),
+        linkedHabitIds = ToolCalls.Where(c => c.HabitId is not null).Select(c => c.HabitId).Distinct(),
+        modelUnavailable = ModelUnavailable ? true : (bool?)null,
+    }, JsonSerializerOptions.Web);
+}
+
+/// <summary>
+/// Builds the system prompt from the starting context (portrait, goals, habits, the coming week, pending items first),
+/// replays the session's recent messages, and lets the model answer with automatic function calling over the user's
+/// plan. When the model is unreachable the user gets a clear line and the conversation goes on.
+/// </summary>
+public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient goals, TimeProvider time, ILogger<ConversationOrchestrator> logger)
+{
+    public async Task<OrchestratorAnswer> ReplyAsync(TurnContext turn, Func<string, Task>? onDelta, CancellationToken cancellationToken)
+    {
+        var turnKernel = kernel.Clone();
+        var tools = new AssistantToolsPlugin(goals, turn);
+        turnKernel.Plugins.AddFromObject(tools, "aimi");
+        var history = BuildHistory(turn);
+        var chat = turnKernel.GetRequiredService<IChatCompletionService>();
+        var settings = AssistantTools.AutoInvokeSettings();
+
+        try
+        {
+            string text;
+            if (onDelta is null)
+            {
+                text = (await chat.GetChatMessageContentAsync(history, settings, turnKernel, cancellationToken)).Content ?? "";
+            }
+            else
+            {
+                var reply = new StringBuilder();
+                await foreach (var chunk in chat.GetStreamingChatMessageContentsAsync(history, settings, turnKernel, cancellationToken))
+                {
+                    if (!string.IsNullOrEmpty(chunk.Content))
+                    {
+                        reply.Append(chunk.Content);
+                        await onDelta(chunk.Content);
+                    }
+                }
+                text = reply.ToString();
+            }
+            return new OrchestratorAnswer(text.Trim().Length == 0 ? Fallback(turn) : text.Trim(), tools.EndRequested, tools.Calls, false);
+        }
+        catch (AiUnavailableException e)
+        {
+            LogModelUnavailable(logger, e, turn.SessionId);
+            var text = AiUnavailableException.UserMessage(turn.Message.Content);
+            if (onDelta is not null)
+            {
+                await onDelta(text);
+            }
+            return new OrchestratorAnswer(text, tools.EndRequested, tools.Calls, true);
+        }
+    }
+
+    private ChatHistory BuildHistory(TurnContext turn)
+    {
+        var history = new ChatHistory(SystemPrompt(turn));
+        foreach (var message in turn.History)
+        {
+            if (message.Role == MessageRole.User)
+            {
+                history.AddUserMessage(message.Content);
+            }
+            else
+            {
+                history.AddAssistantMessage(message.Content);
+            }
+        }
+        history.AddUserMessage(turn.Message.Content);
+        return history;
+    }
+
+    internal string SystemPrompt(TurnContext turn)
+    {
+        var context = turn.Context;
+        var zone = TimeZoneInfo.TryFindSystemTimeZoneById(context.TimeZone, out var found) ? found : TimeZoneInfo.Utc;
+        var prompt = new StringBuilder();
+        prompt.AppendLine("You are Aimi, a warm, concise personal assistant who remembers the user and helps them plan goals, habits, tasks and events.");
+        prompt.AppendLine("Use the tools to write down what the user agrees to; new items stay unconfirmed until the user says yes. Reply in the user's language.");
+        prompt.AppendLine(AssistantPrompt.CurrentTimeLine(time.GetUtcNow(), zone));
+        prompt.AppendLine(CultureInfo.InvariantCulture, $"User: {context.DisplayName ?? "(no name given)"}, locale {context.Locale}, timezone {zone.Id}.");
+        if (turn.NewSession && context.Pending.Count > 0)
+        {
+            prompt.AppendLine("This is a new conversation: before anything else, ask about the pending items below (confirm the unconfirmed, ask how the past ones went).");
+        }
+        AppendList(prompt, "Active goals:", context.Goals.Select(g => $"- [{g.Id}] {g.Title} (importance {g.Importance}{(g.DueDate is { } d ? $", due {d:yyyy-MM-dd}" : "")})"));
+        AppendList(prompt, "Habits:", context.Habits.Select(h => $"- [{h.Id}] {h.Title} (cron {h.Cadence}, streak {h.Streak})"));
+        AppendList(prompt, "Coming up (7 days):", context.Upcoming.Select(i => $"- [{i.Event.Id}] {i.Event.Title} ({i.Event.Status}, {i.LocalStart ?? i.LocalDue ?? "no time"})"));
+        var pending = AssistantPrompt.PendingItemsBlock(
+            context.Pending.Select(i => new PendingItem(i.Event.Id, i.Event.Title, i.Event.Status, LocalTime(i.Event.StartsAt ?? i.Event.DueAt, zone))), zone);
+        if (pending.Length > 0)
+        {
+            prompt.AppendLine(pending.TrimEnd());
+        }
+        if (context.Memory is { } memory)
+        {
+            AppendList(prompt, "What you remember about the user:", new[] { memory.Summary, memory.Mood is null ? null : $"Recent mood: {memory.Mood}" }
+                .Concat(memory.Facts ?? []).Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => $"- {l}"));
+            AppendList(prompt, "Similar past situations:", (memory.SimilarSituations ?? []).Select(s => $"- {s}"));
+        }
+        return prompt.ToString();
+    }
+
+    private static void AppendList(StringBuilder prompt, string header, IEnumerable<string> lines)
+    {
+        var list = lines.ToList();
+        if (list.Count == 0)
+        {
+            return;
+        }
+        prompt.AppendLine(header);
+        foreach (var line in list)
+        {
+            prompt.AppendLine(line);
+        }
+    }
+
+    private static DateTimeOffset? LocalTime(DateTimeOffset? instant, TimeZoneInfo zone) => instant is { } i ? TimeZoneInfo.ConvertTime(i, zone) : null;
+
+    private static string Fallback(TurnContext turn) =>
+        turn.Context.Locale.StartsWith("ru", StringComparison.OrdinalIgnoreCase) || turn.Message.Content.Any(c => c is >= 'А' and <= 'я') ? "Хорошо." : "Okay.";
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Chat model unavailable in session {SessionId}")]
+    private static partial void LogModelUnavailable(ILogger logger, Exception exception, Guid sessionId);
+}

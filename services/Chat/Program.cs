@@ -1,0 +1,24 @@
+using Aimi.Chat.Api;
+using Aimi.Chat.Api.Data;
+using Aimi.Chat.Api.Endpoints;
+using Aimi.Messaging;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+if (await app.MigrateIfRequestedAsync<ChatDbContext>(args))
+{
+    return;
+}
+
+app.UseServiceDefaults();
+app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+app.MapDefaultEndpoints();
+app.MapOpenApi().AllowAnonymous();
+app.MapChatEndpoints();
+app.MapChatSocket();
+await app.RunAsync();
+
+public partial class Program;

@@ -1,0 +1,172 @@
+using Aimi.Chat.Api.Data;
+using Aimi.Chat.Api.Domain;
+using Aimi.Contracts.Chat;
+using Aimi.Messaging;
+using Aimi.ServiceDefaults;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace Aimi.Chat.Api.Sessions;
+
+/// <summary>
+/// Sessions and their messages in PostgreSQL (the source of truth) mirrored into the Redis cache. Safe with any number
+/// of replicas: one active session per user is a unique index, and ending is a conditional update, so a session is
+/// ended (and announced) exactly once whoever tries.
+/// </summary>
+public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, TimeProvider time, ILogger<ChatSessions> logger)
+{
+    public const string EmptyContext = "{}";
+
+    // Sessions are read untracked: their counters change only through the atomic updates below.
+    public Task<ChatSession?> FindActiveAsync(string userId, CancellationToken cancellationToken) =>
+        db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.UserId == userId && s.Status == SessionStatus.Active, cancellationToken);
+
+    /// <summary>The user's active session, a fresh one if there is none or the last went idle.</summary>
+    public async Task<(ChatSession Session, bool IsNew)> GetOrStartAsync(string userId, CancellationToken cancellationToken)
+    {
+        var active = await FindActiveAsync(userId, cancellationToken);
+        var now = time.GetUtcNow();
+        if (active is not null && now - active.LastActivityAt < ChatSession.IdleTimeout)
+        {
+            return (active, false);
+        }
+        if (active is not null)
+        {
+            await EndAsync(active.Id, EndReason.Idle, cancellationToken);
+        }
+
+        var session = new ChatSession { Id = Guid.CreateVersion7(now), UserId = userId, StartedAt = now, LastActivityAt = now };
+        db.Sessions.Add(session);
+        try
+        {
+            await db.SaveChangesAsync(cancellationToken);
+            db.Entry(session).State = EntityState.Detached;
+            await cache.ClearAsync(session.Id);
+            return (session, true);
+        }
+        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        {
+            // Another request of the same user started one a moment ago: join it.
+            db.Entry(session).State = EntityState.Detached;
+            var winner = await FindActiveAsync(userId, cancellationToken) ?? throw new InvalidOperationException("Active session vanished.", e);
+            return (winner, false);
+        }
+    }
+
+    public async Task SaveContextAsync(ChatSession session, string startingContext, CancellationToken cancellationToken)
+    {
+        session.StartingContext = startingContext;
+        await db.Sessions.Where(s => s.Id == session.Id)
+            .ExecuteUpdateAsync(u => u.SetProperty(s => s.StartingContext, startingContext), cancellationToken);
+    }
+
+    /// <summary>
+    /// Stores a message and counts it against its session in one transaction. Returns null when the session ended in
+    /// the meantime (idle sweep, another replica), so the caller can start a new one.
+    /// </summary>
+    public async Task<ChatMessage?> AppendAsync(ChatSession session, MessageRole role, string content, string? clientMessageId, Guid? replyTo, string metadata, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var message = new ChatMessage
+        {
+            Id = Guid.CreateVersion7(now),
+            SessionId = session.Id,
+            UserId = session.UserId,
+            Role = role,
+            Content = content,
+            ClientMessageId = clientMessageId,
+            ReplyToId = replyTo,
+            Metadata = metadata,
+            CreatedAt = now,
+        };
+
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var counted = await db.Sessions
+            .Where(s => s.Id == session.Id && s.Status == SessionStatus.Active)
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(s => s.MessageCount, s => s.MessageCount + 1)
+                .SetProperty(s => s.LastActivityAt, now), cancellationToken);
+        if (counted == 0)
+        {
+            return null;
+        }
+        db.Messages.Add(message);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        db.Entry(message).State = EntityState.Detached;
+
+        session.MessageCount++;
+        session.LastActivityAt = now;
+        await cache.AppendAsync(session.Id, ToCached(message));
+        return message;
+    }
+
+    public async Task UpdateMetadataAsync(Guid messageId, string metadata, CancellationToken cancellationToken) =>
+        await db.Messages.Where(m => m.Id == messageId).ExecuteUpdateAsync(u => u.SetProperty(m => m.Metadata, metadata), cancellationToken);
+
+    /// <summary>The last messages of the session, from the cache or, on a miss, from the database (refilling the cache).</summary>
+    public async Task<IReadOnlyList<CachedMessage>> HistoryAsync(Guid sessionId, CancellationToken cancellationToken)
+    {
+        if (await cache.GetAsync(sessionId) is { } cached)
+        {
+            return cached;
+        }
+        var recent = await db.Messages.AsNoTracking()
+            .Where(m => m.SessionId == sessionId)
+            .OrderByDescending(m => m.Sequence)
+            .Take(ChatSession.MessageLimit)
+            .ToListAsync(cancellationToken);
+        var history = recent.AsEnumerable().Reverse().Select(ToCached).ToList();
+        await cache.FillAsync(sessionId, history);
+        return history;
+    }
+
+    /// <summary>
+    /// Ends an active session and announces it with its transcript, in one transaction. Returns false when it was not
+    /// active (already ended by someone else), or, with <paramref name="idleSince"/>, when it saw activity after that.
+    /// </summary>
+    public async Task<bool> EndAsync(Guid sessionId, EndReason reason, CancellationToken cancellationToken, DateTimeOffset? idleSince = null)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        var ended = await db.Sessions
+            .Where(s => s.Id == sessionId && s.Status == SessionStatus.Active && (idleSince == null || s.LastActivityAt < idleSince))
+            .ExecuteUpdateAsync(u => u
+                .SetProperty(s => s.Status, SessionStatus.Ended)
+                .SetProperty(s => s.EndedAt, now)
+                .SetProperty(s => s.EndReason, reason), cancellationToken);
+        if (ended == 0)
+        {
+            return false;
+        }
+
+        var session = await db.Sessions.AsNoTracking().SingleAsync(s => s.Id == sessionId, cancellationToken);
+        var transcript = await db.Messages.AsNoTracking()
+            .Where(m => m.SessionId == sessionId)
+            .OrderBy(m => m.Sequence)
+            .Select(m => new TranscriptLine { MessageId = m.Id, Role = WireName.Of(m.Role), Content = m.Content, At = m.CreatedAt, Metadata = m.Metadata })
+            .ToListAsync(cancellationToken);
+        db.AddOutboxMessage(new ChatSessionEnded
+        {
+            SessionId = sessionId,
+            UserId = session.UserId,
+            Reason = WireName.Of(reason),
+            StartedAt = session.StartedAt,
+            EndedAt = now,
+            MessageCount = session.MessageCount,
+            Transcript = transcript,
+            OccurredAt = now,
+        }, now);
+        await db.SaveChangesAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+
+        await cache.ClearAsync(sessionId);
+        LogEnded(logger, sessionId, reason, session.MessageCount);
+        return true;
+    }
+
+    public static CachedMessage ToCached(ChatMessage m) => new(m.Id, m.Role, m.Content, m.CreatedAt);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Chat session {SessionId} ended ({Reason}) after {MessageCount} message(s)")]
+    private static partial void LogEnded(ILogger logger, Guid sessionId, EndReason reason, int messageCount);
+}

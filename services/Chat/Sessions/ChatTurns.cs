@@ -1,0 +1,134 @@
+using System.Text.Json;
+using Aimi.Chat.Api.Data;
+using Aimi.Chat.Api.Domain;
+using Aimi.Chat.Api.Orchestration;
+using Aimi.ServiceDefaults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aimi.Chat.Api.Sessions;
+
+public sealed record SendRequest(string? Content, string? ClientMessageId, Guid? SessionId);
+
+public sealed record MessageView(Guid Id, Guid SessionId, string Role, string Content, DateTimeOffset CreatedAt, JsonElement Metadata)
+{
+    public static MessageView From(ChatMessage m) =>
+        new(m.Id, m.SessionId, WireName.Of(m.Role), m.Content, m.CreatedAt, JsonDocument.Parse(m.Metadata).RootElement.Clone());
+}
+
+public sealed record SendResult(Guid SessionId, MessageView Message, MessageView Reply, bool SessionEnded, string? EndReason, bool Duplicate);
+
+/// <summary>A request the chat cannot take, with the status and words for its problem details (or error frame).</summary>
+public sealed class ChatRequestException(int status, string title, string detail) : Exception(detail)
+{
+    public int Status { get; } = status;
+    public string Title { get; } = title;
+}
+
+/// <summary>
+/// One turn of the conversation, the same for REST and WebSocket: the message is stored first (database and cache) and
+/// acknowledged, then the orchestrator answers, the reply is stored like any message, and the session ends on a
+/// goodbye or at its 30th message. A client message id makes a resend return the first answer.
+/// </summary>
+public sealed class ChatTurns(
+    ChatDbContext db,
+    ChatSessions sessions,
+    StartingContextAssembler contexts,
+    ConversationOrchestrator orchestrator,
+    TimeProvider time)
+{
+    public async Task<SendResult> SendAsync(
+        string userId, string token, SendRequest request, Func<ChatMessage, Task>? onAccepted, Func<string, Task>? onDelta, CancellationToken cancellationToken)
+    {
+        var content = Validate(request);
+        var clientMessageId = string.IsNullOrWhiteSpace(request.ClientMessageId) ? null : request.ClientMessageId.Trim();
+
+        var earlier = clientMessageId is null ? null
+            : await db.Messages.AsNoTracking().SingleOrDefaultAsync(m => m.UserId == userId && m.ClientMessageId == clientMessageId, cancellationToken);
+        if (earlier is not null && await db.Messages.AsNoTracking().SingleOrDefaultAsync(m => m.ReplyToId == earlier.Id, cancellationToken) is { } earlierReply)
+        {
+            var earlierSession = await db.Sessions.AsNoTracking().SingleAsync(s => s.Id == earlier.SessionId, cancellationToken);
+            return new SendResult(earlier.SessionId, MessageView.From(earlier), MessageView.From(earlierReply),
+                earlierSession.Status == SessionStatus.Ended, earlierSession.EndReason is { } r ? WireName.Of(r) : null, Duplicate: true);
+        }
+
+        var (session, isNew) = earlier is not null
+            ? (await db.Sessions.AsNoTracking().SingleAsync(s => s.Id == earlier.SessionId, cancellationToken), false)
+            : await SessionForAsync(userId, request.SessionId, cancellationToken);
+        var context = StartingContext.FromJson(session.StartingContext);
+        if (context is null)
+        {
+            context = await contexts.AssembleAsync(token, cancellationToken);
+            await sessions.SaveContextAsync(session, context.ToJson(), cancellationToken);
+        }
+
+        // Stored before anything else, so a failure further on never loses what the user said.
+        var message = earlier ?? await sessions.AppendAsync(session, MessageRole.User, content, clientMessageId, null, "{}", cancellationToken);
+        if (message is null)
+        {
+            // The session ended between reading and writing (idle sweep on another replica): start afresh once.
+            (session, isNew) = await sessions.GetOrStartAsync(userId, cancellationToken);
+            await sessions.SaveContextAsync(session, context.ToJson(), cancellationToken);
+            message = await sessions.AppendAsync(session, MessageRole.User, content, clientMessageId, null, "{}", cancellationToken)
+                ?? throw new ChatRequestException(StatusCodes.Status409Conflict, "Session ended", "The session ended while the message was being stored; send it again.");
+        }
+        if (onAccepted is not null)
+        {
+            await onAccepted(message);
+        }
+
+        var history = await sessions.HistoryAsync(session.Id, cancellationToken);
+        var turn = new TurnContext(userId, token, session.Id, message, context, history.Where(h => h.Id != message.Id).ToList(), isNew);
+        var answer = await orchestrator.ReplyAsync(turn, onDelta, cancellationToken);
+
+        var metadata = answer.MetadataJson();
+        var reply = await sessions.AppendAsync(session, MessageRole.Assistant, answer.Text, null, message.Id, metadata, cancellationToken);
+        if (reply is null)
+        {
+            throw new ChatRequestException(StatusCodes.Status409Conflict, "Session ended", "The session ended before the reply was stored.");
+        }
+        if (answer.ToolCalls.Count > 0)
+        {
+            await sessions.UpdateMetadataAsync(message.Id, metadata, cancellationToken);
+        }
+
+        EndReason? end = answer.EndSession ? EndReason.Goodbye
+            : session.MessageCount >= ChatSession.MessageLimit ? EndReason.MessageLimit
+            : null;
+        var ended = end is { } reason && await sessions.EndAsync(session.Id, reason, cancellationToken);
+        return new SendResult(session.Id, MessageView.From(message), MessageView.From(reply), ended, ended ? WireName.Of(end!.Value) : null, Duplicate: false);
+    }
+
+    private async Task<(ChatSession Session, bool IsNew)> SessionForAsync(string userId, Guid? sessionId, CancellationToken cancellationToken)
+    {
+        if (sessionId is { } id)
+        {
+            var named = await db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.UserId == userId, cancellationToken)
+                ?? throw new ChatRequestException(StatusCodes.Status404NotFound, "Session not found", $"There is no session {id}.");
+            if (named.Status == SessionStatus.Ended || time.GetUtcNow() - named.LastActivityAt >= ChatSession.IdleTimeout)
+            {
+                throw new ChatRequestException(StatusCodes.Status409Conflict, "Session ended",
+                    $"Session {id} has ended; send without a sessionId to start a new one.");
+            }
+            return (named, false);
+        }
+        return await sessions.GetOrStartAsync(userId, cancellationToken);
+    }
+
+    private static string Validate(SendRequest request)
+    {
+        if (string.IsNullOrWhiteSpace(request.Content))
+        {
+            throw new ChatRequestException(StatusCodes.Status400BadRequest, "Empty message", "'content' must not be empty.");
+        }
+        if (request.Content.Length > ChatMessage.MaxContentLength)
+        {
+            throw new ChatRequestException(StatusCodes.Status413PayloadTooLarge, "Message too long",
+                $"A message may be at most {ChatMessage.MaxContentLength} characters (got {request.Content.Length}).");
+        }
+        if (request.ClientMessageId is { Length: > 100 })
+        {
+            throw new ChatRequestException(StatusCodes.Status400BadRequest, "Invalid client message id", "'clientMessageId' must be at most 100 characters.");
+        }
+        return request.Content.Trim();
+    }
+}

@@ -1,0 +1,72 @@
+using Aimi.Contracts.Notifications;
+using Aimi.Goals.Api.Data;
+using Aimi.Goals.Api.Domain;
+using Aimi.Messaging;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aimi.Goals.Api.Consumers;
+
+/// <summary>
+/// A reminder went out. The one sent right before the start (T-15m or closer) moves the event to
+/// <c>awaiting_feedback</c>, so the assistant asks afterwards how it went; earlier ones (T-24h, T-2h) are only noted
+/// in the history, since asking "how did it go?" a day ahead would be wrong.
+/// </summary>
+public sealed class ReminderDeliveredConsumer(GoalsDbContext db, EventLifecycle lifecycle, TimeProvider time, ILogger<ReminderDeliveredConsumer> logger)
+    : IdempotentConsumer<ReminderDelivered, GoalsDbContext>(db, time, logger)
+{
+    public static readonly TimeSpan FinalReminderOffset = TimeSpan.FromMinutes(15);
+
+    protected override async Task HandleAsync(ReminderDelivered message, ConsumeContext<ReminderDelivered> context, CancellationToken cancellationToken)
+    {
+        if (await EventOf(Db, message.UserId, message.EventId, cancellationToken) is not var (item, user))
+        {
+            return; // deleted meanwhile, or not this user's: nothing to move
+        }
+        var payload = new { message.ReminderId, message.Channel, offsetMinutes = message.Offset.TotalMinutes };
+        var reason = $"reminder delivered via {message.Channel} {message.Offset.TotalMinutes:0} min before";
+        if (message.Offset <= FinalReminderOffset && EventStatusMachine.Apply(item.Status, EventAction.AwaitFeedback).Accepted)
+        {
+            lifecycle.Transition(item, user, EventAction.AwaitFeedback, EventLifecycle.SystemActor, reason, payload);
+        }
+        else
+        {
+            lifecycle.Note(item, EventLifecycle.SystemActor, reason, payload);
+        }
+    }
+
+    internal static async Task<(EventItem Item, User User)?> EventOf(GoalsDbContext db, string subject, Guid eventId, CancellationToken cancellationToken)
+    {
+        var user = await db.Users.SingleOrDefaultAsync(u => u.ExternalSubject == subject, cancellationToken);
+        var item = user is null ? null : await db.Events.SingleOrDefaultAsync(e => e.Id == eventId && e.UserId == user.Id, cancellationToken);
+        return item is null ? null : (item, user!);
+    }
+}
+
+/// <summary>The Notification service planned the event's reminders: <c>planned → scheduled</c>.</summary>
+public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle lifecycle, TimeProvider time, ILogger<RemindersScheduledConsumer> logger)
+    : IdempotentConsumer<RemindersScheduled, GoalsDbContext>(db, time, logger)
+{
+    protected override async Task HandleAsync(RemindersScheduled message, ConsumeContext<RemindersScheduled> context, CancellationToken cancellationToken)
+    {
+        if (await ReminderDeliveredConsumer.EventOf(Db, message.UserId, message.EventId, cancellationToken) is var (item, user)
+            && EventStatusMachine.Apply(item.Status, EventAction.ScheduleReminders).Accepted)
+        {
+            lifecycle.Transition(item, user, EventAction.ScheduleReminders, EventLifecycle.SystemActor,
+                $"{message.ReminderCount} reminder(s) planned", new { message.ReminderCount, message.FirstTriggerAt });
+        }
+    }
+}
+
+/// <summary>Retries with growing pauses, then MassTransit moves the message to the <c>_error</c> queue (dead letter).</summary>
+public sealed class ReminderDeliveredConsumerDefinition : ConsumerDefinition<ReminderDeliveredConsumer>
+{
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ReminderDeliveredConsumer> consumerConfigurator, IRegistrationContext context) =>
+        endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500)));
+}
+
+public sealed class RemindersScheduledConsumerDefinition : ConsumerDefinition<RemindersScheduledConsumer>
+{
+    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<RemindersScheduledConsumer> consumerConfigurator, IRegistrationContext context) =>
+        endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500)));
+}

@@ -1,0 +1,26 @@
+using Aimi.Goals.Api;
+using Aimi.Goals.Api.Data;
+using Aimi.Goals.Api.Endpoints;
+using Aimi.Messaging;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+if (await app.MigrateIfRequestedAsync<GoalsDbContext>(args))
+{
+    return;
+}
+
+app.UseServiceDefaults();
+app.MapDefaultEndpoints();
+app.MapOpenApi().AllowAnonymous();
+app.MapMeEndpoints();
+app.MapGoalEndpoints();
+app.MapHabitEndpoints();
+app.MapEventEndpoints();
+app.MapAgendaEndpoints();
+await app.RunAsync();
+
+public partial class Program;

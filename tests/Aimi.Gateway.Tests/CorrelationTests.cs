@@ -1,0 +1,54 @@
+using System.Diagnostics;
+using Aimi.Testing;
+
+namespace Aimi.Gateway.Tests;
+
+public sealed class CorrelationTests(GatewayHost gateway) : IClassFixture<GatewayHost>
+{
+    [Fact]
+    public async Task Correlation_id_tags_the_request_trace()
+    {
+        var correlationId = $"trace-{Guid.NewGuid():N}";
+        var tagged = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = source => source.Name == "Microsoft.AspNetCore",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = activity =>
+            {
+                if (activity.GetTagItem("correlation.id") as string == correlationId)
+                {
+                    tagged.TrySetResult();
+                }
+            },
+        };
+        ActivitySource.AddActivityListener(listener);
+
+        await SendWithCorrelationId(correlationId);
+
+        // The server stops its activity just after the response is sent, so this waits for that, not for time.
+        await tagged.Task.WaitAsync(TimeSpan.FromSeconds(10));
+    }
+
+    [Fact]
+    public async Task Correlation_id_is_in_the_log_scope_of_the_forwarded_request()
+    {
+        var correlationId = $"logs-{Guid.NewGuid():N}";
+
+        var path = await SendWithCorrelationId(correlationId);
+
+        var forwarded = gateway.Logs.Entries.Where(e => e.Category.StartsWith("Yarp.", StringComparison.Ordinal) && e.Message.Contains(path, StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(forwarded);
+        Assert.All(forwarded, entry => Assert.Equal(correlationId, entry.Scope.GetValueOrDefault("CorrelationId")));
+    }
+
+    private async Task<string> SendWithCorrelationId(string correlationId)
+    {
+        var path = $"/goals/{Guid.NewGuid():N}";
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
+        request.Headers.Add("X-Correlation-Id", correlationId);
+        var response = await gateway.As(TestAuth.NewUserId()).SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return path;
+    }
+}

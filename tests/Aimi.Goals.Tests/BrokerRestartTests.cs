@@ -1,0 +1,70 @@
+using System.Net;
+using Aimi.Contracts.Goals;
+using Aimi.Goals.Api.Endpoints;
+using Aimi.Messaging;
+using Aimi.ServiceDefaults;
+using Aimi.Testing;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Xunit;
+
+namespace Aimi.Goals.Tests;
+
+/// <summary>The Goals service on a RabbitMQ node of its own, which the test stops and starts.</summary>
+public sealed class PrivateBrokerGoalsHost() : ServiceHost<Program>(ResourceNames.GoalsDb)
+{
+    public PrivateRabbitMqNode Broker { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        Broker = await PrivateRabbitMqNode.StartAsync();
+        await base.InitializeAsync();
+    }
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
+    [
+        new("ConnectionStrings:rabbitmq", Broker.ConnectionString),
+        new("Outbox:PublishTimeout", "00:00:03"),
+        new("Outbox:MaxBackoff", "00:00:02"),
+    ];
+
+    protected override async Task AfterDisposeAsync() => await Broker.DisposeAsync();
+
+    public async Task<int> UnsentAsync()
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await scope.ServiceProvider.GetRequiredService<Aimi.Goals.Api.Data.GoalsDbContext>().Set<OutboxMessage>().CountAsync(m => m.SentAt == null);
+    }
+}
+
+public sealed class BrokerRestartTests(PrivateBrokerGoalsHost host) : IClassFixture<PrivateBrokerGoalsHost>
+{
+    [Fact]
+    public async Task A_RabbitMQ_restart_in_the_middle_of_a_burst_loses_no_event()
+    {
+        var client = host.ClientFor(TestAuth.NewUserId());
+        _ = host.Server;
+        await using var recorder = await BusRecorder.StartAsync(host.Broker.ConnectionString, typeof(EventChanged));
+        var created = new List<Guid>();
+        async Task BurstAsync(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                var response = await client.PostJsonAsync("/events", new { title = $"Burst {created.Count}", dueAt = DateTimeOffset.UtcNow.AddDays(1) });
+                created.Add((await response.ReadAsync<EventResponse>(HttpStatusCode.Created)).Id);
+            }
+        }
+
+        await BurstAsync(20);
+        await host.Broker.StopAsync();
+        await BurstAsync(20); // the API keeps accepting: events wait in the outbox
+        Assert.True(await host.UnsentAsync() > 0, "The broker was down, so events should be waiting in the outbox.");
+        await host.Broker.StartAsync(TimeSpan.FromSeconds(90));
+        await BurstAsync(20);
+
+        await recorder.WaitForAsync<EventChanged>(e => created.Contains(e.EventId), count: created.Count, timeout: TimeSpan.FromSeconds(120));
+        var distinct = recorder.Received<EventChanged>(e => created.Contains(e.EventId)).Select(e => e.EventId).Distinct().Count();
+        Assert.Equal(60, distinct);
+        await Eventually.GetAsync(host.UnsentAsync, unsent => unsent == 0, because: "the relay marks every published row sent");
+    }
+}

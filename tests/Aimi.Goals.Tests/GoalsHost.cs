@@ -1,0 +1,80 @@
+using System.Net.Http.Json;
+using Aimi.Contracts.Goals;
+using Aimi.Goals.Api.Data;
+using Aimi.ServiceDefaults;
+using Aimi.Testing;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Aimi.Goals.Tests;
+
+/// <summary>
+/// The Goals service on its own database and RabbitMQ vhost, with a clock the tests move, and a recorder of
+/// everything it publishes. One per test class.
+/// </summary>
+public class GoalsHost() : ServiceHost<Program>(ResourceNames.GoalsDb)
+{
+    // Starts on a whole second, so times the tests derive from it survive PostgreSQL's microsecond precision.
+    public FakeTimeProvider Time { get; } = new(DateTimeOffset.FromUnixTimeSeconds(DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+    public BusRecorder Bus { get; private set; } = null!;
+
+    public override async Task InitializeAsync()
+    {
+        await base.InitializeAsync();
+        Bus = await BusRecorder.StartAsync(VirtualHost.ConnectionString,
+            typeof(EventChanged), typeof(GoalChanged), typeof(HabitChanged), typeof(UserProfileChanged));
+        _ = Server; // start the service now, so the first test does not pay for it
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        base.ConfigureWebHost(builder);
+        builder.ConfigureServices(services => services.AddSingleton<TimeProvider>(Time));
+    }
+
+    public async Task<T> WithDbAsync<T>(Func<GoalsDbContext, Task<T>> query)
+    {
+        await using var scope = Services.CreateAsyncScope();
+        return await query(scope.ServiceProvider.GetRequiredService<GoalsDbContext>());
+    }
+
+    protected override async Task BeforeDisposeAsync() => await Bus.DisposeAsync();
+}
+
+public static class HttpAssertions
+{
+    public static async Task<T> ReadAsync<T>(this HttpResponseMessage response, System.Net.HttpStatusCode expected)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Xunit.Assert.True(response.StatusCode == expected, $"Expected {(int)expected}, got {(int)response.StatusCode}: {body}");
+        return System.Text.Json.JsonSerializer.Deserialize<T>(body, Json.Options)!;
+    }
+
+    /// <summary>Asserts a problem-details answer with the status, and returns its body for further checks.</summary>
+    public static async Task<System.Text.Json.JsonElement> ProblemAsync(this HttpResponseMessage response, System.Net.HttpStatusCode expected)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        Xunit.Assert.True(response.StatusCode == expected, $"Expected {(int)expected}, got {(int)response.StatusCode}: {body}");
+        Xunit.Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        return System.Text.Json.JsonDocument.Parse(body).RootElement;
+    }
+}
+
+public static class Json
+{
+    public static readonly System.Text.Json.JsonSerializerOptions Options = CreateOptions();
+
+    private static System.Text.Json.JsonSerializerOptions CreateOptions()
+    {
+        var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
+        options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
+        return options;
+    }
+
+    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body) =>
+        client.PostAsJsonAsync(url, body, Options);
+
+    public static Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, object body) =>
+        client.PutAsJsonAsync(url, body, Options);
+}

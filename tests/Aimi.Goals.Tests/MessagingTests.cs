@@ -1,0 +1,122 @@
+using System.Net;
+using Aimi.Contracts.Goals;
+using Aimi.Contracts.Notifications;
+using Aimi.Goals.Api.Domain;
+using Aimi.Goals.Api.Endpoints;
+using Aimi.Messaging;
+using Aimi.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Xunit;
+
+namespace Aimi.Goals.Tests;
+
+public sealed class MessagingTests(GoalsHost host) : IClassFixture<GoalsHost>
+{
+    private readonly string _userId = TestAuth.NewUserId();
+    private HttpClient Client => host.ClientFor(_userId);
+
+    [Fact]
+    public async Task Every_change_appears_on_the_bus_exactly_once()
+    {
+        var created = await (await Client.PostJsonAsync("/events", new { title = "Swim", startsAt = host.Time.GetUtcNow().AddDays(1), source = "chat" }))
+            .ReadAsync<EventResponse>(HttpStatusCode.Created);
+        await Client.PostAsync($"/events/{created.Id}/confirm", null);
+        await Client.PutJsonAsync($"/events/{created.Id}", new { expectedVersion = 2, notes = "bring goggles" });
+        await Client.PostAsync($"/events/{created.Id}/complete", null);
+
+        var changes = await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == created.Id, count: 4);
+        await Task.Delay(500); // a duplicate would arrive right behind; give it the chance to show
+        changes = host.Bus.Received<EventChanged>(e => e.EventId == created.Id);
+
+        Assert.Equal([1, 2, 3, 4], changes.Select(c => c.Version).Order());
+        Assert.Equal(["created", "status_changed", "updated", "status_changed"], changes.OrderBy(c => c.Version).Select(c => c.Change));
+        Assert.Equal("done", changes.Single(c => c.Version == 4).Status);
+        Assert.Equal("planned", changes.Single(c => c.Version == 4).PreviousStatus);
+        Assert.Equal(_userId, changes[0].UserId);
+        var ids = host.Bus.MessageIds<EventChanged>(e => e.EventId == created.Id);
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Equal(0, await host.WithDbAsync(db => db.Set<OutboxMessage>().CountAsync(m => m.SentAt == null)));
+    }
+
+    [Fact]
+    public async Task A_redelivered_reminder_changes_nothing_twice()
+    {
+        var created = await (await Client.PostJsonAsync("/events", new { title = "Doctor", startsAt = host.Time.GetUtcNow().AddHours(1) }))
+            .ReadAsync<EventResponse>(HttpStatusCode.Created);
+        var delivered = new ReminderDelivered
+        {
+            ReminderId = Guid.NewGuid(), EventId = created.Id, UserId = _userId, Channel = "in_app", Offset = TimeSpan.FromMinutes(15),
+            Title = "Doctor", Text = "Doctor in 15 minutes", EventStartsAt = created.StartsAt, DeliveredAt = host.Time.GetUtcNow(),
+        };
+        var messageId = Guid.NewGuid();
+
+        // The same message id twice, as RabbitMQ redelivers after a lost ack.
+        await host.Bus.Bus.Publish(delivered, c => c.MessageId = messageId);
+        await host.Bus.Bus.Publish(delivered, c => c.MessageId = messageId);
+        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == created.Id && e.Status == "awaiting_feedback");
+        await Task.Delay(500);
+
+        var history = await (await Client.GetAsync($"/events/{created.Id}/history")).ReadAsync<List<HistoryResponse>>(HttpStatusCode.OK);
+        Assert.Equal([EventStatus.Planned, EventStatus.AwaitingFeedback], history.Select(h => h.To));
+        Assert.Equal("system", history[1].Actor);
+        Assert.Single(host.Bus.Received<EventChanged>(e => e.EventId == created.Id && e.Status == "awaiting_feedback"));
+        var current = await (await Client.GetAsync($"/events/{created.Id}")).ReadAsync<EventResponse>(HttpStatusCode.OK);
+        Assert.Equal(2, current.Version);
+    }
+
+    [Fact]
+    public async Task An_early_reminder_is_noted_and_the_final_one_awaits_feedback()
+    {
+        var created = await (await Client.PostJsonAsync("/events", new { title = "Flight", startsAt = host.Time.GetUtcNow().AddDays(1) }))
+            .ReadAsync<EventResponse>(HttpStatusCode.Created);
+        ReminderDelivered Reminder(TimeSpan offset) => new()
+        {
+            ReminderId = Guid.NewGuid(), EventId = created.Id, UserId = _userId, Channel = "email", Offset = offset,
+            Title = "Flight", Text = "Flight soon", EventStartsAt = created.StartsAt, DeliveredAt = host.Time.GetUtcNow(),
+        };
+
+        await host.Bus.Bus.Publish(new RemindersScheduled
+        {
+            EventId = created.Id, UserId = _userId, ReminderCount = 3, FirstTriggerAt = host.Time.GetUtcNow(), OccurredAt = host.Time.GetUtcNow(),
+        });
+        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == created.Id && e.Status == "scheduled");
+        await host.Bus.Bus.Publish(Reminder(TimeSpan.FromHours(24)));
+        await host.Bus.Bus.Publish(Reminder(TimeSpan.FromHours(2)));
+        await host.Bus.Bus.Publish(Reminder(TimeSpan.FromMinutes(15)));
+        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == created.Id && e.Status == "awaiting_feedback");
+
+        var history = await Eventually.GetAsync(
+            async () => await (await Client.GetAsync($"/events/{created.Id}/history")).ReadAsync<List<HistoryResponse>>(HttpStatusCode.OK),
+            h => h.Count >= 5);
+        Assert.Equal(5, history.Count);
+        // Consumers run concurrently, so the early reminders may be noted before or after the final one moved the status.
+        Assert.Equal(2, history.Count(h => h.From == h.To && h.Reason!.StartsWith("reminder delivered", StringComparison.Ordinal)));
+        Assert.Single(history, h => h.From == EventStatus.Scheduled && h.To == EventStatus.AwaitingFeedback);
+    }
+
+    [Fact]
+    public async Task A_reminder_for_another_users_event_changes_nothing()
+    {
+        var created = await (await Client.PostJsonAsync("/events", new { title = "Private", startsAt = host.Time.GetUtcNow().AddHours(1) }))
+            .ReadAsync<EventResponse>(HttpStatusCode.Created);
+
+        await host.Bus.Bus.Publish(new ReminderDelivered
+        {
+            ReminderId = Guid.NewGuid(), EventId = created.Id, UserId = "someone-else", Channel = "in_app", Offset = TimeSpan.FromMinutes(15),
+            Title = "x", Text = "x", DeliveredAt = host.Time.GetUtcNow(),
+        });
+        var marker = await (await Client.PostJsonAsync("/events", new { title = "Marker", dueAt = host.Time.GetUtcNow().AddDays(1) })).ReadAsync<EventResponse>(HttpStatusCode.Created);
+        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == marker.Id);
+        await host.WithDbAsync(async db =>
+        {
+            // Consumed (recorded as processed) without touching the event.
+            for (var i = 0; i < 100 && !await db.Set<ProcessedMessage>().AnyAsync(m => m.Consumer == "ReminderDeliveredConsumer"); i++) await Task.Delay(50);
+            return 0;
+        });
+
+        var current = await (await Client.GetAsync($"/events/{created.Id}")).ReadAsync<EventResponse>(HttpStatusCode.OK);
+        Assert.Equal(EventStatus.Planned, current.Status);
+        Assert.Equal(1, current.Version);
+    }
+}
