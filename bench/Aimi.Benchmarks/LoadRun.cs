@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
+using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 
@@ -9,7 +10,7 @@ namespace Aimi.Benchmarks;
 /// Open-loop load: request i is due at start + i/rate whatever happened to earlier ones, and its latency is measured from
 /// that due time, so a slow system cannot hide its stalls by slowing the sender down (no coordinated omission).
 /// </summary>
-public sealed class LoadRun(HttpClient gateway, BenchmarkOptions options)
+public sealed class LoadRun(HttpClient gateway, BenchmarkOptions options, IReadOnlyList<string> tokens)
 {
     public ConcurrentBag<double> LatenciesMs { get; } = [];
 
@@ -46,15 +47,20 @@ public sealed class LoadRun(HttpClient gateway, BenchmarkOptions options)
         try
         {
             var startsAt = DateTimeOffset.UtcNow.AddDays(1 + index % 30).AddMinutes(index % 600);
-            using var response = await gateway.PostAsJsonAsync(new Uri("/events", UriKind.Relative), new
+            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/events", UriKind.Relative))
             {
-                type = "event",
-                title = $"Benchmark event {index}",
-                startsAt,
-                endsAt = startsAt.AddMinutes(30),
-                source = "api",
-                confirmed = true,
-            }, cancellationToken);
+                Content = JsonContent.Create(new
+                {
+                    type = "event",
+                    title = $"Benchmark event {index}",
+                    startsAt,
+                    endsAt = startsAt.AddMinutes(30),
+                    source = "api",
+                    confirmed = true,
+                }),
+            };
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", tokens[index % tokens.Count]);
+            using var response = await gateway.SendAsync(request, cancellationToken);
             LatenciesMs.Add((clock.Elapsed - due).TotalMilliseconds);
             Outcomes.AddOrUpdate(((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
             if (response.IsSuccessStatusCode)

@@ -17,7 +17,7 @@ public sealed class OutboxProbe : IAsyncDisposable
 
     public ConcurrentDictionary<Guid, double> DelaysMs { get; } = new();
 
-    public static async Task<OutboxProbe> StartAsync(string amqp, string userId)
+    public static async Task<OutboxProbe> StartAsync(string amqp, IReadOnlySet<string> userIds)
     {
         var address = RabbitMqAddress.Parse(amqp);
         OutboxProbe? probe = null;
@@ -36,7 +36,7 @@ public sealed class OutboxProbe : IAsyncDisposable
                 endpoint.Handler<EventChanged>(context =>
                 {
                     var message = context.Message;
-                    if (message.UserId == userId && message.Change == "created")
+                    if (userIds.Contains(message.UserId) && message.Change == "created")
                     {
                         probe!.DelaysMs.TryAdd(message.EventId, (DateTimeOffset.UtcNow - message.OccurredAt).TotalMilliseconds);
                     }

@@ -1,4 +1,3 @@
-using System.Net.Http.Headers;
 using Aimi.AppHost.Hosting;
 using Aimi.Infrastructure;
 using Aimi.Benchmarks;
@@ -49,12 +48,25 @@ try
         BaseAddress = gatewayUrl,
         Timeout = TimeSpan.FromSeconds(30),
     };
-    var subject = $"bench-{Guid.NewGuid():N}";
-    http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await GatewayDevTokens.RequestAsync(http, subject, cancel.Token));
-    await using var probe = await OutboxProbe.StartAsync(amqp, subject);
+    var run = Guid.NewGuid().ToString("N")[..8];
+    var subjects = Enumerable.Range(1, options.Users).Select(i => $"bench-{run}-{i}").ToList();
+    var tokens = new List<string>();
+    foreach (var subject in subjects)
+    {
+        tokens.Add(await GatewayDevTokens.RequestAsync(http, subject, cancel.Token));
+    }
+    await using var probe = await OutboxProbe.StartAsync(amqp, subjects.ToHashSet());
 
-    Console.WriteLine($"POST {gatewayUrl}events at {options.Rate:0.#}/s for {options.Duration.TotalSeconds:0} s, at most {options.Concurrency} in flight…");
-    var load = new LoadRun(http, options);
+    if (options.Warmup > TimeSpan.Zero)
+    {
+        Console.WriteLine($"Warming up for {options.Warmup.TotalSeconds:0} s (not measured)…");
+        await new LoadRun(http, options with { Duration = options.Warmup }, tokens).RunAsync(cancel.Token);
+    }
+    // Measure only events created from here on.
+    probe.DelaysMs.Clear();
+
+    Console.WriteLine($"POST {gatewayUrl}events at {options.Rate:0.#}/s for {options.Duration.TotalSeconds:0} s as {options.Users} users, at most {options.Concurrency} in flight…");
+    var load = new LoadRun(http, options, tokens);
     await load.RunAsync(cancel.Token);
 
     // Give the outbox a moment to deliver what was committed last.
