@@ -15,12 +15,14 @@ public static class Topology
 
         var postgres = app.AddPostgres("postgres");
         var goalsDb = postgres.AddDatabase(ResourceNames.GoalsDb);
-        app.AddRedis(ResourceNames.Redis);
+        var chatDb = postgres.AddDatabase(ResourceNames.ChatDb);
+        var redis = app.AddRedis(ResourceNames.Redis);
         var rabbitMq = app.AddRabbitMq(ResourceNames.RabbitMq);
 
         var goals = app.AddProject(ResourceNames.GoalsApi, "services/Goals/Aimi.Goals.Api.csproj").WithReference(goalsDb, rabbitMq);
+        var chat = app.AddProject(ResourceNames.ChatApi, "services/Chat/Aimi.Chat.Api.csproj").WithReference(chatDb, redis, rabbitMq).WithReference(goals);
 
-        app.AddProject(ResourceNames.Gateway, "gateway/Aimi.Gateway/Aimi.Gateway.csproj").AsGateway().WithReference(goals);
+        app.AddProject(ResourceNames.Gateway, "gateway/Aimi.Gateway/Aimi.Gateway.csproj").AsGateway().WithReference(goals, chat);
 
         return app.Build();
     }

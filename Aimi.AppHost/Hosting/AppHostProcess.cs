@@ -30,7 +30,7 @@ public sealed class AppHostProcess : IAsyncDisposable
 
     public string RabbitMqConnectionString => $"{LocalInfrastructure.RabbitMq.TrimEnd('/')}/{Uri.EscapeDataString(Options.VirtualHost)}";
 
-    /// <summary>Drops the databases and deletes the virtual host of a throw-away <c>--instance</c> (never the developer's own).</summary>
+    /// <summary>Drops the databases, virtual host and logs of a throw-away <c>--instance</c> (never the developer's own).</summary>
     public static async Task DeleteInstanceDataAsync(LaunchOptions options)
     {
         if (options.Instance is null)
@@ -42,6 +42,11 @@ public sealed class AppHostProcess : IAsyncDisposable
             await LocalInfrastructure.DropDatabaseAsync(options.DatabaseName(database.Name));
         }
         await LocalInfrastructure.DeleteVirtualHostAsync(options.VirtualHost);
+        var logs = UpCommand.LogDirectory(RepositoryRoot.Find(), options);
+        if (Directory.Exists(logs))
+        {
+            Directory.Delete(logs, recursive: true);
+        }
     }
 
     /// <summary>The built AppHost in this repository, in the configuration of the calling build.</summary>

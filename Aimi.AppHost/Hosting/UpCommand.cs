@@ -40,7 +40,7 @@ public static class UpCommand
         var dashboard = new Dashboard(Rows(model, plan, environment), options.Plain);
         using var dashboardStop = new CancellationTokenSource();
         var dashboardTask = dashboard.RunAsync(dashboardStop.Token);
-        var logs = new LogFiles(Path.Combine(root, ".aimi", "logs", options.Instance ?? "default"));
+        var logs = new LogFiles(LogDirectory(root, options));
         await using var supervisor = new ProcessSupervisor();
         supervisor.Output += (process, line) =>
         {
@@ -112,6 +112,10 @@ public static class UpCommand
             logs.Dispose();
         }
     }
+
+    /// <summary>Where each service's output is kept: <c>.aimi/logs/&lt;instance or "default"&gt;/&lt;name&gt;.log</c>.</summary>
+    public static string LogDirectory(string repositoryRoot, LaunchOptions options) =>
+        Path.Combine(repositoryRoot, ".aimi", "logs", options.Instance ?? "default");
 
     /// <summary>The configuration this AppHost was built with; the services are run from the same one.</summary>
     public static string BuildConfiguration =>

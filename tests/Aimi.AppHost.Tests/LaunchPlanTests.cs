@@ -73,7 +73,7 @@ public class LaunchPlanTests
         var plan = Plan(options);
         var goals = Project(plan, ResourceNames.GoalsApi);
 
-        Assert.Equal(new Dictionary<string, string> { [ResourceNames.GoalsDb] = "e2e42_goalsdb" }, plan.Databases);
+        Assert.Equal(new Dictionary<string, string> { [ResourceNames.GoalsDb] = "e2e42_goalsdb", [ResourceNames.ChatDb] = "e2e42_chatdb" }, plan.Databases);
         Assert.Equal("e2e42_aimi", plan.VirtualHost);
         Assert.Equal("Host=localhost;Port=5432;Username=aimi;Password=aimi;Database=e2e42_goalsdb", goals.Environment["ConnectionStrings__goalsdb"]);
         Assert.Equal("amqp://guest:guest@localhost:5672/e2e42_aimi", goals.Environment["ConnectionStrings__rabbitmq"]);

@@ -11,8 +11,8 @@ public class TopologyTests
         var model = Topology.Build();
 
         Assert.Equal(
-            [("postgres", "postgres"), (ResourceNames.GoalsDb, "database"), (ResourceNames.Redis, "redis"), (ResourceNames.RabbitMq, "rabbitmq"),
-             (ResourceNames.GoalsApi, "project"), (ResourceNames.Gateway, "project")],
+            [("postgres", "postgres"), (ResourceNames.GoalsDb, "database"), (ResourceNames.ChatDb, "database"), (ResourceNames.Redis, "redis"),
+             (ResourceNames.RabbitMq, "rabbitmq"), (ResourceNames.GoalsApi, "project"), (ResourceNames.ChatApi, "project"), (ResourceNames.Gateway, "project")],
             model.Resources.Select(r => (r.Name, r.Kind)));
     }
 
@@ -35,6 +35,14 @@ public class TopologyTests
 
         Assert.Equal([ResourceNames.GoalsDb, ResourceNames.RabbitMq], goals.References.Select(r => r.Name));
         Assert.Equal("Aimi.Goals.Api", goals.AssemblyName);
+    }
+
+    [Fact]
+    public void Chat_api_references_its_database_the_session_cache_the_broker_and_goals()
+    {
+        var chat = Topology.Build().Projects.Single(p => p.Name == ResourceNames.ChatApi);
+
+        Assert.Equal([ResourceNames.ChatDb, ResourceNames.Redis, ResourceNames.RabbitMq, ResourceNames.GoalsApi], chat.References.Select(r => r.Name));
     }
 
     [Fact]

@@ -62,6 +62,7 @@ public class UpCommandTests
             await run;
             await LocalInfrastructure.DropDatabaseAsync($"{instance}_echodb");
             await LocalInfrastructure.DeleteVirtualHostAsync($"{instance}_aimi");
+            Directory.Delete(UpCommand.LogDirectory(RepositoryRoot.Find(), options), recursive: true);
         }
     }
 
@@ -72,12 +73,15 @@ public class UpCommandTests
         var healthy = app.AddProject("healthy-api", EchoProject);
         app.AddProject("broken-api", EchoProject).WithEnvironment("Echo__FailOnStart", "true").WithReference(healthy);
         var portBase = Random.Shared.Next(30000, 40000);
-        var options = LaunchOptions.Parse(["--port-base", $"{portBase}", "--gateway-port", $"{portBase + 50}", "--plain"]);
+        var options = LaunchOptions.Parse(["--port-base", $"{portBase}", "--gateway-port", $"{portBase + 50}", "--instance", $"broken{Guid.NewGuid():N}"[..16], "--plain"]);
 
         var exitCode = await UpCommand.RunAsync(app.Build(), options, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(90));
 
         Assert.Equal(1, exitCode);
         Assert.False(await IsListeningAsync(portBase + 1));
+        var log = Path.Combine(UpCommand.LogDirectory(RepositoryRoot.Find(), options), "broken-api.log");
+        Assert.Contains("Echo: failing on start as configured.", await File.ReadAllTextAsync(log), StringComparison.Ordinal);
+        Directory.Delete(UpCommand.LogDirectory(RepositoryRoot.Find(), options), recursive: true);
     }
 
     [Fact]
