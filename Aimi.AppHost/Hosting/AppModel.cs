@@ -38,8 +38,6 @@ public sealed record ProjectResource(
 
     /// <summary>The assembly the SDK builds from the project file (the default AssemblyName is the file name).</summary>
     public string AssemblyName => Path.GetFileNameWithoutExtension(ProjectPath);
-
-    public string ProjectDirectory => Path.GetDirectoryName(ProjectPath) ?? "";
 }
 
 /// <summary>The whole topology, in declaration order (project ports are assigned in this order).</summary>
