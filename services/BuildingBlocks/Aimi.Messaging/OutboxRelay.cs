@@ -94,35 +94,48 @@ internal sealed partial class OutboxRelay<TDbContext>(
             return 0;
         }
 
-        var published = 0;
-        Exception? failure = null;
-        foreach (var message in batch)
+        // Publishes overlap so their broker confirms are awaited together; a row is marked sent only once confirmed.
+        // Order inside a batch is not guaranteed: events carry a Version for consumers that care.
+        var outcomes = await Task.WhenAll(batch.Select(async message =>
         {
             try
             {
                 await PublishAsync(message, cancellationToken);
-                message.SentAt = time.GetUtcNow();
-                published++;
+                return (Message: message, Error: (Exception?)null);
             }
             catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
             {
+                return (Message: message, Error: ex);
+            }
+        }));
+
+        var sentAt = time.GetUtcNow();
+        var published = 0;
+        foreach (var (message, error) in outcomes)
+        {
+            if (error is null)
+            {
+                message.SentAt = sentAt;
+                published++;
+            }
+            else
+            {
                 message.Attempts++;
-                message.LastError = Truncate(ex.Message, 2000);
-                failure = ex;
-                break; // keep commit order: the rest waits for the next attempt
+                message.LastError = Truncate(error.Message, 2000);
             }
         }
 
-        // Record what was confirmed (and the failed attempt) even when the batch stopped part-way.
+        // Record what was confirmed (and the failed attempts) even when part of the batch failed.
         await db.SaveChangesAsync(CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
         if (published > 0)
         {
             LogPublished(logger, published);
         }
-        if (failure is not null)
+        if (published < batch.Count)
         {
-            throw new OutboxPublishException($"Publishing outbox message failed after {published} of {batch.Count} in the batch.", failure);
+            var failure = outcomes.First(o => o.Error is not null).Error!;
+            throw new OutboxPublishException($"Publishing {batch.Count - published} of {batch.Count} outbox messages failed.", failure);
         }
         return published;
     }
