@@ -9,7 +9,6 @@ using Aimi.Chat.Api.Workers;
 using Aimi.Messaging;
 using Aimi.ServiceDefaults;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using StackExchange.Redis;
 
@@ -19,22 +18,16 @@ public static class Extensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(ResourceNames.ChatDb)
-            ?? throw new InvalidOperationException($"Connection string '{ResourceNames.ChatDb}' is missing (set ConnectionStrings__{ResourceNames.ChatDb}).");
         var redis = builder.Configuration.GetConnectionString(ResourceNames.Redis)
             ?? throw new InvalidOperationException($"Connection string '{ResourceNames.Redis}' is missing (set ConnectionStrings__{ResourceNames.Redis}, e.g. localhost:6379).");
 
-        builder.Services.AddDbContext<ChatDbContext>((services, options) => options
-            .UseNpgsql(connectionString)
-            .UseSnakeCaseNamingConvention()
-            .AddOutboxInterceptor(services));
+        builder.AddServiceDatabase<ChatDbContext>(ResourceNames.ChatDb);
 
         // Redis is a cache: the service starts and answers while it is down (abortConnect=false), from PostgreSQL.
         var redisOptions = ConfigurationOptions.Parse(redis);
         redisOptions.AbortOnConnectFail = false;
         builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
         builder.Services.AddHealthChecks()
-            .AddDatabaseCheck<ChatDbContext>()
             .AddCheck<RedisHealthCheck>(ResourceNames.Redis, HealthStatus.Degraded, ["ready"]);
 
         builder.Services.AddSingleton<SessionCache>();

@@ -3,7 +3,6 @@ using Aimi.Goals.Api.Data;
 using Aimi.Messaging;
 using Aimi.ServiceDefaults;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 
 namespace Aimi.Goals.Api;
 
@@ -11,14 +10,7 @@ public static class Extensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        var connectionString = builder.Configuration.GetConnectionString(ResourceNames.GoalsDb)
-            ?? throw new InvalidOperationException($"Connection string '{ResourceNames.GoalsDb}' is missing (set ConnectionStrings__{ResourceNames.GoalsDb}).");
-
-        builder.Services.AddDbContext<GoalsDbContext>((services, options) => options
-            .UseNpgsql(connectionString)
-            .UseSnakeCaseNamingConvention()
-            .AddOutboxInterceptor(services));
-        builder.Services.AddHealthChecks().AddDatabaseCheck<GoalsDbContext>();
+        builder.AddServiceDatabase<GoalsDbContext>(ResourceNames.GoalsDb);
 
         builder.Services.AddScoped<UserDirectory>();
         builder.Services.AddScoped<EventLifecycle>();

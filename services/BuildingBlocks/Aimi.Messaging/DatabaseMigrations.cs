@@ -55,3 +55,22 @@ public static partial class DatabaseMigrations
         }
     }
 }
+
+public static class ServiceDatabase
+{
+    /// <summary>
+    /// A service's own PostgreSQL database (connection string <paramref name="connectionName"/>, as Aspire names it):
+    /// snake_case tables, the outbox interceptor, and a readiness check.
+    /// </summary>
+    public static IHostApplicationBuilder AddServiceDatabase<TDbContext>(this IHostApplicationBuilder builder, string connectionName) where TDbContext : DbContext
+    {
+        var connectionString = builder.Configuration.GetConnectionString(connectionName)
+            ?? throw new InvalidOperationException($"Connection string '{connectionName}' is missing (set ConnectionStrings__{connectionName}).");
+        builder.Services.AddDbContext<TDbContext>((services, options) => options
+            .UseNpgsql(connectionString)
+            .UseSnakeCaseNamingConvention()
+            .AddOutboxInterceptor(services));
+        builder.Services.AddHealthChecks().AddDatabaseCheck<TDbContext>();
+        return builder;
+    }
+}
