@@ -181,6 +181,16 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
         Assert.Equal(0, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == userId)));
     }
 
+    [Fact]
+    public async Task Without_a_configured_memory_service_no_call_is_attempted()
+    {
+        await using var scope = host.Services.CreateAsyncScope();
+        var memory = scope.ServiceProvider.GetRequiredService<Aimi.Chat.Api.Clients.MemoryClient>();
+
+        Assert.False(memory.IsConfigured);
+        Assert.Null(await memory.GetContextAsync(TestAuth.Token("x"), CancellationToken.None));
+    }
+
     private static async Task<SessionView> SessionAsync(HttpClient chat, Guid id) =>
         (await (await chat.GetAsync($"/chat/sessions/{id}")).ReadAsync<SessionDetails>(HttpStatusCode.OK)).Session;
 }

@@ -3,6 +3,9 @@ using System.Net.Http.Json;
 using Aimi.Chat.Api.Sessions;
 using Aimi.Testing;
 using Aimi.Testing.FakeOpenAi;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
 using Xunit;
 
 namespace Aimi.Chat.Tests;
@@ -10,11 +13,31 @@ namespace Aimi.Chat.Tests;
 /// <summary>Chat on the OpenAI-compatible provider, served by a local endpoint speaking the real wire format.</summary>
 public sealed class OpenAiChatHost : ChatHost
 {
+    private static readonly object MemoryContext = new
+    {
+        summary = "Preparing for an interview at Zeta",
+        mood = "anxious",
+        facts = (string[])["Runs on weekends"],
+        similarSituations = (string[])["Last interview went well after a mock run"],
+    };
+
     public FakeOpenAiServer Model { get; private set; } = null!;
+    public WebApplication Memory { get; private set; } = null!;
+    public string MemoryUrl { get; private set; } = null!;
 
     public override async Task InitializeAsync()
     {
         Model = await FakeOpenAiServer.StartAsync();
+        // A stand-in Memory service on a real port: it answers the starting-context call the way Memory will.
+        var memory = WebApplication.CreateSlimBuilder();
+        memory.WebHost.UseUrls("http://127.0.0.1:0");
+        Memory = memory.Build();
+        Memory.MapGet("/memory/context", (HttpRequest request) =>
+            request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal)
+                ? Results.Json(MemoryContext)
+                : Results.Unauthorized());
+        await Memory.StartAsync();
+        MemoryUrl = Memory.Urls.Single();
         await base.InitializeAsync();
     }
 
@@ -25,12 +48,14 @@ public sealed class OpenAiChatHost : ChatHost
         new("AI:Chat:Model", "test-model"),
         new("AI:Chat:ApiKey", "test-key"),
         new("AI:Chat:MaxRetries", "0"),
+        new("services:memory-api:http:0", MemoryUrl),
     ];
 
     protected override async Task AfterDisposeAsync()
     {
         await base.AfterDisposeAsync();
         await Model.DisposeAsync();
+        await Memory.DisposeAsync();
     }
 }
 
@@ -55,6 +80,19 @@ public sealed class ModelProviderTests(OpenAiChatHost host) : IClassFixture<Open
         Assert.Contains(created.Id.ToString(), followUp.ToolResults.Single().Content);
         Assert.Contains("aimi-create_event", host.Model.ChatRequests[0].ToolNames);
         Assert.Contains("Current time:", host.Model.ChatRequests[0].Messages[0].Content);
+    }
+
+    [Fact]
+    public async Task A_new_session_starts_with_what_memory_knows_of_the_user()
+    {
+        host.Model.Enqueue(FakeChatReply.Text("Good luck with Zeta!"));
+
+        await (await host.ClientFor(TestAuth.NewUserId()).SendAsync("hello")).ReadAsync<SendResult>(HttpStatusCode.OK);
+
+        var system = host.Model.ChatRequests[^1].Messages[0].Content!;
+        Assert.Contains("Preparing for an interview at Zeta", system);
+        Assert.Contains("Recent mood: anxious", system);
+        Assert.Contains("Last interview went well after a mock run", system);
     }
 
     [Fact]

@@ -10,12 +10,19 @@ public sealed record MemoryContextView(string? Summary, string? Mood, List<strin
 /// The Memory service's starting context (<c>GET /memory/context</c>). Optional: when Memory is not configured, is
 /// down or slow, the conversation goes on without it. The call has a short deadline and never throws.
 /// </summary>
-public sealed partial class MemoryClient(HttpClient http, ILogger<MemoryClient> logger)
+public sealed partial class MemoryClient(HttpClient http, IConfiguration configuration, ILogger<MemoryClient> logger)
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromMilliseconds(1500);
 
+    /// <summary>Whether a Memory service address is configured (<c>services__memory-api__http__0</c>); without one, no call is made.</summary>
+    public bool IsConfigured => configuration.GetSection($"services:{Aimi.ServiceDefaults.ResourceNames.MemoryApi}").Exists();
+
     public async Task<MemoryContextView?> GetContextAsync(string token, CancellationToken cancellationToken)
     {
+        if (!IsConfigured)
+        {
+            return null;
+        }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(Deadline);
         try
