@@ -120,3 +120,25 @@ public sealed class MessagingTests(GoalsHost host) : IClassFixture<GoalsHost>
         Assert.Equal(1, current.Version);
     }
 }
+
+public sealed class TracingTests(GoalsHost host) : IClassFixture<GoalsHost>
+{
+    [Fact]
+    public async Task The_request_trace_continues_through_the_outbox_onto_RabbitMQ()
+    {
+        var traceId = System.Diagnostics.ActivityTraceId.CreateRandom();
+        var client = host.ClientFor(TestAuth.NewUserId());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/events")
+        {
+            Content = System.Net.Http.Json.JsonContent.Create(new { title = "Traced", dueAt = host.Time.GetUtcNow().AddDays(1) }),
+        };
+        request.Headers.Add("traceparent", $"00-{traceId}-{System.Diagnostics.ActivitySpanId.CreateRandom()}-01");
+
+        var created = await (await client.SendAsync(request)).ReadAsync<EventResponse>(HttpStatusCode.Created);
+
+        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == created.Id);
+        var headers = host.Bus.HeadersOf<EventChanged>(e => e.EventId == created.Id).Single();
+        Assert.True(headers.Values.Any(v => v?.ToString()?.Contains(traceId.ToString(), StringComparison.Ordinal) == true),
+            $"No header carries trace {traceId}: {string.Join(", ", headers.Select(h => $"{h.Key}={h.Value}"))}");
+    }
+}

@@ -10,7 +10,7 @@ namespace Aimi.Testing;
 /// </summary>
 public sealed class BusRecorder : IAsyncDisposable
 {
-    private readonly ConcurrentQueue<(Guid? MessageId, object Message)> _received = new();
+    private readonly ConcurrentQueue<(Guid? MessageId, object Message, IReadOnlyDictionary<string, object> Headers)> _received = new();
     private readonly IBusControl _bus;
 
     private BusRecorder(IBusControl bus) => _bus = bus;
@@ -35,7 +35,7 @@ public sealed class BusRecorder : IAsyncDisposable
                 foreach (var type in messageTypes)
                 {
                     typeof(BusRecorder).GetMethod(nameof(Subscribe), System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!
-                        .MakeGenericMethod(type).Invoke(null, [endpoint, (Action<Guid?, object>)((id, m) => recorder!._received.Enqueue((id, m)))]);
+                        .MakeGenericMethod(type).Invoke(null, [endpoint, (Action<Guid?, object, IReadOnlyDictionary<string, object>>)((id, m, h) => recorder!._received.Enqueue((id, m, h)))]);
                 }
             });
         });
@@ -44,10 +44,10 @@ public sealed class BusRecorder : IAsyncDisposable
         return recorder;
     }
 
-    private static void Subscribe<T>(IRabbitMqReceiveEndpointConfigurator endpoint, Action<Guid?, object> record) where T : class =>
+    private static void Subscribe<T>(IRabbitMqReceiveEndpointConfigurator endpoint, Action<Guid?, object, IReadOnlyDictionary<string, object>> record) where T : class =>
         endpoint.Handler<T>(context =>
         {
-            record(context.MessageId, context.Message);
+            record(context.MessageId, context.Message, context.Headers.GetAll().ToDictionary(h => h.Key, h => h.Value, StringComparer.OrdinalIgnoreCase));
             return Task.CompletedTask;
         });
 
@@ -56,6 +56,10 @@ public sealed class BusRecorder : IAsyncDisposable
 
     public IReadOnlyList<Guid?> MessageIds<T>(Func<T, bool>? predicate = null) =>
         _received.Where(r => r.Message is T m && (predicate?.Invoke(m) ?? true)).Select(r => r.MessageId).ToList();
+
+    /// <summary>The transport headers each matching message arrived with (trace context among them).</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, object>> HeadersOf<T>(Func<T, bool>? predicate = null) =>
+        _received.Where(r => r.Message is T m && (predicate?.Invoke(m) ?? true)).Select(r => r.Headers).ToList();
 
     /// <summary>Waits until at least <paramref name="count"/> matching messages arrived (real broker: this polls, it does not fake time).</summary>
     public async Task<IReadOnlyList<T>> WaitForAsync<T>(Func<T, bool> predicate, int count = 1, TimeSpan? timeout = null)
