@@ -20,11 +20,21 @@ fail() { echo "[aimi-setup] ERROR: $*" >&2; exit 1; }
 exec 9>"$LOCK_FILE"
 flock 9
 
-if [ "$(id -u)" -ne 0 ]; then
-  fail "needs root to install/start servers. Start PostgreSQL (pgvector), Redis and RabbitMQ yourself and set ConnectionStrings__goalsdb/__redis/__rabbitmq (see README)."
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  fail "not a Debian/Ubuntu machine. Start PostgreSQL (pgvector), Redis and RabbitMQ yourself and set ConnectionStrings__goalsdb/__redis/__rabbitmq (see README)."
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# Without root or apt this script cannot install or start anything: fine if the servers already run, else say which.
+if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+  why="not root"; command -v apt-get >/dev/null 2>&1 || why="not a Debian/Ubuntu machine"
+  missing=()
+  port_open "$PG_PORT" || missing+=("PostgreSQL+pgvector on :$PG_PORT (or set AIMI_POSTGRES and ConnectionStrings__goalsdb/__chatdb)")
+  port_open "$REDIS_PORT" || missing+=("Redis on :$REDIS_PORT (or set AIMI_REDIS and ConnectionStrings__redis)")
+  port_open "$AMQP_PORT" || missing+=("RabbitMQ on :$AMQP_PORT (or set AIMI_RABBITMQ and ConnectionStrings__rabbitmq)")
+  port_open 15672 || missing+=("the RabbitMQ management API on :15672 (or set AIMI_RABBITMQ_MANAGEMENT)")
+  if [ "${#missing[@]}" -eq 0 ]; then
+    log "$why: not installing anything; the servers are already running"
+    exit 0
+  fi
+  fail "$why, so cannot install or start: $(IFS='; '; echo "${missing[*]}"). Start them yourself, then set AIMI_SKIP_SETUP=1 (see README)."
 fi
 
 export DEBIAN_FRONTEND=noninteractive
