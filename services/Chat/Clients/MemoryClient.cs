@@ -8,7 +8,8 @@ public sealed record MemoryContextView(string? Summary, string? Mood, List<strin
 
 /// <summary>
 /// The Memory service's starting context (<c>GET /memory/context</c>). Optional: when Memory is not configured, is
-/// down or slow, the conversation goes on without it. The call has a short deadline and never throws.
+/// down, slow or its circuit is open, the conversation goes on without it. The call has a short deadline and never
+/// throws (only the caller's own cancellation ends it).
 /// </summary>
 public sealed partial class MemoryClient(HttpClient http, IConfiguration configuration, ILogger<MemoryClient> logger)
 {
@@ -37,7 +38,7 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
             }
             return await response.Content.ReadFromJsonAsync<MemoryContextView>(deadline.Token);
         }
-        catch (Exception e) when (e is HttpRequestException or OperationCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             LogUnavailable(logger, e.GetType().Name);
             return null;

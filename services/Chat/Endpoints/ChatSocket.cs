@@ -137,6 +137,12 @@ public static partial class ChatSocket
             await connection.SendAsync(Error(e.Status == StatusCodes.Status413PayloadTooLarge ? "too_large" : e.Status == StatusCodes.Status404NotFound ? "not_found" : e.Status == StatusCodes.Status409Conflict ? "conflict" : "invalid",
                 e.Message, frame.ClientMessageId), cancellationToken);
         }
+        catch (Exception e) when (e is not (OperationCanceledException or WebSocketException))
+        {
+            // Whatever failed (the database, say), the message is either stored or not; the socket stays usable.
+            LogFrameFailed(scope.ServiceProvider.GetRequiredService<ILoggerFactory>().CreateLogger("Aimi.Chat.Socket"), e, userId);
+            await connection.SendAsync(Error("internal", "The message could not be handled; send it again with the same clientMessageId.", frame.ClientMessageId), cancellationToken);
+        }
     }
 
     private static object Error(string code, string message, string? clientMessageId = null) => new { type = "error", code, message, clientMessageId };
@@ -195,6 +201,9 @@ public static partial class ChatSocket
             return true;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Chat frame of {UserId} failed")]
+    private static partial void LogFrameFailed(ILogger logger, Exception exception, string userId);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Chat socket of {UserId} closed: {Reason}")]
     private static partial void LogDisconnected(ILogger logger, string userId, string reason);

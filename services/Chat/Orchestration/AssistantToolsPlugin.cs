@@ -19,7 +19,7 @@ public sealed record ItemState(Guid Id, string Title, string Status, DateTimeOff
 /// user's own token. New items start as <c>pending_confirmation</c> until the user agrees. Every call is recorded for the
 /// message metadata; a failure is thrown with the Goals service's own words so the model can tell the user.
 /// </summary>
-public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn)
+public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn, CancellationToken turnCancellation)
 {
     private readonly List<ToolCallRecord> _calls = [];
     private int _created;
@@ -139,9 +139,10 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn)
             _calls.Add(new ToolCallRecord(tool, arguments, true, null, eventId, goalId, habitId, item));
             return result;
         }
-        catch (Exception e) when (e is GoalsApiException or ToolArgumentException or HttpRequestException)
+        catch (Exception e) when (e is not OperationCanceledException || !turnCancellation.IsCancellationRequested)
         {
-            var error = e is HttpRequestException ? "The planner is unreachable right now." : e.Message;
+            // The Goals service's own words for a refusal; for anything else (down, timed out, circuit open) a plain line.
+            var error = e is GoalsApiException or ToolArgumentException ? e.Message : "The planner is unreachable right now.";
             _calls.Add(new ToolCallRecord(tool, arguments, false, error, null, null, null));
             throw new KernelException(error, e);
         }

@@ -37,7 +37,7 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
     public async Task<OrchestratorAnswer> ReplyAsync(TurnContext turn, Func<string, Task>? onDelta, CancellationToken cancellationToken)
     {
         var turnKernel = kernel.Clone();
-        var tools = new AssistantToolsPlugin(goals, turn);
+        var tools = new AssistantToolsPlugin(goals, turn, cancellationToken);
         turnKernel.Plugins.AddFromObject(tools, "aimi");
         var history = BuildHistory(turn);
         var chat = turnKernel.GetRequiredService<IChatCompletionService>();

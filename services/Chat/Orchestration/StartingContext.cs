@@ -36,10 +36,10 @@ public sealed partial class StartingContextAssembler(GoalsClient goals, MemoryCl
     public async Task<StartingContext> AssembleAsync(string token, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        var profile = Try(() => goals.GetProfileAsync(token, cancellationToken), "profile");
-        var activeGoals = Try(() => goals.ActiveGoalsAsync(token, cancellationToken), "goals");
-        var habits = Try(() => goals.ActiveHabitsAsync(token, cancellationToken), "habits");
-        var window = Try(() => goals.GetWindowAsync(token, now, now + UpcomingWindow, cancellationToken), "agenda");
+        var profile = Try(() => goals.GetProfileAsync(token, cancellationToken), "profile", cancellationToken);
+        var activeGoals = Try(() => goals.ActiveGoalsAsync(token, cancellationToken), "goals", cancellationToken);
+        var habits = Try(() => goals.ActiveHabitsAsync(token, cancellationToken), "habits", cancellationToken);
+        var window = Try(() => goals.GetWindowAsync(token, now, now + UpcomingWindow, cancellationToken), "agenda", cancellationToken);
         var memoryContext = memory.GetContextAsync(token, cancellationToken);
         await Task.WhenAll(profile, activeGoals, habits, window, memoryContext);
 
@@ -57,13 +57,14 @@ public sealed partial class StartingContextAssembler(GoalsClient goals, MemoryCl
             now);
     }
 
-    private async Task<T?> Try<T>(Func<Task<T>> call, string what) where T : class
+    // Every source is optional: unreachable, failing, timed out or circuit-broken, the conversation still starts.
+    private async Task<T?> Try<T>(Func<Task<T>> call, string what, CancellationToken cancellationToken) where T : class
     {
         try
         {
             return await call();
         }
-        catch (Exception e) when (e is HttpRequestException or GoalsApiException or TaskCanceledException or JsonException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             LogSourceFailed(logger, e, what);
             return null;

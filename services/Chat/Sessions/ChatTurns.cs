@@ -54,26 +54,26 @@ public sealed class ChatTurns(
         var (session, isNew) = earlier is not null
             ? (await db.Sessions.AsNoTracking().SingleAsync(s => s.Id == earlier.SessionId, cancellationToken), false)
             : await SessionForAsync(userId, request.SessionId, cancellationToken);
-        var context = StartingContext.FromJson(session.StartingContext);
-        if (context is null)
-        {
-            context = await contexts.AssembleAsync(token, cancellationToken);
-            await sessions.SaveContextAsync(session, context.ToJson(), cancellationToken);
-        }
-
         // Stored before anything else, so a failure further on never loses what the user said.
         var message = earlier ?? await StoreOnceAsync(() => sessions.AppendAsync(session, MessageRole.User, content, clientMessageId, null, "{}", cancellationToken));
         if (message is null)
         {
             // The session ended between reading and writing (idle sweep on another replica): start afresh once.
             (session, isNew) = await sessions.GetOrStartAsync(userId, cancellationToken);
-            await sessions.SaveContextAsync(session, context.ToJson(), cancellationToken);
             message = await sessions.AppendAsync(session, MessageRole.User, content, clientMessageId, null, "{}", cancellationToken)
                 ?? throw new ChatRequestException(StatusCodes.Status409Conflict, "Session ended", "The session ended while the message was being stored; send it again.");
         }
         if (onAccepted is not null)
         {
             await onAccepted(message);
+        }
+
+        // A session's first message assembles the starting context, after the message is safe and acknowledged.
+        var context = StartingContext.FromJson(session.StartingContext);
+        if (context is null)
+        {
+            context = await contexts.AssembleAsync(token, cancellationToken);
+            await sessions.SaveContextAsync(session, context.ToJson(), cancellationToken);
         }
 
         var history = await sessions.HistoryAsync(session.Id, cancellationToken);
