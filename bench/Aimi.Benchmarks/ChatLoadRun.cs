@@ -6,10 +6,14 @@ using System.Net.Http.Json;
 namespace Aimi.Benchmarks;
 
 /// <summary>One chat message of the run: when it was due, and when its ack and reply (or error) came back, on the run's clock.</summary>
-public sealed class ChatSample(string phase, double dueMs)
+public sealed class ChatSample(string phase, string kind, double dueMs)
 {
     public string Phase { get; } = phase;
+    /// <summary><c>reminder</c> (a tool call into Goals), <c>agenda</c> (reads Goals) or <c>plain</c>.</summary>
+    public string Kind { get; } = kind;
     public double DueMs { get; } = dueMs;
+    /// <summary>The ack named a session other than this socket's previous one: this message started it (starting context assembled).</summary>
+    public bool OpenedSession { get; set; }
     public double? AckMs { get; set; }
     public double? ReplyMs { get; set; }
     public string? Error { get; set; }
@@ -31,6 +35,7 @@ public sealed class ChatLoadRun : IAsyncDisposable
     private readonly Stopwatch _clock = Stopwatch.StartNew();
     private readonly ConcurrentDictionary<string, ChatSample> _samples = new();
     private readonly List<ChatSocketClient> _sockets = [];
+    private readonly List<string?> _lastSession = [];
     private readonly BenchmarkOptions _options;
 
     private ChatLoadRun(BenchmarkOptions options) => _options = options;
@@ -53,7 +58,8 @@ public sealed class ChatLoadRun : IAsyncDisposable
                 request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
                 using var response = await gateway.SendAsync(request, cancellationToken);
                 response.EnsureSuccessStatusCode();
-                run._sockets.Add(await ChatSocketClient.ConnectAsync(gateway.BaseAddress!, token, run.Now, run.OnFrame, cancellationToken));
+                run._lastSession.Add(null);
+                run._sockets.Add(await ChatSocketClient.ConnectAsync(run._sockets.Count, gateway.BaseAddress!, token, run.Now, run.OnFrame, cancellationToken));
             }
             return run;
         }
@@ -64,11 +70,11 @@ public sealed class ChatLoadRun : IAsyncDisposable
         }
     }
 
-    public static string MessageText(int index) => (index % 10) switch
+    public static (string Kind, string Text) Message(int index) => (index % 10) switch
     {
-        < 4 => $"remind me to {Tasks[index / 10 % Tasks.Length]} tomorrow at {7 + index % 12}am",
-        < 8 => Plain[index / 10 % Plain.Length],
-        _ => Agenda[index / 10 % Agenda.Length],
+        < 4 => ("reminder", $"remind me to {Tasks[index / 10 % Tasks.Length]} tomorrow at {7 + index % 5}am"),
+        < 8 => ("plain", Plain[index / 10 % Plain.Length]),
+        _ => ("agenda", Agenda[index / 10 % Agenda.Length]),
     };
 
     /// <summary>Sends for <paramref name="duration"/> at the configured rate, then waits for the last replies (at most <paramref name="drain"/>).</summary>
@@ -86,9 +92,10 @@ public sealed class ChatLoadRun : IAsyncDisposable
                 await Task.Delay(wait, cancellationToken);
             }
             var id = $"{phase}-{i}";
-            var sample = new ChatSample(phase, due.TotalMilliseconds);
+            var (kind, text) = Message(i);
+            var sample = new ChatSample(phase, kind, due.TotalMilliseconds);
             _samples[id] = sample;
-            sends.Add(SendAsync(_sockets[i % _sockets.Count], id, MessageText(i), sample, cancellationToken));
+            sends.Add(SendAsync(_sockets[i % _sockets.Count], id, text, sample, cancellationToken));
         }
         await Task.WhenAll(sends);
         var sent = _clock.Elapsed - start;
@@ -115,7 +122,7 @@ public sealed class ChatLoadRun : IAsyncDisposable
 
     private double Now() => _clock.Elapsed.TotalMilliseconds;
 
-    // Called on each socket's receive loop: one socket's frames arrive in order, and a sample belongs to one socket.
+    // Called on each socket's receive loop: one socket's frames arrive in order, a sample and a _lastSession slot belong to one socket.
     private void OnFrame(ServerFrame frame)
     {
         if (frame.ClientMessageId is not { } id || !_samples.TryGetValue(id, out var sample))
@@ -128,6 +135,8 @@ public sealed class ChatLoadRun : IAsyncDisposable
         {
             case "ack":
                 sample.AckMs ??= frame.AtMs - sample.DueMs;
+                sample.OpenedSession = frame.SessionId != _lastSession[frame.Socket];
+                _lastSession[frame.Socket] = frame.SessionId;
                 break;
             case "reply":
                 sample.ReplyMs = frame.AtMs - sample.DueMs;

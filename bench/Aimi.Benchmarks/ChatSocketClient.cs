@@ -5,7 +5,7 @@ using System.Text.Json;
 namespace Aimi.Benchmarks;
 
 /// <summary>A frame the server sent, with the benchmark clock's reading when it was read off the socket.</summary>
-public readonly record struct ServerFrame(string Type, string? ClientMessageId, string? Code, double AtMs);
+public readonly record struct ServerFrame(int Socket, string Type, string? ClientMessageId, string? SessionId, string? Code, double AtMs);
 
 /// <summary>
 /// One user's <c>/ws/chat</c> connection through the gateway: sends message frames, and a receive loop that hands every
@@ -15,12 +15,14 @@ public sealed class ChatSocketClient : IAsyncDisposable
 {
     private readonly ClientWebSocket _socket = new();
     private readonly SemaphoreSlim _sendLock = new(1, 1);
+    private readonly int _index;
     private readonly Func<double> _now;
     private readonly Action<ServerFrame> _onFrame;
     private Task _receiving = Task.CompletedTask;
 
-    private ChatSocketClient(Func<double> now, Action<ServerFrame> onFrame)
+    private ChatSocketClient(int index, Func<double> now, Action<ServerFrame> onFrame)
     {
+        _index = index;
         _now = now;
         _onFrame = onFrame;
     }
@@ -28,9 +30,9 @@ public sealed class ChatSocketClient : IAsyncDisposable
     /// <summary>Why the server closed the socket, once it has.</summary>
     public string? ClosedBecause { get; private set; }
 
-    public static async Task<ChatSocketClient> ConnectAsync(Uri gateway, string token, Func<double> now, Action<ServerFrame> onFrame, CancellationToken cancellationToken)
+    public static async Task<ChatSocketClient> ConnectAsync(int index, Uri gateway, string token, Func<double> now, Action<ServerFrame> onFrame, CancellationToken cancellationToken)
     {
-        var client = new ChatSocketClient(now, onFrame);
+        var client = new ChatSocketClient(index, now, onFrame);
         var url = new UriBuilder(gateway)
         {
             Scheme = gateway.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
@@ -87,7 +89,7 @@ public sealed class ChatSocketClient : IAsyncDisposable
                     continue;
                 }
                 var at = _now();
-                _onFrame(Parse(message.GetBuffer().AsSpan(0, (int)message.Length), at));
+                _onFrame(Parse(_index, message.GetBuffer().AsSpan(0, (int)message.Length), at));
                 message.SetLength(0);
             }
         }
@@ -97,18 +99,18 @@ public sealed class ChatSocketClient : IAsyncDisposable
         }
     }
 
-    private static ServerFrame Parse(ReadOnlySpan<byte> json, double at)
+    private static ServerFrame Parse(int socket, ReadOnlySpan<byte> json, double at)
     {
         try
         {
             using var frame = JsonDocument.Parse(json.ToArray());
             var root = frame.RootElement;
             string? Text(string name) => root.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
-            return new ServerFrame(Text("type") ?? "unknown", Text("clientMessageId"), Text("code"), at);
+            return new ServerFrame(socket, Text("type") ?? "unknown", Text("clientMessageId"), Text("sessionId"), Text("code"), at);
         }
         catch (JsonException)
         {
-            return new ServerFrame($"malformed: {Encoding.UTF8.GetString(json)}", null, null, at);
+            return new ServerFrame(socket, $"malformed: {Encoding.UTF8.GetString(json)}", null, null, null, at);
         }
     }
 

@@ -139,6 +139,11 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
     Console.WriteLine($"errors     {(errors.Count == 0 ? "none" : string.Join(", ", errors))}");
     Console.WriteLine($"accept     {Percentiles(accepted)}   (ack frame, from each message's scheduled time)");
     Console.WriteLine($"reply      {Percentiles(replied)}   (reply frame, from each message's scheduled time)");
+    foreach (var group in samples.Where(s => s.ReplyMs is not null).GroupBy(s => s.OpenedSession ? "new session" : s.Kind).OrderBy(g => g.Key))
+    {
+        Console.WriteLine($"  {group.Key,-12} {group.Count(),5}  accept {Percentiles(group.Select(s => s.AckMs ?? double.NaN).Order().ToArray(), p90: false)}");
+        Console.WriteLine($"  {"",-12} {"",5}  reply  {Percentiles(group.Select(s => s.ReplyMs!.Value).Order().ToArray(), p90: false)}");
+    }
     Console.WriteLine($"other      {string.Join(", ", chat.Unmatched.OrderBy(u => u.Key).Select(u => $"{u.Key}: {u.Value}").DefaultIfEmpty("none"))}");
     if (chat.ClosedSockets.ToList() is { Count: > 0 } closed)
     {
