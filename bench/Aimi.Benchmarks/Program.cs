@@ -144,6 +144,11 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
         Console.WriteLine($"  {group.Key,-12} {group.Count(),5}  accept {Percentiles(group.Select(s => s.AckMs ?? double.NaN).Order().ToArray(), p90: false)}");
         Console.WriteLine($"  {"",-12} {"",5}  reply  {Percentiles(group.Select(s => s.ReplyMs!.Value).Order().ToArray(), p90: false)}");
     }
+    // Slow messages bunched in a few seconds point at a stall (GC, CPU, a burst of session starts), spread out at a slow path.
+    var start = samples.Select(s => s.DueMs).DefaultIfEmpty(0).Min();
+    var slowSeconds = samples.Where(s => s.AckMs > 100).GroupBy(s => (int)((s.DueMs - start) / 1000)).OrderBy(g => g.Key)
+        .Select(g => $"{g.Key}s:{g.Count()}×≤{g.Max(s => s.AckMs!.Value):0}ms").ToList();
+    Console.WriteLine($"slow acks  {(slowSeconds.Count == 0 ? "none over 100 ms" : $"over 100 ms by second of the run: {string.Join(" ", slowSeconds)}")}");
     Console.WriteLine($"other      {string.Join(", ", chat.Unmatched.OrderBy(u => u.Key).Select(u => $"{u.Key}: {u.Value}").DefaultIfEmpty("none"))}");
     if (chat.ClosedSockets.ToList() is { Count: > 0 } closed)
     {
