@@ -18,9 +18,11 @@ public sealed record BenchmarkOptions(string Scenario, double Rate, TimeSpan Dur
           --duration SECONDS   how long to send (default 30)
           --warmup SECONDS     send at the same rate for this long first, not measured (JIT, connection pools; default 5, 0 = none)
           --concurrency N      events: most requests in flight; later ones wait and their wait counts as latency (default 64)
-          --users N            spread the load round-robin over N users, each with its own token (default 10 events, 100 chat):
+          --users N            spread the load round-robin over N users, each with its own token (default 10 events, 150 chat):
                                the gateway limits each user to 20 requests/s, and chat has one socket per user, which the
-                               chat service closes above 30 messages a minute (the run refuses a rate/users mix that would)
+                               chat service closes above 30 messages a minute (the run refuses a rate/users mix that would);
+                               a session ends at 30 stored messages (15 exchanges), so with fewer users (e.g. 100) every
+                               session rolls over inside the measured window and session starts show in the figures
           --url URL            a running gateway (default: start the system with the AppHost on its own instance)
           --rabbitmq URI       with --url: the broker's amqp:// URI including the virtual host (default amqp://guest:guest@localhost:5672/aimi)
         """;
@@ -32,7 +34,7 @@ public sealed record BenchmarkOptions(string Scenario, double Rate, TimeSpan Dur
             : scenarioAt + 1 < args.Count && args[scenarioAt + 1] is Events or Chat ? args[scenarioAt + 1]
             : throw new ArgumentException($"--scenario must be '{Events}' or '{Chat}'.");
         var options = scenario == Chat
-            ? new BenchmarkOptions(Chat, 50, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), 64, 100, null, null)
+            ? new BenchmarkOptions(Chat, 50, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), 64, 150, null, null)
             : new BenchmarkOptions(Events, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), 64, 10, null, null);
         for (var i = 0; i < args.Count; i++)
         {
