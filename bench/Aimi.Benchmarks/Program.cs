@@ -141,7 +141,7 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
     Console.WriteLine($"reply      {Percentiles(replied)}   (reply frame, from each message's scheduled time)");
     foreach (var group in samples.Where(s => s.ReplyMs is not null).GroupBy(s => s.OpenedSession ? "new session" : s.Kind).OrderBy(g => g.Key))
     {
-        Console.WriteLine($"  {group.Key,-12} {group.Count(),5}  accept {Percentiles(group.Select(s => s.AckMs ?? double.NaN).Order().ToArray(), p90: false)}");
+        Console.WriteLine($"  {group.Key,-12} {group.Count(),5}  accept {Percentiles(group.Where(s => s.AckMs is not null).Select(s => s.AckMs!.Value).Order().ToArray(), p90: false)}");
         Console.WriteLine($"  {"",-12} {"",5}  reply  {Percentiles(group.Select(s => s.ReplyMs!.Value).Order().ToArray(), p90: false)}");
     }
     // Slow messages bunched in a few seconds point at a stall (GC, CPU, a burst of session starts), spread out at a slow path.
