@@ -2,30 +2,47 @@ using System.Globalization;
 
 namespace Aimi.Benchmarks;
 
-/// <summary><c>[--rate N] [--duration SECONDS] [--warmup SECONDS] [--concurrency N] [--users N] [--url GATEWAY] [--rabbitmq AMQP-URI]</c>.</summary>
-public sealed record BenchmarkOptions(double Rate, TimeSpan Duration, TimeSpan Warmup, int Concurrency, int Users, Uri? Url, string? RabbitMq)
+/// <summary><c>[--scenario events|chat] [--rate N] [--duration SECONDS] [--warmup SECONDS] [--concurrency N] [--users N] [--url GATEWAY] [--rabbitmq AMQP-URI]</c>.</summary>
+public sealed record BenchmarkOptions(string Scenario, double Rate, TimeSpan Duration, TimeSpan Warmup, int Concurrency, int Users, Uri? Url, string? RabbitMq)
 {
+    public const string Events = "events";
+    public const string Chat = "chat";
+
+    /// <summary>The chat service closes a socket that sends more than this many frames in a minute.</summary>
+    public const int SocketFramesPerMinute = 30;
+
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/Aimi.Benchmarks -- [options]
-          --rate N             create-event requests per second, sent on a fixed schedule (default 100)
+          --scenario NAME      events (default): POST /events; chat: chat messages over WebSockets with the local model
+          --rate N             requests (events) or messages (chat) per second, sent on a fixed schedule (default 100 events, 50 chat)
           --duration SECONDS   how long to send (default 30)
           --warmup SECONDS     send at the same rate for this long first, not measured (JIT, connection pools; default 5, 0 = none)
-          --concurrency N      most requests in flight; later ones wait and their wait counts as latency (default 64)
-          --users N            spread requests round-robin over N users, each with its own token (default 10): the
-                               gateway limits each user to 20 requests/s, and a single user would measure that limit
+          --concurrency N      events: most requests in flight; later ones wait and their wait counts as latency (default 64)
+          --users N            spread the load round-robin over N users, each with its own token (default 10 events, 150 chat):
+                               the gateway limits each user to 20 requests/s, and chat has one socket per user, which the
+                               chat service closes above 30 messages a minute (the run refuses a rate/users mix that would);
+                               a session ends at 30 stored messages (15 exchanges), so with fewer users (e.g. 100) every
+                               session rolls over inside the measured window and session starts show in the figures
           --url URL            a running gateway (default: start the system with the AppHost on its own instance)
           --rabbitmq URI       with --url: the broker's amqp:// URI including the virtual host (default amqp://guest:guest@localhost:5672/aimi)
         """;
 
     public static BenchmarkOptions Parse(IReadOnlyList<string> args)
     {
-        var options = new BenchmarkOptions(100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), 64, 10, null, null);
+        var scenarioAt = args.ToList().IndexOf("--scenario");
+        var scenario = scenarioAt < 0 ? Events
+            : scenarioAt + 1 < args.Count && args[scenarioAt + 1] is Events or Chat ? args[scenarioAt + 1]
+            : throw new ArgumentException($"--scenario must be '{Events}' or '{Chat}'.");
+        var options = scenario == Chat
+            ? new BenchmarkOptions(Chat, 50, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), 64, 150, null, null)
+            : new BenchmarkOptions(Events, 100, TimeSpan.FromSeconds(30), TimeSpan.FromSeconds(5), 64, 10, null, null);
         for (var i = 0; i < args.Count; i++)
         {
             var name = args[i];
             string Value() => ++i < args.Count ? args[i] : throw new ArgumentException($"{name} needs a value.");
             options = name switch
             {
+                "--scenario" => options with { Scenario = Value() },
                 "--rate" => options with { Rate = Positive(name, Value()) },
                 "--duration" => options with { Duration = TimeSpan.FromSeconds(Positive(name, Value())) },
                 "--warmup" => options with { Warmup = TimeSpan.FromSeconds(NonNegative(name, Value())) },
@@ -39,8 +56,18 @@ public sealed record BenchmarkOptions(double Rate, TimeSpan Duration, TimeSpan W
                 _ => throw new ArgumentException($"Unknown argument '{name}'."),
             };
         }
+        if (options.Scenario == Chat && options.MostFramesPerSocketMinute > SocketFramesPerMinute - 3)
+        {
+            throw new ArgumentException(
+                $"{options.Rate:0.#} messages/s over {options.Users} sockets is up to {options.MostFramesPerSocketMinute} messages a minute on one socket; " +
+                $"the chat service closes a socket above {SocketFramesPerMinute}. Use more --users.");
+        }
         return options;
     }
+
+    /// <summary>Chat: the most messages one socket carries in any minute of warm-up plus measurement (round-robin, one socket per user).</summary>
+    public int MostFramesPerSocketMinute =>
+        (int)Math.Ceiling(Rate * Math.Min(60, (Warmup + Duration).TotalSeconds) / Users);
 
     private static double NonNegative(string name, string text) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out var value) && value >= 0

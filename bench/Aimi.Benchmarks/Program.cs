@@ -53,44 +53,19 @@ try
     var tokens = new List<string>();
     foreach (var subject in subjects)
     {
-        tokens.Add(await GatewayDevTokens.RequestAsync(http, subject, cancel.Token));
-    }
-    await using var probe = await OutboxProbe.StartAsync(amqp, subjects.ToHashSet());
-
-    if (options.Warmup > TimeSpan.Zero)
-    {
-        Console.WriteLine($"Warming up for {options.Warmup.TotalSeconds:0} s (not measured)…");
-        await new LoadRun(http, options with { Duration = options.Warmup }, tokens).RunAsync(cancel.Token);
-    }
-    // Measure only events created from here on.
-    probe.DelaysMs.Clear();
-
-    Console.WriteLine($"POST {gatewayUrl}events at {options.Rate:0.#}/s for {options.Duration.TotalSeconds:0} s as {options.Users} users, at most {options.Concurrency} in flight…");
-    var load = new LoadRun(http, options, tokens);
-    await load.RunAsync(cancel.Token);
-
-    // Give the outbox a moment to deliver what was committed last.
-    var deadline = DateTime.UtcNow.AddSeconds(15);
-    while (load.Created.Keys.Any(id => !probe.DelaysMs.ContainsKey(id)) && DateTime.UtcNow < deadline && !cancel.IsCancellationRequested)
-    {
-        await Task.Delay(100);
+        tokens.Add(await DevTokenAsync(http, subject, cancel.Token));
     }
 
-    var latencies = load.LatenciesMs.Order().ToArray();
-    var delays = load.Created.Keys.Where(probe.DelaysMs.ContainsKey).Select(id => probe.DelaysMs[id]).Order().ToArray();
-    Console.WriteLine();
-    Console.WriteLine($"requests   {latencies.Length} in {load.Elapsed.TotalSeconds:0.0} s = {latencies.Length / load.Elapsed.TotalSeconds:0.0}/s (target {options.Rate:0.#}/s)");
-    Console.WriteLine($"outcomes   {string.Join(", ", load.Outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key}: {o.Value}"))}");
-    Console.WriteLine($"latency    {Percentiles(latencies)}   (from each request's scheduled time)");
-    Console.WriteLine($"outbox     {delays.Length}/{load.Created.Count} created events arrived as EventChanged; delay {Percentiles(delays, p90: false)}");
-    return load.Created.Count == latencies.Length && delays.Length == load.Created.Count ? 0 : 1;
+    return options.Scenario == BenchmarkOptions.Chat
+        ? await ChatAsync(http, gatewayUrl, tokens, cancel.Token)
+        : await EventsAsync(http, gatewayUrl, amqp, subjects, tokens, cancel.Token);
 }
 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 {
     Console.Error.WriteLine("Benchmark cancelled.");
     return 130;
 }
-catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException)
+catch (Exception e) when (e is HttpRequestException or InvalidOperationException or TimeoutException or System.Net.WebSockets.WebSocketException)
 {
     Console.Error.WriteLine($"Benchmark failed: {e.Message}");
     return 1;
@@ -104,6 +79,97 @@ finally
     if (instance is not null)
     {
         await AppHostProcess.DeleteInstanceDataAsync(instance);
+    }
+}
+
+async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<string> subjects, List<string> tokens, CancellationToken cancellationToken)
+{
+    await using var probe = await OutboxProbe.StartAsync(amqp, subjects.ToHashSet());
+
+    if (options.Warmup > TimeSpan.Zero)
+    {
+        Console.WriteLine($"Warming up for {options.Warmup.TotalSeconds:0} s (not measured)…");
+        await new LoadRun(http, options with { Duration = options.Warmup }, tokens).RunAsync(cancellationToken);
+    }
+    // Measure only events created from here on.
+    probe.DelaysMs.Clear();
+
+    Console.WriteLine($"POST {gatewayUrl}events at {options.Rate:0.#}/s for {options.Duration.TotalSeconds:0} s as {options.Users} users, at most {options.Concurrency} in flight…");
+    var load = new LoadRun(http, options, tokens);
+    await load.RunAsync(cancellationToken);
+
+    // Give the outbox a moment to deliver what was committed last.
+    var deadline = DateTime.UtcNow.AddSeconds(15);
+    while (load.Created.Keys.Any(id => !probe.DelaysMs.ContainsKey(id)) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+    {
+        await Task.Delay(100, cancellationToken);
+    }
+
+    var latencies = load.LatenciesMs.Order().ToArray();
+    var delays = load.Created.Keys.Where(probe.DelaysMs.ContainsKey).Select(id => probe.DelaysMs[id]).Order().ToArray();
+    Console.WriteLine();
+    Console.WriteLine($"requests   {latencies.Length} in {load.Elapsed.TotalSeconds:0.0} s = {latencies.Length / load.Elapsed.TotalSeconds:0.0}/s (target {options.Rate:0.#}/s)");
+    Console.WriteLine($"outcomes   {string.Join(", ", load.Outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key}: {o.Value}"))}");
+    Console.WriteLine($"latency    {Percentiles(latencies)}   (from each request's scheduled time)");
+    Console.WriteLine($"outbox     {delays.Length}/{load.Created.Count} created events arrived as EventChanged; delay {Percentiles(delays, p90: false)}");
+    return load.Created.Count == latencies.Length && delays.Length == load.Created.Count ? 0 : 1;
+}
+
+async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, CancellationToken cancellationToken)
+{
+    await using var chat = await ChatLoadRun.ConnectAsync(http, options, tokens, cancellationToken);
+    var drain = TimeSpan.FromSeconds(30);
+    if (options.Warmup > TimeSpan.Zero)
+    {
+        Console.WriteLine($"Warming up for {options.Warmup.TotalSeconds:0} s (not measured)…");
+        await chat.RunAsync("warmup", options.Warmup, drain, cancellationToken);
+    }
+
+    Console.WriteLine($"WebSocket {gatewayUrl}ws/chat: {options.Rate:0.#} messages/s for {options.Duration.TotalSeconds:0} s over {options.Users} users (one socket each, at most {options.MostFramesPerSocketMinute} messages a minute per socket)…");
+    var sent = await chat.RunAsync("measured", options.Duration, drain, cancellationToken);
+
+    var samples = chat.Samples("measured").ToList();
+    var accepted = samples.Where(s => s.AckMs is not null).Select(s => s.AckMs!.Value).Order().ToArray();
+    var replied = samples.Where(s => s.ReplyMs is not null).Select(s => s.ReplyMs!.Value).Order().ToArray();
+    var errors = samples.Where(s => s.Error is not null).GroupBy(s => s.Error!).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}").ToList();
+    var replyWindow = samples.Where(s => s.ReplyMs is not null).Select(s => s.DueMs + s.ReplyMs!.Value).DefaultIfEmpty(0).Max()
+        - samples.Select(s => s.DueMs).DefaultIfEmpty(0).Min();
+    Console.WriteLine();
+    Console.WriteLine($"messages   {samples.Count} sent in {sent.TotalSeconds:0.0} s = {samples.Count / sent.TotalSeconds:0.0}/s (target {options.Rate:0.#}/s); {replied.Length} replies in {replyWindow / 1000:0.0} s = {replied.Length / (replyWindow / 1000):0.0}/s");
+    Console.WriteLine($"errors     {(errors.Count == 0 ? "none" : string.Join(", ", errors))}");
+    Console.WriteLine($"accept     {Percentiles(accepted)}   (ack frame, from each message's scheduled time)");
+    Console.WriteLine($"reply      {Percentiles(replied)}   (reply frame, from each message's scheduled time)");
+    foreach (var group in samples.Where(s => s.ReplyMs is not null).GroupBy(s => s.OpenedSession ? "new session" : s.Kind).OrderBy(g => g.Key))
+    {
+        Console.WriteLine($"  {group.Key,-12} {group.Count(),5}  accept {Percentiles(group.Where(s => s.AckMs is not null).Select(s => s.AckMs!.Value).Order().ToArray(), p90: false)}");
+        Console.WriteLine($"  {"",-12} {"",5}  reply  {Percentiles(group.Select(s => s.ReplyMs!.Value).Order().ToArray(), p90: false)}");
+    }
+    // Slow messages bunched in a few seconds point at a stall (GC, CPU, a burst of session starts), spread out at a slow path.
+    var start = samples.Select(s => s.DueMs).DefaultIfEmpty(0).Min();
+    var slowSeconds = samples.Where(s => s.AckMs > 100).GroupBy(s => (int)((s.DueMs - start) / 1000)).OrderBy(g => g.Key)
+        .Select(g => $"{g.Key}s:{g.Count()}×≤{g.Max(s => s.AckMs!.Value):0}ms").ToList();
+    Console.WriteLine($"slow acks  {(slowSeconds.Count == 0 ? "none over 100 ms" : $"over 100 ms by second of the run: {string.Join(" ", slowSeconds)}")}");
+    Console.WriteLine($"other      {string.Join(", ", chat.Unmatched.OrderBy(u => u.Key).Select(u => $"{u.Key}: {u.Value}").DefaultIfEmpty("none"))}");
+    if (chat.ClosedSockets.ToList() is { Count: > 0 } closed)
+    {
+        Console.WriteLine($"closed     {closed.Count} sockets: {string.Join("; ", closed.Distinct())}");
+    }
+    return errors.Count == 0 && replied.Length == samples.Count ? 0 : 1;
+}
+
+// The gateway limits anonymous callers (these token requests) per IP, so a run with many users waits its turn.
+static async Task<string> DevTokenAsync(HttpClient http, string subject, CancellationToken cancellationToken)
+{
+    for (var attempt = 1; ; attempt++)
+    {
+        try
+        {
+            return await GatewayDevTokens.RequestAsync(http, subject, cancellationToken);
+        }
+        catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.TooManyRequests && attempt < 20)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+        }
     }
 }
 

@@ -2,8 +2,12 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.Sockets;
+using System.Net.WebSockets;
+using System.Text;
 using System.Text.Json;
 using Aimi.AppHost.Hosting;
+using Aimi.Contracts.Chat;
+using Aimi.Testing;
 using Xunit.Abstractions;
 
 namespace Aimi.IntegrationTests;
@@ -11,7 +15,8 @@ namespace Aimi.IntegrationTests;
 /// <summary>
 /// The system as a user runs it: <c>dotnet Aimi.AppHost.dll up</c> on its own ports and instance (so the developer's
 /// data is untouched), a development token from the gateway, an event created and read back through the gateway,
-/// then Ctrl-C, after which no service may still listen or run.
+/// a conversation with the local model (REST and WebSocket) that writes into Goals and ends on the bus,
+/// then Ctrl-C, after which no service may still listen or run. One AppHost run for all of it: starting it is the slow part.
 /// </summary>
 public class SystemTests(ITestOutputHelper output)
 {
@@ -63,6 +68,14 @@ public class SystemTests(ITestOutputHelper output)
             stranger.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokenAsync(stranger, $"e2e-other-{Guid.NewGuid():N}"));
             Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync(new Uri($"/events/{id}", UriKind.Relative))).StatusCode);
 
+            // Started before any goodbye, so no ChatSessionEnded can slip past it.
+            await using (var bus = await BusRecorder.StartAsync(host.RabbitMqConnectionString, typeof(ChatSessionEnded)))
+            {
+                await ConverseAsync(host.Gateway, bus, "Europe/Berlin", "remind me to call mom tomorrow at 6pm", "call mom", "bye", "hi");
+                await ConverseAsync(host.Gateway, bus, "Europe/Moscow", "напомни позвонить маме завтра в 18:00", "позвонить маме", "пока", "привет");
+            }
+            await ChatOverWebSocketAsync(host.Gateway);
+
             Assert.Equal(0, await host.StopAsync(TimeSpan.FromSeconds(60)));
 
             Assert.All(services, pid => Assert.False(ProcessSupervisor.IsAlive(pid), $"service pid {pid} survived the AppHost"));
@@ -79,6 +92,111 @@ public class SystemTests(ITestOutputHelper output)
             }
             await AppHostProcess.DeleteInstanceDataAsync(LaunchOptions.Parse(arguments));
         }
+    }
+
+    /// <summary>
+    /// One user's two sessions through the gateway: the reminder becomes a pending event in Goals at tomorrow 18:00 in
+    /// the user's zone, the goodbye ends the session and announces it on the bus, and the next session opens with the pending item.
+    /// </summary>
+    private async Task ConverseAsync(Uri gateway, BusRecorder bus, string timeZone, string reminder, string title, string goodbye, string greeting)
+    {
+        using var http = new HttpClient { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(30) };
+        var subject = $"e2e-chat-{Guid.NewGuid():N}";
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokenAsync(http, subject));
+        (await http.PutAsJsonAsync(new Uri("/me", UriKind.Relative), new { timeZone })).EnsureSuccessStatusCode();
+
+        var zone = TimeZoneInfo.FindSystemTimeZoneById(timeZone);
+        var before = TomorrowAt18(zone);
+        var first = await SendAsync(http, reminder);
+        var after = TomorrowAt18(zone);
+        output.WriteLine($"{timeZone}: {reminder} -> {first.GetProperty("reply").GetProperty("content").GetString()}");
+        var sessionId = first.GetProperty("sessionId").GetGuid();
+        Assert.False(first.GetProperty("sessionEnded").GetBoolean());
+        Assert.Equal("create_event", first.GetProperty("reply").GetProperty("metadata").GetProperty("toolCalls")[0].GetProperty("name").GetString());
+
+        var events = await http.GetFromJsonAsync<JsonElement>(new Uri("/events", UriKind.Relative));
+        var created = Assert.Single(events.EnumerateArray());
+        Assert.Contains(title, created.GetProperty("title").GetString(), StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("pending_confirmation", created.GetProperty("status").GetString());
+        Assert.Equal("chat", created.GetProperty("source").GetString());
+        // Tomorrow as of the request; the two differ only when it crossed midnight in that zone.
+        Assert.Contains(created.GetProperty("startsAt").GetDateTimeOffset(), new[] { before, after });
+
+        var bye = await SendAsync(http, goodbye);
+        Assert.Equal(sessionId, bye.GetProperty("sessionId").GetGuid());
+        Assert.True(bye.GetProperty("sessionEnded").GetBoolean());
+        Assert.Equal("goodbye", bye.GetProperty("endReason").GetString());
+        var ended = Assert.Single(await bus.WaitForAsync<ChatSessionEnded>(e => e.SessionId == sessionId, timeout: TimeSpan.FromSeconds(30)));
+        Assert.Equal(subject, ended.UserId);
+        Assert.Equal("goodbye", ended.Reason);
+        Assert.Equal([reminder, goodbye], ended.Transcript.Where(t => t.Role == "user").Select(t => t.Content));
+
+        var next = await SendAsync(http, greeting);
+        output.WriteLine($"{timeZone}: {greeting} -> {next.GetProperty("reply").GetProperty("content").GetString()}");
+        Assert.NotEqual(sessionId, next.GetProperty("sessionId").GetGuid());
+        Assert.Contains(title, next.GetProperty("reply").GetProperty("content").GetString(), StringComparison.OrdinalIgnoreCase);
+    }
+
+    /// <summary>The socket through the gateway (token in the query, as a browser must send it): the ack comes first, then the reply.</summary>
+    private async Task ChatOverWebSocketAsync(Uri gateway)
+    {
+        using var http = new HttpClient { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(30) };
+        var token = await DevTokenAsync(http, $"e2e-socket-{Guid.NewGuid():N}");
+        using var socket = new ClientWebSocket();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var url = new UriBuilder(gateway) { Scheme = "ws", Path = "/ws/chat", Query = $"access_token={Uri.EscapeDataString(token)}" }.Uri;
+        await socket.ConnectAsync(url, timeout.Token);
+
+        var frame = JsonSerializer.SerializeToUtf8Bytes(new { type = "message", content = "remind me to water the plants tomorrow at 9am", clientMessageId = "e2e-socket-1" });
+        await socket.SendAsync(frame, WebSocketMessageType.Text, endOfMessage: true, timeout.Token);
+
+        var frames = new List<JsonElement>();
+        while (frames.LastOrDefault() is not { ValueKind: JsonValueKind.Object } last || last.GetProperty("type").GetString() is not ("reply" or "error"))
+        {
+            frames.Add(await ReceiveFrameAsync(socket, timeout.Token));
+        }
+        output.WriteLine($"socket frames: {string.Join(", ", frames.Select(f => f.GetProperty("type").GetString()))}");
+        var types = frames.Select(f => f.GetProperty("type").GetString()).Where(t => t is "ack" or "reply" or "error").ToList();
+        Assert.Equal(["ack", "reply"], types);
+        var ack = frames.Single(f => f.GetProperty("type").GetString() == "ack");
+        var reply = frames[^1];
+        Assert.Equal("e2e-socket-1", ack.GetProperty("clientMessageId").GetString());
+        Assert.Equal("e2e-socket-1", reply.GetProperty("clientMessageId").GetString());
+        Assert.Equal(ack.GetProperty("sessionId").GetGuid(), reply.GetProperty("sessionId").GetGuid());
+        Assert.NotEqual(ack.GetProperty("messageId").GetGuid(), reply.GetProperty("messageId").GetGuid());
+        Assert.False(string.IsNullOrWhiteSpace(reply.GetProperty("content").GetString()));
+        Assert.False(reply.GetProperty("duplicate").GetBoolean());
+
+        await socket.CloseAsync(WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+    }
+
+    private static async Task<JsonElement> ReceiveFrameAsync(ClientWebSocket socket, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[8192];
+        using var message = new MemoryStream();
+        WebSocketReceiveResult result;
+        do
+        {
+            result = await socket.ReceiveAsync(buffer, cancellationToken);
+            Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
+            message.Write(buffer, 0, result.Count);
+        }
+        while (!result.EndOfMessage);
+        return JsonDocument.Parse(Encoding.UTF8.GetString(message.ToArray())).RootElement.Clone();
+    }
+
+    private static async Task<JsonElement> SendAsync(HttpClient http, string content)
+    {
+        using var response = await http.PostAsJsonAsync(new Uri("/chat/send", UriKind.Relative), new { content });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.OK, $"POST /chat/send '{content}' answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
+    }
+
+    private static DateTimeOffset TomorrowAt18(TimeZoneInfo zone)
+    {
+        var tomorrow = TimeZoneInfo.ConvertTime(DateTimeOffset.UtcNow, zone).Date.AddDays(1).AddHours(18);
+        return new DateTimeOffset(tomorrow, zone.GetUtcOffset(tomorrow));
     }
 
     private static Task<string> DevTokenAsync(HttpClient http, string subject) => GatewayDevTokens.RequestAsync(http, subject);

@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+
+namespace Aimi.Benchmarks;
+
+/// <summary>One chat message of the run: when it was due, and when its ack and reply (or error) came back, on the run's clock.</summary>
+public sealed class ChatSample(string phase, string kind, double dueMs)
+{
+    public string Phase { get; } = phase;
+    /// <summary><c>reminder</c> (a tool call into Goals), <c>agenda</c> (reads Goals) or <c>plain</c>.</summary>
+    public string Kind { get; } = kind;
+    public double DueMs { get; } = dueMs;
+    /// <summary>The ack named a session other than this socket's previous one: this message started it (starting context assembled).</summary>
+    public bool OpenedSession { get; set; }
+    public double? AckMs { get; set; }
+    public double? ReplyMs { get; set; }
+    public string? Error { get; set; }
+
+    public bool Done => ReplyMs is not null || Error is not null;
+}
+
+/// <summary>
+/// Open-loop chat load over one WebSocket per user, round-robin: message i is due at start + i/rate, and the accept
+/// (ack) and full-reply latencies are measured from that due time, so a stall delays every message behind it and shows.
+/// </summary>
+public sealed class ChatLoadRun : IAsyncDisposable
+{
+    // Short and varied: reminders go through a tool call into Goals, the agenda reads Goals, the rest is plain talk.
+    private static readonly string[] Tasks = ["call mom", "water the plants", "buy milk", "book the dentist", "pay the rent", "send the report", "go for a run", "read a chapter"];
+    private static readonly string[] Plain = ["thanks", "thank you!", "hello", "how are you?", "nice", "good morning"];
+    private static readonly string[] Agenda = ["what's on my agenda tomorrow?", "what do I have today?"];
+
+    private readonly Stopwatch _clock = Stopwatch.StartNew();
+    private readonly ConcurrentDictionary<string, ChatSample> _samples = new();
+    private readonly List<ChatSocketClient> _sockets = [];
+    private readonly List<string?> _lastSession = [];
+    private readonly BenchmarkOptions _options;
+
+    private ChatLoadRun(BenchmarkOptions options) => _options = options;
+
+    public ConcurrentDictionary<string, int> Unmatched { get; } = new();
+
+    public IEnumerable<ChatSample> Samples(string phase) => _samples.Values.Where(s => s.Phase == phase);
+
+    public IEnumerable<string> ClosedSockets => _sockets.Select(s => s.ClosedBecause).OfType<string>();
+
+    /// <summary>Sets each user's time zone (the reminders resolve "tomorrow" in it) and opens one socket per user through the gateway.</summary>
+    public static async Task<ChatLoadRun> ConnectAsync(HttpClient gateway, BenchmarkOptions options, IReadOnlyList<string> tokens, CancellationToken cancellationToken)
+    {
+        var run = new ChatLoadRun(options);
+        try
+        {
+            foreach (var token in tokens)
+            {
+                using var request = new HttpRequestMessage(HttpMethod.Put, new Uri("/me", UriKind.Relative)) { Content = JsonContent.Create(new { timeZone = "Europe/Berlin" }) };
+                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+                using var response = await gateway.SendAsync(request, cancellationToken);
+                response.EnsureSuccessStatusCode();
+                run._lastSession.Add(null);
+                run._sockets.Add(await ChatSocketClient.ConnectAsync(run._sockets.Count, gateway.BaseAddress!, token, run.Now, run.OnFrame, cancellationToken));
+            }
+            return run;
+        }
+        catch
+        {
+            await run.DisposeAsync();
+            throw;
+        }
+    }
+
+    public static (string Kind, string Text) Message(int index) => (index % 10) switch
+    {
+        < 4 => ("reminder", $"remind me to {Tasks[index / 10 % Tasks.Length]} tomorrow at {7 + index % 5}am"),
+        < 8 => ("plain", Plain[index / 10 % Plain.Length]),
+        _ => ("agenda", Agenda[index / 10 % Agenda.Length]),
+    };
+
+    /// <summary>Sends for <paramref name="duration"/> at the configured rate, then waits for the last replies (at most <paramref name="drain"/>).</summary>
+    public async Task<TimeSpan> RunAsync(string phase, TimeSpan duration, TimeSpan drain, CancellationToken cancellationToken)
+    {
+        var total = (int)Math.Round(_options.Rate * duration.TotalSeconds);
+        var start = _clock.Elapsed;
+        var sends = new List<Task>(total);
+        for (var i = 0; i < total && !cancellationToken.IsCancellationRequested; i++)
+        {
+            var due = start + TimeSpan.FromSeconds(i / _options.Rate);
+            var wait = due - _clock.Elapsed;
+            if (wait > TimeSpan.Zero)
+            {
+                await Task.Delay(wait, cancellationToken);
+            }
+            var id = $"{phase}-{i}";
+            var (kind, text) = Message(i);
+            var sample = new ChatSample(phase, kind, due.TotalMilliseconds);
+            _samples[id] = sample;
+            sends.Add(SendAsync(_sockets[i % _sockets.Count], id, text, sample, cancellationToken));
+        }
+        await Task.WhenAll(sends);
+        var sent = _clock.Elapsed - start;
+
+        var deadline = _clock.Elapsed + drain;
+        while (Samples(phase).Any(s => !s.Done) && _clock.Elapsed < deadline)
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+        foreach (var sample in Samples(phase).Where(s => !s.Done))
+        {
+            sample.Error = sample.AckMs is null ? "no ack" : "no reply";
+        }
+        return sent;
+    }
+
+    private static async Task SendAsync(ChatSocketClient socket, string id, string text, ChatSample sample, CancellationToken cancellationToken)
+    {
+        if (!await socket.SendAsync(id, text, cancellationToken))
+        {
+            sample.Error = $"socket closed ({socket.ClosedBecause ?? "unknown"})";
+        }
+    }
+
+    private double Now() => _clock.Elapsed.TotalMilliseconds;
+
+    // Called on each socket's receive loop: one socket's frames arrive in order, a sample and a _lastSession slot belong to one socket.
+    private void OnFrame(ServerFrame frame)
+    {
+        if (frame.ClientMessageId is not { } id || !_samples.TryGetValue(id, out var sample))
+        {
+            // session_ended, reminder and pong carry no message id of ours; count them so nothing is silently lost.
+            Unmatched.AddOrUpdate(frame.Type, 1, (_, n) => n + 1);
+            return;
+        }
+        switch (frame.Type)
+        {
+            case "ack":
+                sample.AckMs ??= frame.AtMs - sample.DueMs;
+                sample.OpenedSession = frame.SessionId != _lastSession[frame.Socket];
+                _lastSession[frame.Socket] = frame.SessionId;
+                break;
+            case "reply":
+                sample.ReplyMs = frame.AtMs - sample.DueMs;
+                break;
+            case "error":
+                sample.Error = $"error frame: {frame.Code}";
+                break;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        foreach (var socket in _sockets)
+        {
+            await socket.DisposeAsync();
+        }
+    }
+}
