@@ -49,6 +49,8 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
         Assert.Contains(created.Id.ToString(), result.Reply.Metadata.GetProperty("linkedEventIds").EnumerateArray().Select(e => e.GetString()));
         Assert.Equal("create_event", result.Reply.Metadata.GetProperty("toolCalls")[0].GetProperty("name").GetString());
         Assert.False(result.SessionEnded);
+        var stored = await (await chat.GetAsync($"/chat/sessions/{result.SessionId}")).ReadAsync<SessionDetails>(HttpStatusCode.OK);
+        Assert.Contains(created.Id.ToString(), stored.Messages[0].Metadata.GetProperty("linkedEventIds").EnumerateArray().Select(e => e.GetString()));
     }
 
     [Fact]

@@ -64,7 +64,10 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
     /// Stores a message and counts it against its session in one transaction. Returns null when the session ended in
     /// the meantime (idle sweep, another replica), so the caller can start a new one.
     /// </summary>
-    public async Task<ChatMessage?> AppendAsync(ChatSession session, MessageRole role, string content, string? clientMessageId, Guid? replyTo, string metadata, CancellationToken cancellationToken)
+    /// <param name="annotateReplyTo">When set, the replied-to message gets the same metadata in the same transaction.</param>
+    public async Task<ChatMessage?> AppendAsync(
+        ChatSession session, MessageRole role, string content, string? clientMessageId, Guid? replyTo, string metadata, CancellationToken cancellationToken,
+        bool annotateReplyTo = false)
     {
         var now = time.GetUtcNow();
         var message = new ChatMessage
@@ -92,6 +95,10 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         }
         db.Messages.Add(message);
         await db.SaveChangesAsync(cancellationToken);
+        if (annotateReplyTo && replyTo is { } answered)
+        {
+            await db.Messages.Where(m => m.Id == answered).ExecuteUpdateAsync(u => u.SetProperty(m => m.Metadata, metadata), cancellationToken);
+        }
         await CommitIfOwnedAsync(transaction, cancellationToken);
         db.Entry(message).State = EntityState.Detached;
 
@@ -100,9 +107,6 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         await cache.AppendAsync(session.Id, ToCached(message));
         return message;
     }
-
-    public async Task UpdateMetadataAsync(Guid messageId, string metadata, CancellationToken cancellationToken) =>
-        await db.Messages.Where(m => m.Id == messageId).ExecuteUpdateAsync(u => u.SetProperty(m => m.Metadata, metadata), cancellationToken);
 
     /// <summary>The last messages of the session, from the cache or, on a miss, from the database (refilling the cache).</summary>
     public async Task<IReadOnlyList<CachedMessage>> HistoryAsync(Guid sessionId, CancellationToken cancellationToken)

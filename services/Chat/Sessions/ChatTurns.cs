@@ -81,14 +81,12 @@ public sealed class ChatTurns(
         var answer = await orchestrator.ReplyAsync(turn, onDelta, cancellationToken);
 
         var metadata = answer.MetadataJson();
-        var reply = await StoreOnceAsync(() => sessions.AppendAsync(session, MessageRole.Assistant, answer.Text, null, message.Id, metadata, cancellationToken));
+        // The user's message gets the turn's metadata too (what it led to), in the reply's transaction.
+        var reply = await StoreOnceAsync(() => sessions.AppendAsync(
+            session, MessageRole.Assistant, answer.Text, null, message.Id, metadata, cancellationToken, annotateReplyTo: answer.ToolCalls.Count > 0));
         if (reply is null)
         {
             throw new ChatRequestException(StatusCodes.Status409Conflict, "Session ended", "The session ended before the reply was stored.");
-        }
-        if (answer.ToolCalls.Count > 0)
-        {
-            await sessions.UpdateMetadataAsync(message.Id, metadata, cancellationToken);
         }
 
         EndReason? end = answer.EndSession ? EndReason.Goodbye
