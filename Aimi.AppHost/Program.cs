@@ -1,6 +1,21 @@
 using System.Runtime.InteropServices;
 using Aimi.AppHost;
 using Aimi.AppHost.Hosting;
+using Aimi.AppHost.Publishing;
+
+if (args is [PublishOptions.Command, .. var publishArgs])
+{
+    try
+    {
+        return PublishCommand.Run(Topology.Build(), PublishOptions.Parse(publishArgs), Console.Out);
+    }
+    catch (ArgumentException e)
+    {
+        Console.Error.WriteLine(e.Message);
+        Console.Error.WriteLine(PublishOptions.Usage);
+        return 2;
+    }
+}
 
 LaunchOptions options;
 try
@@ -16,6 +31,7 @@ catch (ArgumentException e)
 if (options.Command == "help")
 {
     Console.WriteLine(LaunchOptions.Usage);
+    Console.WriteLine(PublishOptions.Usage);
     return 0;
 }
 
