@@ -83,24 +83,27 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
             CreatedAt = now,
         };
 
-        await using var transaction = await BeginUnlessInTransactionAsync(cancellationToken);
-        var counted = await db.Sessions
-            .Where(s => s.Id == session.Id && s.Status == SessionStatus.Active)
-            .ExecuteUpdateAsync(u => u
-                .SetProperty(s => s.MessageCount, s => s.MessageCount + 1)
-                .SetProperty(s => s.LastActivityAt, now), cancellationToken);
-        if (counted == 0)
+        // One statement, one round trip: the message is inserted only if the session is still active, and counted with it.
+        var roleName = WireName.Of(role);
+        var annotate = annotateReplyTo && replyTo is not null;
+        var inserted = await db.Database.SqlQuery<long>($"""
+            WITH counted AS (
+                UPDATE chat_sessions SET message_count = message_count + 1, last_activity_at = {now}
+                WHERE id = {session.Id} AND status = 'active'
+                RETURNING id),
+            annotated AS (
+                UPDATE chat_messages SET metadata = {metadata}::jsonb
+                WHERE {annotate}::boolean AND id = {replyTo}::uuid AND EXISTS (SELECT 1 FROM counted))
+            INSERT INTO chat_messages (id, session_id, user_id, role, content, client_message_id, reply_to_id, metadata, created_at)
+            SELECT {message.Id}::uuid, counted.id, {session.UserId}::text, {roleName}::text, {content}::text, {clientMessageId}::text, {replyTo}::uuid,
+                   {metadata}::jsonb, {now}::timestamptz
+            FROM counted
+            RETURNING sequence AS "Value"
+            """).ToListAsync(cancellationToken);
+        if (inserted.Count == 0)
         {
-            return null; // the owned transaction rolls back on dispose; a joined one is the caller's to end
+            return null;
         }
-        db.Messages.Add(message);
-        await db.SaveChangesAsync(cancellationToken);
-        if (annotateReplyTo && replyTo is { } answered)
-        {
-            await db.Messages.Where(m => m.Id == answered).ExecuteUpdateAsync(u => u.SetProperty(m => m.Metadata, metadata), cancellationToken);
-        }
-        await CommitIfOwnedAsync(transaction, cancellationToken);
-        db.Entry(message).State = EntityState.Detached;
 
         session.MessageCount++;
         session.LastActivityAt = now;

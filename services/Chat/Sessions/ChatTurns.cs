@@ -104,7 +104,7 @@ public sealed class ChatTurns(
         {
             return await store();
         }
-        catch (DbUpdateException e) when (e.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation)
         {
             throw new ChatRequestException(StatusCodes.Status409Conflict, "Message in progress",
                 "This message is already being answered; send it again with the same clientMessageId to get the answer.");
