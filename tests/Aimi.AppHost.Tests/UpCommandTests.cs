@@ -1,3 +1,4 @@
+using Aimi.Testing;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using Aimi.AppHost.Hosting;
@@ -53,8 +54,8 @@ public class UpCommandTests
             Assert.Equal(0, await run.WaitAsync(TimeSpan.FromSeconds(30)));
 
             Assert.All(pids, pid => Assert.False(ProcessSupervisor.IsAlive(pid), $"pid {pid} survived"));
-            Assert.False(await IsListeningAsync(portBase + 50));
-            Assert.False(await IsListeningAsync(portBase + 1));
+            Assert.False(await Ports.IsListeningAsync(portBase + 50));
+            Assert.False(await Ports.IsListeningAsync(portBase + 1));
         }
         finally
         {
@@ -78,7 +79,7 @@ public class UpCommandTests
         var exitCode = await UpCommand.RunAsync(app.Build(), options, CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(90));
 
         Assert.Equal(1, exitCode);
-        Assert.False(await IsListeningAsync(portBase + 1));
+        Assert.False(await Ports.IsListeningAsync(portBase + 1));
         var log = Path.Combine(UpCommand.LogDirectory(RepositoryRoot.Find(), options), "broken-api.log");
         Assert.Contains("Echo: failing on start as configured.", await File.ReadAllTextAsync(log), StringComparison.Ordinal);
         Directory.Delete(UpCommand.LogDirectory(RepositoryRoot.Find(), options), recursive: true);
@@ -117,17 +118,4 @@ public class UpCommandTests
         }
     }
 
-    private static async Task<bool> IsListeningAsync(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync("localhost", port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }

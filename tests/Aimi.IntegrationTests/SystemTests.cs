@@ -81,7 +81,7 @@ public class SystemTests(ITestOutputHelper output)
             Assert.All(services, pid => Assert.False(ProcessSupervisor.IsAlive(pid), $"service pid {pid} survived the AppHost"));
             foreach (var port in new[] { GatewayPort }.Concat(Enumerable.Range(PortBase + 1, 4)))
             {
-                Assert.False(await IsListeningAsync(port), $"port {port} is still open");
+                Assert.False(await Ports.IsListeningAsync(port), $"port {port} is still open");
             }
         }
         finally
@@ -201,17 +201,4 @@ public class SystemTests(ITestOutputHelper output)
 
     private static Task<string> DevTokenAsync(HttpClient http, string subject) => GatewayDevTokens.RequestAsync(http, subject);
 
-    private static async Task<bool> IsListeningAsync(int port)
-    {
-        using var client = new TcpClient();
-        try
-        {
-            await client.ConnectAsync("localhost", port);
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
-    }
 }
