@@ -17,8 +17,6 @@ public sealed record StartingContext(
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static StartingContext Empty(DateTimeOffset now) => new("UTC", null, "en", [], [], [], [], null, now);
-
     public string ToJson() => JsonSerializer.Serialize(this, Json);
 
     public static StartingContext? FromJson(string json) =>

@@ -15,8 +15,6 @@ namespace Aimi.Chat.Api.Sessions;
 /// </summary>
 public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, TimeProvider time, ILogger<ChatSessions> logger)
 {
-    public const string EmptyContext = "{}";
-
     // Sessions are read untracked: their counters change only through the atomic updates below.
     public Task<ChatSession?> FindActiveAsync(string userId, CancellationToken cancellationToken) =>
         db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.UserId == userId && s.Status == SessionStatus.Active, cancellationToken);

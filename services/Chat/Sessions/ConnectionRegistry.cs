@@ -50,8 +50,6 @@ public sealed partial class ConnectionRegistry(ILogger<ConnectionRegistry> logge
         }
     }
 
-    public int CountFor(string userId) => _byUser.TryGetValue(userId, out var connections) ? connections.Count : 0;
-
     /// <summary>Sends to every open socket of the user here; a socket that fails is skipped (it is closing).</summary>
     public async Task<int> PushAsync(string userId, object frame, CancellationToken cancellationToken)
     {

@@ -24,10 +24,6 @@ public static class EventStatusMachine
 
     public static bool IsTerminal(EventStatus status) => status is EventStatus.Done or EventStatus.Cancelled;
 
-    /// <summary>True when the event is still in the plan: it may be reminded of, confirmed, done.</summary>
-    public static bool IsOpen(EventStatus status) =>
-        status is EventStatus.PendingConfirmation or EventStatus.Planned or EventStatus.Scheduled or EventStatus.AwaitingFeedback;
-
     public static IReadOnlyList<EventStatus> SourcesOf(EventAction action) => AllowedFrom[action];
 
     /// <summary>The statuses the event passes through (usually one; postponing passes <c>postponed</c> then <c>planned</c>).</summary>
