@@ -96,6 +96,26 @@ public sealed class ModelProviderTests(OpenAiChatHost host) : IClassFixture<Open
     }
 
     [Fact]
+    public async Task A_model_that_keeps_calling_tools_is_stopped_after_a_few_rounds()
+    {
+        var calls = 0;
+        host.Model.ChatHandler = _ => Interlocked.Increment(ref calls) <= 50
+            ? FakeChatReply.CallTool("aimi-list_agenda", new { })
+            : FakeChatReply.Text("finally");
+        try
+        {
+            var result = await (await host.ClientFor(TestAuth.NewUserId()).SendAsync("what's on?")).ReadAsync<SendResult>(HttpStatusCode.OK);
+
+            Assert.Equal(5, result.Reply.Metadata.GetProperty("toolCalls").GetArrayLength());
+            Assert.True(calls <= 6, $"the model was asked {calls} times");
+        }
+        finally
+        {
+            host.Model.ChatHandler = null;
+        }
+    }
+
+    [Fact]
     public async Task When_the_model_is_unreachable_the_message_is_kept_and_the_conversation_goes_on()
     {
         var userId = TestAuth.NewUserId();

@@ -135,8 +135,9 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
         var stored = await Eventually.GetAsync(
             () => host.WithDbAsync(db => db.Messages.Where(m => m.UserId == userId).ToListAsync()), m => m.Count >= 1);
         Assert.Single(stored);
-        Assert.Equal(Aimi.Chat.Api.Domain.MessageRole.Reminder, stored[0].Role);
+        Assert.Equal(Aimi.Chat.Api.Domain.MessageRole.Assistant, stored[0].Role);
         Assert.Contains(reminder.EventId.ToString(), stored[0].Metadata);
+        Assert.Equal("reminder", JsonDocument.Parse(stored[0].Metadata).RootElement.GetProperty("kind").GetString());
     }
 
     [Fact]

@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Net;
 using Aimi.Goals.Api.Domain;
 using Aimi.Goals.Api.Endpoints;
@@ -38,6 +39,20 @@ public sealed class EventsApiTests(GoalsHost host) : IClassFixture<GoalsHost>
         Assert.Equal(first.Id, again.Id);
         var all = await (await _client.GetAsync("/events")).ReadAsync<List<EventResponse>>(HttpStatusCode.OK);
         Assert.Single(all, e => e.SourceMessageId == "msg-42");
+    }
+
+    [Fact]
+    public async Task Concurrent_creates_with_one_source_message_make_one_item_and_no_error()
+    {
+        var client = host.ClientFor(TestAuth.NewUserId());
+        var body = new { title = "Yoga", startsAt = Now.AddDays(1), source = "chat", sourceMessageId = "racing-1" };
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => client.PostJsonAsync("/events", body)));
+
+        Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, r.StatusCode.ToString()));
+        var ids = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<EventResponse>(Json.Options))!.Id));
+        Assert.Single(ids.Distinct());
+        Assert.Single(await (await client.GetAsync("/events")).ReadAsync<List<EventResponse>>(HttpStatusCode.OK));
     }
 
     [Fact]

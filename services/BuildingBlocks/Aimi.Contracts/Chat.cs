@@ -17,7 +17,7 @@ public sealed record ChatSessionEnded
 public sealed record TranscriptLine
 {
     public required Guid MessageId { get; init; }
-    /// <summary><c>user</c>, <c>assistant</c> or <c>reminder</c>.</summary>
+    /// <summary><c>user</c> or <c>assistant</c> (in-app reminders are assistant lines tagged <c>reminder</c> in the metadata).</summary>
     public required string Role { get; init; }
     public required string Content { get; init; }
     public required DateTimeOffset At { get; init; }

@@ -9,8 +9,8 @@ using System.Text.Json;
 namespace Aimi.Chat.Api.Consumers;
 
 /// <summary>
-/// An in-app reminder becomes part of the conversation: stored as a <c>reminder</c> message in the user's active
-/// session (a new session if none is open), once per delivery however often RabbitMQ redelivers it.
+/// An in-app reminder becomes part of the conversation: stored as an assistant message (tagged <c>reminder</c>) in the
+/// user's active session (a new session if none is open), once per delivery however often RabbitMQ redelivers it.
 /// </summary>
 public sealed class ReminderDeliveredConsumer(ChatDbContext db, ChatSessions sessions, TimeProvider time, ILogger<ReminderDeliveredConsumer> logger)
     : IdempotentConsumer<ReminderDelivered, ChatDbContext>(db, time, logger)
@@ -25,8 +25,8 @@ public sealed class ReminderDeliveredConsumer(ChatDbContext db, ChatSessions ses
             return;
         }
         var (session, _) = await sessions.GetOrStartAsync(message.UserId, cancellationToken);
-        var metadata = JsonSerializer.Serialize(new { reminderId = message.ReminderId, linkedEventIds = new[] { message.EventId }, tags = ReminderTags }, JsonSerializerOptions.Web);
-        await sessions.AppendAsync(session, MessageRole.Reminder, message.Text, null, null, metadata, cancellationToken);
+        var metadata = JsonSerializer.Serialize(new { kind = "reminder", reminderId = message.ReminderId, linkedEventIds = new[] { message.EventId }, tags = ReminderTags }, JsonSerializerOptions.Web);
+        await sessions.AppendAsync(session, MessageRole.Assistant, message.Text, null, null, metadata, cancellationToken);
     }
 }
 

@@ -24,9 +24,8 @@ public enum EndReason
 public enum MessageRole
 {
     User,
+    /// <summary>The assistant's replies, and in-app reminders (tagged <c>reminder</c> in their metadata).</summary>
     Assistant,
-    /// <summary>A reminder the Notification service delivered in-app, shown as an assistant line.</summary>
-    Reminder,
 }
 
 public sealed class ChatSession

@@ -39,6 +39,7 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         var turnKernel = kernel.Clone();
         var tools = new AssistantToolsPlugin(goals, turn, cancellationToken);
         turnKernel.Plugins.AddFromObject(tools, "aimi");
+        turnKernel.AutoFunctionInvocationFilters.Add(ToolRoundLimit.Instance);
         var history = BuildHistory(turn);
         var chat = turnKernel.GetRequiredService<IChatCompletionService>();
         var settings = AssistantTools.AutoInvokeSettings();
@@ -183,4 +184,20 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Chat model unavailable in session {SessionId}")]
     private static partial void LogModelUnavailable(ILogger logger, Exception exception, Guid sessionId);
+}
+
+/// <summary>Stops a turn after a few rounds of tool calls, so a model that keeps calling (say, retrying a failing tool) cannot hold a reply for long.</summary>
+internal sealed class ToolRoundLimit : IAutoFunctionInvocationFilter
+{
+    public const int MaxRounds = 5;
+    public static readonly ToolRoundLimit Instance = new();
+
+    public async Task OnAutoFunctionInvocationAsync(AutoFunctionInvocationContext context, Func<AutoFunctionInvocationContext, Task> next)
+    {
+        await next(context);
+        if (context.RequestSequenceIndex >= MaxRounds - 1)
+        {
+            context.Terminate = true;
+        }
+    }
 }

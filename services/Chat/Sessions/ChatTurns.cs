@@ -36,6 +36,9 @@ public sealed class ChatTurns(
     ConversationOrchestrator orchestrator,
     TimeProvider time)
 {
+    /// <summary>A stored message with no reply younger than this is taken to be still in progress; older, its turn died and is answered again.</summary>
+    public static readonly TimeSpan InFlightWindow = TimeSpan.FromMinutes(2);
+
     public async Task<SendResult> SendAsync(
         string userId, string token, SendRequest request, Func<ChatMessage, Task>? onAccepted, Func<string, Task>? onDelta, CancellationToken cancellationToken)
     {
@@ -49,6 +52,13 @@ public sealed class ChatTurns(
             var earlierSession = await db.Sessions.AsNoTracking().SingleAsync(s => s.Id == earlier.SessionId, cancellationToken);
             return new SendResult(earlier.SessionId, MessageView.From(earlier), MessageView.From(earlierReply),
                 earlierSession.Status == SessionStatus.Ended, earlierSession.EndReason is { } r ? WireName.Of(r) : null, Duplicate: true);
+        }
+
+        if (earlier is not null && time.GetUtcNow() - earlier.CreatedAt < InFlightWindow)
+        {
+            // Still being answered by the first copy: answering it twice would run its tools twice.
+            throw new ChatRequestException(StatusCodes.Status409Conflict, "Message in progress",
+                "This message is already being answered; send it again with the same clientMessageId to get the answer.");
         }
 
         var (session, isNew) = earlier is not null

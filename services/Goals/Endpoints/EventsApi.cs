@@ -149,7 +149,17 @@ public static class EventsApi
         };
         services.Db.Events.Add(item);
         services.Lifecycle.Created(item, user, services.Actor);
-        await services.Db.SaveChangesAsync(services.CancellationToken);
+        try
+        {
+            await services.Db.SaveChangesAsync(services.CancellationToken);
+        }
+        catch (DbUpdateException e) when (sourceMessageId is not null && e.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        {
+            // A concurrent retry with the same sourceMessageId got there first: answer with its item.
+            services.Db.ChangeTracker.Clear();
+            var winner = await services.Db.Events.AsNoTracking().SingleAsync(x => x.UserId == user.Id && x.SourceMessageId == sourceMessageId, services.CancellationToken);
+            return TypedResults.Ok(ToResponse(winner));
+        }
         return TypedResults.Created($"/events/{item.Id}", ToResponse(item));
     }
 
