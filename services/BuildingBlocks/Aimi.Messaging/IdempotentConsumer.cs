@@ -46,3 +46,14 @@ public abstract partial class IdempotentConsumer<TMessage, TDbContext>(TDbContex
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipped duplicate {MessageType} {MessageId} in {Consumer}")]
     private static partial void LogDuplicate(ILogger logger, string messageType, Guid messageId, string consumer);
 }
+
+/// <summary>
+/// The retry every Aimi consumer uses: five attempts with growing pauses (200 ms up to 10 s), then MassTransit moves the
+/// message to the endpoint's <c>_error</c> queue (the dead letter). Name a consumer's definition after it and derive from this.
+/// </summary>
+public abstract class RetryingConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
+{
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context) =>
+        endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500)));
+}

@@ -50,11 +50,7 @@ public sealed class ReminderPushConsumer(ConnectionRegistry connections) : ICons
     }
 }
 
-public sealed class ReminderDeliveredConsumerDefinition : ConsumerDefinition<ReminderDeliveredConsumer>
-{
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ReminderDeliveredConsumer> consumerConfigurator, IRegistrationContext context) =>
-        endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500)));
-}
+public sealed class ReminderDeliveredConsumerDefinition : RetryingConsumerDefinition<ReminderDeliveredConsumer>;
 
 /// <summary>Tells the user's open sockets on this replica that their session ended (goodbye, idle sweep, limit), whoever ended it.</summary>
 public sealed class SessionEndedPushConsumer(ConnectionRegistry connections) : IConsumer<Aimi.Contracts.Chat.ChatSessionEnded>

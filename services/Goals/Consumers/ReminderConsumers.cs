@@ -58,15 +58,6 @@ public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle
     }
 }
 
-/// <summary>Retries with growing pauses, then MassTransit moves the message to the <c>_error</c> queue (dead letter).</summary>
-public sealed class ReminderDeliveredConsumerDefinition : ConsumerDefinition<ReminderDeliveredConsumer>
-{
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<ReminderDeliveredConsumer> consumerConfigurator, IRegistrationContext context) =>
-        endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500)));
-}
+public sealed class ReminderDeliveredConsumerDefinition : RetryingConsumerDefinition<ReminderDeliveredConsumer>;
 
-public sealed class RemindersScheduledConsumerDefinition : ConsumerDefinition<RemindersScheduledConsumer>
-{
-    protected override void ConfigureConsumer(IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<RemindersScheduledConsumer> consumerConfigurator, IRegistrationContext context) =>
-        endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500)));
-}
+public sealed class RemindersScheduledConsumerDefinition : RetryingConsumerDefinition<RemindersScheduledConsumer>;
