@@ -1,7 +1,6 @@
 extern alias goals;
 
 using System.Net.Http.Json;
-using System.Text.Json;
 using Aimi.Chat.Api.Data;
 using Aimi.Contracts.Chat;
 using Aimi.ServiceDefaults;
@@ -72,25 +71,8 @@ public class ChatHost() : ServiceHost<Program>(ResourceNames.ChatDb)
     protected override async Task AfterDisposeAsync() => await ((IAsyncLifetime)Goals).DisposeAsync();
 }
 
-public static class ChatJson
+public static class ChatRequests
 {
-    public static readonly JsonSerializerOptions Options = new(JsonSerializerDefaults.Web);
-
-    public static async Task<T> ReadAsync<T>(this HttpResponseMessage response, System.Net.HttpStatusCode expected)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"Expected {(int)expected}, got {(int)response.StatusCode}: {body}");
-        return JsonSerializer.Deserialize<T>(body, Options)!;
-    }
-
-    public static async Task<JsonElement> ProblemAsync(this HttpResponseMessage response, System.Net.HttpStatusCode expected)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == expected, $"Expected {(int)expected}, got {(int)response.StatusCode}: {body}");
-        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return JsonDocument.Parse(body).RootElement;
-    }
-
     public static Task<HttpResponseMessage> SendAsync(this HttpClient client, string content, string? clientMessageId = null, Guid? sessionId = null) =>
         client.PostAsJsonAsync("/chat/send", new { content, clientMessageId, sessionId });
 }

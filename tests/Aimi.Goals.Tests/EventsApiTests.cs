@@ -50,7 +50,7 @@ public sealed class EventsApiTests(GoalsHost host) : IClassFixture<GoalsHost>
         var responses = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => client.PostJsonAsync("/events", body)));
 
         Assert.All(responses, r => Assert.True(r.StatusCode is HttpStatusCode.Created or HttpStatusCode.OK, r.StatusCode.ToString()));
-        var ids = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<EventResponse>(Json.Options))!.Id));
+        var ids = await Task.WhenAll(responses.Select(async r => (await r.Content.ReadFromJsonAsync<EventResponse>(TestJson.Options))!.Id));
         Assert.Single(ids.Distinct());
         Assert.Single(await (await client.GetAsync("/events")).ReadAsync<List<EventResponse>>(HttpStatusCode.OK));
     }

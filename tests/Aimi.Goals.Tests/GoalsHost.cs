@@ -1,4 +1,3 @@
-using System.Net.Http.Json;
 using Aimi.Contracts.Goals;
 using Aimi.Goals.Api.Data;
 using Aimi.ServiceDefaults;
@@ -40,41 +39,4 @@ public class GoalsHost() : ServiceHost<Program>(ResourceNames.GoalsDb)
     }
 
     protected override async Task BeforeDisposeAsync() => await Bus.DisposeAsync();
-}
-
-public static class HttpAssertions
-{
-    public static async Task<T> ReadAsync<T>(this HttpResponseMessage response, System.Net.HttpStatusCode expected)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Xunit.Assert.True(response.StatusCode == expected, $"Expected {(int)expected}, got {(int)response.StatusCode}: {body}");
-        return System.Text.Json.JsonSerializer.Deserialize<T>(body, Json.Options)!;
-    }
-
-    /// <summary>Asserts a problem-details answer with the status, and returns its body for further checks.</summary>
-    public static async Task<System.Text.Json.JsonElement> ProblemAsync(this HttpResponseMessage response, System.Net.HttpStatusCode expected)
-    {
-        var body = await response.Content.ReadAsStringAsync();
-        Xunit.Assert.True(response.StatusCode == expected, $"Expected {(int)expected}, got {(int)response.StatusCode}: {body}");
-        Xunit.Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
-        return System.Text.Json.JsonDocument.Parse(body).RootElement;
-    }
-}
-
-public static class Json
-{
-    public static readonly System.Text.Json.JsonSerializerOptions Options = CreateOptions();
-
-    private static System.Text.Json.JsonSerializerOptions CreateOptions()
-    {
-        var options = new System.Text.Json.JsonSerializerOptions(System.Text.Json.JsonSerializerDefaults.Web);
-        options.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter(System.Text.Json.JsonNamingPolicy.SnakeCaseLower));
-        return options;
-    }
-
-    public static Task<HttpResponseMessage> PostJsonAsync(this HttpClient client, string url, object body) =>
-        client.PostAsJsonAsync(url, body, Options);
-
-    public static Task<HttpResponseMessage> PutJsonAsync(this HttpClient client, string url, object body) =>
-        client.PutAsJsonAsync(url, body, Options);
 }

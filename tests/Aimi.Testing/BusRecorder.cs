@@ -62,23 +62,9 @@ public sealed class BusRecorder : IAsyncDisposable
         _received.Where(r => r.Message is T m && (predicate?.Invoke(m) ?? true)).Select(r => r.Headers).ToList();
 
     /// <summary>Waits until at least <paramref name="count"/> matching messages arrived (real broker: this polls, it does not fake time).</summary>
-    public async Task<IReadOnlyList<T>> WaitForAsync<T>(Func<T, bool> predicate, int count = 1, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (true)
-        {
-            var matches = Received(predicate);
-            if (matches.Count >= count)
-            {
-                return matches;
-            }
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException($"Expected {count} {typeof(T).Name} message(s), got {matches.Count}.");
-            }
-            await Task.Delay(25);
-        }
-    }
+    public Task<IReadOnlyList<T>> WaitForAsync<T>(Func<T, bool> predicate, int count = 1, TimeSpan? timeout = null) =>
+        Eventually.GetAsync(() => Task.FromResult(Received(predicate)), matches => matches.Count >= count, timeout,
+            because: $"expected {count} {typeof(T).Name} message(s)");
 
     public async ValueTask DisposeAsync() => await _bus.StopAsync();
 }

@@ -15,9 +15,12 @@ public static class Eventually
             }
             if (DateTime.UtcNow > deadline)
             {
-                throw new TimeoutException($"Condition not met in time{(because is null ? "" : $": {because}")}; last value: {value}");
+                throw new TimeoutException($"Condition not met in time{(because is null ? "" : $": {because}")}; last value: {Describe(value)}");
             }
-            await Task.Delay(50);
+            await Task.Delay(25);
         }
     }
+
+    private static string Describe<T>(T value) =>
+        value is System.Collections.ICollection collection ? $"{collection.Count} item(s)" : value?.ToString() ?? "null";
 }
