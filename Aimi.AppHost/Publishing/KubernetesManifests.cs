@@ -388,11 +388,12 @@ public static class KubernetesManifests
         Metadata = new V1ObjectMeta { Name = name, Labels = new SortedDictionary<string, string>(StringComparer.Ordinal) { [PartOfLabel] = PartOf } },
     };
 
-    private static V1StatefulSet PostgresStatefulSet(string name) => new()
+    /// <summary>One pod with a data volume: the in-cluster infrastructure of the development overlay.</summary>
+    private static V1StatefulSet SingleReplicaStatefulSet(string name, string component, string storage, V1Container container) => new()
     {
         ApiVersion = "apps/v1",
         Kind = "StatefulSet",
-        Metadata = Metadata(name, Components.Database),
+        Metadata = Metadata(name, component),
         Spec = new V1StatefulSetSpec
         {
             ServiceName = name,
@@ -400,37 +401,33 @@ public static class KubernetesManifests
             Selector = new V1LabelSelector { MatchLabels = Selector(name) },
             Template = new V1PodTemplateSpec
             {
-                Metadata = new V1ObjectMeta { Labels = Labels(name, Components.Database) },
-                Spec = new V1PodSpec
-                {
-                    Containers =
-                    [
-                        new V1Container
-                        {
-                            Name = name,
-                            Image = AspireManifest.PostgresImage,
-                            Env =
-                            [
-                                new V1EnvVar { Name = "POSTGRES_USER", Value = "postgres" },
-                                SecretEnv("POSTGRES_PASSWORD", AspireManifest.PasswordParameter(name)),
-                                // initdb refuses a volume root that holds lost+found.
-                                new V1EnvVar { Name = "PGDATA", Value = "/var/lib/postgresql/data/pgdata" },
-                            ],
-                            Ports = [new V1ContainerPort { Name = "postgres", ContainerPort = PostgresPort, Protocol = "TCP" }],
-                            ReadinessProbe = new V1Probe
-                            {
-                                Exec = new V1ExecAction { Command = ["pg_isready", "-U", "postgres", "-h", "127.0.0.1"] },
-                                PeriodSeconds = 5,
-                            },
-                            Resources = Resources("100m", "256Mi", "1", "1Gi"),
-                            VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = "/var/lib/postgresql/data" }],
-                        },
-                    ],
-                },
+                Metadata = new V1ObjectMeta { Labels = Labels(name, component) },
+                Spec = new V1PodSpec { Containers = [container] },
             },
-            VolumeClaimTemplates = [Claim("data", "5Gi")],
+            VolumeClaimTemplates = [Claim("data", storage)],
         },
     };
+
+    private static V1StatefulSet PostgresStatefulSet(string name) => SingleReplicaStatefulSet(name, Components.Database, "5Gi", new V1Container
+    {
+        Name = name,
+        Image = AspireManifest.PostgresImage,
+        Env =
+        [
+            new V1EnvVar { Name = "POSTGRES_USER", Value = "postgres" },
+            SecretEnv("POSTGRES_PASSWORD", AspireManifest.PasswordParameter(name)),
+            // initdb refuses a volume root that holds lost+found.
+            new V1EnvVar { Name = "PGDATA", Value = "/var/lib/postgresql/data/pgdata" },
+        ],
+        Ports = [new V1ContainerPort { Name = "postgres", ContainerPort = PostgresPort, Protocol = "TCP" }],
+        ReadinessProbe = new V1Probe
+        {
+            Exec = new V1ExecAction { Command = ["pg_isready", "-U", "postgres", "-h", "127.0.0.1"] },
+            PeriodSeconds = 5,
+        },
+        Resources = Resources("100m", "256Mi", "1", "1Gi"),
+        VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = "/var/lib/postgresql/data" }],
+    });
 
     private static V1Deployment RedisDeployment(string name) => new()
     {
@@ -466,53 +463,30 @@ public static class KubernetesManifests
         },
     };
 
-    private static V1StatefulSet RabbitMqStatefulSet(string name) => new()
+    private static V1StatefulSet RabbitMqStatefulSet(string name) => SingleReplicaStatefulSet(name, Components.Broker, "2Gi", new V1Container
     {
-        ApiVersion = "apps/v1",
-        Kind = "StatefulSet",
-        Metadata = Metadata(name, Components.Broker),
-        Spec = new V1StatefulSetSpec
+        Name = name,
+        Image = AspireManifest.RabbitMqImage,
+        Env =
+        [
+            new V1EnvVar { Name = "RABBITMQ_DEFAULT_USER", Value = RabbitMqUser },
+            SecretEnv("RABBITMQ_DEFAULT_PASS", AspireManifest.PasswordParameter(name)),
+        ],
+        Ports =
+        [
+            new V1ContainerPort { Name = "amqp", ContainerPort = RabbitMqPort, Protocol = "TCP" },
+            new V1ContainerPort { Name = "management", ContainerPort = RabbitMqManagementPort, Protocol = "TCP" },
+        ],
+        // Port connectivity, not a ping: the node answers pings seconds before AMQP accepts connections.
+        ReadinessProbe = new V1Probe
         {
-            ServiceName = name,
-            Replicas = 1,
-            Selector = new V1LabelSelector { MatchLabels = Selector(name) },
-            Template = new V1PodTemplateSpec
-            {
-                Metadata = new V1ObjectMeta { Labels = Labels(name, Components.Broker) },
-                Spec = new V1PodSpec
-                {
-                    Containers =
-                    [
-                        new V1Container
-                        {
-                            Name = name,
-                            Image = AspireManifest.RabbitMqImage,
-                            Env =
-                            [
-                                new V1EnvVar { Name = "RABBITMQ_DEFAULT_USER", Value = RabbitMqUser },
-                                SecretEnv("RABBITMQ_DEFAULT_PASS", AspireManifest.PasswordParameter(name)),
-                            ],
-                            Ports =
-                            [
-                                new V1ContainerPort { Name = "amqp", ContainerPort = RabbitMqPort, Protocol = "TCP" },
-                                new V1ContainerPort { Name = "management", ContainerPort = RabbitMqManagementPort, Protocol = "TCP" },
-                            ],
-                            // Port connectivity, not a ping: the node answers pings seconds before AMQP accepts connections.
-                            ReadinessProbe = new V1Probe
-                            {
-                                Exec = new V1ExecAction { Command = ["rabbitmq-diagnostics", "-q", "check_port_connectivity"] },
-                                PeriodSeconds = 10,
-                                TimeoutSeconds = 10,
-                            },
-                            Resources = Resources("100m", "256Mi", "1", "1Gi"),
-                            VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = "/var/lib/rabbitmq" }],
-                        },
-                    ],
-                },
-            },
-            VolumeClaimTemplates = [Claim("data", "2Gi")],
+            Exec = new V1ExecAction { Command = ["rabbitmq-diagnostics", "-q", "check_port_connectivity"] },
+            PeriodSeconds = 10,
+            TimeoutSeconds = 10,
         },
-    };
+        Resources = Resources("100m", "256Mi", "1", "1Gi"),
+        VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = "/var/lib/rabbitmq" }],
+    });
 
     private static V1Service InfrastructureService(string name, string component, params (string Name, int Port)[] ports) => new()
     {
