@@ -75,9 +75,10 @@ public sealed class EventItem
     public required string Title { get; set; }
     public string? Notes { get; set; }
     public EventStatus Status { get; set; }
-    public DateTimeOffset? StartsAt { get; set; }
-    public DateTimeOffset? EndsAt { get; set; }
-    public DateTimeOffset? DueAt { get; set; }
+    // Kept in UTC at PostgreSQL's microsecond precision whoever writes them, so a write returns what a later read returns.
+    public DateTimeOffset? StartsAt { get; set => field = value.ToStored(); }
+    public DateTimeOffset? EndsAt { get; set => field = value.ToStored(); }
+    public DateTimeOffset? DueAt { get; set => field = value.ToStored(); }
     public bool AllDay { get; set; }
     public Guid? GoalId { get; set; }
     public Guid? HabitId { get; set; }

@@ -27,7 +27,7 @@ public static class TimeZones
 
 public static class Instants
 {
-    /// <summary>UTC, truncated to the microsecond PostgreSQL keeps, so what a write returns equals what a later read returns.</summary>
+    /// <summary>UTC, truncated to the microsecond PostgreSQL keeps (event times, query bounds).</summary>
     public static DateTimeOffset ToStored(this DateTimeOffset instant)
     {
         var utc = instant.ToUniversalTime();

@@ -136,9 +136,9 @@ public static class EventsApi
             Title = request.Title!.Trim(),
             Notes = Validation.Clean(request.Notes),
             Status = confirmed ? EventStatus.Planned : EventStatus.PendingConfirmation,
-            StartsAt = request.StartsAt.ToStored(),
-            EndsAt = request.EndsAt.ToStored(),
-            DueAt = request.DueAt.ToStored(),
+            StartsAt = request.StartsAt,
+            EndsAt = request.EndsAt,
+            DueAt = request.DueAt,
             AllDay = request.AllDay ?? false,
             GoalId = request.GoalId,
             HabitId = request.HabitId,
@@ -196,8 +196,8 @@ public static class EventsApi
             return missing;
         }
 
-        var startsAt = request.StartsAt.ToStored() ?? item.StartsAt;
-        var endsAt = request.EndsAt.ToStored() ?? item.EndsAt;
+        var startsAt = request.StartsAt ?? item.StartsAt;
+        var endsAt = request.EndsAt ?? item.EndsAt;
         ValidateTimes(item.Type, startsAt, endsAt, validation);
         if (!validation.IsValid)
         {
@@ -208,7 +208,7 @@ public static class EventsApi
         if (request.Notes is not null) item.Notes = Validation.Clean(request.Notes);
         item.StartsAt = startsAt;
         item.EndsAt = endsAt;
-        if (request.DueAt is { } due) item.DueAt = due.ToStored();
+        if (request.DueAt is { } due) item.DueAt = due;
         if (request.AllDay is { } allDay) item.AllDay = allDay;
         if (request.GoalId is not null) item.GoalId = request.GoalId;
         services.Lifecycle.Updated(item, user, services.Actor, request with { ExpectedVersion = null });
@@ -279,13 +279,13 @@ public static class EventsApi
             return validation.Add("to", "The event has no start or due time to move; set one with an update.").ToProblem();
         }
 
-        var shift = request.To is { } target ? target.ToStored() - current : request.By!.Value;
+        var shift = request.To is { } target ? target - current : request.By!.Value;
         var payload = new { from = current, to = current + shift, request.Reason };
         var result = services.Lifecycle.Transition(item, user, EventAction.Postpone, services.Actor, Validation.Clean(request.Reason) ?? "postponed", payload, e =>
         {
-            e.StartsAt = (e.StartsAt + shift).ToStored();
-            e.EndsAt = (e.EndsAt + shift).ToStored();
-            e.DueAt = (e.DueAt + shift).ToStored();
+            e.StartsAt += shift;
+            e.EndsAt += shift;
+            e.DueAt += shift;
         });
         return await FinishAsync(services, item, result);
     }
