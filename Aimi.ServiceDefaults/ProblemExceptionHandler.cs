@@ -14,6 +14,13 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
+        if (exception is Aimi.ServiceDefaults.Errors.RequestException refused)
+        {
+            // A use case's refusal that no endpoint mapped itself: the same problem details the endpoint would write.
+            await refused.ToProblem().ExecuteAsync(httpContext);
+            return true;
+        }
+
         var (status, title, detail) = exception switch
         {
             BadHttpRequestException bad => (bad.StatusCode, TitleFor(bad.StatusCode), DetailOf(bad)),

@@ -45,13 +45,11 @@ public static class Extensions
 
         builder.AddAimiAi();
 
-        var instance = Guid.NewGuid().ToString("N")[..8];
-        builder.AddAimiMessaging<ChatDbContext>(bus =>
+        builder.AddAimiMessaging<ChatDbContext>("chat", bus =>
         {
             bus.AddConsumer<ReminderDeliveredConsumer, ReminderDeliveredConsumerDefinition>();
-            // Per-replica temporary queues: every replica must push to the sockets it holds.
-            bus.AddConsumer<ReminderPushConsumer>().Endpoint(e => { e.Temporary = true; e.InstanceId = instance; });
-            bus.AddConsumer<SessionEndedPushConsumer>().Endpoint(e => { e.Temporary = true; e.InstanceId = instance; });
+            bus.AddConsumer<ReminderPushConsumer, ReminderPushConsumerDefinition>();
+            bus.AddConsumer<SessionEndedPushConsumer, SessionEndedPushConsumerDefinition>();
         });
 
         builder.Services.AddOpenApi();

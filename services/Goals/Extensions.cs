@@ -14,8 +14,9 @@ public static class Extensions
 
         builder.Services.AddScoped<UserDirectory>();
         builder.Services.AddScoped<EventLifecycle>();
+        builder.Services.AddScoped<PlanChanges>();
 
-        builder.AddAimiMessaging<GoalsDbContext>(bus =>
+        builder.AddAimiMessaging<GoalsDbContext>("goals", bus =>
         {
             bus.AddConsumer<ReminderDeliveredConsumer, ReminderDeliveredConsumerDefinition>();
             bus.AddConsumer<RemindersScheduledConsumer, RemindersScheduledConsumerDefinition>();

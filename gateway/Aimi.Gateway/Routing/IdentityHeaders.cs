@@ -1,3 +1,4 @@
+using Aimi.ServiceDefaults;
 using Aimi.ServiceDefaults.Auth;
 using Yarp.ReverseProxy.Transforms;
 
@@ -6,7 +7,8 @@ namespace Aimi.Gateway.Routing;
 /// <summary>
 /// The caller's identity reaches a service only as the validated token (Authorization is forwarded and checked
 /// again) and as <c>X-User-Id</c> set here from its subject. Identity-looking headers sent by the client are dropped,
-/// so no service can be fooled by them.
+/// and so is every internal header (<c>X-Aimi-*</c>, such as the actor Chat sets on the assistant's calls), so no
+/// service can be fooled by them.
 /// </summary>
 public static class IdentityHeaders
 {
@@ -16,7 +18,7 @@ public static class IdentityHeaders
         ["X-User-", "X-UserId", "X-Auth-", "X-Authenticated-", "X-Forwarded-User", "X-Forwarded-Email", "X-Remote-User", "Remote-User"];
 
     public static bool IsIdentityHeader(string name) =>
-        ClientIdentityPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
+        InternalHeaders.IsInternal(name) || ClientIdentityPrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase));
 
     public static ValueTask ApplyAsync(RequestTransformContext context)
     {

@@ -24,3 +24,20 @@ public sealed record TranscriptLine
     /// <summary>The message's metadata JSON (tool calls, linked event/goal ids).</summary>
     public string? Metadata { get; init; }
 }
+
+/// <summary>The words of <see cref="ChatSessionEnded.Reason"/>.</summary>
+public static class SessionEndReasons
+{
+    public const string Goodbye = "goodbye";
+    public const string Idle = "idle";
+    public const string MessageLimit = "message_limit";
+    public const string EndedByUser = "ended_by_user";
+    public const string System = "system";
+}
+
+/// <summary>The words of <see cref="TranscriptLine.Role"/>.</summary>
+public static class TranscriptRoles
+{
+    public const string User = "user";
+    public const string Assistant = "assistant";
+}

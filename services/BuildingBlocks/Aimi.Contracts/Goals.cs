@@ -83,3 +83,25 @@ public sealed record NotificationChannels
     public string? Email { get; init; }
     public string? WebhookUrl { get; init; }
 }
+
+/// <summary>The words of <see cref="EventChanged.Change"/>, <see cref="GoalChanged.Change"/> and <see cref="HabitChanged.Change"/>.</summary>
+public static class ChangeKinds
+{
+    public const string Created = "created";
+    public const string Updated = "updated";
+    public const string StatusChanged = "status_changed";
+    public const string Deleted = "deleted";
+}
+
+/// <summary>The words of <see cref="EventChanged.Status"/> and <see cref="EventChanged.PreviousStatus"/>: the event status machine's states.</summary>
+public static class EventStatuses
+{
+    public const string PendingConfirmation = "pending_confirmation";
+    public const string Planned = "planned";
+    public const string Scheduled = "scheduled";
+    public const string AwaitingFeedback = "awaiting_feedback";
+    public const string Done = "done";
+    public const string Missed = "missed";
+    public const string Postponed = "postponed";
+    public const string Cancelled = "cancelled";
+}

@@ -25,3 +25,12 @@ public sealed record ReminderDelivered
     public DateTimeOffset? EventStartsAt { get; init; }
     public required DateTimeOffset DeliveredAt { get; init; }
 }
+
+/// <summary>The words of <see cref="ReminderDelivered.Channel"/>.</summary>
+public static class ReminderChannels
+{
+    public const string InApp = "in_app";
+    public const string Email = "email";
+    public const string WebPush = "web_push";
+    public const string Webhook = "webhook";
+}

@@ -17,8 +17,12 @@ public abstract partial class IdempotentConsumer<TMessage, TDbContext>(TDbContex
     protected TDbContext Db => db;
     protected TimeProvider Time => time;
 
-    /// <summary>Distinct per consumer, so two consumers of one message in the same database each handle it once.</summary>
-    protected virtual string ConsumerName => GetType().Name;
+    /// <summary>
+    /// The key of this consumer's rows in <c>processed_messages</c>, stated by each consumer (not derived from its class
+    /// name, so a rename cannot make old messages look new): distinct per consumer, so two consumers of one message in
+    /// the same database each handle it once. Use the consumer's queue name.
+    /// </summary>
+    protected abstract string ConsumerName { get; }
 
     public async Task Consume(ConsumeContext<TMessage> context)
     {
@@ -39,9 +43,16 @@ public abstract partial class IdempotentConsumer<TMessage, TDbContext>(TDbContex
         await HandleAsync(context.Message, context, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        await AfterCommitAsync(context.Message, cancellationToken);
     }
 
     protected abstract Task HandleAsync(TMessage message, ConsumeContext<TMessage> context, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Runs once the handler's changes are committed: the place for effects outside the database (a cache), which
+    /// must never show what a rolled-back attempt wrote. Not run for a duplicate.
+    /// </summary>
+    protected virtual Task AfterCommitAsync(TMessage message, CancellationToken cancellationToken) => Task.CompletedTask;
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipped duplicate {MessageType} {MessageId} in {Consumer}")]
     private static partial void LogDuplicate(ILogger logger, string messageType, Guid messageId, string consumer);

@@ -11,11 +11,17 @@ public static class MessagingExtensions
 {
     /// <summary>
     /// MassTransit over RabbitMQ (connection string <paramref name="connectionName"/>, an <c>amqp://user:pass@host:port/vhost</c>
-    /// URI as Aspire passes it), kebab-case endpoints, and the transactional outbox relay for <typeparamref name="TDbContext"/>.
-    /// Register the DbContext with <see cref="AddOutboxInterceptor"/> so commits wake the relay.
+    /// URI as Aspire passes it), kebab-case endpoints prefixed with <paramref name="service"/>, and the transactional outbox
+    /// relay for <typeparamref name="TDbContext"/>. Register the DbContext with <see cref="AddOutboxInterceptor"/> so commits
+    /// wake the relay.
     /// </summary>
+    /// <param name="service">
+    /// The service's short name (<c>goals</c>, <c>chat</c>): every queue it consumes from starts with it, so two services
+    /// with a consumer of the same name each get their own queue (and each its own copy of every message).
+    /// </param>
     public static IHostApplicationBuilder AddAimiMessaging<TDbContext>(
         this IHostApplicationBuilder builder,
+        string service,
         Action<IBusRegistrationConfigurator>? configureConsumers = null,
         string connectionName = "rabbitmq") where TDbContext : DbContext
     {
@@ -37,7 +43,7 @@ public static class MessagingExtensions
 
         builder.Services.AddMassTransit(bus =>
         {
-            bus.SetKebabCaseEndpointNameFormatter();
+            bus.SetEndpointNameFormatter(ServiceEndpointNames.Formatter(service));
             configureConsumers?.Invoke(bus);
             bus.UsingRabbitMq((context, rabbit) =>
             {
@@ -57,6 +63,19 @@ public static class MessagingExtensions
     /// <summary>Adds the interceptor that wakes the outbox relay after a commit; call inside <c>AddDbContext</c>.</summary>
     public static DbContextOptionsBuilder AddOutboxInterceptor(this DbContextOptionsBuilder options, IServiceProvider services) =>
         options.AddInterceptors(services.GetRequiredService<OutboxNotifyInterceptor>());
+}
+
+/// <summary>Kebab-case endpoint names that start with the owning service: <c>ReminderDeliveredConsumer</c> in Goals → <c>goals-reminder-delivered</c>.</summary>
+public static class ServiceEndpointNames
+{
+    public static IEndpointNameFormatter Formatter(string service) =>
+        // MassTransit's prefix is cased like the type names it precedes, then the whole name is kebab-cased.
+        new KebabCaseEndpointNameFormatter(string.Concat(Valid(service).Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..])), includeNamespace: false);
+
+    private static string Valid(string service) =>
+        service.Length > 0 && service.Split('-').All(w => w.Length > 0 && w.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9')))
+            ? service
+            : throw new ArgumentException($"'{service}' is not a kebab-case service name (e.g. goals, chat).", nameof(service));
 }
 
 /// <summary>An <c>amqp://</c> connection string taken apart for MassTransit.</summary>

@@ -3,6 +3,8 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Aimi.ServiceDefaults;
+using Aimi.ServiceDefaults.Auth;
 
 namespace Aimi.Chat.Api.Clients;
 
@@ -30,9 +32,8 @@ public sealed class GoalsApiException(HttpStatusCode status, string detail) : Ex
 /// The Goals service's API, called with the user's own token (so Goals scopes every call to that user) and marked as
 /// the assistant's doing. Base address by service discovery: <c>services__goals-api__http__0</c>.
 /// </summary>
-public sealed class GoalsClient(HttpClient http)
+public sealed class GoalsClient(HttpClient http, TimeProvider time)
 {
-    public const string ActorHeader = "X-Aimi-Actor";
     private static readonly JsonSerializerOptions Json = CreateJson();
 
     public Task<ProfileView> GetProfileAsync(string token, CancellationToken ct) => SendAsync<ProfileView>(HttpMethod.Get, "/me", token, null, ct);
@@ -58,9 +59,14 @@ public sealed class GoalsClient(HttpClient http)
 
     private async Task<T> SendAsync<T>(HttpMethod method, string path, string token, object? body, CancellationToken ct)
     {
+        // A turn (or a socket) can outlive its token: an expired one is never sent on, Goals would only refuse it.
+        if (TokenExpiry.Of(token) is { } expires && time.GetUtcNow() >= expires)
+        {
+            throw new GoalsApiException(HttpStatusCode.Unauthorized, "Your sign-in has expired; sign in again to change your plan.");
+        }
         using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-        request.Headers.Add(ActorHeader, "assistant");
+        request.Headers.Add(InternalHeaders.Actor, "assistant");
         if (body is not null)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);

@@ -4,6 +4,7 @@ using Aimi.Chat.Api.Domain;
 using Aimi.Chat.Api.Sessions;
 using Aimi.ServiceDefaults;
 using Aimi.ServiceDefaults.Auth;
+using Aimi.ServiceDefaults.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 
@@ -40,9 +41,9 @@ public static class ChatApi
         {
             return TypedResults.Ok(await turns.SendAsync(http.User.GetUserId(), BearerToken.Of(http), request, null, null, cancellationToken));
         }
-        catch (ChatRequestException e)
+        catch (RequestException e)
         {
-            return TypedResults.Problem(statusCode: e.Status, title: e.Title, detail: e.Message);
+            return e.ToProblem();
         }
     }
 
@@ -54,18 +55,18 @@ public static class ChatApi
             : await sessions.FindActiveAsync(userId, cancellationToken);
         if (session is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Session not found",
-                detail: request?.SessionId is { } missing ? $"There is no session {missing}." : "There is no active session.");
+            return RequestException.NotFound("Session not found",
+                request?.SessionId is { } missing ? $"There is no session {missing}." : "There is no active session.").ToProblem();
         }
         var ended = await sessions.EndAsync(session.Id, EndReason.EndedByUser, cancellationToken);
         return TypedResults.Ok(new EndResponse(session.Id, ended, "ended"));
     }
 
-    public static async Task<Results<Ok<List<SessionView>>, ProblemHttpResult>> ListSessions(int? limit, HttpContext http, ChatDbContext db, CancellationToken cancellationToken)
+    public static async Task<Results<Ok<List<SessionView>>, ValidationProblem>> ListSessions(int? limit, HttpContext http, ChatDbContext db, CancellationToken cancellationToken)
     {
-        if (limit is < 1 or > 100)
+        if (new Validation().Range("limit", limit, 1, 100) is { IsValid: false } invalid)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Invalid limit", detail: "'limit' must be between 1 and 100.");
+            return invalid.ToProblem();
         }
         var userId = http.User.GetUserId();
         var sessions = await db.Sessions.AsNoTracking()
@@ -82,7 +83,7 @@ public static class ChatApi
         var session = await db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.UserId == userId, cancellationToken);
         if (session is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Session not found", detail: $"There is no session {id}.");
+            return Problems.NotFound("Session", id);
         }
         var messages = await db.Messages.AsNoTracking()
             .Where(m => m.SessionId == id && m.UserId == userId)

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Aimi.Chat.Api.Sessions;
 using Aimi.ServiceDefaults.Auth;
+using Aimi.ServiceDefaults.Errors;
 
 namespace Aimi.Chat.Api.Endpoints;
 
@@ -41,20 +42,32 @@ public static partial class ChatSocket
 
         var userId = http.User.GetUserId();
         var token = BearerToken.Of(http);
+        var expires = http.User.GetTokenExpiry();
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         using var connection = new ChatConnection(userId, socket);
         registry.Add(connection);
         var logger = loggers.CreateLogger("Aimi.Chat.Socket");
         var flood = new FloodGuard(options.Value.MaxMessagesPerMinute, time);
+        // The socket lives only as long as the token that opened it: at its expiry the server closes it, saying why.
+        using var expiry = expires is { } at
+            ? time.CreateTimer(_ => _ = connection.CloseAsync(WebSocketCloseStatus.PolicyViolation, TokenExpiredReason, CancellationToken.None),
+                null, Max(at - time.GetUtcNow(), TimeSpan.Zero), Timeout.InfiniteTimeSpan)
+            : null;
         try
         {
             while (socket.State == WebSocketState.Open)
             {
                 var (kind, text) = await ReceiveAsync(socket, options.Value.MaxFrameBytes, http.RequestAborted);
+                if (expires <= time.GetUtcNow())
+                {
+                    // A frame that arrived as the token ran out is not handled: tool calls would go out with an expired token.
+                    await connection.CloseAsync(WebSocketCloseStatus.PolicyViolation, TokenExpiredReason, CancellationToken.None);
+                    return;
+                }
                 switch (kind)
                 {
                     case FrameKind.Closed:
-                        await socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                        await connection.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
                         return;
                     case FrameKind.TooLarge:
                         await connection.SendAsync(Error("too_large", $"A frame may be at most {options.Value.MaxFrameBytes} bytes."), http.RequestAborted);
@@ -132,10 +145,9 @@ public static partial class ChatSocket
                 result.Duplicate,
             }, cancellationToken);
         }
-        catch (ChatRequestException e)
+        catch (RequestException e)
         {
-            await connection.SendAsync(Error(e.Status == StatusCodes.Status413PayloadTooLarge ? "too_large" : e.Status == StatusCodes.Status404NotFound ? "not_found" : e.Status == StatusCodes.Status409Conflict ? "conflict" : "invalid",
-                e.Message, frame.ClientMessageId), cancellationToken);
+            await connection.SendAsync(new { type = "error", code = e.Code, message = e.Message, errors = e.Errors, frame.ClientMessageId }, cancellationToken);
         }
         catch (Exception e) when (e is not (OperationCanceledException or WebSocketException))
         {
@@ -144,6 +156,10 @@ public static partial class ChatSocket
             await connection.SendAsync(Error("internal", "The message could not be handled; send it again with the same clientMessageId.", frame.ClientMessageId), cancellationToken);
         }
     }
+
+    public const string TokenExpiredReason = "token_expired: reconnect with a fresh token";
+
+    private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 
     private static object Error(string code, string message, string? clientMessageId = null) => new { type = "error", code, message, clientMessageId };
 

@@ -4,7 +4,6 @@ using Aimi.Contracts.Chat;
 using Aimi.Messaging;
 using Aimi.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace Aimi.Chat.Api.Sessions;
 
@@ -15,6 +14,8 @@ namespace Aimi.Chat.Api.Sessions;
 /// </summary>
 public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, TimeProvider time, ILogger<ChatSessions> logger)
 {
+    private readonly List<Func<Task>> _afterCommit = [];
+
     // Sessions are read untracked: their counters change only through the atomic updates below.
     public Task<ChatSession?> FindActiveAsync(string userId, CancellationToken cancellationToken) =>
         db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.UserId == userId && s.Status == SessionStatus.Active, cancellationToken);
@@ -33,22 +34,40 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
             await EndAsync(active.Id, EndReason.Idle, cancellationToken);
         }
 
-        var session = new ChatSession { Id = Guid.CreateVersion7(now), UserId = userId, StartedAt = now, LastActivityAt = now };
-        db.Sessions.Add(session);
-        try
+        // INSERT … ON CONFLICT rather than catching the unique violation: inside a consumer's transaction a failed
+        // statement would abort the whole transaction. A concurrent start (another request, another replica) wins; join it.
+        var id = Guid.CreateVersion7(now);
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO chat_sessions (id, user_id, status, started_at, last_activity_at, message_count, starting_context)
+            VALUES ({id}, {userId}, 'active', {now}, {now}, 0, {"{}"}::jsonb)
+            ON CONFLICT (user_id) WHERE status = 'active' DO NOTHING
+            """, cancellationToken);
+        if (inserted == 1)
         {
-            await db.SaveChangesAsync(cancellationToken);
-            db.Entry(session).State = EntityState.Detached;
-            await cache.ClearAsync(session.Id);
-            return (session, true);
+            await AfterCommitAsync(() => cache.ClearAsync(id));
+            return (new ChatSession { Id = id, UserId = userId, StartedAt = now, LastActivityAt = now }, true);
         }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        var winner = await FindActiveAsync(userId, cancellationToken)
+            ?? throw new InvalidOperationException($"The active session of {userId} ended while another request started it; try again.");
+        return (winner, false);
+    }
+
+    /// <summary>
+    /// Appends to the user's active session, starting one if none is open; if the session ends between finding and
+    /// writing (idle sweep, another replica), the message goes into a fresh session rather than being lost.
+    /// </summary>
+    public async Task<(ChatSession Session, ChatMessage Message)> AppendToActiveAsync(
+        string userId, MessageRole role, string content, string metadata, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 2; attempt++)
         {
-            // Another request of the same user started one a moment ago: join it.
-            db.Entry(session).State = EntityState.Detached;
-            var winner = await FindActiveAsync(userId, cancellationToken) ?? throw new InvalidOperationException("Active session vanished.", e);
-            return (winner, false);
+            var (session, _) = await GetOrStartAsync(userId, cancellationToken);
+            if (await AppendAsync(session, role, content, null, null, metadata, cancellationToken) is { } message)
+            {
+                return (session, message);
+            }
         }
+        throw new InvalidOperationException($"Sessions of {userId} kept ending while a message was being stored; the message will be retried.");
     }
 
     public async Task SaveContextAsync(ChatSession session, string startingContext, CancellationToken cancellationToken)
@@ -105,7 +124,7 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
 
         session.MessageCount++;
         session.LastActivityAt = now;
-        await cache.AppendAsync(session.Id, ToCached(message));
+        await AfterCommitAsync(() => cache.AppendAsync(session.Id, ToCached(message)));
         return message;
     }
 
@@ -165,9 +184,34 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         await db.SaveChangesAsync(cancellationToken);
         await CommitIfOwnedAsync(transaction, cancellationToken);
 
-        await cache.ClearAsync(sessionId);
+        await AfterCommitAsync(() => cache.ClearAsync(sessionId));
         LogEnded(logger, sessionId, reason, session.MessageCount);
         return true;
+    }
+
+    /// <summary>Runs the cache writes a caller's transaction held back, once it committed (a consumer's <c>AfterCommitAsync</c>).</summary>
+    public async Task FlushCacheAsync()
+    {
+        var pending = _afterCommit.ToList();
+        _afterCommit.Clear();
+        foreach (var write in pending)
+        {
+            await write();
+        }
+    }
+
+    // The database is the record and the cache follows commits: inside a caller's transaction (a consumer's) a cache
+    // write waits for FlushCacheAsync, so a rollback never leaves a phantom message in Redis.
+    private async Task AfterCommitAsync(Func<Task> cacheWrite)
+    {
+        if (db.Database.CurrentTransaction is null)
+        {
+            await cacheWrite();
+        }
+        else
+        {
+            _afterCommit.Add(cacheWrite);
+        }
     }
 
     public static CachedMessage ToCached(ChatMessage m) => new(m.Id, m.Role, m.Content, m.CreatedAt, m.Metadata);

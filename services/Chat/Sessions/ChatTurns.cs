@@ -2,7 +2,9 @@ using System.Text.Json;
 using Aimi.Chat.Api.Data;
 using Aimi.Chat.Api.Domain;
 using Aimi.Chat.Api.Orchestration;
+using Aimi.Messaging;
 using Aimi.ServiceDefaults;
+using Aimi.ServiceDefaults.Errors;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aimi.Chat.Api.Sessions;
@@ -16,13 +18,6 @@ public sealed record MessageView(Guid Id, Guid SessionId, string Role, string Co
 }
 
 public sealed record SendResult(Guid SessionId, MessageView Message, MessageView Reply, bool SessionEnded, string? EndReason, bool Duplicate);
-
-/// <summary>A request the chat cannot take, with the status and words for its problem details (or error frame).</summary>
-public sealed class ChatRequestException(int status, string title, string detail) : Exception(detail)
-{
-    public int Status { get; } = status;
-    public string Title { get; } = title;
-}
 
 /// <summary>
 /// One turn of the conversation, the same for REST and WebSocket: the message is stored first (database and cache) and
@@ -57,8 +52,7 @@ public sealed class ChatTurns(
         if (earlier is not null && time.GetUtcNow() - earlier.CreatedAt < InFlightWindow)
         {
             // Still being answered by the first copy: answering it twice would run its tools twice.
-            throw new ChatRequestException(StatusCodes.Status409Conflict, "Message in progress",
-                "This message is already being answered; send it again with the same clientMessageId to get the answer.");
+            throw MessageInProgress();
         }
 
         var (session, isNew) = earlier is not null
@@ -70,8 +64,8 @@ public sealed class ChatTurns(
         {
             // The session ended between reading and writing (idle sweep on another replica): start afresh once.
             (session, isNew) = await sessions.GetOrStartAsync(userId, cancellationToken);
-            message = await sessions.AppendAsync(session, MessageRole.User, content, clientMessageId, null, "{}", cancellationToken)
-                ?? throw new ChatRequestException(StatusCodes.Status409Conflict, "Session ended", "The session ended while the message was being stored; send it again.");
+            message = await StoreOnceAsync(() => sessions.AppendAsync(session, MessageRole.User, content, clientMessageId, null, "{}", cancellationToken))
+                ?? throw RequestException.Conflict("Session ended", "The session ended while the message was being stored; send it again.");
         }
         if (onAccepted is not null)
         {
@@ -96,7 +90,7 @@ public sealed class ChatTurns(
             session, MessageRole.Assistant, answer.Text, null, message.Id, metadata, cancellationToken, annotateReplyTo: answer.ToolCalls.Count > 0));
         if (reply is null)
         {
-            throw new ChatRequestException(StatusCodes.Status409Conflict, "Session ended", "The session ended before the reply was stored.");
+            throw RequestException.Conflict("Session ended", "The session ended before the reply was stored.");
         }
 
         EndReason? end = answer.EndSession ? EndReason.Goodbye
@@ -114,23 +108,24 @@ public sealed class ChatTurns(
         {
             return await store();
         }
-        catch (Npgsql.PostgresException e) when (e.SqlState == Npgsql.PostgresErrorCodes.UniqueViolation)
+        catch (Exception e) when (e.IsUniqueViolation())
         {
-            throw new ChatRequestException(StatusCodes.Status409Conflict, "Message in progress",
-                "This message is already being answered; send it again with the same clientMessageId to get the answer.");
+            throw MessageInProgress();
         }
     }
+
+    private static RequestException MessageInProgress() => RequestException.Conflict("Message in progress",
+        "This message is already being answered; send it again with the same clientMessageId to get the answer.");
 
     private async Task<(ChatSession Session, bool IsNew)> SessionForAsync(string userId, Guid? sessionId, CancellationToken cancellationToken)
     {
         if (sessionId is { } id)
         {
             var named = await db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.Id == id && s.UserId == userId, cancellationToken)
-                ?? throw new ChatRequestException(StatusCodes.Status404NotFound, "Session not found", $"There is no session {id}.");
+                ?? throw RequestException.NotFound("Session not found", $"There is no session {id}.");
             if (named.Status == SessionStatus.Ended || time.GetUtcNow() - named.LastActivityAt >= ChatSession.IdleTimeout)
             {
-                throw new ChatRequestException(StatusCodes.Status409Conflict, "Session ended",
-                    $"Session {id} has ended; send without a sessionId to start a new one.");
+                throw RequestException.Conflict("Session ended", $"Session {id} has ended; send without a sessionId to start a new one.");
             }
             return (named, false);
         }
@@ -139,19 +134,14 @@ public sealed class ChatTurns(
 
     private static string Validate(SendRequest request)
     {
-        if (string.IsNullOrWhiteSpace(request.Content))
+        if (request.Content is { Length: > ChatMessage.MaxContentLength })
         {
-            throw new ChatRequestException(StatusCodes.Status400BadRequest, "Empty message", "'content' must not be empty.");
+            throw RequestException.TooLarge("content", $"A message may be at most {ChatMessage.MaxContentLength} characters (got {request.Content.Length}).");
         }
-        if (request.Content.Length > ChatMessage.MaxContentLength)
-        {
-            throw new ChatRequestException(StatusCodes.Status413PayloadTooLarge, "Message too long",
-                $"A message may be at most {ChatMessage.MaxContentLength} characters (got {request.Content.Length}).");
-        }
-        if (request.ClientMessageId is { Length: > 100 })
-        {
-            throw new ChatRequestException(StatusCodes.Status400BadRequest, "Invalid client message id", "'clientMessageId' must be at most 100 characters.");
-        }
-        return request.Content.Trim();
+        new Validation()
+            .Text("content", request.Content, ChatMessage.MaxContentLength, required: true)
+            .Text("clientMessageId", request.ClientMessageId, 100, required: false)
+            .ThrowIfInvalid();
+        return request.Content!.Trim();
     }
 }

@@ -31,6 +31,23 @@ public sealed class ChatConnection(string userId, WebSocket socket) : IDisposabl
         }
     }
 
+    /// <summary>Starts the closing handshake with a reason the client can show; safe beside a running send or receive.</summary>
+    public async Task CloseAsync(WebSocketCloseStatus status, string reason, CancellationToken cancellationToken)
+    {
+        await _sendLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                await Socket.CloseOutputAsync(status, reason, cancellationToken);
+            }
+        }
+        finally
+        {
+            _sendLock.Release();
+        }
+    }
+
     public void Dispose() => _sendLock.Dispose();
 }
 

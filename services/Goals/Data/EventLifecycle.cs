@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Aimi.Contracts.Goals;
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;
 
@@ -10,24 +11,19 @@ namespace Aimi.Goals.Api.Data;
 /// </summary>
 public sealed class EventLifecycle(GoalsDbContext db, TimeProvider time)
 {
-    public const string UserActor = "user";
-    public const string AssistantActor = "assistant";
-    public const string SystemActor = "system";
-
     public void Created(EventItem item, User user, string actor)
     {
         var now = time.GetUtcNow();
         AddHistory(item, null, item.Status, actor, "created", null, now);
-        db.AddOutboxMessage(item.ToContract(user, Changes.Created, null, now), now);
+        db.AddOutboxMessage(item.ToContract(user, ChangeKinds.Created, null, now), now);
     }
 
     public void Updated(EventItem item, User user, string actor, object changes)
     {
         var now = time.GetUtcNow();
-        item.Version++;
-        item.UpdatedAt = now;
+        item.Touch(now);
         AddHistory(item, item.Status, item.Status, actor, "updated", changes, now);
-        db.AddOutboxMessage(item.ToContract(user, Changes.Updated, null, now), now);
+        db.AddOutboxMessage(item.ToContract(user, ChangeKinds.Updated, null, now), now);
     }
 
     /// <summary>Applies <paramref name="action"/>; on success <paramref name="mutate"/> may change times before the event is written.</summary>
@@ -49,9 +45,8 @@ public sealed class EventLifecycle(GoalsDbContext db, TimeProvider time)
             from = step;
         }
         item.Status = result.Final;
-        item.Version++;
-        item.UpdatedAt = now;
-        db.AddOutboxMessage(item.ToContract(user, Changes.StatusChanged, previous, now), now);
+        item.Touch(now);
+        db.AddOutboxMessage(item.ToContract(user, ChangeKinds.StatusChanged, previous, now), now);
         return result;
     }
 

@@ -70,11 +70,3 @@ public static class IntegrationEvents
         OccurredAt = now,
     };
 }
-
-public static class Changes
-{
-    public const string Created = "created";
-    public const string Updated = "updated";
-    public const string StatusChanged = "status_changed";
-    public const string Deleted = "deleted";
-}

@@ -1,36 +1,37 @@
-using Aimi.Contracts.Goals;
 using Aimi.Goals.Api.Domain;
-using Aimi.Messaging;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
 
 namespace Aimi.Goals.Api.Data;
 
-/// <summary>Finds the caller's user record, creating it on the first authenticated request.</summary>
-public sealed class UserDirectory(GoalsDbContext db, TimeProvider time)
+/// <summary>Finds the caller's user record, creating (and announcing) it on the first authenticated request.</summary>
+public sealed class UserDirectory(GoalsDbContext db, PlanChanges changes, TimeProvider time)
 {
     public async Task<User> GetOrCreateAsync(string subject, CancellationToken cancellationToken)
     {
-        var user = await db.Users.SingleOrDefaultAsync(u => u.ExternalSubject == subject, cancellationToken);
-        if (user is not null)
+        if (await db.Users.SingleOrDefaultAsync(u => u.ExternalSubject == subject, cancellationToken) is { } existing)
         {
-            return user;
+            return existing;
         }
 
         var now = time.GetUtcNow();
-        user = new User { Id = Guid.CreateVersion7(now), ExternalSubject = subject, CreatedAt = now, UpdatedAt = now };
-        db.Users.Add(user);
-        db.AddOutboxMessage(user.ToContract(now), now);
-        try
+        var user = new User { Id = Guid.CreateVersion7(now), ExternalSubject = subject, CreatedAt = now };
+        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        // ON CONFLICT, not a caught unique violation: concurrent first requests of one user wait here for the winner's
+        // commit and then insert nothing, in a transaction that is still usable.
+        var inserted = await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO users (id, external_subject, time_zone, locale, notify_in_app, settings, version, created_at, updated_at)
+            VALUES ({user.Id}, {subject}, {user.TimeZone}, {user.Locale}, {user.NotifyInApp}, {user.Settings}::jsonb, {user.Version}, {now}, {now})
+            ON CONFLICT (external_subject) DO NOTHING
+            """, cancellationToken);
+        if (inserted == 1)
         {
+            changes.Created(user);
             await db.SaveChangesAsync(cancellationToken);
-            return user;
         }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+        if (transaction is not null)
         {
-            // A concurrent first request created it: use that one.
-            db.ChangeTracker.Clear();
-            return await db.Users.SingleAsync(u => u.ExternalSubject == subject, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
         }
+        return await db.Users.SingleAsync(u => u.ExternalSubject == subject, cancellationToken);
     }
 }

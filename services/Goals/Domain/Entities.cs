@@ -16,9 +16,17 @@ public sealed class User
     public string? NotifyWebhookUrl { get; set; }
     /// <summary>Free-form preferences (JSON object) the assistant may keep.</summary>
     public string Settings { get; set; } = "{}";
-    public int Version { get; set; } = 1;
-    public DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset UpdatedAt { get; set; }
+    public int Version { get; private set; } = 1;
+    // A new record was last updated when it was created.
+    public DateTimeOffset CreatedAt { get; init { field = value; UpdatedAt = value; } }
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>Every change passes here (through <c>PlanChanges</c> or <c>EventLifecycle</c>, which also announce it): a new version for optimistic concurrency, and the time.</summary>
+    public void Touch(DateTimeOffset now)
+    {
+        Version++;
+        UpdatedAt = now;
+    }
 }
 
 public enum GoalStatus
@@ -39,9 +47,17 @@ public sealed class Goal
     public DateOnly? DueDate { get; set; }
     /// <summary>1 (nice to have) to 5 (most important).</summary>
     public int Importance { get; set; } = 3;
-    public int Version { get; set; } = 1;
-    public DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset UpdatedAt { get; set; }
+    public int Version { get; private set; } = 1;
+    // A new record was last updated when it was created.
+    public DateTimeOffset CreatedAt { get; init { field = value; UpdatedAt = value; } }
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>Every change passes here (through <c>PlanChanges</c> or <c>EventLifecycle</c>, which also announce it): a new version for optimistic concurrency, and the time.</summary>
+    public void Touch(DateTimeOffset now)
+    {
+        Version++;
+        UpdatedAt = now;
+    }
 }
 
 public enum HabitStatus
@@ -61,9 +77,17 @@ public sealed class Habit
     public required string Cadence { get; set; }
     public HabitStatus Status { get; set; } = HabitStatus.Active;
     public int Streak { get; set; }
-    public int Version { get; set; } = 1;
-    public DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset UpdatedAt { get; set; }
+    public int Version { get; private set; } = 1;
+    // A new record was last updated when it was created.
+    public DateTimeOffset CreatedAt { get; init { field = value; UpdatedAt = value; } }
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>Every change passes here (through <c>PlanChanges</c> or <c>EventLifecycle</c>, which also announce it): a new version for optimistic concurrency, and the time.</summary>
+    public void Touch(DateTimeOffset now)
+    {
+        Version++;
+        UpdatedAt = now;
+    }
 }
 
 /// <summary>A task or an event (one table, as the design note asks), with its place in the status machine.</summary>
@@ -86,9 +110,17 @@ public sealed class EventItem
     /// <summary>The chat message the item came from, when the assistant created it.</summary>
     public string? SourceMessageId { get; init; }
     /// <summary>Optimistic-concurrency token: every change increments it; a stale writer gets 409.</summary>
-    public int Version { get; set; } = 1;
-    public DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset UpdatedAt { get; set; }
+    public int Version { get; private set; } = 1;
+    // A new record was last updated when it was created.
+    public DateTimeOffset CreatedAt { get; init { field = value; UpdatedAt = value; } }
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>Every change passes here (through <c>PlanChanges</c> or <c>EventLifecycle</c>, which also announce it): a new version for optimistic concurrency, and the time.</summary>
+    public void Touch(DateTimeOffset now)
+    {
+        Version++;
+        UpdatedAt = now;
+    }
 
     /// <summary>The instant the item is about: an event's start, else a task's due time.</summary>
     public DateTimeOffset? When => StartsAt ?? DueAt;

@@ -1,3 +1,4 @@
+using Aimi.ServiceDefaults.Errors;
 using Aimi.Goals.Api.Domain;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;

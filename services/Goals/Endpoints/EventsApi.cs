@@ -1,3 +1,4 @@
+using Aimi.ServiceDefaults.Errors;
 using Aimi.ServiceDefaults;
 using Aimi.Goals.Api.Data;
 using Aimi.Goals.Api.Domain;
@@ -20,7 +21,7 @@ public sealed record CreateEventRequest(
     EventType? Type, string? Title, string? Notes, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, DateTimeOffset? DueAt, bool? AllDay,
     Guid? GoalId, Guid? HabitId, EventSource? Source, string? SourceMessageId, bool? Confirmed);
 
-/// <summary>Changes what an event is and when; its status moves only through the actions.</summary>
+/// <summary>Changes what an event is and when; its status moves only through the actions. <c>expectedVersion</c> follows <see cref="ExpectedVersion"/>.</summary>
 public sealed record UpdateEventRequest(
     int? ExpectedVersion, string? Title, string? Notes, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, DateTimeOffset? DueAt, bool? AllDay, Guid? GoalId);
 
@@ -145,7 +146,6 @@ public static class EventsApi
             Source = source,
             SourceMessageId = sourceMessageId,
             CreatedAt = now,
-            UpdatedAt = now,
         };
         services.Db.Events.Add(item);
         services.Lifecycle.Created(item, user, services.Actor);
@@ -153,9 +153,10 @@ public static class EventsApi
         {
             await services.Db.SaveChangesAsync(services.CancellationToken);
         }
-        catch (DbUpdateException e) when (sourceMessageId is not null && e.InnerException is Npgsql.PostgresException { SqlState: Npgsql.PostgresErrorCodes.UniqueViolation })
+        catch (DbUpdateException e) when (sourceMessageId is not null && e.IsUniqueViolation())
         {
-            // A concurrent retry with the same sourceMessageId got there first: answer with its item.
+            // A concurrent retry with the same sourceMessageId got there first: answer with its item. The failed save
+            // rolled back its own transaction; the winner is read in a fresh one, with nothing of ours left tracked.
             services.Db.ChangeTracker.Clear();
             var winner = await services.Db.Events.AsNoTracking().SingleAsync(x => x.UserId == user.Id && x.SourceMessageId == sourceMessageId, services.CancellationToken);
             return TypedResults.Ok(ToResponse(winner));
@@ -168,10 +169,6 @@ public static class EventsApi
     {
         var validation = new Validation().Text("title", request.Title, GoalsDbContext.TitleMaxLength, required: false);
         ValidateNotes(request.Notes, validation);
-        if (request.ExpectedVersion is null)
-        {
-            validation.Add("expectedVersion", "'expectedVersion' is required: send the version you read.");
-        }
         if (!validation.IsValid)
         {
             return validation.ToProblem();
@@ -183,13 +180,13 @@ public static class EventsApi
         {
             return Problems.NotFound("Event", id);
         }
-        if (request.ExpectedVersion != item.Version)
+        if (ExpectedVersion.Check(request.ExpectedVersion, item.Version) is { } stale)
         {
-            return Problems.StaleVersion(item.Version);
+            return stale;
         }
         if (EventStatusMachine.IsTerminal(item.Status))
         {
-            return Problems.InvalidTransition(item, $"The event is {WireName.Of(item.Status)}; it can no longer be changed.");
+            return EventProblems.InvalidTransition(item, $"The event is {WireName.Of(item.Status)}; it can no longer be changed.");
         }
         if (await CheckLinksAsync(services, user, request.GoalId, null) is { } missing)
         {
@@ -328,24 +325,17 @@ public static class EventsApi
     {
         if (!result.Accepted)
         {
-            return Problems.InvalidTransition(item, result.Error!);
+            return EventProblems.InvalidTransition(item, result.Error!);
         }
         return await services.SaveAsync(item, e => e.Version) is { } conflict ? conflict : TypedResults.Ok(ToResponse(item));
     }
 
-    // A habit's streak counts its occurrences done in a row; a missed one starts it again.
     private static async Task UpdateStreakAsync(GoalsApiServices services, User user, Guid habitId, bool done)
     {
-        var habit = await services.Db.Habits.SingleOrDefaultAsync(h => h.Id == habitId && h.UserId == user.Id, services.CancellationToken);
-        if (habit is null)
+        if (await services.Db.Habits.SingleOrDefaultAsync(h => h.Id == habitId && h.UserId == user.Id, services.CancellationToken) is { } habit)
         {
-            return;
+            services.Changes.OccurrenceFinished(habit, user, done);
         }
-        var now = services.Time.GetUtcNow();
-        habit.Streak = done ? habit.Streak + 1 : 0;
-        habit.Version++;
-        habit.UpdatedAt = now;
-        services.Db.AddOutboxMessage(habit.ToContract(user, Changes.Updated, now), now);
     }
 
     private static Task<EventItem?> FindAsync(GoalsApiServices services, User user, Guid id) =>

@@ -1,3 +1,4 @@
+using Aimi.ServiceDefaults.Errors;
 using Aimi.Goals.Api.Data;
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;
@@ -11,7 +12,7 @@ public sealed record GoalResponse(
 
 public sealed record CreateGoalRequest(string? Title, string? Description, DateOnly? DueDate, int? Importance);
 
-/// <summary>Fields left out stay as they are. <c>expectedVersion</c>, when given, must match or the update is a 409.</summary>
+/// <summary>Fields left out stay as they are. <c>expectedVersion</c> follows <see cref="ExpectedVersion"/>.</summary>
 public sealed record UpdateGoalRequest(string? Title, string? Description, GoalStatus? Status, DateOnly? DueDate, int? Importance, int? ExpectedVersion);
 
 public static class GoalsApi
@@ -67,10 +68,9 @@ public static class GoalsApi
             DueDate = request.DueDate,
             Importance = request.Importance ?? 3,
             CreatedAt = now,
-            UpdatedAt = now,
         };
         services.Db.Goals.Add(goal);
-        services.Db.AddOutboxMessage(goal.ToContract(user, Changes.Created, now), now);
+        services.Changes.Created(goal, user);
         await services.Db.SaveChangesAsync(services.CancellationToken);
         return TypedResults.Created($"/goals/{goal.Id}", ToResponse(goal));
     }
@@ -90,20 +90,17 @@ public static class GoalsApi
         {
             return Problems.NotFound("Goal", id);
         }
-        if (request.ExpectedVersion is { } expected && expected != goal.Version)
+        if (ExpectedVersion.Check(request.ExpectedVersion, goal.Version) is { } stale)
         {
-            return Problems.StaleVersion(goal.Version);
+            return stale;
         }
 
-        var now = services.Time.GetUtcNow();
         if (request.Title is not null) goal.Title = request.Title.Trim();
         if (request.Description is not null) goal.Description = Validation.Clean(request.Description);
         if (request.Status is { } status) goal.Status = status;
         if (request.DueDate is not null) goal.DueDate = request.DueDate;
         if (request.Importance is { } importance) goal.Importance = importance;
-        goal.Version++;
-        goal.UpdatedAt = now;
-        services.Db.AddOutboxMessage(goal.ToContract(user, Changes.Updated, now), now);
+        services.Changes.Updated(goal, user);
         return await services.SaveAsync(goal, g => g.Version) is { } conflict ? conflict : TypedResults.Ok(ToResponse(goal));
     }
 
@@ -116,23 +113,18 @@ public static class GoalsApi
             return Problems.NotFound("Goal", id);
         }
 
-        var now = services.Time.GetUtcNow();
-        services.Db.Goals.Remove(goal);
-        services.Db.AddOutboxMessage(goal.ToContract(user, Changes.Deleted, now), now);
+        await services.Changes.DeletedAsync(goal, user, services.Actor, services.CancellationToken);
         return await services.SaveAsync(goal, g => g.Version) is { } conflict ? conflict : TypedResults.NoContent();
     }
 
     private static Validation Validate(string? title, string? description, int? importance, bool titleRequired)
     {
         var validation = new Validation()
-            .Text("title", title, GoalsDbContext.TitleMaxLength, titleRequired);
+            .Text("title", title, GoalsDbContext.TitleMaxLength, titleRequired)
+            .Range("importance", importance, 1, 5);
         if (description is { Length: > GoalsDbContext.TextMaxLength })
         {
             validation.Add("description", $"'description' must be at most {GoalsDbContext.TextMaxLength} characters.");
-        }
-        if (importance is < 1 or > 5)
-        {
-            validation.Add("importance", "'importance' must be between 1 and 5.");
         }
         return validation;
     }

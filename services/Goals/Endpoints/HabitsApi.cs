@@ -1,3 +1,4 @@
+using Aimi.ServiceDefaults.Errors;
 using Aimi.Goals.Api.Data;
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;
@@ -12,6 +13,7 @@ public sealed record HabitResponse(
 
 public sealed record CreateHabitRequest(string? Title, string? Cadence, Guid? GoalId);
 
+/// <summary>Fields left out stay as they are. <c>expectedVersion</c> follows <see cref="ExpectedVersion"/>.</summary>
 public sealed record UpdateHabitRequest(string? Title, string? Cadence, Guid? GoalId, HabitStatus? Status, int? ExpectedVersion);
 
 public static class HabitsApi
@@ -72,10 +74,9 @@ public static class HabitsApi
             Cadence = request.Cadence!.Trim(),
             GoalId = request.GoalId,
             CreatedAt = now,
-            UpdatedAt = now,
         };
         services.Db.Habits.Add(habit);
-        services.Db.AddOutboxMessage(habit.ToContract(user, Changes.Created, now), now);
+        services.Changes.Created(habit, user);
         await services.Db.SaveChangesAsync(services.CancellationToken);
         return TypedResults.Created($"/habits/{habit.Id}", ToResponse(habit));
     }
@@ -95,23 +96,20 @@ public static class HabitsApi
         {
             return Problems.NotFound("Habit", id);
         }
-        if (request.ExpectedVersion is { } expected && expected != habit.Version)
+        if (ExpectedVersion.Check(request.ExpectedVersion, habit.Version) is { } stale)
         {
-            return Problems.StaleVersion(habit.Version);
+            return stale;
         }
         if (request.GoalId is { } goalId && !await OwnsGoalAsync(services, user, goalId))
         {
             return Problems.NotFound("Goal", goalId);
         }
 
-        var now = services.Time.GetUtcNow();
         if (request.Title is not null) habit.Title = request.Title.Trim();
         if (request.Cadence is not null) habit.Cadence = request.Cadence.Trim();
         if (request.GoalId is not null) habit.GoalId = request.GoalId;
         if (request.Status is { } status) habit.Status = status;
-        habit.Version++;
-        habit.UpdatedAt = now;
-        services.Db.AddOutboxMessage(habit.ToContract(user, Changes.Updated, now), now);
+        services.Changes.Updated(habit, user);
         return await services.SaveAsync(habit, h => h.Version) is { } conflict ? conflict : TypedResults.Ok(ToResponse(habit));
     }
 
@@ -124,9 +122,7 @@ public static class HabitsApi
             return Problems.NotFound("Habit", id);
         }
 
-        var now = services.Time.GetUtcNow();
-        services.Db.Habits.Remove(habit);
-        services.Db.AddOutboxMessage(habit.ToContract(user, Changes.Deleted, now), now);
+        await services.Changes.DeletedAsync(habit, user, services.Actor, services.CancellationToken);
         return await services.SaveAsync(habit, h => h.Version) is { } conflict ? conflict : TypedResults.NoContent();
     }
 

@@ -1,3 +1,4 @@
+using Aimi.ServiceDefaults.Errors;
 using System.Globalization;
 using System.Net.Mail;
 using Aimi.Goals.Api.Data;
@@ -12,9 +13,9 @@ public sealed record ChannelsDto(bool InApp, string? Email, string? WebhookUrl);
 public sealed record MeResponse(
     string Id, string? DisplayName, string TimeZone, string Locale, string? QuietHoursStart, string? QuietHoursEnd, ChannelsDto Channels, int Version);
 
-/// <summary>Fields left out stay as they are; send an empty string to clear an optional one.</summary>
+/// <summary>Fields left out stay as they are; send an empty string to clear an optional one. <c>expectedVersion</c> follows <see cref="ExpectedVersion"/>.</summary>
 public sealed record UpdateMeRequest(
-    string? DisplayName, string? TimeZone, string? Locale, string? QuietHoursStart, string? QuietHoursEnd, ChannelsDto? Channels);
+    string? DisplayName, string? TimeZone, string? Locale, string? QuietHoursStart, string? QuietHoursEnd, ChannelsDto? Channels, int? ExpectedVersion = null);
 
 public static class MeApi
 {
@@ -66,6 +67,10 @@ public static class MeApi
         }
 
         var user = await services.CurrentUserAsync();
+        if (ExpectedVersion.Check(request.ExpectedVersion, user.Version) is { } stale)
+        {
+            return stale;
+        }
         if (request.DisplayName is not null) user.DisplayName = Validation.Clean(request.DisplayName);
         if (request.TimeZone is not null) user.TimeZone = TimeZones.Canonical(request.TimeZone);
         if (request.Locale is not null) user.Locale = CultureInfo.GetCultureInfo(request.Locale).Name;
@@ -82,10 +87,7 @@ public static class MeApi
             return new Validation().Add("quietHours", "Give both quietHoursStart and quietHoursEnd, or clear both.").ToProblem();
         }
 
-        var now = services.Time.GetUtcNow();
-        user.Version++;
-        user.UpdatedAt = now;
-        services.Db.AddOutboxMessage(user.ToContract(now), now);
+        services.Changes.Updated(user);
         return await services.SaveAsync(user, u => u.Version) is { } conflict ? conflict : TypedResults.Ok(ToResponse(user));
     }
 

@@ -17,6 +17,8 @@ public sealed class ReminderDeliveredConsumer(GoalsDbContext db, EventLifecycle 
 {
     public static readonly TimeSpan FinalReminderOffset = TimeSpan.FromMinutes(15);
 
+    protected override string ConsumerName => "goals-reminder-delivered";
+
     protected override async Task HandleAsync(ReminderDelivered message, ConsumeContext<ReminderDelivered> context, CancellationToken cancellationToken)
     {
         if (await EventOf(Db, message.UserId, message.EventId, cancellationToken) is not var (item, user))
@@ -27,11 +29,11 @@ public sealed class ReminderDeliveredConsumer(GoalsDbContext db, EventLifecycle 
         var reason = $"reminder delivered via {message.Channel} {message.Offset.TotalMinutes:0} min before";
         if (message.Offset <= FinalReminderOffset && EventStatusMachine.Apply(item.Status, EventAction.AwaitFeedback).Accepted)
         {
-            lifecycle.Transition(item, user, EventAction.AwaitFeedback, EventLifecycle.SystemActor, reason, payload);
+            lifecycle.Transition(item, user, EventAction.AwaitFeedback, Actors.System, reason, payload);
         }
         else
         {
-            lifecycle.Note(item, EventLifecycle.SystemActor, reason, payload);
+            lifecycle.Note(item, Actors.System, reason, payload);
         }
     }
 
@@ -43,21 +45,4 @@ public sealed class ReminderDeliveredConsumer(GoalsDbContext db, EventLifecycle 
     }
 }
 
-/// <summary>The Notification service planned the event's reminders: <c>planned → scheduled</c>.</summary>
-public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle lifecycle, TimeProvider time, ILogger<RemindersScheduledConsumer> logger)
-    : IdempotentConsumer<RemindersScheduled, GoalsDbContext>(db, time, logger)
-{
-    protected override async Task HandleAsync(RemindersScheduled message, ConsumeContext<RemindersScheduled> context, CancellationToken cancellationToken)
-    {
-        if (await ReminderDeliveredConsumer.EventOf(Db, message.UserId, message.EventId, cancellationToken) is var (item, user)
-            && EventStatusMachine.Apply(item.Status, EventAction.ScheduleReminders).Accepted)
-        {
-            lifecycle.Transition(item, user, EventAction.ScheduleReminders, EventLifecycle.SystemActor,
-                $"{message.ReminderCount} reminder(s) planned", new { message.ReminderCount, message.FirstTriggerAt });
-        }
-    }
-}
-
 public sealed class ReminderDeliveredConsumerDefinition : RetryingConsumerDefinition<ReminderDeliveredConsumer>;
-
-public sealed class RemindersScheduledConsumerDefinition : RetryingConsumerDefinition<RemindersScheduledConsumer>;

@@ -1,0 +1,26 @@
+using Aimi.Contracts.Notifications;
+using Aimi.Goals.Api.Data;
+using Aimi.Goals.Api.Domain;
+using Aimi.Messaging;
+using MassTransit;
+
+namespace Aimi.Goals.Api.Consumers;
+
+/// <summary>The Notification service planned the event's reminders: <c>planned → scheduled</c>.</summary>
+public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle lifecycle, TimeProvider time, ILogger<RemindersScheduledConsumer> logger)
+    : IdempotentConsumer<RemindersScheduled, GoalsDbContext>(db, time, logger)
+{
+    protected override string ConsumerName => "goals-reminders-scheduled";
+
+    protected override async Task HandleAsync(RemindersScheduled message, ConsumeContext<RemindersScheduled> context, CancellationToken cancellationToken)
+    {
+        if (await ReminderDeliveredConsumer.EventOf(Db, message.UserId, message.EventId, cancellationToken) is var (item, user)
+            && EventStatusMachine.Apply(item.Status, EventAction.ScheduleReminders).Accepted)
+        {
+            lifecycle.Transition(item, user, EventAction.ScheduleReminders, Actors.System,
+                $"{message.ReminderCount} reminder(s) planned", new { message.ReminderCount, message.FirstTriggerAt });
+        }
+    }
+}
+
+public sealed class RemindersScheduledConsumerDefinition : RetryingConsumerDefinition<RemindersScheduledConsumer>;
