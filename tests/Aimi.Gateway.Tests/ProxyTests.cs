@@ -81,6 +81,22 @@ public sealed class ProxyTests(GatewayHost gateway) : IClassFixture<GatewayHost>
         Assert.Null(seen.Header("X-User-Roles"));
     }
 
+    [Fact]
+    public async Task Strips_every_internal_header_so_a_client_cannot_pose_as_the_assistant()
+    {
+        var path = $"/events/{Guid.NewGuid():N}/complete";
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new StringContent("{}", System.Text.Encoding.UTF8, "application/json") };
+        request.Headers.Add("X-Aimi-Actor", "assistant");
+        request.Headers.Add("x-aimi-anything-else", "internal");
+
+        var response = await gateway.As(TestAuth.NewUserId()).SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var seen = Assert.Single(gateway.Goals.RequestsTo(path));
+        Assert.Null(seen.Header("X-Aimi-Actor"));
+        Assert.Null(seen.Header("X-Aimi-Anything-Else"));
+    }
+
     [Theory]
     [InlineData("has spaces in it")]
     [InlineData("semi;colon")]

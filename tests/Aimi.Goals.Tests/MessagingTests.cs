@@ -25,9 +25,12 @@ public sealed class MessagingTests(GoalsHost host) : IClassFixture<GoalsHost>
         await Client.PutJsonAsync($"/events/{created.Id}", new { expectedVersion = 2, notes = "bring goggles" });
         await Client.PostAsync($"/events/{created.Id}/complete", null);
 
-        var changes = await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == created.Id, count: 4);
-        await Task.Delay(500); // a duplicate would arrive right behind; give it the chance to show
-        changes = host.Bus.Received<EventChanged>(e => e.EventId == created.Id);
+        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == created.Id, count: 4);
+        // A duplicate would travel the same path (outbox → relay → RabbitMQ) ahead of a later change: once that marker
+        // arrived, whatever the first four brought has arrived too.
+        var marker = await (await Client.PostJsonAsync("/events", new { title = "Marker", dueAt = host.Time.GetUtcNow().AddDays(2) })).ReadAsync<EventResponse>(HttpStatusCode.Created);
+        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == marker.Id);
+        var changes = host.Bus.Received<EventChanged>(e => e.EventId == created.Id);
 
         Assert.Equal([1, 2, 3, 4], changes.Select(c => c.Version).Order());
         Assert.Equal(["created", "status_changed", "updated", "status_changed"], changes.OrderBy(c => c.Version).Select(c => c.Change));
@@ -54,8 +57,12 @@ public sealed class MessagingTests(GoalsHost host) : IClassFixture<GoalsHost>
         // The same message id twice, as RabbitMQ redelivers after a lost ack.
         await host.Bus.Bus.Publish(delivered, c => c.MessageId = messageId);
         await host.Bus.Bus.Publish(delivered, c => c.MessageId = messageId);
-        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == created.Id && e.Status == "awaiting_feedback");
-        await Task.Delay(500);
+        // The marker: a later reminder on the same queue, for another event; once it took effect the copies are behind it.
+        var other = await (await Client.PostJsonAsync("/events", new { title = "Marker", startsAt = host.Time.GetUtcNow().AddHours(1) })).ReadAsync<EventResponse>(HttpStatusCode.Created);
+        await host.Bus.Bus.Publish(delivered with { ReminderId = Guid.NewGuid(), EventId = other.Id });
+        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == other.Id && e.Status == EventStatuses.AwaitingFeedback);
+        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == created.Id && e.Status == EventStatuses.AwaitingFeedback);
+        Assert.True(await ProcessedAsync(messageId), $"message {messageId} was not recorded as processed");
 
         var history = await (await Client.GetAsync($"/events/{created.Id}/history")).ReadAsync<List<HistoryResponse>>(HttpStatusCode.OK);
         Assert.Equal([EventStatus.Planned, EventStatus.AwaitingFeedback], history.Select(h => h.To));
@@ -101,24 +108,34 @@ public sealed class MessagingTests(GoalsHost host) : IClassFixture<GoalsHost>
         var created = await (await Client.PostJsonAsync("/events", new { title = "Private", startsAt = host.Time.GetUtcNow().AddHours(1) }))
             .ReadAsync<EventResponse>(HttpStatusCode.Created);
 
+        var messageId = Guid.NewGuid();
         await host.Bus.Bus.Publish(new ReminderDelivered
         {
-            ReminderId = Guid.NewGuid(), EventId = created.Id, UserId = "someone-else", Channel = "in_app", Offset = TimeSpan.FromMinutes(15),
+            ReminderId = Guid.NewGuid(), EventId = created.Id, UserId = "someone-else", Channel = ReminderChannels.InApp, Offset = TimeSpan.FromMinutes(15),
             Title = "x", Text = "x", DeliveredAt = host.Time.GetUtcNow(),
-        });
-        var marker = await (await Client.PostJsonAsync("/events", new { title = "Marker", dueAt = host.Time.GetUtcNow().AddDays(1) })).ReadAsync<EventResponse>(HttpStatusCode.Created);
-        await host.Bus.WaitForAsync<EventChanged>(e => e.EventId == marker.Id);
-        await host.WithDbAsync(async db =>
-        {
-            // Consumed (recorded as processed) without touching the event.
-            for (var i = 0; i < 100 && !await db.Set<ProcessedMessage>().AnyAsync(m => m.Consumer == "ReminderDeliveredConsumer"); i++) await Task.Delay(50);
-            return 0;
-        });
+        }, c => c.MessageId = messageId);
+
+        // Consumed (this very message recorded as processed by Goals' consumer) without touching the event.
+        await Eventually.GetAsync(() => ProcessedAsync(messageId), processed => processed, because: $"message {messageId} to be processed");
 
         var current = await (await Client.GetAsync($"/events/{created.Id}")).ReadAsync<EventResponse>(HttpStatusCode.OK);
         Assert.Equal(EventStatus.Planned, current.Status);
         Assert.Equal(1, current.Version);
     }
+
+    [Fact]
+    public void Queues_are_named_after_the_service_so_two_services_never_share_one()
+    {
+        var goals = ServiceEndpointNames.Formatter("goals");
+
+        Assert.Equal("goals-reminder-delivered", goals.Consumer<Aimi.Goals.Api.Consumers.ReminderDeliveredConsumer>());
+        Assert.Equal("goals-reminders-scheduled", goals.Consumer<Aimi.Goals.Api.Consumers.RemindersScheduledConsumer>());
+        Assert.Equal("chat-reminder-delivered", ServiceEndpointNames.Formatter("chat").Consumer<Aimi.Goals.Api.Consumers.ReminderDeliveredConsumer>());
+        Assert.Throws<ArgumentException>(() => ServiceEndpointNames.Formatter("Goals Service"));
+    }
+
+    private Task<bool> ProcessedAsync(Guid messageId) =>
+        host.WithDbAsync(db => db.Set<ProcessedMessage>().AnyAsync(m => m.Consumer == "goals-reminder-delivered" && m.MessageId == messageId));
 }
 
 public sealed class TracingTests(GoalsHost host) : IClassFixture<GoalsHost>
