@@ -12,10 +12,19 @@ using Xunit;
 
 namespace Aimi.Chat.Tests;
 
-/// <summary>The real Goals service, on a loopback port, for the Chat service to call.</summary>
+/// <summary>
+/// The real Goals service, on a loopback port, for the Chat service to call, on Chat's RabbitMQ virtual host as in
+/// the running system: both services consume <c>ReminderDelivered</c> side by side.
+/// </summary>
 public sealed class GoalsService() : ServiceHost<goals::Program>(ResourceNames.GoalsDb)
 {
     public Uri BaseAddress { get; private set; } = null!;
+
+    /// <summary>The broker both services share; set before <see cref="InitializeAsync"/>.</summary>
+    public string? SharedBroker { get; set; }
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings() =>
+        SharedBroker is null ? [] : [new($"ConnectionStrings:{ResourceNames.RabbitMq}", SharedBroker)];
 
     public override async Task InitializeAsync()
     {
@@ -36,9 +45,10 @@ public class ChatHost() : ServiceHost<Program>(ResourceNames.ChatDb)
 
     public override async Task InitializeAsync()
     {
-        await Goals.InitializeAsync();
         await base.InitializeAsync();
-        Bus = await BusRecorder.StartAsync(VirtualHost.ConnectionString, typeof(ChatSessionEnded));
+        Goals.SharedBroker = VirtualHost.ConnectionString;
+        await Goals.InitializeAsync();
+        Bus = await BusRecorder.StartAsync(VirtualHost.ConnectionString, typeof(ChatSessionEnded), typeof(Aimi.Contracts.Goals.EventChanged));
         _ = Server;
     }
 
