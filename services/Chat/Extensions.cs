@@ -1,4 +1,5 @@
 using Aimi.AI;
+using Aimi.Chat.Api.Assistant.Local;
 using Aimi.Chat.Api.Clients;
 using Aimi.Chat.Api.Consumers;
 using Aimi.Chat.Api.Data;
@@ -43,7 +44,7 @@ public static class Extensions
         builder.Services.AddHttpClient<GoalsClient>(http => http.BaseAddress = new Uri($"http://{ResourceNames.GoalsApi}"));
         builder.Services.AddHttpClient<MemoryClient>(http => http.BaseAddress = new Uri($"http://{ResourceNames.MemoryApi}"));
 
-        builder.AddAimiAi();
+        builder.AddAimiAi(localChatModel: _ => new LocalChatClient());
 
         builder.AddAimiMessaging<ChatDbContext>("chat", bus =>
         {

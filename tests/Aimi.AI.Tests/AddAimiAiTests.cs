@@ -2,22 +2,30 @@ using Aimi.AI.Local;
 using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.SemanticKernel.Services;
+using Microsoft.SemanticKernel.ChatCompletion;
 using Xunit;
 
 namespace Aimi.AI.Tests;
 
 public sealed class AddAimiAiTests
 {
-    [Fact]
-    public void Without_configuration_both_models_are_local()
+    private static ServiceProvider Build(IDictionary<string, string?>? settings = null, Func<IServiceProvider, IChatClient>? localChatModel = null)
     {
-        using var host = new AiTestHost();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddAimiAi(configuration, localChatModel);
+        return services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
 
-        var embeddings = host.Services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+    [Fact]
+    public void Without_configuration_embeddings_are_local_and_the_chat_model_is_the_callers_own()
+    {
+        using var withoutChat = Build();
+        using var withChat = Build(localChatModel: _ => new EchoChatClient());
 
-        Assert.IsType<LocalEmbeddingGenerator>(embeddings);
-        Assert.Equal(LocalChatClient.ModelId, host.Kernel.GetRequiredService<Microsoft.SemanticKernel.ChatCompletion.IChatCompletionService>().GetModelId());
+        Assert.IsType<LocalEmbeddingGenerator>(withoutChat.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
+        Assert.Null(withoutChat.GetService<IChatCompletionService>()); // a service that needs only embeddings (Memory)
+        Assert.NotNull(withChat.GetService<IChatCompletionService>());
     }
 
     [Fact]
@@ -37,9 +45,9 @@ public sealed class AddAimiAiTests
     [Fact]
     public void The_local_embedder_uses_the_configured_dimension()
     {
-        using var host = new AiTestHost(new Dictionary<string, string?> { ["AI:Embeddings:Dimensions"] = "128" });
+        using var services = Build(new Dictionary<string, string?> { ["AI:Embeddings:Dimensions"] = "128" });
 
-        var embeddings = (LocalEmbeddingGenerator)host.Services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+        var embeddings = (LocalEmbeddingGenerator)services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
 
         Assert.Equal(128, embeddings.Dimensions);
     }
@@ -55,5 +63,21 @@ public sealed class AddAimiAiTests
         var error = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddAimiAi(configuration));
 
         Assert.Contains(named, error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>A caller's own offline chat model, to show it is the one registered.</summary>
+    private sealed class EchoChatClient : IChatClient
+    {
+        public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            Task.FromResult(new ChatResponse(new ChatMessage(ChatRole.Assistant, messages.Last().Text)));
+
+        public IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+            throw new NotSupportedException();
+
+        public object? GetService(Type serviceType, object? serviceKey = null) => null;
+
+        public void Dispose()
+        {
+        }
     }
 }

@@ -26,18 +26,22 @@ public static class AiServiceCollectionExtensions
     /// <summary>
     /// Registers, from the <c>AI</c> configuration section: a Semantic Kernel <see cref="Kernel"/> (transient; add plugins
     /// through the returned builder or as <see cref="KernelPlugin"/> services) with an <see cref="IChatCompletionService"/>,
-    /// and an <see cref="IEmbeddingGenerator{TInput,TEmbedding}"/> of <c>string → Embedding&lt;float&gt;</c>. Call with
-    /// <see cref="AssistantTools.AutoInvokeSettings"/> so tools are invoked automatically. Remote failures surface as
-    /// <see cref="AiUnavailableException"/>.
+    /// and an <see cref="IEmbeddingGenerator{TInput,TEmbedding}"/> of <c>string → Embedding&lt;float&gt;</c>. Remote
+    /// failures surface as <see cref="AiUnavailableException"/>.
     /// </summary>
-    public static IKernelBuilder AddAimiAi(this IHostApplicationBuilder builder)
+    /// <param name="localChatModel">
+    /// The offline chat model used when no remote one is configured; it belongs to the service that owns the assistant
+    /// (Chat's rule-based assistant). Without it, and without a remote model, no chat model is registered (a service that
+    /// needs only embeddings, such as Memory).
+    /// </param>
+    public static IKernelBuilder AddAimiAi(this IHostApplicationBuilder builder, Func<IServiceProvider, IChatClient>? localChatModel = null)
     {
         ArgumentNullException.ThrowIfNull(builder);
-        return builder.Services.AddAimiAi(builder.Configuration);
+        return builder.Services.AddAimiAi(builder.Configuration, localChatModel);
     }
 
-    /// <inheritdoc cref="AddAimiAi(IHostApplicationBuilder)"/>
-    public static IKernelBuilder AddAimiAi(this IServiceCollection services, IConfiguration configuration)
+    /// <inheritdoc cref="AddAimiAi(IHostApplicationBuilder, Func{IServiceProvider, IChatClient})"/>
+    public static IKernelBuilder AddAimiAi(this IServiceCollection services, IConfiguration configuration, Func<IServiceProvider, IChatClient>? localChatModel = null)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configuration);
@@ -58,13 +62,12 @@ public static class AiServiceCollectionExtensions
                 return new GuardedChatCompletionService(new OpenAIChatCompletionService(options.Chat.Model!, client, sp.GetService<ILoggerFactory>()));
             });
         }
-        else
+        else if (localChatModel is not null)
         {
-            services.AddSingleton<LocalChatClient>();
             services.AddSingleton<IChatCompletionService>(sp =>
             {
                 // Semantic Kernel's own function-invoking layer drives the local model exactly as it drives a remote one.
-                var pipeline = new ChatClientBuilder(sp.GetRequiredService<LocalChatClient>())
+                var pipeline = new ChatClientBuilder(localChatModel(sp))
                     .UseKernelFunctionInvocation(sp.GetService<ILoggerFactory>())
                     .Build(sp);
                 return pipeline.AsChatCompletionService(sp);

@@ -2,7 +2,7 @@ namespace Aimi.AI;
 
 /// <summary>
 /// The model could not be reached or refused to answer after the configured retries (network failure, timeout, 429/5xx,
-/// bad key). Callers store the user's message anyway and reply with a polite "the assistant is unreachable" message.
+/// bad key). Chat stores the user's message anyway and replies with a polite "the assistant is unreachable" message.
 /// </summary>
 public sealed class AiUnavailableException : Exception
 {
@@ -26,10 +26,4 @@ public sealed class AiUnavailableException : Exception
 
     /// <summary>The HTTP status of the last attempt, when the server answered at all.</summary>
     public int? StatusCode { get; }
-
-    /// <summary>A polite reply for the user, in the language (English or Russian) of their message.</summary>
-    public static string UserMessage(string? userText) =>
-        Local.LocalIntentRecognizer.DetectLanguage(userText ?? "") == Local.ReplyLanguage.Russian
-            ? "Извините, я сейчас не могу связаться с моделью. Ваше сообщение сохранено — попробуйте ещё раз чуть позже."
-            : "Sorry, I can't reach my language model right now. Your message is saved — please try again in a moment.";
 }

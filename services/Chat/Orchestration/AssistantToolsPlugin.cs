@@ -1,7 +1,7 @@
 using System.ComponentModel;
 using System.Globalization;
 using System.Text.Json;
-using Aimi.AI;
+using Aimi.Chat.Api.Assistant;
 using Aimi.Chat.Api.Clients;
 using Microsoft.SemanticKernel;
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Aimi.AI;
+using Aimi.Chat.Api.Assistant;
 using Aimi.Chat.Api.Clients;
 using Aimi.Chat.Api.Domain;
 using Aimi.Chat.Api.Sessions;
@@ -69,7 +70,7 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         catch (AiUnavailableException e)
         {
             LogModelUnavailable(logger, e, turn.SessionId);
-            var text = AiUnavailableException.UserMessage(turn.Message.Content);
+            var text = AssistantPrompt.UnavailableReply(turn.Message.Content);
             if (onDelta is not null)
             {
                 await onDelta(text);

@@ -3,7 +3,7 @@ using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.AI;
 
-namespace Aimi.AI.Local;
+namespace Aimi.Chat.Api.Assistant.Local;
 
 /// <summary>
 /// The offline chat model: a deterministic intent-and-slot assistant for English and Russian that behaves like an LLM

@@ -1,4 +1,6 @@
-namespace Aimi.AI.Local;
+using Aimi.AI.Local;
+
+namespace Aimi.Chat.Api.Assistant.Local;
 
 /// <summary>What <see cref="TimeExpressionParser"/> found in a message, resolved against the user's "now" and timezone.</summary>
 public sealed record TimeExpression

@@ -1,7 +1,8 @@
+using Aimi.AI.Local;
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Aimi.AI.Local;
+namespace Aimi.Chat.Api.Assistant.Local;
 
 /// <summary>The language a reply is written in.</summary>
 public enum ReplyLanguage

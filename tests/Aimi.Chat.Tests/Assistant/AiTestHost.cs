@@ -1,12 +1,15 @@
+using Aimi.AI;
+using Aimi.Chat.Api.Assistant;
+using Aimi.Chat.Api.Assistant.Local;
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 
-namespace Aimi.AI.Tests;
+namespace Aimi.Chat.Tests.Assistant;
 
-/// <summary>A real DI container with <c>AddAimiAi</c> and the recording plugin, as the Chat service will build it.</summary>
+/// <summary>A real DI container with <c>AddAimiAi</c>, the local assistant and the recording plugin, as the Chat service builds it.</summary>
 public sealed class AiTestHost : IDisposable
 {
     public static readonly TimeZoneInfo Berlin = TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin");
@@ -20,7 +23,7 @@ public sealed class AiTestHost : IDisposable
         var services = new ServiceCollection();
         services.AddLogging();
         configure?.Invoke(services);
-        services.AddAimiAi(configuration).Plugins.AddFromObject(Plugin, "assistant");
+        services.AddAimiAi(configuration, localChatModel: _ => new LocalChatClient()).Plugins.AddFromObject(Plugin, "assistant");
         _services = services.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
     }
 

@@ -1,8 +1,10 @@
+using Aimi.AI;
+using Aimi.Chat.Api.Assistant;
+using Aimi.Chat.Api.Assistant.Local;
 using System.Globalization;
-using Aimi.AI.Local;
 using Xunit;
 
-namespace Aimi.AI.Tests;
+namespace Aimi.Chat.Tests.Assistant;
 
 public sealed class TimeExpressionParserTests
 {

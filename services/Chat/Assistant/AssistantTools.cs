@@ -1,6 +1,6 @@
 using Microsoft.SemanticKernel;
 
-namespace Aimi.AI;
+namespace Aimi.Chat.Api.Assistant;
 
 /// <summary>
 /// The tool contract between the Chat service's Semantic Kernel plugin and the models (the local model emits exactly these

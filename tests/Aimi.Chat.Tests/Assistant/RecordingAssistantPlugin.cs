@@ -1,8 +1,11 @@
+using Aimi.AI;
+using Aimi.Chat.Api.Assistant;
+using Aimi.Chat.Api.Assistant.Local;
 using System.ComponentModel;
 using System.Globalization;
 using Microsoft.SemanticKernel;
 
-namespace Aimi.AI.Tests;
+namespace Aimi.Chat.Tests.Assistant;
 
 /// <summary>What a tool returns, shaped like the Goals service's event JSON.</summary>
 public sealed record ItemDto(Guid Id, string Type, string Title, string Status, string? StartsAt, string? DueAt, string? Cadence = null);

@@ -1,9 +1,12 @@
+using Aimi.AI;
+using Aimi.Chat.Api.Assistant;
+using Aimi.Chat.Api.Assistant.Local;
 using Aimi.Testing.FakeOpenAi;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.SemanticKernel;
 using Xunit;
 
-namespace Aimi.AI.Tests;
+namespace Aimi.Chat.Tests.Assistant;
 
 /// <summary>
 /// The Chat service records tool calls in message metadata with an <see cref="IAutoFunctionInvocationFilter"/>; it must
@@ -53,7 +56,7 @@ public sealed class FunctionFilterTests
     [InlineData("напомни позвонить маме", "Извините, я сейчас не могу связаться с моделью. Ваше сообщение сохранено — попробуйте ещё раз чуть позже.")]
     public void The_unavailable_reply_follows_the_users_language(string message, string expected)
     {
-        Assert.Equal(expected, AiUnavailableException.UserMessage(message));
+        Assert.Equal(expected, AssistantPrompt.UnavailableReply(message));
     }
 
     private sealed class RecordingFilter : IAutoFunctionInvocationFilter

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 
-namespace Aimi.AI.Local;
+namespace Aimi.Chat.Api.Assistant.Local;
 
 /// <summary>
 /// Finds dates, times, durations and recurrences in English and Russian text and resolves them in the user's timezone

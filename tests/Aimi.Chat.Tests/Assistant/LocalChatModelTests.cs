@@ -1,8 +1,11 @@
+using Aimi.AI;
+using Aimi.Chat.Api.Assistant;
+using Aimi.Chat.Api.Assistant.Local;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
 using Xunit;
 
-namespace Aimi.AI.Tests;
+namespace Aimi.Chat.Tests.Assistant;
 
 /// <summary>The local model driven by Semantic Kernel's automatic function calling, end to end through a real Kernel.</summary>
 public sealed class LocalChatModelTests : IDisposable

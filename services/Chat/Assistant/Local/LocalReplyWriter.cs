@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 
-namespace Aimi.AI.Local;
+namespace Aimi.Chat.Api.Assistant.Local;
 
 /// <summary>A tool call the model made this turn and what the tool answered.</summary>
 public sealed record ToolOutcome(string Tool, IReadOnlyDictionary<string, object?> Arguments, JsonElement? Result, string? Error);

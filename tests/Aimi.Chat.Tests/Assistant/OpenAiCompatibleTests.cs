@@ -1,3 +1,6 @@
+using Aimi.AI;
+using Aimi.Chat.Api.Assistant;
+using Aimi.Chat.Api.Assistant.Local;
 using System.Diagnostics;
 using System.Text.Json;
 using Aimi.Testing.FakeOpenAi;
@@ -5,7 +8,7 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
-namespace Aimi.AI.Tests;
+namespace Aimi.Chat.Tests.Assistant;
 
 /// <summary>The OpenAI-compatible provider against a real HTTP server speaking the OpenAI wire format.</summary>
 public sealed class OpenAiCompatibleTests : IAsyncLifetime, IDisposable

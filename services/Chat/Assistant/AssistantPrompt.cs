@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Aimi.AI;
+namespace Aimi.Chat.Api.Assistant;
 
 /// <summary>An item awaiting the user's answer, as listed in the system prompt.</summary>
 /// <param name="LocalTime">The item's start or due time in the user's timezone, if it has one.</param>
@@ -119,4 +119,10 @@ public static partial class AssistantPrompt
 
     [GeneratedRegex(@"^- \[(?<id>[0-9a-fA-F-]{36})\] (?<title>.*) \((?<status>[a-z_]+)(, (?<at>[0-9T:+-]+))?\)$")]
     private static partial Regex PendingItemPattern();
+
+    /// <summary>The reply when the model is unreachable (<see cref="Aimi.AI.AiUnavailableException"/>), in the language (English or Russian) of the user's message.</summary>
+    public static string UnavailableReply(string? userText) =>
+        Local.LocalIntentRecognizer.DetectLanguage(userText ?? "") == Local.ReplyLanguage.Russian
+            ? "Извините, я сейчас не могу связаться с моделью. Ваше сообщение сохранено — попробуйте ещё раз чуть позже."
+            : "Sorry, I can't reach my language model right now. Your message is saved — please try again in a moment.";
 }

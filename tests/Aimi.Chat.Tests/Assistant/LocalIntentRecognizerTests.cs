@@ -1,7 +1,9 @@
-using Aimi.AI.Local;
+using Aimi.AI;
+using Aimi.Chat.Api.Assistant;
+using Aimi.Chat.Api.Assistant.Local;
 using Xunit;
 
-namespace Aimi.AI.Tests;
+namespace Aimi.Chat.Tests.Assistant;
 
 /// <summary>Intent and slot tables for the local model, with one pending item ("Call mom", tomorrow 09:00) in the prompt.</summary>
 public sealed class LocalIntentRecognizerTests
