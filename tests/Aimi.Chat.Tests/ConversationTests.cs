@@ -173,8 +173,15 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
         var userId = TestAuth.NewUserId();
         var chat = host.ClientFor(userId);
 
-        await (await chat.SendAsync("   ")).ProblemAsync(HttpStatusCode.BadRequest);
-        await (await chat.SendAsync(new string('x', 4001))).ProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+        // Every 400 names its fields in `errors`, as Goals' do.
+        var empty = await (await chat.SendAsync("   ")).ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(JsonValueKind.Array, empty.GetProperty("errors").GetProperty("content").ValueKind);
+        var longId = await (await chat.SendAsync("hi", clientMessageId: new string('c', 101))).ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(JsonValueKind.Array, longId.GetProperty("errors").GetProperty("clientMessageId").ValueKind);
+        var badLimit = await (await chat.GetAsync("/chat/sessions?limit=0")).ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.Equal(JsonValueKind.Array, badLimit.GetProperty("errors").GetProperty("limit").ValueKind);
+        var tooLong = await (await chat.SendAsync(new string('x', 4001))).ProblemAsync(HttpStatusCode.RequestEntityTooLarge);
+        Assert.Equal(JsonValueKind.Array, tooLong.GetProperty("errors").GetProperty("content").ValueKind);
         await (await chat.PostAsync("/chat/send", new StringContent("{\"content\": ", System.Text.Encoding.UTF8, "application/json"))).ProblemAsync(HttpStatusCode.BadRequest);
         await (await chat.PostAsJsonAsync("/chat/send", new { content = "hi", userId = "someone-else" })).ProblemAsync(HttpStatusCode.BadRequest);
         await (await chat.SendAsync("hi", sessionId: Guid.NewGuid())).ProblemAsync(HttpStatusCode.NotFound);

@@ -110,3 +110,28 @@ public sealed class ProfileAndPlanTests(GoalsHost host) : IClassFixture<GoalsHos
         Assert.Contains("cron", badCron.GetProperty("errors").GetProperty("cadence")[0].GetString());
     }
 }
+
+/// <summary>One rule for <c>expectedVersion</c> on every update: optional; when sent it must be current, else 409 with nothing written.</summary>
+public sealed class ExpectedVersionTests(GoalsHost host) : IClassFixture<GoalsHost>
+{
+    [Fact]
+    public async Task Every_update_takes_expectedVersion_the_same_way()
+    {
+        var client = host.ClientFor(TestAuth.NewUserId());
+        var me = await (await client.GetAsync("/me")).ReadAsync<MeResponse>(HttpStatusCode.OK);
+        var goal = await (await client.PostJsonAsync("/goals", new { title = "Read" })).ReadAsync<GoalResponse>(HttpStatusCode.Created);
+        var habit = await (await client.PostJsonAsync("/habits", new { title = "Read", cadence = "0 21 * * *" })).ReadAsync<HabitResponse>(HttpStatusCode.Created);
+        var item = await (await client.PostJsonAsync("/events", new { title = "Read a chapter", dueAt = host.Time.GetUtcNow().AddDays(1) })).ReadAsync<EventResponse>(HttpStatusCode.Created);
+
+        (string Path, int Version)[] records = [("/me", me.Version), ($"/goals/{goal.Id}", goal.Version), ($"/habits/{habit.Id}", habit.Version), ($"/events/{item.Id}", item.Version)];
+        foreach (var (path, version) in records)
+        {
+            var stale = await (await client.PutJsonAsync(path, new { expectedVersion = version + 7 })).ProblemAsync(HttpStatusCode.Conflict);
+            Assert.Equal(version, stale.GetProperty("currentVersion").GetInt32());
+            var guarded = await client.PutJsonAsync(path, new { expectedVersion = version });
+            Assert.True(guarded.IsSuccessStatusCode, $"{path} with the current version: {(int)guarded.StatusCode}");
+            var unguarded = await client.PutJsonAsync(path, new { });
+            Assert.True(unguarded.IsSuccessStatusCode, $"{path} without expectedVersion: {(int)unguarded.StatusCode}");
+        }
+    }
+}

@@ -1,3 +1,4 @@
+using Aimi.Contracts.Goals;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -143,7 +144,7 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
             }
         }
         var fromSession = touched.Values.Reverse()
-            .Where(i => i.Status is "pending_confirmation" or "awaiting_feedback")
+            .Where(i => i.Status is EventStatuses.PendingConfirmation or EventStatuses.AwaitingFeedback)
             .Select(i => new PendingItem(i.Id, i.Title, i.Status, LocalTime(i.When, zone)));
         var fromStart = turn.Context.Pending
             .Where(i => !touched.ContainsKey(i.Event.Id))

@@ -1,3 +1,4 @@
+using Aimi.Contracts.Goals;
 using System.Text.Json;
 using Aimi.Chat.Api.Clients;
 
@@ -49,7 +50,7 @@ public sealed partial class StartingContextAssembler(GoalsClient goals, MemoryCl
             me?.Locale ?? "en",
             await activeGoals ?? [],
             await habits ?? [],
-            agenda?.Items.Where(i => i.Event.Status is not ("done" or "missed")).ToList() ?? [],
+            agenda?.Items.Where(i => i.Event.Status is not (EventStatuses.Done or EventStatuses.Missed)).ToList() ?? [],
             agenda?.Pending ?? [],
             await memoryContext,
             now);

@@ -1,3 +1,4 @@
+using Aimi.Contracts.Goals;
 using Aimi.AI.Local;
 using System.Globalization;
 using System.Text.RegularExpressions;
@@ -178,14 +179,14 @@ public static partial class LocalIntentRecognizer
 
         if (ConfirmPattern().IsMatch(text) && !NegationPattern().IsMatch(text))
         {
-            var target = ResolveReferent(text, state, preferStatus: "pending_confirmation");
-            if (target is not null && (target.Status is null or "pending_confirmation"))
+            var target = ResolveReferent(text, state, preferStatus: EventStatuses.PendingConfirmation);
+            if (target is not null && (target.Status is null or EventStatuses.PendingConfirmation))
             {
                 return LocalDecision.Call(AssistantTools.ConfirmEvent, new() { [AssistantTools.Parameters.EventId] = target.Id.ToString("D") });
             }
 
             // "Yes" to "did you do it?" means done.
-            if (target is { Status: "awaiting_feedback" })
+            if (target is { Status: EventStatuses.AwaitingFeedback })
             {
                 return LocalDecision.Call(AssistantTools.CompleteTask, new() { [AssistantTools.Parameters.EventId] = target.Id.ToString("D") });
             }
@@ -198,8 +199,8 @@ public static partial class LocalIntentRecognizer
             var target = ResolveReferent(text, state);
             return LocalDecision.Say(target switch
             {
-                { Status: "awaiting_feedback" } => ru ? "Ничего страшного. Хотите, перенесу на другое время?" : "No worries. Would you like me to move it to another time?",
-                { Status: "pending_confirmation" } => ru
+                { Status: EventStatuses.AwaitingFeedback } => ru ? "Ничего страшного. Хотите, перенесу на другое время?" : "No worries. Would you like me to move it to another time?",
+                { Status: EventStatuses.PendingConfirmation } => ru
                     ? $"Хорошо, «{target.Title}» пока остаётся неподтверждённым. Перенести или отменить?"
                     : $"Okay, I'll leave “{target.Title}” unconfirmed. Should I move it or cancel it?",
                 _ => ru ? "Хорошо." : "Okay.",
@@ -304,14 +305,14 @@ public static partial class LocalIntentRecognizer
     public static string? RaisePending(ConversationState state, bool ru)
     {
         ArgumentNullException.ThrowIfNull(state);
-        var item = state.PendingItems.FirstOrDefault(p => p.Status == "awaiting_feedback") ?? (state.PendingItems.Count > 0 ? state.PendingItems[0] : null);
+        var item = state.PendingItems.FirstOrDefault(p => p.Status == EventStatuses.AwaitingFeedback) ?? (state.PendingItems.Count > 0 ? state.PendingItems[0] : null);
         if (item is null)
         {
             return null;
         }
 
         var when = item.LocalTime is { } at ? " (" + LocalReplyWriter.When(at, ru, state) + ")" : "";
-        return item.Status == "awaiting_feedback"
+        return item.Status == EventStatuses.AwaitingFeedback
             ? ru ? $"Как прошло «{item.Title}»{when}? Получилось?" : $"How did “{item.Title}”{when} go? Did you do it?"
             : ru ? $"Сначала о незавершённом: «{item.Title}»{when} ждёт подтверждения. Подтвердить?"
             : $"Before we go on: “{item.Title}”{when} is still waiting for your confirmation. Shall I confirm it?";
@@ -363,7 +364,7 @@ public static partial class LocalIntentRecognizer
     private static LocalDecision WithReferent(
         string text, ConversationState state, bool ru, string verb, Func<string, Dictionary<string, object?>> args, string tool)
     {
-        var target = ResolveReferent(text, state, verb == "complete" ? "awaiting_feedback" : null);
+        var target = ResolveReferent(text, state, verb == "complete" ? EventStatuses.AwaitingFeedback : null);
         if (target is null)
         {
             return LocalDecision.Say(verb == "cancel"

@@ -1,3 +1,4 @@
+using Aimi.Contracts.Goals;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
@@ -44,7 +45,7 @@ public static class LocalReplyWriter
         switch (outcome.Tool)
         {
             case AssistantTools.CreateEvent:
-                return status == "pending_confirmation" || status is null
+                return status == EventStatuses.PendingConfirmation || status is null
                     ? ru ? $"Записано: «{title}»{whenText}. Подтверждаете?" : $"Got it: “{title}”{whenText}. Shall I confirm it?"
                     : ru ? $"Готово: «{title}»{whenText} в плане." : $"Done: “{title}”{whenText} is in your plan.";
             case AssistantTools.CreateTask:
@@ -153,15 +154,15 @@ public static class LocalReplyWriter
 
     private static string StatusName(string status, bool ru) => (status, ru) switch
     {
-        ("pending_confirmation", false) => "not confirmed yet",
-        ("pending_confirmation", true) => "ещё не подтверждено",
-        ("planned", true) or ("scheduled", true) => "в плане",
-        ("awaiting_feedback", false) => "how did it go?",
-        ("awaiting_feedback", true) => "как прошло?",
-        ("done", true) => "выполнено",
-        ("missed", true) => "пропущено",
-        ("postponed", true) => "перенесено",
-        ("cancelled", true) => "отменено",
+        (EventStatuses.PendingConfirmation, false) => "not confirmed yet",
+        (EventStatuses.PendingConfirmation, true) => "ещё не подтверждено",
+        (EventStatuses.Planned, true) or (EventStatuses.Scheduled, true) => "в плане",
+        (EventStatuses.AwaitingFeedback, false) => "how did it go?",
+        (EventStatuses.AwaitingFeedback, true) => "как прошло?",
+        (EventStatuses.Done, true) => "выполнено",
+        (EventStatuses.Missed, true) => "пропущено",
+        (EventStatuses.Postponed, true) => "перенесено",
+        (EventStatuses.Cancelled, true) => "отменено",
         _ => status.Replace('_', ' '),
     };
 
