@@ -104,7 +104,7 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
         Assert.Equal(sent.SessionId, end.SessionId);
         await again.ProblemAsync(HttpStatusCode.NotFound);
         await host.Bus.WaitForAsync<ChatSessionEnded>(e => e.SessionId == sent.SessionId && e.Reason == "ended_by_user");
-        await Task.Delay(300);
+        await EndMarkerSessionAsync();
         Assert.Single(host.Bus.Received<ChatSessionEnded>(e => e.SessionId == sent.SessionId));
     }
 
@@ -126,7 +126,7 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
         Assert.Equal(("ended", "idle"), (session.Status, session.EndReason));
         Assert.True(swept.Sum() >= 1);
         await host.Bus.WaitForAsync<ChatSessionEnded>(e => e.SessionId == sent.SessionId && e.Reason == "idle");
-        await Task.Delay(300);
+        await EndMarkerSessionAsync();
         Assert.Single(host.Bus.Received<ChatSessionEnded>(e => e.SessionId == sent.SessionId));
         var next = await (await chat.SendAsync("hello again")).ReadAsync<SendResult>(HttpStatusCode.OK);
         Assert.NotEqual(sent.SessionId, next.SessionId);
@@ -165,6 +165,16 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
         await (await stranger.SendAsync("let me in", sessionId: sent.SessionId)).ProblemAsync(HttpStatusCode.NotFound);
         await (await stranger.PostAsJsonAsync("/chat/end", new { sessionId = sent.SessionId })).ProblemAsync(HttpStatusCode.NotFound);
         Assert.Empty(await (await stranger.GetAsync("/chat/sessions")).ReadAsync<List<SessionView>>(HttpStatusCode.OK));
+    }
+
+    // A later session end on the same path (outbox → relay → RabbitMQ): once it arrived, a second announcement of an
+    // earlier end would have arrived too.
+    private async Task EndMarkerSessionAsync()
+    {
+        var marker = host.ClientFor(TestAuth.NewUserId());
+        var sent = await (await marker.SendAsync("hello")).ReadAsync<SendResult>(HttpStatusCode.OK);
+        (await marker.PostAsJsonAsync("/chat/end", new { })).EnsureSuccessStatusCode();
+        await host.Bus.WaitForAsync<ChatSessionEnded>(e => e.SessionId == sent.SessionId);
     }
 
     [Fact]
