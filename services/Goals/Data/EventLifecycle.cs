@@ -29,23 +29,20 @@ public sealed class EventLifecycle(GoalsDbContext db, TimeProvider time)
     /// <summary>Applies <paramref name="action"/>; on success <paramref name="mutate"/> may change times before the event is written.</summary>
     public TransitionResult Transition(EventItem item, User user, EventAction action, string actor, string? reason, object? payload = null, Action<EventItem>? mutate = null)
     {
-        var result = EventStatusMachine.Apply(item.Status, action);
+        var now = time.GetUtcNow();
+        var previous = item.Status;
+        var result = item.Apply(action, now, mutate);
         if (!result.Accepted)
         {
             return result;
         }
 
-        var now = time.GetUtcNow();
-        var previous = item.Status;
-        mutate?.Invoke(item);
         var from = previous;
         foreach (var step in result.Path)
         {
             AddHistory(item, from, step, actor, reason, payload, now);
             from = step;
         }
-        item.Status = result.Final;
-        item.Touch(now);
         db.AddOutboxMessage(item.ToContract(user, ChangeKinds.StatusChanged, previous, now), now);
         return result;
     }

@@ -73,6 +73,7 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
             e.Property(x => x.SourceMessageId).HasMaxLength(100);
             e.Property(x => x.Version).IsConcurrencyToken();
             e.Ignore(x => x.When);
+            e.Ignore(x => x.Confirmed);
         });
 
         modelBuilder.Entity<EventHistoryEntry>(e =>

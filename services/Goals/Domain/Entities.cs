@@ -98,7 +98,15 @@ public sealed class EventItem
     public EventType Type { get; init; }
     public required string Title { get; set; }
     public string? Notes { get; set; }
-    public EventStatus Status { get; set; }
+    /// <summary>Moves only through <see cref="Apply"/>, the status machine's gate.</summary>
+    public EventStatus Status { get; private set; }
+
+    /// <summary>Set at creation: <c>planned</c> when the user agreed to it, else <c>pending_confirmation</c> until they do.</summary>
+    public bool Confirmed
+    {
+        get => Status != EventStatus.PendingConfirmation;
+        init => Status = value ? EventStatus.Planned : EventStatus.PendingConfirmation;
+    }
     // Kept in UTC at PostgreSQL's microsecond precision whoever writes them, so a write returns what a later read returns.
     public DateTimeOffset? StartsAt { get; set => field = value.ToStored(); }
     public DateTimeOffset? EndsAt { get; set => field = value.ToStored(); }
@@ -120,6 +128,22 @@ public sealed class EventItem
     {
         Version++;
         UpdatedAt = now;
+    }
+
+    /// <summary>
+    /// Applies <paramref name="action"/> if the status machine allows it: <paramref name="mutate"/> may then move the times,
+    /// and status, version and time change together. A refused action changes nothing.
+    /// </summary>
+    public TransitionResult Apply(EventAction action, DateTimeOffset now, Action<EventItem>? mutate = null)
+    {
+        var result = EventStatusMachine.Apply(Status, action);
+        if (result.Accepted)
+        {
+            mutate?.Invoke(this);
+            Status = result.Final;
+            Touch(now);
+        }
+        return result;
     }
 
     /// <summary>The instant the item is about: an event's start, else a task's due time.</summary>

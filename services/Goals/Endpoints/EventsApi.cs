@@ -136,7 +136,7 @@ public static class EventsApi
             Type = type,
             Title = request.Title!.Trim(),
             Notes = Validation.Clean(request.Notes),
-            Status = confirmed ? EventStatus.Planned : EventStatus.PendingConfirmation,
+            Confirmed = confirmed,
             StartsAt = request.StartsAt,
             EndsAt = request.EndsAt,
             DueAt = request.DueAt,
