@@ -15,7 +15,7 @@ public sealed class ChatFaults : DbCommandInterceptor, IDbTransactionInterceptor
 {
     private string? _endSessionBefore;
     private string? _failCommitAfter;
-    private int _commitArmed;
+    private DbTransaction? _failingCommit;
 
     public int SessionsEnded { get; private set; }
     public int CommitsFailed { get; private set; }
@@ -47,7 +47,8 @@ public sealed class ChatFaults : DbCommandInterceptor, IDbTransactionInterceptor
             if (_failCommitAfter is { } failing && Stores(command, failing))
             {
                 _failCommitAfter = null;
-                Interlocked.Exchange(ref _commitArmed, 1);
+                _failingCommit = command.Transaction; // that very transaction, not whichever commits next
+
             }
         }
         return result;
@@ -56,7 +57,7 @@ public sealed class ChatFaults : DbCommandInterceptor, IDbTransactionInterceptor
     public ValueTask<InterceptionResult> TransactionCommittingAsync(
         DbTransaction transaction, TransactionEventData eventData, InterceptionResult result, CancellationToken cancellationToken = default)
     {
-        if (Interlocked.Exchange(ref _commitArmed, 0) == 1)
+        if (_failingCommit is not null && ReferenceEquals(Interlocked.CompareExchange(ref _failingCommit, null, transaction), transaction))
         {
             CommitsFailed++;
             throw new InvalidOperationException("Injected commit failure.");

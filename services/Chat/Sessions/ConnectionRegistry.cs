@@ -34,13 +34,24 @@ public sealed class ChatConnection(string userId, WebSocket socket) : IDisposabl
     /// <summary>Starts the closing handshake with a reason the client can show; safe beside a running send or receive.</summary>
     public async Task CloseAsync(WebSocketCloseStatus status, string reason, CancellationToken cancellationToken)
     {
-        await _sendLock.WaitAsync(cancellationToken);
+        try
+        {
+            await _sendLock.WaitAsync(cancellationToken);
+        }
+        catch (ObjectDisposedException)
+        {
+            return; // the connection is already gone
+        }
         try
         {
             if (Socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
                 await Socket.CloseOutputAsync(status, reason, cancellationToken);
             }
+        }
+        catch (WebSocketException)
+        {
+            // The client went away first: closed either way.
         }
         finally
         {
