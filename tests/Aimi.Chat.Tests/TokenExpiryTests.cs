@@ -2,7 +2,10 @@ using System.Net;
 using System.Net.WebSockets;
 using Aimi.Chat.Api.Clients;
 using Aimi.Chat.Api.Endpoints;
+using Aimi.ServiceDefaults;
 using Aimi.ServiceDefaults.Auth;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.Logging.Abstractions;
 using Aimi.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Xunit;
@@ -44,7 +47,23 @@ public sealed class TokenExpiryTests(ChatHost host) : IClassFixture<ChatHost>
         Assert.Equal(1, goals.Calls); // only the call made while the token was valid went out
     }
 
-    /// <summary>Goals' side of the wire: answers every call with an empty list and counts them.</summary>
+    [Fact]
+    public async Task Memory_is_never_called_with_an_expired_token()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        var token = DevTokens.Create(TestAuth.Options, TestAuth.NewUserId(), name: null, time.GetUtcNow(), TimeSpan.FromMinutes(5));
+        var memory = new CountingHandler();
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { [$"services:{ResourceNames.MemoryApi}:http:0"] = "http://memory.invalid" }).Build();
+        var client = new MemoryClient(new HttpClient(memory) { BaseAddress = new Uri("http://memory.invalid") }, configuration, time, NullLogger<MemoryClient>.Instance);
+
+        time.Advance(TimeSpan.FromMinutes(6));
+
+        Assert.Null(await client.GetContextAsync(token, CancellationToken.None));
+        Assert.Equal(0, memory.Calls);
+    }
+
+    /// <summary>The other service's side of the wire: answers every call with an empty list and counts them.</summary>
     private sealed class CountingHandler : HttpMessageHandler
     {
         public int Calls { get; private set; }

@@ -1,5 +1,6 @@
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
+using Aimi.ServiceDefaults.Auth;
 
 namespace Aimi.Chat.Api.Clients;
 
@@ -11,7 +12,7 @@ public sealed record MemoryContextView(string? Summary, string? Mood, List<strin
 /// down, slow or its circuit is open, the conversation goes on without it. The call has a short deadline and never
 /// throws (only the caller's own cancellation ends it).
 /// </summary>
-public sealed partial class MemoryClient(HttpClient http, IConfiguration configuration, ILogger<MemoryClient> logger)
+public sealed partial class MemoryClient(HttpClient http, IConfiguration configuration, TimeProvider time, ILogger<MemoryClient> logger)
 {
     public static readonly TimeSpan Deadline = TimeSpan.FromMilliseconds(1500);
 
@@ -20,9 +21,9 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
 
     public async Task<MemoryContextView?> GetContextAsync(string token, CancellationToken cancellationToken)
     {
-        if (!IsConfigured)
+        if (!IsConfigured || TokenExpiry.Of(token) <= time.GetUtcNow())
         {
-            return null;
+            return null; // not configured, or a token Memory would only refuse: go on without long-term memory
         }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(Deadline);
