@@ -46,12 +46,12 @@ public static class Extensions
 
         builder.AddAimiAi(localChatModel: _ => new LocalChatClient());
 
-        builder.AddAimiMessaging<ChatDbContext>("chat", bus =>
+        builder.AddAimiMessaging<ChatDbContext>(bus =>
         {
             bus.AddConsumer<ReminderDeliveredConsumer, ReminderDeliveredConsumerDefinition>();
             bus.AddConsumer<ReminderPushConsumer, ReminderPushConsumerDefinition>();
             bus.AddConsumer<SessionEndedPushConsumer, SessionEndedPushConsumerDefinition>();
-        });
+        }, service: "chat");
 
         builder.Services.AddOpenApi();
         return builder;

@@ -16,11 +16,11 @@ public static class Extensions
         builder.Services.AddScoped<EventLifecycle>();
         builder.Services.AddScoped<PlanChanges>();
 
-        builder.AddAimiMessaging<GoalsDbContext>("goals", bus =>
+        builder.AddAimiMessaging<GoalsDbContext>(bus =>
         {
             bus.AddConsumer<ReminderDeliveredConsumer, ReminderDeliveredConsumerDefinition>();
             bus.AddConsumer<RemindersScheduledConsumer, RemindersScheduledConsumerDefinition>();
-        });
+        }, service: "goals");
 
         builder.Services.AddOpenApi();
         return builder;

@@ -132,6 +132,10 @@ public sealed class MessagingTests(GoalsHost host) : IClassFixture<GoalsHost>
         Assert.Equal("goals-reminders-scheduled", goals.Consumer<Aimi.Goals.Api.Consumers.RemindersScheduledConsumer>());
         Assert.Equal("chat-reminder-delivered", ServiceEndpointNames.Formatter("chat").Consumer<Aimi.Goals.Api.Consumers.ReminderDeliveredConsumer>());
         Assert.Throws<ArgumentException>(() => ServiceEndpointNames.Formatter("Goals Service"));
+        // A service that names none gets the one in its assembly name.
+        Assert.Equal("goals", ServiceEndpointNames.ServiceOf("Aimi.Goals.Api"));
+        Assert.Equal("notifications", ServiceEndpointNames.ServiceOf("Aimi.Notifications.Api"));
+        Assert.Throws<InvalidOperationException>(() => ServiceEndpointNames.ServiceOf("SomethingElse"));
     }
 
     private Task<bool> ProcessedAsync(Guid messageId) =>

@@ -17,14 +17,16 @@ public static class MessagingExtensions
     /// </summary>
     /// <param name="service">
     /// The service's short name (<c>goals</c>, <c>chat</c>): every queue it consumes from starts with it, so two services
-    /// with a consumer of the same name each get their own queue (and each its own copy of every message).
+    /// with a consumer of the same name each get their own queue (and each its own copy of every message). Defaults to
+    /// the name in the application's <c>Aimi.&lt;Name&gt;.Api</c>, so no service can end up without one.
     /// </param>
     public static IHostApplicationBuilder AddAimiMessaging<TDbContext>(
         this IHostApplicationBuilder builder,
-        string service,
         Action<IBusRegistrationConfigurator>? configureConsumers = null,
-        string connectionName = "rabbitmq") where TDbContext : DbContext
+        string connectionName = "rabbitmq",
+        string? service = null) where TDbContext : DbContext
     {
+        service ??= ServiceEndpointNames.ServiceOf(builder.Environment.ApplicationName);
         var connectionString = builder.Configuration.GetConnectionString(connectionName)
             ?? throw new InvalidOperationException($"Connection string '{connectionName}' is missing (set ConnectionStrings__{connectionName}, e.g. amqp://guest:guest@localhost:5672).");
         var broker = RabbitMqAddress.Parse(connectionString);
@@ -71,6 +73,15 @@ public static class ServiceEndpointNames
     public static IEndpointNameFormatter Formatter(string service) =>
         // MassTransit's prefix is cased like the type names it precedes, then the whole name is kebab-cased.
         new KebabCaseEndpointNameFormatter(string.Concat(Valid(service).Split('-').Select(w => char.ToUpperInvariant(w[0]) + w[1..])), includeNamespace: false);
+
+    /// <summary><c>Aimi.Goals.Api</c> → <c>goals</c>, <c>Aimi.Notifications.Api</c> → <c>notifications</c>.</summary>
+    public static string ServiceOf(string applicationName)
+    {
+        var parts = applicationName.Split('.');
+        return parts is ["Aimi", var name, "Api"] && name.Length > 0
+            ? Valid(string.Concat(name.Select((c, i) => char.IsUpper(c) && i > 0 ? $"-{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}")))
+            : throw new InvalidOperationException($"Cannot name the queues of '{applicationName}'; pass AddAimiMessaging(service: \"<name>\").");
+    }
 
     private static string Valid(string service) =>
         service.Length > 0 && service.Split('-').All(w => w.Length > 0 && w.All(c => c is (>= 'a' and <= 'z') or (>= '0' and <= '9')))
