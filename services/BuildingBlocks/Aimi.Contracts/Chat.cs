@@ -24,3 +24,19 @@ public sealed record TranscriptLine
     /// <summary>The message's metadata JSON (tool calls, linked event/goal ids).</summary>
     public string? Metadata { get; init; }
 }
+
+/// <summary>
+/// A chat message was stored (published through Chat's outbox for every user and assistant message). Memory classifies
+/// it and answers with <see cref="Aimi.Contracts.Memory.MessageClassified"/>.
+/// </summary>
+public sealed record ChatMessageRecorded
+{
+    public required Guid MessageId { get; init; }
+    public required Guid SessionId { get; init; }
+    public required string UserId { get; init; }
+    /// <summary><c>user</c> or <c>assistant</c>.</summary>
+    public required string Role { get; init; }
+    public required string Content { get; init; }
+    public required DateTimeOffset At { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
