@@ -52,7 +52,10 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         {
             return [];
         }
-        var memories = await db.Memories.AsNoTracking().Where(m => m.UserId == userId && candidateIds.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
+        var found = await db.Memories.AsNoTracking().Where(m => m.UserId == userId && candidateIds.Contains(m.Id)).ToListAsync(cancellationToken);
+        var memories = (includeInactive ? found : await WithoutStaleSummariesAsync(userId, found, cancellationToken)).ToDictionary(m => m.Id);
+        byVector = byVector.Where(memories.ContainsKey).ToList();
+        byText = byText.Where(memories.ContainsKey).ToList();
         var byRecency = memories.Values.OrderByDescending(m => m.ValidFrom).ThenByDescending(m => m.RecordedAt).Select(m => m.Id).ToList();
         var near = (await graph.NeighbourhoodOfActiveGoalsAsync(userId, 2, cancellationToken)).ToDictionary(h => h.Node.Id);
         var byGraph = memories.Values.Where(m => m.GraphNodeId is { } node && near.ContainsKey(node))
@@ -70,6 +73,25 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         return scores.Where(s => memories.ContainsKey(s.Key))
             .OrderByDescending(s => s.Value).ThenByDescending(s => memories[s.Key].ValidFrom)
             .Take(k).Select(s => new SearchHit(memories[s.Key], Math.Round(s.Value, 6))).ToList();
+    }
+
+    /// <summary>
+    /// A session's summary repeats what was said then; once a fact said in it is superseded, the summary would present the
+    /// old value as current, so it is left out of current results (it stays in history).
+    /// </summary>
+    public async Task<List<MemoryItem>> WithoutStaleSummariesAsync(string userId, List<MemoryItem> memories, CancellationToken cancellationToken)
+    {
+        var sessions = memories.Where(m => m.Kind == MemoryKind.Summary && m.SourceSessionId != null).Select(m => m.SourceSessionId!.Value).Distinct().ToList();
+        if (sessions.Count == 0)
+        {
+            return memories;
+        }
+        var superseded = await db.Memories.AsNoTracking()
+            .Where(m => m.UserId == userId && m.Kind == MemoryKind.Fact && !m.IsActive && m.SourceSessionId != null && sessions.Contains(m.SourceSessionId.Value))
+            .Select(m => new { m.SourceSessionId, m.Content })
+            .ToListAsync(cancellationToken);
+        return memories.Where(m => m.Kind != MemoryKind.Summary
+            || !superseded.Any(f => f.SourceSessionId == m.SourceSessionId && m.Content.Contains(f.Content, StringComparison.Ordinal))).ToList();
     }
 
     /// <summary>The nearest memories by cosine distance, nearest first.</summary>
@@ -110,9 +132,10 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         var orQuery = string.Join(" or ", words);
         var rows = await db.QueryAsync(
             """
-            SELECT id FROM memories, websearch_to_tsquery('english', @text) || websearch_to_tsquery('russian', @text) AS query
-            WHERE user_id = @user AND (is_active OR @history) AND (@kind::text IS NULL OR kind = @kind) AND search_vector @@ query
-            ORDER BY ts_rank(search_vector, query) DESC, recorded_at DESC LIMIT @limit
+            SELECT m.id FROM memories m
+            CROSS JOIN (SELECT websearch_to_tsquery('english', @text) || websearch_to_tsquery('russian', @text) AS query) q
+            WHERE m.user_id = @user AND (m.is_active OR @history) AND (@kind::text IS NULL OR m.kind = @kind) AND m.search_vector @@ q.query
+            ORDER BY ts_rank(m.search_vector, q.query) DESC, m.recorded_at DESC LIMIT @limit
             """,
             new Dictionary<string, object?> { ["text"] = orQuery, ["user"] = userId, ["history"] = includeInactive, ["kind"] = kind, ["limit"] = limit },
             r => r.GetGuid(0), cancellationToken);

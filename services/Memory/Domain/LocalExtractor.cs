@@ -89,7 +89,7 @@ public sealed partial class LocalExtractor : IConversationExtractor
             {
                 if (rule.Read(match) is { Length: > 0 } value)
                 {
-                    yield return new Fact(subject, rule.Predicate, value, sentence.Trim(), [line.Id], line.At);
+                    yield return new Fact(subject, rule.Predicate, value, ClauseOf(sentence, match), [line.Id], line.At);
                 }
             }
         }
@@ -107,6 +107,16 @@ public sealed partial class LocalExtractor : IConversationExtractor
                 }
             }
         }
+    }
+
+    // The statement is the clause the fact came from, so "I live in Berlin and I work at Contoso" gives two statements
+    // (a superseded city must not linger inside the employer's memory).
+    private static string ClauseOf(string sentence, Match match)
+    {
+        var end = match.Index + match.Length;
+        var tail = ClauseTail().Match(sentence, end);
+        var clause = sentence[match.Index..(tail.Success ? tail.Index + tail.Length : end)];
+        return Clean(char.ToUpperInvariant(clause[0]) + clause[1..]);
     }
 
     private static IEnumerable<string> Sentences(string text) =>
@@ -144,7 +154,7 @@ public sealed partial class LocalExtractor : IConversationExtractor
     }
 
     // A clause ends at punctuation or a conjunction, so "I live in Berlin and work at SAP" gives two facts.
-    private const string End = @"(?=\s+(?:and|but|because|since|so|which|who|where|now|with|though|although|и|но|а|потому|так\s+как|поэтому|который|которая|где|сейчас|хотя)\b|\s*[,;:()!?]|\.(?:\s|$)|\s*$)";
+    private const string End = @"(?=\s+(?:and|but|because|since|so|which|who|where|now|with|though|although|и|но|а|потому|так\s+как|поэтому|который|которая|где|сейчас|хотя|anymore|any\s+more|these\s+days|больше)\b|\s*[,;:()!?]|\.(?:\s|$)|\s*$)";
     private const string Obj = @"(?<o>[^,;:()]{2,80}?)" + End;
     private const string Adverbs = @"(?:(?:now|currently|still|just|really|actually|also)\s+)*";
     private const string RuAdverbs = @"(?:(?:сейчас|теперь|уже|недавно|только\s+что|тоже|также|очень|всё\s+ещё|все\s+еще)\s+)*";
@@ -155,6 +165,9 @@ public sealed partial class LocalExtractor : IConversationExtractor
 
     [GeneratedRegex(@"\s+")]
     private static partial Regex Spaces();
+
+    [GeneratedRegex(@"\G[^,;.!?]*?(?=\s+(?:and|but|и|но|а)\s|[,;.!?]|$)", RegexOptions.IgnoreCase)]
+    private static partial Regex ClauseTail();
 
     [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"(?:live|am\s+living|'m\s+living)\s+in\s+" + Obj + "|" + Opts + @"\bI(?:'ve|\s+have)?\s+" + Adverbs + @"moved\s+to\s+" + Obj)]
     private static partial Regex EnLivesIn();

@@ -79,6 +79,7 @@ public static class MemoryApi
             var recent = await services.Db.Memories.AsNoTracking()
                 .Where(m => m.UserId == userId && m.IsActive && (m.Kind == MemoryKind.Summary || m.Kind == MemoryKind.Note))
                 .OrderByDescending(m => m.ValidFrom).Take(k ?? DefaultK).ToListAsync(services.CancellationToken);
+            recent = await services.Search.WithoutStaleSummariesAsync(userId, recent, services.CancellationToken);
             memories = recent.Select(m => ToResponse(m, null)).ToList();
             similar = recent.Where(m => m.Kind == MemoryKind.Summary && m.Content != state.LastSummary).Take(3).Select(m => m.Content).ToList();
         }
