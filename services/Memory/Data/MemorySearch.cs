@@ -62,11 +62,12 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
             .OrderBy(m => near[m.GraphNodeId!.Value].Depth).ThenByDescending(m => near[m.GraphNodeId!.Value].Strength).Select(m => m.Id).ToList();
 
         var scores = new Dictionary<Guid, double>();
-        foreach (var list in new[] { byVector, byText, byRecency, byGraph })
+        // What the query matched leads; recency and graph proximity break ties among similar matches at half weight.
+        foreach (var (list, weight) in new[] { (byVector, 1.0), (byText, 1.0), (byRecency, 0.5), (byGraph, 0.5) })
         {
             for (var rank = 0; rank < list.Count; rank++)
             {
-                scores[list[rank]] = scores.GetValueOrDefault(list[rank]) + 1.0 / (RrfK + rank + 1);
+                scores[list[rank]] = scores.GetValueOrDefault(list[rank]) + weight / (RrfK + rank + 1);
             }
         }
         // Recency and graph only reorder what the query found; a memory neither list matched is not an answer.
