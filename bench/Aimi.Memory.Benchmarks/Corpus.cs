@@ -34,8 +34,11 @@ public static class Corpus
     public static float[] Near(float[] centroid, Random random) =>
         Normalise(centroid.Select(x => x + Noise * (float)Gaussian(random) / MathF.Sqrt(Dimensions)).ToArray());
 
+    // Two everyday words of the topic and six rarer ones from a 20,000-word synthetic vocabulary, so a query word matches
+    // a few percent of a user's memories, as in conversation, not half of them.
     public static string Text(int user, int topic, Random random) =>
-        string.Join(' ', Enumerable.Range(0, 8).Select(i => Words[(topic * 7 + i * 3 + random.Next(3)) % Words.Length])) + $" note {user}-{topic}";
+        string.Join(' ', Enumerable.Range(0, 2).Select(i => Words[(topic * 7 + i * 3 + random.Next(3)) % Words.Length])
+            .Concat(Enumerable.Range(0, 6).Select(_ => $"w{random.Next(20_000)}"))) + $" note {user}-{topic}";
 
     /// <summary>COPYs the rows in, with the HNSW index dropped during the load and built once afterwards (much faster than per-row inserts).</summary>
     public static async Task LoadAsync(NpgsqlDataSource dataSource, BenchOptions options)
