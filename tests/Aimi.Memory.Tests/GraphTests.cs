@@ -97,8 +97,8 @@ public sealed class GraphTests(MemoryHost host) : IClassFixture<MemoryHost>
 
         host.Time.Advance(TimeSpan.FromDays(30));
         var worker = host.Services.GetRequiredService<Aimi.Memory.Api.Workers.CleanupWorker>();
-        var result = await Eventually.GetAsync(() => worker.RunOnceAsync(default), r => r.Ran);
-        Assert.True(result.Expired >= 1);
+        // The worker's own timer may take this pass (the clock moved); either way one pass runs at the new time.
+        await Eventually.GetAsync(() => worker.RunOnceAsync(default), r => r.Ran);
 
         var facts = await host.ClientFor(user).GetJsonAsync("/memory/facts");
         Assert.DoesNotContain(facts.Items(), f => f.Str("predicate") == Predicates.Feels);
