@@ -37,6 +37,10 @@ public sealed class ApiTests(MemoryHost host) : IClassFixture<MemoryHost>
         await (await client.GetAsync($"/memory/graph/nodes/{nodeId}/incoming")).ProblemAsync(HttpStatusCode.NotFound);
         await (await client.GetAsync("/memory/conversations/owner-chat")).ProblemAsync(HttpStatusCode.NotFound);
         await (await client.DeleteAsync($"/memory/items/{memoryId}")).ProblemAsync(HttpStatusCode.NotFound);
+        // The same conversation id is another conversation for another user.
+        var theirs = await (await client.PostJsonAsync("/memory/conversations", Conversation("owner-chat", ("x", "hi"), ("y", "there")))).ReadAsync<ImportResponse>(HttpStatusCode.Accepted);
+        Assert.Equal(2, theirs.MessageCount);
+        Assert.Equal(1, (await host.ClientFor(owner).GetJsonAsync("/memory/conversations/owner-chat")).GetProperty("messageCount").GetInt32());
         // The other user's forget-me leaves the owner's memory alone.
         (await client.DeleteAsync("/memory")).EnsureSuccessStatusCode();
 
@@ -183,6 +187,8 @@ public sealed class ApiTests(MemoryHost host) : IClassFixture<MemoryHost>
         }
         await (await client.PostJsonAsync("/memory/conversations", new { conversationId = "", messages = Array.Empty<object>() })).ProblemAsync(HttpStatusCode.BadRequest);
         await (await client.PostAsync("/memory/conversations", new StringContent("{not json", System.Text.Encoding.UTF8, "application/json"))).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await client.PostJsonAsync("/memory/conversations", new { conversationId = "x", messages = Array.Empty<object>(), userId = "someone-else" })).ProblemAsync(HttpStatusCode.BadRequest);
+        await (await client.PostAsync("/memory/conversations", new StringContent("conversation", System.Text.Encoding.UTF8, "text/plain"))).ProblemAsync(HttpStatusCode.UnsupportedMediaType);
 
         var tooMany = Conversation("huge", Enumerable.Range(0, ConversationsApi.MaxMessages + 1).Select(i => ($"m{i}", "hello")).ToArray());
         await (await client.PostJsonAsync("/memory/conversations", tooMany)).ProblemAsync(HttpStatusCode.RequestEntityTooLarge);

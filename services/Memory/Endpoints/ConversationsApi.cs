@@ -41,6 +41,10 @@ public static class ConversationsApi
         {
             return Problems.TooLarge($"The body may be at most {MaxBodyBytes} bytes.");
         }
+        if (!http.HasJsonContentType())
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType, title: "Unsupported media type", detail: "Send the conversation as application/json.");
+        }
         var request = await http.ReadFromJsonAsync<ImportRequest>(services.CancellationToken);
         if (request?.Messages is { Count: > MaxMessages })
         {
