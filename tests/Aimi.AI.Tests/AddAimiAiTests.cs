@@ -43,13 +43,13 @@ public sealed class AddAimiAiTests
     }
 
     [Fact]
-    public void The_local_embedder_uses_the_configured_dimension()
+    public void The_local_embedder_refuses_a_dimension_its_model_does_not_have()
     {
-        using var services = Build(new Dictionary<string, string?> { ["AI:Embeddings:Dimensions"] = "128" });
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["AI:Embeddings:Dimensions"] = "128" }).Build();
 
-        var embeddings = (LocalEmbeddingGenerator)services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+        var error = Assert.Throws<InvalidOperationException>(() => new ServiceCollection().AddAimiAi(configuration));
 
-        Assert.Equal(128, embeddings.Dimensions);
+        Assert.Contains("AI:Embeddings:Dimensions", error.Message, StringComparison.Ordinal);
     }
 
     [Theory]

@@ -19,7 +19,8 @@ public static class EmbedderProbe
             return 2;
         }
 
-        var vector = new LocalEmbeddingGenerator().Embed(args[1]);
+        using var generator = new LocalEmbeddingGenerator();
+        var vector = generator.Embed(args[1]);
         Console.WriteLine(string.Join(' ', vector.Select(x => x.ToString("R", CultureInfo.InvariantCulture))));
         return 0;
     }

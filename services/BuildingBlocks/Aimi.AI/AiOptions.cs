@@ -76,7 +76,7 @@ public sealed class ChatModelOptions : ModelOptions;
 public sealed class EmbeddingModelOptions : ModelOptions
 {
     /// <summary>
-    /// Vector length. Local: the hashing dimension (default <see cref="Local.LocalEmbeddingGenerator.DefaultDimensions"/>).
+    /// Vector length. Local: fixed by the model at <see cref="Local.LocalEmbeddingGenerator.DefaultDimensions"/> (another value fails at start-up).
     /// OpenAI-compatible: sent as <c>dimensions</c> when set (models that support shortening), otherwise the model's own size.
     /// </summary>
     public int? Dimensions { get; set; }

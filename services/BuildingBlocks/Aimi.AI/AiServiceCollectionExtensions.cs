@@ -85,8 +85,14 @@ public static class AiServiceCollectionExtensions
         }
         else
         {
-            services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(
-                new LocalEmbeddingGenerator(options.Embeddings.Dimensions ?? LocalEmbeddingGenerator.DefaultDimensions));
+            // The model's size is fixed; a different configured size would only surface later as a vector column mismatch.
+            if (options.Embeddings.Dimensions is { } dimensions && dimensions != LocalEmbeddingGenerator.DefaultDimensions)
+            {
+                throw new InvalidOperationException(
+                    $"{AiOptions.SectionName}:Embeddings:Dimensions is {dimensions}, but the local model ({LocalEmbeddingGenerator.ModelId}) gives {LocalEmbeddingGenerator.DefaultDimensions}.");
+            }
+
+            services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>, LocalEmbeddingGenerator>();
         }
 
         return kernel;

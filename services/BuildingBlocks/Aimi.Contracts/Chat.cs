@@ -41,3 +41,19 @@ public static class TranscriptRoles
     public const string User = "user";
     public const string Assistant = "assistant";
 }
+
+/// <summary>
+/// A chat message was stored (published through Chat's outbox for every user and assistant message). Memory classifies
+/// it and answers with <see cref="Aimi.Contracts.Memory.MessageClassified"/>.
+/// </summary>
+public sealed record ChatMessageRecorded
+{
+    public required Guid MessageId { get; init; }
+    public required Guid SessionId { get; init; }
+    public required string UserId { get; init; }
+    /// <summary><c>user</c> or <c>assistant</c>.</summary>
+    public required string Role { get; init; }
+    public required string Content { get; init; }
+    public required DateTimeOffset At { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}

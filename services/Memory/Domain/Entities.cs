@@ -1,0 +1,224 @@
+using Pgvector;
+
+namespace Aimi.Memory.Api.Domain;
+
+public enum MemoryKind
+{
+    Summary,
+    Fact,
+    Note,
+    Turn,
+}
+
+/// <summary>
+/// One remembered thing (the seed's <c>memory_vectors</c>). A fact is true from <see cref="ValidFrom"/> until a newer fact
+/// supersedes it (<see cref="ValidTo"/>, <see cref="SupersededBy"/>, no longer active); history stays queryable.
+/// </summary>
+public sealed class MemoryItem
+{
+    public Guid Id { get; init; }
+    public required string UserId { get; init; }
+    public MemoryKind Kind { get; init; }
+    public required string Content { get; set; }
+    public required Vector Embedding { get; set; }
+    public bool IsActive { get; private set; } = true;
+    public DateTimeOffset ValidFrom { get; init; }
+    public DateTimeOffset? ValidTo { get; private set; }
+    public DateTimeOffset RecordedAt { get; init; }
+    public DateTimeOffset LastSeenAt { get; private set; }
+    public Guid? SupersededBy { get; private set; }
+    public Guid? SourceSessionId { get; init; }
+    /// <summary>Chat message ids, or an imported conversation's own message ids.</summary>
+    public List<string> SourceMessageIds { get; private set; } = [];
+    public int ReinforcementCount { get; private set; }
+
+    // Facts only: subject–predicate–object, so a newer value of a single-valued predicate can find the one it replaces.
+    public string? Subject { get; init; }
+    public string? Predicate { get; init; }
+    public string? Value { get; init; }
+
+    /// <summary>The graph node the memory is about (a state, a person, a context), for graph-proximity ranking.</summary>
+    public Guid? GraphNodeId { get; set; }
+
+    public static MemoryItem Create(string userId, MemoryKind kind, string content, float[] embedding, DateTimeOffset validFrom, DateTimeOffset now,
+        Guid? sessionId, IEnumerable<string> sourceMessageIds, Fact? fact = null) => new()
+    {
+        Id = Guid.CreateVersion7(now),
+        UserId = userId,
+        Kind = kind,
+        Content = content,
+        Embedding = new Vector(embedding),
+        ValidFrom = validFrom,
+        RecordedAt = now,
+        LastSeenAt = now,
+        SourceSessionId = sessionId,
+        SourceMessageIds = sourceMessageIds.Distinct(StringComparer.Ordinal).ToList(),
+        Subject = fact?.Subject,
+        Predicate = fact?.Predicate,
+        Value = fact?.Value,
+    };
+
+    /// <summary>A newer memory replaces this one from <paramref name="from"/> on.</summary>
+    public void SupersedeBy(MemoryItem newer, DateTimeOffset from)
+    {
+        IsActive = false;
+        ValidTo = from < ValidFrom ? ValidFrom : from;
+        SupersededBy = newer.Id;
+    }
+
+    /// <summary>The same thing was said again: count it instead of storing it twice.</summary>
+    public void Reinforce(IEnumerable<string> sourceMessageIds, DateTimeOffset now)
+    {
+        ReinforcementCount++;
+        LastSeenAt = now;
+        SourceMessageIds = SourceMessageIds.Union(sourceMessageIds, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Too old to be current (the cleanup worker); kept for history.</summary>
+    public void Expire(DateTimeOffset now)
+    {
+        IsActive = false;
+        ValidTo ??= now;
+    }
+}
+
+/// <summary>What one session (or imported conversation) was about.</summary>
+public sealed class Summary
+{
+    public Guid Id { get; init; }
+    public required string UserId { get; init; }
+    /// <summary>The chat session id, or the id Memory gave an imported conversation.</summary>
+    public Guid SessionId { get; init; }
+    public required string Narrative { get; init; }
+    public List<string> Facts { get; init; } = [];
+    public List<string> Intents { get; init; } = [];
+    public string? Mood { get; init; }
+    public List<string> Topics { get; init; } = [];
+    public DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset EndedAt { get; init; }
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+public enum NodeKind
+{
+    Goal,
+    Habit,
+    Task,
+    State,
+    Context,
+    Person,
+}
+
+/// <summary>
+/// A node of the user's graph. Goal/Habit/Task mirror the Goals service (<see cref="ExternalId"/>, <see cref="SourceVersion"/>);
+/// State/Context/Person come from facts (<see cref="Key"/> is the normalised name).
+/// </summary>
+public sealed class GraphNode
+{
+    public Guid Id { get; init; }
+    public required string UserId { get; init; }
+    public NodeKind Kind { get; init; }
+    /// <summary>Unique per user and kind: the Goals record id, or the normalised name.</summary>
+    public required string Key { get; init; }
+    public required string Label { get; set; }
+    public Guid? ExternalId { get; init; }
+    public string? Status { get; set; }
+    public int SourceVersion { get; set; }
+    /// <summary>Tasks and events: the event once waited for feedback after a reminder (for the response-rate statistic).</summary>
+    public bool FeedbackRequested { get; set; }
+    public double Weight { get; set; } = 1;
+    public int Mentions { get; set; }
+    public DateTimeOffset LastSeenAt { get; set; }
+    /// <summary>Weights decay from this moment on (the cleanup worker moves it).</summary>
+    public DateTimeOffset DecayedAt { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+
+    /// <summary>Came up in a conversation: heavier, and fresh.</summary>
+    public void Mention(DateTimeOffset now, double by = 1)
+    {
+        Mentions++;
+        Weight += by;
+        LastSeenAt = now;
+    }
+}
+
+public sealed class GraphEdge
+{
+    public Guid Id { get; init; }
+    public required string UserId { get; init; }
+    public Guid FromNodeId { get; init; }
+    public Guid ToNodeId { get; init; }
+    /// <summary><c>supports</c> (habit→goal, task→goal, person→goal), <c>affects</c> (state→goal, context→state).</summary>
+    public required string Label { get; init; }
+    public double Weight { get; set; } = 1;
+    public DateTimeOffset LastSeenAt { get; set; }
+    public DateTimeOffset DecayedAt { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+}
+
+public static class EdgeLabels
+{
+    public const string Supports = "supports";
+    public const string Affects = "affects";
+}
+
+/// <summary>The compact portrait every new conversation starts from.</summary>
+public sealed class UserState
+{
+    public required string UserId { get; init; }
+    public string? LastSummary { get; set; }
+    public Guid? LastSessionId { get; set; }
+    /// <summary>Latest moods, newest first (at most <see cref="MoodTrendLength"/>).</summary>
+    public List<string> MoodTrend { get; set; } = [];
+    public List<StateGoalView> ActiveGoals { get; set; } = [];
+    public List<string> Preferences { get; set; } = [];
+    public List<PendingItemView> PendingItems { get; set; } = [];
+    public int Version { get; set; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    public const int MoodTrendLength = 5;
+}
+
+public sealed record StateGoalView(Guid GoalId, string Title, double Weight);
+
+public sealed record PendingItemView(Guid EventId, string Title, string Status);
+
+public enum ImportStatus
+{
+    Queued,
+    Processed,
+    Failed,
+}
+
+/// <summary>A transcript a user brought from elsewhere, processed by the import worker like a chat session.</summary>
+public sealed class ConversationImport
+{
+    public Guid Id { get; init; }
+    public required string UserId { get; init; }
+    /// <summary>The client's id, unique per user: importing it again returns the first import.</summary>
+    public required string ConversationId { get; init; }
+    public ImportStatus Status { get; set; }
+    public required string Transcript { get; init; }
+    public int MessageCount { get; init; }
+    public string? Error { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset? ProcessedAt { get; set; }
+}
+
+/// <summary>Per-user figures the cleanup worker recomputes.</summary>
+public sealed class MemoryStats
+{
+    public required string UserId { get; init; }
+    public int ActiveMemories { get; set; }
+    public int InactiveMemories { get; set; }
+    public int Summaries { get; set; }
+    public int Nodes { get; set; }
+    public int Edges { get; set; }
+    public List<GoalSuccess> Goals { get; set; } = [];
+    /// <summary>Events that asked for feedback and got an answer (done or missed), over all that asked; null without any.</summary>
+    public double? ReminderResponseRate { get; set; }
+    public DateTimeOffset ComputedAt { get; set; }
+}
+
+public sealed record GoalSuccess(Guid GoalId, string Title, int Done, int Missed, double? SuccessRate);

@@ -1,0 +1,244 @@
+using System.Text.RegularExpressions;
+
+namespace Aimi.Memory.Api.Domain;
+
+/// <summary>
+/// The offline extractor: rules for English and Russian first-person statements ("I live in…", "я работаю в…",
+/// "my sister Anna…", likes, dislikes, states), intents ("I want to…", "хочу…"), a mood lexicon and an extractive
+/// summary (the user's most informative sentences, in order). It reads only sentences it has a pattern for: no
+/// coreference ("she moved to Paris" is not attached to Anna), no negation beyond "don't like"/"не люблю", no
+/// third-person facts, no paraphrase ("Berlin is home now" is missed), no Russian case normalisation ("в Москве" stays
+/// as said), and no understanding of sarcasm or hypotheticals ("if I lived in Rome" is read as a fact).
+/// </summary>
+public sealed partial class LocalExtractor : IConversationExtractor
+{
+    public const int SummarySentences = 3;
+    private const int MaxObjectLength = 80;
+
+    private sealed record Rule(Regex Pattern, string Predicate, Func<Match, string?> Read);
+
+    private static readonly Rule[] Rules =
+    [
+        new(EnLivesIn(), Predicates.LivesIn, Plain), new(RuLivesIn(), Predicates.LivesIn, Plain),
+        new(EnWorksAt(), Predicates.WorksAt, Plain), new(RuWorksAt(), Predicates.WorksAt, Plain),
+        new(EnWorksAs(), Predicates.WorksAs, Plain), new(RuWorksAs(), Predicates.WorksAs, Plain),
+        new(EnStudiesAt(), Predicates.StudiesAt, Plain), new(RuStudiesAt(), Predicates.StudiesAt, Plain),
+        new(EnName(), Predicates.NameIs, Plain), new(RuName(), Predicates.NameIs, Plain),
+        new(EnRelationship(), Predicates.RelationshipStatus, m => RelationshipOf(m.Groups["o"].Value)),
+        new(RuRelationship(), Predicates.RelationshipStatus, m => RelationshipOf(m.Groups["o"].Value)),
+        new(EnPreparing(), Predicates.PreparingFor, Plain), new(RuPreparing(), Predicates.PreparingFor, Plain),
+        new(EnDislikes(), Predicates.Dislikes, Plain), new(RuDislikes(), Predicates.Dislikes, Plain),
+        new(EnLikes(), Predicates.Likes, Plain), new(RuLikes(), Predicates.Likes, Plain),
+        new(EnFeels(), Predicates.Feels, m => m.Groups["o"].Value.StartsWith("not ", StringComparison.OrdinalIgnoreCase) ? null : Lexicon.StateOf(m.Groups["o"].Value)),
+        new(RuFeels(), Predicates.Feels, m => Lexicon.StateOf(m.Groups["o"].Value)),
+        new(EnRelative(), Predicates.HasRelative, Relative), new(RuRelative(), Predicates.HasRelative, Relative),
+    ];
+
+    private static readonly Dictionary<string, string> Relations = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["mom"] = "mother", ["mum"] = "mother", ["dad"] = "father", ["grandma"] = "grandmother", ["grandpa"] = "grandfather", ["best friend"] = "friend",
+        ["сестра"] = "sister", ["брат"] = "brother", ["мама"] = "mother", ["мать"] = "mother", ["папа"] = "father", ["отец"] = "father",
+        ["жена"] = "wife", ["муж"] = "husband", ["сын"] = "son", ["дочь"] = "daughter", ["дочка"] = "daughter", ["друг"] = "friend",
+        ["подруга"] = "friend", ["начальник"] = "boss", ["начальница"] = "boss", ["бабушка"] = "grandmother", ["дедушка"] = "grandfather",
+        ["коллега"] = "colleague", ["парень"] = "boyfriend", ["девушка"] = "girlfriend",
+    };
+
+    public Task<Extraction> ExtractAsync(IReadOnlyList<ConversationLine> lines, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        return Task.FromResult(Extract(lines));
+    }
+
+    public static Extraction Extract(IReadOnlyList<ConversationLine> lines)
+    {
+        var facts = new List<Fact>();
+        var intents = new List<string>();
+        var scored = new List<(int Order, int Score, string Sentence)>();
+        var spoken = new List<string>();
+        var order = 0;
+        foreach (var line in lines.Where(l => l.IsUser))
+        {
+            spoken.Add(line.Content);
+            foreach (var sentence in Sentences(line.Content))
+            {
+                var found = FactsIn(sentence, line).ToList();
+                facts.AddRange(found);
+                var sentenceIntents = IntentsIn(sentence).ToList();
+                intents.AddRange(sentenceIntents);
+                var score = 3 * found.Count + 2 * sentenceIntents.Count + (Lexicon.MoodOf([sentence]) is null ? 0 : 1) + (sentence.Length > 20 ? 1 : 0);
+                scored.Add((order++, score, line.Speaker is null ? sentence : $"{line.Speaker}: {sentence}"));
+            }
+        }
+
+        var narrative = string.Join(' ', scored.OrderByDescending(s => s.Score).ThenBy(s => s.Order).Take(SummarySentences).OrderBy(s => s.Order).Select(s => s.Sentence));
+        return new Extraction(
+            narrative,
+            Merge(facts),
+            intents.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
+            Lexicon.MoodOf(spoken),
+            Lexicon.TopicsOf(spoken));
+    }
+
+    /// <summary>The facts one sentence states (for the extraction tables in the tests).</summary>
+    public static IEnumerable<Fact> FactsIn(string sentence, ConversationLine line)
+    {
+        var subject = string.IsNullOrWhiteSpace(line.Speaker) ? Fact.TheUser : line.Speaker.Trim();
+        foreach (var rule in Rules)
+        {
+            foreach (Match match in rule.Pattern.Matches(sentence))
+            {
+                if (rule.Read(match) is { Length: > 0 } value)
+                {
+                    yield return new Fact(subject, rule.Predicate, value, ClauseOf(sentence, match), [line.Id], line.At);
+                }
+            }
+        }
+    }
+
+    public static IEnumerable<string> IntentsIn(string sentence)
+    {
+        foreach (var pattern in new[] { EnIntent(), RuIntent() })
+        {
+            foreach (Match match in pattern.Matches(sentence))
+            {
+                if (Clean(match.Groups["o"].Value) is { Length: > 2 })
+                {
+                    yield return Clean(match.Value);
+                }
+            }
+        }
+    }
+
+    // The statement is the clause the fact came from, so "I live in Berlin and I work at Contoso" gives two statements
+    // (a superseded city must not linger inside the employer's memory).
+    private static string ClauseOf(string sentence, Match match)
+    {
+        var end = match.Index + match.Length;
+        var tail = ClauseTail().Match(sentence, end);
+        var clause = sentence[match.Index..(tail.Success ? tail.Index + tail.Length : end)];
+        return Clean(char.ToUpperInvariant(clause[0]) + clause[1..]);
+    }
+
+    private static IEnumerable<string> Sentences(string text) =>
+        SentenceBreak().Split(text).Select(s => s.Trim()).Where(s => s.Length > 0);
+
+    // One statement said twice in a session is one fact with both message ids.
+    private static List<Fact> Merge(List<Fact> facts) => facts
+        .GroupBy(f => (f.Subject, f.Predicate, Key: f.Value.ToLowerInvariant()))
+        .Select(g => g.First() with { SourceMessageIds = g.SelectMany(f => f.SourceMessageIds).Distinct(StringComparer.Ordinal).ToList() })
+        .ToList();
+
+    private static string? Plain(Match match) => Clean(match.Groups["o"].Value) is { Length: > 0 } value ? value : null;
+
+    private static string? Relative(Match match)
+    {
+        var relation = match.Groups["rel"].Value.Trim();
+        var name = match.Groups["o"].Value.Trim();
+        return $"{Relations.GetValueOrDefault(relation, relation.ToLowerInvariant())} {name}";
+    }
+
+    private static string? RelationshipOf(string said) => said.Trim().ToLowerInvariant() switch
+    {
+        "женат" or "замужем" or "married" => "married",
+        "холост" or "не замужем" or "не женат" or "single" => "single",
+        "разведён" or "разведен" or "разведена" or "divorced" => "divorced",
+        "engaged" => "engaged",
+        "in a relationship" => "in a relationship",
+        _ => null,
+    };
+
+    private static string Clean(string value)
+    {
+        var text = Spaces().Replace(value, " ").Trim().TrimEnd('.', '!', '?', ',', ';', ':', ')', '"', '\'');
+        return text.Length > MaxObjectLength ? text[..MaxObjectLength].TrimEnd() : text;
+    }
+
+    // A clause ends at punctuation or a conjunction, so "I live in Berlin and work at SAP" gives two facts.
+    private const string End = @"(?=\s+(?:and|but|because|since|so|which|who|where|now|with|though|although|и|но|а|потому|так\s+как|поэтому|который|которая|где|сейчас|хотя|anymore|any\s+more|these\s+days|больше)\b|\s*[,;:()!?]|\.(?:\s|$)|\s*$)";
+    private const string Obj = @"(?<o>[^,;:()]{2,80}?)" + End;
+    private const string Adverbs = @"(?:(?:now|currently|still|just|really|actually|also)\s+)*";
+    private const string RuAdverbs = @"(?:(?:сейчас|теперь|уже|недавно|только\s+что|тоже|также|очень|всё\s+ещё|все\s+еще)\s+)*";
+    private const string Opts = "(?i)";
+
+    [GeneratedRegex(@"(?<=[.!?\n])\s+|\n+")]
+    private static partial Regex SentenceBreak();
+
+    [GeneratedRegex(@"\s+")]
+    private static partial Regex Spaces();
+
+    [GeneratedRegex(@"\G[^,;.!?]*?(?=\s+(?:and|but|и|но|а)\s|[,;.!?]|$)", RegexOptions.IgnoreCase)]
+    private static partial Regex ClauseTail();
+
+    [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"(?:live|am\s+living|'m\s+living)\s+in\s+" + Obj + "|" + Opts + @"\bI(?:'ve|\s+have)?\s+" + Adverbs + @"moved\s+to\s+" + Obj)]
+    private static partial Regex EnLivesIn();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"(?:живу\s+в|переехал[аи]?\s+в)\s+" + Obj)]
+    private static partial Regex RuLivesIn();
+
+    [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"work\s+(?:at|for)\s+" + Obj + "|" + Opts + @"\bI(?:'ve|\s+have)?\s+" + Adverbs + @"(?:got|started|found|accepted)\s+(?:a\s+|my\s+|the\s+)?(?:new\s+)?job\s+(?:at|with)\s+" + Obj + "|" + Opts + @"\bI(?:'ve|\s+have)?\s+" + Adverbs + @"joined\s+" + Obj)]
+    private static partial Regex EnWorksAt();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"(?:работаю\s+(?:в|на)|устроил(?:ся|ась)\s+(?:на\s+работу\s+)?в|перешл?[её]л\s+в|перешла\s+в)\s+" + Obj)]
+    private static partial Regex RuWorksAt();
+
+    [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"work\s+as\s+(?:an?\s+)?" + Obj + "|" + Opts + @"\bI(?:'m|\s+am)\s+" + Adverbs + @"an?\s+(?<o>(?:(?:software|senior|junior|school|freelance)\s+)?(?:engineer|developer|teacher|doctor|nurse|designer|manager|student|lawyer|accountant|programmer|writer|chef|driver|scientist|analyst|architect|consultant))\b")]
+    private static partial Regex EnWorksAs();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"работаю\s+(?!в\s|на\s)(?<o>\p{L}+(?:ом|ем|ой|ей))(?!\p{L})")]
+    private static partial Regex RuWorksAs();
+
+    [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"study\s+at\s+" + Obj)]
+    private static partial Regex EnStudiesAt();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"учусь\s+в\s+" + Obj)]
+    private static partial Regex RuStudiesAt();
+
+    // Names must start with a capital letter, so these are case-sensitive outside the inline (?i:…) parts.
+    [GeneratedRegex(@"(?i:\bmy\s+name\s+is|\bcall\s+me)\s+(?<o>\p{Lu}\p{L}+)")]
+    private static partial Regex EnName();
+
+    [GeneratedRegex(@"(?i:меня\s+зовут)\s+(?<o>\p{Lu}\p{L}+)")]
+    private static partial Regex RuName();
+
+    [GeneratedRegex(Opts + @"\bI(?:'m|\s+am)\s+" + Adverbs + @"(?<o>married|single|divorced|engaged|in\s+a\s+relationship)\b|" + Opts + @"\bI\s+" + Adverbs + @"got\s+(?<o>married|divorced|engaged)\b")]
+    private static partial Regex EnRelationship();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"(?<o>женат|замужем|холост|не\s+замужем|не\s+женат|разведена|разведен|разведён)(?!\p{L})")]
+    private static partial Regex RuRelationship();
+
+    [GeneratedRegex(Opts + @"\bI(?:'m|\s+am)\s+" + Adverbs + @"(?:preparing|studying|training|getting\s+ready|practi[cs]ing)\s+for\s+" + Obj)]
+    private static partial Regex EnPreparing();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"готовлюсь\s+к\s+" + Obj)]
+    private static partial Regex RuPreparing();
+
+    [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"(?:like|love|enjoy|adore)\s+(?!to\s+you)" + Obj)]
+    private static partial Regex EnLikes();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})(?:я\s+" + RuAdverbs + @"(?:люблю|обожаю)|мне\s+" + RuAdverbs + @"нрав(?:ится|ятся))\s+" + Obj)]
+    private static partial Regex RuLikes();
+
+    [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"(?:(?:don't|do\s+not|never)\s+(?:like|enjoy|love)|hate|dislike|can't\s+stand|cannot\s+stand)\s+" + Obj)]
+    private static partial Regex EnDislikes();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})(?:я\s+" + RuAdverbs + @"(?:не\s+люблю|ненавижу|терпеть\s+не\s+могу)|мне\s+" + RuAdverbs + @"не\s+нрав(?:ится|ятся))\s+" + Obj)]
+    private static partial Regex RuDislikes();
+
+    [GeneratedRegex(Opts + @"\bI(?:'m|\s+am|\s+feel|\s+am\s+feeling|'m\s+feeling)\s+(?:(?:so|very|really|a\s+bit|quite|pretty|super|totally|completely|kind\s+of|extremely)\s+)*(?<o>[\p{L}\s]{3,20}?)" + End)]
+    private static partial Regex EnFeels();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})(?:я|мне)\s+(?:(?:так|очень|немного|сильно|совсем|ужасно|чуть)\s+)*(?<o>устал[аи]?|вымотан[аы]?|измотан[аы]?|в\s+стрессе|нервничаю|волнуюсь|счастлив[аы]?|рад[аы]?|болен|больна|заболел[аи]?|мотивирован[аы]?|грустно|тревожно|скучно|одиноко)(?!\p{L})")]
+    private static partial Regex RuFeels();
+
+    [GeneratedRegex(@"(?i:\bmy\s+)(?<rel>(?i:best\s+friend|sister|brother|mother|mom|mum|father|dad|wife|husband|son|daughter|friend|boss|partner|girlfriend|boyfriend|colleague|grandmother|grandma|grandfather|grandpa))(?:'s\s+name\s+is|\s+is\s+called|,)?\s+(?<o>\p{Lu}\p{L}+)")]
+    private static partial Regex EnRelative();
+
+    [GeneratedRegex(@"(?<!\p{L})(?i:мо[яйи])\s+(?<rel>(?i:сестра|брат|мама|мать|папа|отец|жена|муж|сын|дочь|дочка|друг|подруга|начальник|начальница|бабушка|дедушка|коллега|парень|девушка)),?\s+(?:(?i:зовут)\s+)?(?<o>\p{Lu}\p{L}+)")]
+    private static partial Regex RuRelative();
+
+    [GeneratedRegex(Opts + @"\bI\s+(?:want|plan|intend|need|hope)\s+to\s+" + Obj + "|" + Opts + @"\bI(?:'d|\s+would)\s+like\s+to\s+" + Obj + "|" + Opts + @"\bI(?:'m|\s+am)\s+(?:going|planning)\s+to\s+" + Obj + "|" + Opts + @"\bremind\s+me\s+to\s+" + Obj)]
+    private static partial Regex EnIntent();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})(?:я\s+)?(?:хочу|планирую|собираюсь|мечтаю|нужно|надо)\s+" + Obj + "|" + Opts + @"(?<!\p{L})напомни(?:те)?\s+(?:мне\s+)?" + Obj)]
+    private static partial Regex RuIntent();
+}

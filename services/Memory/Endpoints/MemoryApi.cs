@@ -1,0 +1,250 @@
+using Aimi.Contracts.Memory;
+using Aimi.Memory.Api.Data;
+using Aimi.Memory.Api.Domain;
+using Aimi.ServiceDefaults;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aimi.Memory.Api.Endpoints;
+
+public sealed record MemoryItemResponse(
+    Guid Id, string Kind, string Content, double? Score, IReadOnlyList<string> SourceMessageIds, Guid? SessionId,
+    DateTimeOffset ValidFrom, DateTimeOffset? ValidTo, bool IsActive, Guid? SupersededBy, int ReinforcementCount,
+    string? Subject, string? Predicate, string? Value);
+
+public sealed record StateResponse(
+    string? LastSummary, Guid? LastSessionId, string? Mood, IReadOnlyList<string> MoodTrend, IReadOnlyList<StateGoalView> ActiveGoals,
+    IReadOnlyList<string> Preferences, IReadOnlyList<PendingItemView> PendingItems, int Version, DateTimeOffset? UpdatedAt);
+
+public sealed record NodeResponse(Guid Id, string Kind, string Label, Guid? ExternalId, string? Status, double Weight, int Mentions, DateTimeOffset LastSeenAt, int? Depth);
+
+public sealed record EdgeResponse(Guid Id, Guid From, Guid To, string Label, double Weight, DateTimeOffset LastSeenAt);
+
+public sealed record GraphResponse(IReadOnlyList<NodeResponse> Nodes, IReadOnlyList<EdgeResponse> Edges);
+
+/// <summary>
+/// The starting context. <c>summary</c>, <c>mood</c>, <c>facts</c> and <c>similarSituations</c> are what Chat's prompt shows
+/// today; <c>state</c>, <c>goals</c> and <c>memories</c> carry the same with ids and scores.
+/// </summary>
+public sealed record ContextResponse(
+    string? Summary, string? Mood, IReadOnlyList<string> Facts, IReadOnlyList<string> SimilarSituations,
+    StateResponse State, IReadOnlyList<NodeResponse> Goals, IReadOnlyList<MemoryItemResponse> Memories);
+
+public sealed record StatsResponse(
+    int ActiveMemories, int InactiveMemories, int Summaries, int Nodes, int Edges, IReadOnlyList<GoalSuccess> Goals, double? ReminderResponseRate, DateTimeOffset ComputedAt);
+
+public sealed record ForgetResponse(int Memories, int Summaries, int Nodes, int Imports);
+
+public static class MemoryApi
+{
+    public const int MaxQueryLength = 1000;
+    public const int DefaultK = 8;
+    public const int MaxK = 50;
+    public const int ContextFacts = 12;
+
+    public static IEndpointRouteBuilder MapMemoryEndpoints(this IEndpointRouteBuilder app)
+    {
+        var memory = app.MapGroup("/memory").WithTags("Memory");
+        memory.MapGet("/context", GetContext).WithName("GetMemoryContext");
+        memory.MapGet("/search", Search).WithName("SearchMemory");
+        memory.MapGet("/state", GetState).WithName("GetUserState");
+        memory.MapGet("/graph", GetGraph).WithName("GetGraph");
+        memory.MapGet("/graph/nodes/{id:guid}/incoming", GetIncoming).WithName("GetIncomingNodes");
+        memory.MapGet("/facts", GetFacts).WithName("GetFacts");
+        memory.MapGet("/stats", GetStats).WithName("GetMemoryStats");
+        memory.MapDelete("/items/{id:guid}", DeleteItem).WithName("DeleteMemoryItem");
+        memory.MapDelete("/", ForgetMe).WithName("ForgetMe");
+        return app;
+    }
+
+    public static async Task<Results<Ok<ContextResponse>, ValidationProblem>> GetContext(string? q, int? k, [AsParameters] MemoryApiServices services)
+    {
+        if (Validate(q, k, queryRequired: false) is { } problem)
+        {
+            return problem;
+        }
+        var userId = services.UserId;
+        var state = await StateOf(services);
+        var neighbourhood = await services.Graph.NeighbourhoodOfActiveGoalsAsync(userId, 2, services.CancellationToken);
+        var facts = await services.Db.Memories.AsNoTracking()
+            .Where(m => m.UserId == userId && m.IsActive && m.Kind == MemoryKind.Fact)
+            .OrderByDescending(m => m.ReinforcementCount).ThenByDescending(m => m.ValidFrom).Take(ContextFacts)
+            .ToListAsync(services.CancellationToken);
+
+        List<MemoryItemResponse> memories;
+        List<string> similar;
+        if (string.IsNullOrWhiteSpace(q))
+        {
+            // No message yet: the latest situations stand in for similar ones.
+            var recent = await services.Db.Memories.AsNoTracking()
+                .Where(m => m.UserId == userId && m.IsActive && (m.Kind == MemoryKind.Summary || m.Kind == MemoryKind.Note))
+                .OrderByDescending(m => m.ValidFrom).Take(k ?? DefaultK).ToListAsync(services.CancellationToken);
+            recent = await services.Search.WithoutStaleSummariesAsync(userId, recent, services.CancellationToken);
+            memories = recent.Select(m => ToResponse(m, null)).ToList();
+            similar = recent.Where(m => m.Kind == MemoryKind.Summary && m.Content != state.LastSummary).Take(3).Select(m => m.Content).ToList();
+        }
+        else
+        {
+            var hits = await services.Search.SearchAsync(userId, q, k ?? DefaultK, null, includeInactive: false, services.CancellationToken);
+            memories = hits.Select(h => ToResponse(h.Memory, h.Score)).ToList();
+            similar = hits.Where(h => h.Memory.Kind is MemoryKind.Summary or MemoryKind.Note).Select(h => h.Memory.Content).ToList();
+        }
+
+        return TypedResults.Ok(new ContextResponse(
+            state.LastSummary,
+            state.Mood,
+            facts.Select(f => f.Content).ToList(),
+            similar,
+            state,
+            neighbourhood.Select(h => ToResponse(h.Node, h.Depth)).ToList(),
+            memories));
+    }
+
+    public static async Task<Results<Ok<List<MemoryItemResponse>>, ValidationProblem>> Search(
+        string? q, int? k, string? kind, bool? includeInactive, [AsParameters] MemoryApiServices services)
+    {
+        if (Validate(q, k, queryRequired: true) is { } problem)
+        {
+            return problem;
+        }
+        MemoryKind? filter = null;
+        if (kind is not null)
+        {
+            if (!WireName.TryParse<MemoryKind>(kind, out var parsed))
+            {
+                return Problems.Invalid("kind", $"Must be one of: {string.Join(", ", WireName.All<MemoryKind>())}.");
+            }
+            filter = parsed;
+        }
+        var hits = await services.Search.SearchAsync(services.UserId, q!, k ?? DefaultK, filter, includeInactive ?? false, services.CancellationToken);
+        return TypedResults.Ok(hits.Select(h => ToResponse(h.Memory, h.Score)).ToList());
+    }
+
+    public static async Task<Ok<StateResponse>> GetState([AsParameters] MemoryApiServices services) => TypedResults.Ok(await StateOf(services));
+
+    public static async Task<Ok<GraphResponse>> GetGraph([AsParameters] MemoryApiServices services)
+    {
+        var userId = services.UserId;
+        var nodes = await services.Db.Nodes.AsNoTracking().Where(n => n.UserId == userId)
+            .OrderBy(n => n.Kind).ThenByDescending(n => n.Weight).ToListAsync(services.CancellationToken);
+        var edges = await services.Db.Edges.AsNoTracking().Where(e => e.UserId == userId)
+            .OrderByDescending(e => e.Weight).ToListAsync(services.CancellationToken);
+        return TypedResults.Ok(new GraphResponse(
+            nodes.Select(n => ToResponse(n, null)).ToList(),
+            edges.Select(e => new EdgeResponse(e.Id, e.FromNodeId, e.ToNodeId, e.Label, Math.Round(e.Weight, 4), e.LastSeenAt)).ToList()));
+    }
+
+    /// <summary>"What supports goal X" (<c>label=supports</c>), "what affects state Y" (<c>label=affects</c>), up to <c>depth</c> hops.</summary>
+    public static async Task<Results<Ok<List<NodeResponse>>, ValidationProblem, ProblemHttpResult>> GetIncoming(
+        Guid id, string? label, int? depth, [AsParameters] MemoryApiServices services)
+    {
+        if (label is not null && label is not (EdgeLabels.Supports or EdgeLabels.Affects))
+        {
+            return Problems.Invalid("label", $"Must be {EdgeLabels.Supports} or {EdgeLabels.Affects}.");
+        }
+        if (depth is < 1 or > 4)
+        {
+            return Problems.Invalid("depth", "Must be between 1 and 4.");
+        }
+        var userId = services.UserId;
+        if (!await services.Db.Nodes.AnyAsync(n => n.Id == id && n.UserId == userId, services.CancellationToken))
+        {
+            return Problems.NotFound("Node", id);
+        }
+        var hits = await services.Graph.IncomingAsync(userId, id, label, depth ?? 3, services.CancellationToken);
+        return TypedResults.Ok(hits.Select(h => ToResponse(h.Node, h.Depth)).ToList());
+    }
+
+    public static async Task<Ok<List<MemoryItemResponse>>> GetFacts(bool? includeInactive, [AsParameters] MemoryApiServices services)
+    {
+        var userId = services.UserId;
+        var history = includeInactive ?? false;
+        var facts = await services.Db.Memories.AsNoTracking()
+            .Where(m => m.UserId == userId && m.Kind == MemoryKind.Fact && (history || m.IsActive))
+            .OrderBy(m => m.Subject).ThenBy(m => m.Predicate).ThenByDescending(m => m.ValidFrom)
+            .ToListAsync(services.CancellationToken);
+        return TypedResults.Ok(facts.Select(m => ToResponse(m, null)).ToList());
+    }
+
+    public static async Task<Ok<StatsResponse>> GetStats([AsParameters] MemoryApiServices services)
+    {
+        var userId = services.UserId;
+        // Figures from the cleanup worker's last pass; a user it has not reached yet gets them computed now.
+        var stats = await services.Db.Stats.AsNoTracking().SingleOrDefaultAsync(s => s.UserId == userId, services.CancellationToken)
+            ?? await services.Stats.ComputeAsync(userId, services.Time.GetUtcNow(), services.CancellationToken);
+        return TypedResults.Ok(new StatsResponse(stats.ActiveMemories, stats.InactiveMemories, stats.Summaries, stats.Nodes, stats.Edges, stats.Goals,
+            stats.ReminderResponseRate, stats.ComputedAt));
+    }
+
+    /// <summary>"Forget this": the memory is deleted (not deactivated), and the facts it had replaced stay history.</summary>
+    public static async Task<Results<NoContent, ProblemHttpResult>> DeleteItem(Guid id, [AsParameters] MemoryApiServices services)
+    {
+        var userId = services.UserId;
+        await using var transaction = await services.Db.Database.BeginTransactionAsync(services.CancellationToken);
+        var deleted = await services.Db.Memories.Where(m => m.Id == id && m.UserId == userId).ExecuteDeleteAsync(services.CancellationToken);
+        if (deleted == 0)
+        {
+            return Problems.NotFound("Memory", id);
+        }
+        await services.Db.Memories.Where(m => m.UserId == userId && m.SupersededBy == id)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.SupersededBy, (Guid?)null), services.CancellationToken);
+        await services.States.RefreshAsync(userId, UserStateReasons.Forgotten, services.Time.GetUtcNow(), services.CancellationToken, announceOnlyIfChanged: true);
+        await services.Db.SaveChangesAsync(services.CancellationToken);
+        await transaction.CommitAsync(services.CancellationToken);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Forget me: every memory, summary, graph node and edge, import and figure of the user; the state is emptied.</summary>
+    public static async Task<Ok<ForgetResponse>> ForgetMe([AsParameters] MemoryApiServices services)
+    {
+        var userId = services.UserId;
+        var db = services.Db;
+        var ct = services.CancellationToken;
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        var memories = await db.Memories.Where(m => m.UserId == userId).ExecuteDeleteAsync(ct);
+        var summaries = await db.Summaries.Where(s => s.UserId == userId).ExecuteDeleteAsync(ct);
+        await db.Edges.Where(e => e.UserId == userId).ExecuteDeleteAsync(ct);
+        var nodes = await db.Nodes.Where(n => n.UserId == userId).ExecuteDeleteAsync(ct);
+        var imports = await db.Imports.Where(i => i.UserId == userId).ExecuteDeleteAsync(ct);
+        await db.Stats.Where(s => s.UserId == userId).ExecuteDeleteAsync(ct);
+        await services.States.ClearAsync(userId, services.Time.GetUtcNow(), ct);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
+        return TypedResults.Ok(new ForgetResponse(memories, summaries, nodes, imports));
+    }
+
+    internal static MemoryItemResponse ToResponse(MemoryItem m, double? score) => new(
+        m.Id, WireName.Of(m.Kind), m.Content, score, m.SourceMessageIds, m.SourceSessionId, m.ValidFrom, m.ValidTo, m.IsActive, m.SupersededBy,
+        m.ReinforcementCount, m.Subject, m.Predicate, m.Value);
+
+    private static NodeResponse ToResponse(GraphNode n, int? depth) =>
+        new(n.Id, WireName.Of(n.Kind), n.Label, n.ExternalId, n.Status, Math.Round(n.Weight, 4), n.Mentions, n.LastSeenAt, depth);
+
+    private static async Task<StateResponse> StateOf(MemoryApiServices services)
+    {
+        var userId = services.UserId;
+        var state = await services.Db.States.AsNoTracking().SingleOrDefaultAsync(s => s.UserId == userId, services.CancellationToken);
+        return state is null
+            ? new StateResponse(null, null, null, [], [], [], [], 0, null)
+            : new StateResponse(state.LastSummary, state.LastSessionId, state.MoodTrend.FirstOrDefault(), state.MoodTrend, state.ActiveGoals,
+                state.Preferences, state.PendingItems, state.Version, state.UpdatedAt);
+    }
+
+    private static ValidationProblem? Validate(string? q, int? k, bool queryRequired)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (queryRequired && string.IsNullOrWhiteSpace(q))
+        {
+            errors["q"] = ["Required."];
+        }
+        else if (q is { Length: > MaxQueryLength })
+        {
+            errors["q"] = [$"At most {MaxQueryLength} characters."];
+        }
+        if (k is < 1 or > MaxK)
+        {
+            errors["k"] = [$"Must be between 1 and {MaxK}."];
+        }
+        return errors.Count == 0 ? null : Problems.Invalid(errors);
+    }
+}

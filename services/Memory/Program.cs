@@ -1,0 +1,23 @@
+using Aimi.Memory.Api;
+using Aimi.Memory.Api.Data;
+using Aimi.Memory.Api.Endpoints;
+using Aimi.Messaging;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+builder.AddApplicationServices();
+
+var app = builder.Build();
+if (await app.MigrateIfRequestedAsync<MemoryDbContext>(args))
+{
+    return;
+}
+
+app.UseServiceDefaults();
+app.MapDefaultEndpoints();
+app.MapOpenApi().AllowAnonymous();
+app.MapMemoryEndpoints();
+app.MapConversationEndpoints();
+await app.RunAsync();
+
+public partial class Program;

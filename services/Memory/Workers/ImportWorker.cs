@@ -1,0 +1,133 @@
+using System.Text.Json;
+using Aimi.Contracts.Memory;
+using Aimi.Memory.Api.Data;
+using Aimi.Memory.Api.Domain;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Aimi.Memory.Api.Workers;
+
+public sealed class ImportOptions
+{
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    public int MaxAttempts { get; set; } = 3;
+}
+
+/// <summary>Wakes the import worker of this replica when an import is queued (others find it on their next poll).</summary>
+public sealed class ImportSignal : IDisposable
+{
+    private readonly SemaphoreSlim _signal = new(0, 1);
+
+    public void Notify()
+    {
+        if (_signal.CurrentCount == 0)
+        {
+            try
+            {
+                _signal.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already signalled.
+            }
+        }
+    }
+
+    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
+
+    public void Dispose() => _signal.Dispose();
+}
+
+/// <summary>
+/// Runs queued imports through the same pipeline as a chat session. Each import is claimed with
+/// <c>FOR UPDATE SKIP LOCKED</c> in the transaction that processes it, so replicas never process one twice and a crash
+/// leaves it queued; a failing import is retried, then marked failed with its error.
+/// </summary>
+public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSignal signal, TimeProvider time, IOptions<ImportOptions> options, ILogger<ImportWorker> logger)
+    : BackgroundService
+{
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                while (await ProcessOneAsync(stoppingToken))
+                {
+                }
+                await signal.WaitAsync(options.Value.PollInterval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                LogFailed(logger, e);
+                await Task.Delay(options.Value.PollInterval, time, stoppingToken);
+            }
+        }
+    }
+
+    /// <summary>Processes the oldest queued import; false when there was none.</summary>
+    public async Task<bool> ProcessOneAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
+        Guid claimedId;
+        await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
+        {
+            var claimed = await db.Imports
+                .FromSql($"SELECT * FROM conversation_imports WHERE status = 'queued' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED")
+                .ToListAsync(cancellationToken);
+            if (claimed is not [var import])
+            {
+                return false;
+            }
+            claimedId = import.Id;
+            try
+            {
+                var lines = JsonSerializer.Deserialize<List<ConversationLine>>(import.Transcript, Json) ?? [];
+                var writer = scope.ServiceProvider.GetRequiredService<MemoryWriter>();
+                var now = time.GetUtcNow();
+                await writer.RememberConversationAsync(import.UserId, import.Id, lines, UserStateReasons.ConversationImported, now, cancellationToken);
+                import.Status = ImportStatus.Processed;
+                import.ProcessedAt = now;
+                await db.SaveChangesAsync(cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return true;
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                LogImportFailed(logger, e, import.Id);
+                await transaction.RollbackAsync(cancellationToken);
+                await RecordFailureAsync(claimedId, e, cancellationToken);
+                return true;
+            }
+        }
+    }
+
+    // The failed transaction is gone: count the attempt in a fresh scope.
+    private async Task RecordFailureAsync(Guid id, Exception error, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
+        var import = await db.Imports.SingleAsync(i => i.Id == id, cancellationToken);
+        import.Attempts++;
+        import.Error = $"{error.GetType().Name}: {error.Message}"[..Math.Min(2000, error.GetType().Name.Length + 2 + error.Message.Length)];
+        if (import.Attempts >= options.Value.MaxAttempts)
+        {
+            import.Status = ImportStatus.Failed;
+            import.ProcessedAt = time.GetUtcNow();
+        }
+        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Import worker pass failed")]
+    private static partial void LogFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Import {ImportId} failed")]
+    private static partial void LogImportFailed(ILogger logger, Exception exception, Guid importId);
+}

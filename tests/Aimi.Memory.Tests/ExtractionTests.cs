@@ -1,0 +1,125 @@
+using Aimi.Contracts.Memory;
+using Aimi.Memory.Api.Domain;
+using Xunit;
+
+namespace Aimi.Memory.Tests;
+
+public sealed class ExtractionTests
+{
+    private static readonly DateTimeOffset At = DateTimeOffset.Parse("2026-11-30T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+
+    [Theory]
+    // English
+    [InlineData("I live in Berlin", Predicates.LivesIn, "Berlin")]
+    [InlineData("I've just moved to Munich, it's lovely", Predicates.LivesIn, "Munich")]
+    [InlineData("I work at Contoso and I love it", Predicates.WorksAt, "Contoso")]
+    [InlineData("I got a new job at Fabrikam", Predicates.WorksAt, "Fabrikam")]
+    [InlineData("I work as a nurse", Predicates.WorksAs, "nurse")]
+    [InlineData("I'm a software engineer", Predicates.WorksAs, "software engineer")]
+    [InlineData("I'm preparing for an interview at Contoso", Predicates.PreparingFor, "an interview at Contoso")]
+    [InlineData("I really love hiking in the mountains", Predicates.Likes, "hiking in the mountains")]
+    [InlineData("I don't like early meetings", Predicates.Dislikes, "early meetings")]
+    [InlineData("I hate running in the rain", Predicates.Dislikes, "running in the rain")]
+    [InlineData("I'm so tired today", Predicates.Feels, "tired")]
+    [InlineData("I feel really stressed", Predicates.Feels, "stressed")]
+    [InlineData("My sister Anna is visiting", Predicates.HasRelative, "sister Anna")]
+    [InlineData("my mom, Maria, called", Predicates.HasRelative, "mother Maria")]
+    [InlineData("My name is Oleg", Predicates.NameIs, "Oleg")]
+    [InlineData("I'm married", Predicates.RelationshipStatus, "married")]
+    [InlineData("I study at MIT", Predicates.StudiesAt, "MIT")]
+    // Russian
+    [InlineData("Я живу в Москве", Predicates.LivesIn, "Москве")]
+    [InlineData("я недавно переехала в Казань", Predicates.LivesIn, "Казань")]
+    [InlineData("Я работаю в Яндексе и мне нравится", Predicates.WorksAt, "Яндексе")]
+    [InlineData("я работаю врачом", Predicates.WorksAs, "врачом")]
+    [InlineData("Я готовлюсь к собеседованию в Сбере", Predicates.PreparingFor, "собеседованию в Сбере")]
+    [InlineData("Я очень люблю плавание", Predicates.Likes, "плавание")]
+    [InlineData("мне нравится джаз", Predicates.Likes, "джаз")]
+    [InlineData("Я не люблю рано вставать", Predicates.Dislikes, "рано вставать")]
+    [InlineData("Я так устала", Predicates.Feels, "tired")]
+    [InlineData("я в стрессе из-за работы", Predicates.Feels, "stressed")]
+    [InlineData("Моя сестра Аня приедет", Predicates.HasRelative, "sister Аня")]
+    [InlineData("Меня зовут Олег", Predicates.NameIs, "Олег")]
+    [InlineData("я замужем", Predicates.RelationshipStatus, "married")]
+    [InlineData("я учусь в МГУ", Predicates.StudiesAt, "МГУ")]
+    public void First_person_statements_become_facts(string sentence, string predicate, string value)
+    {
+        var facts = LocalExtractor.FactsIn(sentence, Line("m1", sentence)).ToList();
+
+        var fact = Assert.Single(facts, f => f.Predicate == predicate);
+        Assert.Equal(value, fact.Value);
+        Assert.Equal(Fact.TheUser, fact.Subject);
+        Assert.Equal(["m1"], fact.SourceMessageIds);
+        Assert.Equal(At, fact.ValidFrom);
+    }
+
+    [Theory]
+    [InlineData("She lives in Paris")]
+    [InlineData("I'm not tired at all")]
+    [InlineData("I'd like to book a table")]
+    [InlineData("Он работает в Google")]
+    [InlineData("What time is it?")]
+    [InlineData("my sister is visiting")]
+    public void Statements_that_are_not_first_person_facts_give_none(string sentence)
+    {
+        Assert.Empty(LocalExtractor.FactsIn(sentence, Line("m1", sentence)));
+    }
+
+    [Fact]
+    public void Another_speakers_statements_are_theirs()
+    {
+        var line = new ConversationLine("x7", ConversationLine.UserRole, "Anna", "I live in Paris", At);
+
+        var fact = Assert.Single(LocalExtractor.FactsIn(line.Content, line));
+
+        Assert.Equal("Anna", fact.Subject);
+        Assert.Equal("Anna: I live in Paris", fact.Content);
+    }
+
+    [Theory]
+    [InlineData("I'm exhausted, I barely slept", Moods.Tired)]
+    [InlineData("So stressed about the deadline", Moods.Stressed)]
+    [InlineData("I'm so happy, the day was great!", Moods.Positive)]
+    [InlineData("Мне грустно и плохо", Moods.Negative)]
+    [InlineData("Я ужасно устал", Moods.Tired)]
+    [InlineData("Я нервничаю перед экзаменом", Moods.Stressed)]
+    [InlineData("Спасибо, всё отлично", Moods.Positive)]
+    [InlineData("The meeting is at noon", null)]
+    public void Mood_comes_from_the_lexicon(string text, string? mood)
+    {
+        Assert.Equal(mood, Lexicon.MoodOf([text]));
+    }
+
+    [Theory]
+    [InlineData("I want to run a marathon next year", "want to run a marathon next year")]
+    [InlineData("I'm going to call the bank", "going to call the bank")]
+    [InlineData("Я хочу выучить испанский", "хочу выучить испанский")]
+    [InlineData("Напомни мне позвонить маме", "Напомни мне позвонить маме")]
+    public void Intents_are_found(string sentence, string intent)
+    {
+        Assert.Contains(LocalExtractor.IntentsIn(sentence), i => i.Contains(intent, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
+    public void A_conversation_gives_an_extractive_summary_facts_mood_and_topics()
+    {
+        var extraction = LocalExtractor.Extract(
+        [
+            Line("1", "Hi!"),
+            new ConversationLine("2", ConversationLine.AssistantRole, null, "Hello, how are you?", At),
+            Line("3", "I'm preparing for an interview at Contoso on Friday. I'm a bit stressed."),
+            Line("4", "I live in Berlin and I work at Fabrikam."),
+            Line("5", "ok"),
+        ]);
+
+        Assert.Contains("interview at Contoso", extraction.Narrative, StringComparison.Ordinal);
+        Assert.DoesNotContain("Hello, how are you", extraction.Narrative, StringComparison.Ordinal);
+        Assert.Equal(
+            new[] { (Predicates.Feels, "stressed"), (Predicates.LivesIn, "Berlin"), (Predicates.PreparingFor, "an interview at Contoso on Friday"), (Predicates.WorksAt, "Fabrikam") },
+            extraction.Facts.Select(f => (f.Predicate, f.Value)).OrderBy(f => f.Predicate, StringComparer.Ordinal).ToArray());
+        Assert.Equal(Moods.Stressed, extraction.Mood);
+        Assert.Contains(Topics.Work, extraction.Topics);
+    }
+
+    private static ConversationLine Line(string id, string content) => new(id, ConversationLine.UserRole, null, content, At);
+}
