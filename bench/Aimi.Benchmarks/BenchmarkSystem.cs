@@ -1,6 +1,8 @@
 using Aimi.ServiceDefaults;
 using Aspire.Hosting;
 using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace Aimi.Benchmarks;
 
@@ -22,6 +24,8 @@ public sealed class BenchmarkSystem(DistributedApplication app, Uri gateway, str
             ["--Aimi:LocalServers:Ephemeral=true"],
             (options, _) => options.DisableDashboard = true,
             deadline.Token);
+        // The testing builder forwards every resource's console to this process's log: keep only problems, off the measured path.
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         var app = await builder.BuildAsync(deadline.Token);
         await app.StartAsync(deadline.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, deadline.Token);
