@@ -15,6 +15,19 @@ public class AppModelTests
         mode == "run" ? AppHostModels.RunModeAsync() : AppHostModels.PublishModeAsync();
 
     [Theory]
+    [InlineData("run", new[] { "postgres", "goalsdb", "chatdb", "redis", "rabbitmq-epmd", "rabbitmq", "goals-api", "chat-api", "gateway" })]
+    [InlineData("publish", new[] { "postgres", "goalsdb", "chatdb", "redis", "rabbitmq", "goals-api", "chat-api", "gateway" })]
+    public async Task The_model_has_every_resource_of_the_topology(string mode, string[] expected)
+    {
+        var model = await ModelAsync(mode);
+
+        // Parameters (passwords, the signing key) and Aspire's hidden project rebuilders (an internal type) are not part of the diagram.
+        Assert.Equal(expected, model.Resources
+            .Where(r => r is not ParameterResource && r.GetType().Name != "ProjectRebuilderResource")
+            .Select(r => r.Name));
+    }
+
+    [Theory]
     [MemberData(nameof(Modes))]
     public async Task Every_service_references_and_waits_for_what_it_uses(string mode)
     {
