@@ -11,8 +11,19 @@ internal static class AppHostModels
     /// <summary>Run mode, ephemeral (so nothing here touches the persistent data folder or fixed ports).</summary>
     public static Task<DistributedApplicationModel> RunModeAsync() => BuildAsync(["--Aimi:LocalServers:Ephemeral=true"]);
 
-    public static Task<DistributedApplicationModel> PublishModeAsync() =>
-        BuildAsync(["--publisher", "manifest", "--output-path", Path.Combine(Path.GetTempPath(), "aimi-unused", "aspire-manifest.json")]);
+    public static async Task<DistributedApplicationModel> PublishModeAsync()
+    {
+        // Building the model writes nothing, but the publisher needs an output path to be selected.
+        var unused = Directory.CreateTempSubdirectory("aimi-model-").FullName;
+        try
+        {
+            return await BuildAsync(["--publisher", "manifest", "--output-path", Path.Combine(unused, "aspire-manifest.json")]);
+        }
+        finally
+        {
+            Directory.Delete(unused, recursive: true);
+        }
+    }
 
     private static async Task<DistributedApplicationModel> BuildAsync(string[] args)
     {

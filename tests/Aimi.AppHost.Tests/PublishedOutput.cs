@@ -20,6 +20,7 @@ internal static class PublishedOutput
     private static async Task<string> PublishAsync()
     {
         var folder = Directory.CreateTempSubdirectory("aimi-publish-").FullName;
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => Directory.Delete(folder, recursive: true);
         var configuration = typeof(PublishedOutput).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
         var appHost = Path.Combine(Root, "Aimi.AppHost", "bin", configuration, "net10.0", "Aimi.AppHost.dll");
         var start = new ProcessStartInfo("dotnet", [appHost, "--publisher", "manifest", "--output-path", Path.Combine(folder, "aspire-manifest.json")])
