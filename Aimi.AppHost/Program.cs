@@ -1,51 +1,32 @@
-using System.Runtime.InteropServices;
-using Aimi.AppHost;
-using Aimi.AppHost.Hosting;
+using Aimi.ServiceDefaults;
 using Aimi.AppHost.Publishing;
 
-if (args is [PublishOptions.Command, .. var publishArgs])
-{
-    try
-    {
-        return PublishCommand.Run(Topology.Build(), PublishOptions.Parse(publishArgs), Console.Out);
-    }
-    catch (ArgumentException e)
-    {
-        Console.Error.WriteLine(e.Message);
-        Console.Error.WriteLine(PublishOptions.Usage);
-        return 2;
-    }
-}
+// The system as it runs: infrastructure, then every service with what it references and waits for. Run mode starts the
+// machine's own servers as processes (Aimi.AppHost/LocalServers); publish mode maps the same names to Aspire's containers.
+var builder = DistributedApplication.CreateBuilder(args);
 
-LaunchOptions options;
-try
-{
-    options = LaunchOptions.Parse(args);
-}
-catch (ArgumentException e)
-{
-    Console.Error.WriteLine(e.Message);
-    Console.Error.WriteLine(LaunchOptions.Usage);
-    return 2;
-}
-if (options.Command == "help")
-{
-    Console.WriteLine(LaunchOptions.Usage);
-    Console.WriteLine(PublishOptions.Usage);
-    return 0;
-}
+var postgres = builder.AddPostgresServer("postgres");
+var goalsDb = postgres.AddDatabase(ResourceNames.GoalsDb);
+var chatDb = postgres.AddDatabase(ResourceNames.ChatDb);
+var redis = builder.AddRedisServer(ResourceNames.Redis);
+var rabbitMq = builder.AddRabbitMqServer(ResourceNames.RabbitMq);
 
-// Ctrl-C and SIGTERM end the run; UpCommand then stops every child process tree before exiting.
-using var stop = new CancellationTokenSource();
-using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, context => { context.Cancel = true; stop.Cancel(); });
-using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context => { context.Cancel = true; stop.Cancel(); });
+var goals = builder.AddService<Projects.Aimi_Goals_Api>(ResourceNames.GoalsApi)
+    .WithReference(goalsDb).WaitFor(goalsDb)
+    .WithReference(rabbitMq).WaitFor(rabbitMq);
 
-try
-{
-    return await UpCommand.RunAsync(Topology.Build(), options, stop.Token);
-}
-catch (ArgumentException e)
-{
-    Console.Error.WriteLine(e.Message);
-    return 2;
-}
+var chat = builder.AddService<Projects.Aimi_Chat_Api>(ResourceNames.ChatApi)
+    .WithReference(chatDb).WaitFor(chatDb)
+    .WithReference(redis).WaitFor(redis)
+    .WithReference(rabbitMq).WaitFor(rabbitMq)
+    .WithReference(goals);
+
+// The gateway opens only when the services it routes to answer their health checks.
+builder.AddGateway<Projects.Aimi_Gateway>(ResourceNames.Gateway)
+    .WithReference(goals).WaitFor(goals)
+    .WithReference(chat).WaitFor(chat);
+
+// Publishing the manifest also writes deploy/kubernetes from the same model.
+builder.AddKubernetesManifests();
+
+builder.Build().Run();

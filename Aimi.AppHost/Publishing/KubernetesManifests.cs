@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Aimi.AppHost.Hosting;
 using k8s;
 using k8s.Models;
 
@@ -10,7 +9,7 @@ namespace Aimi.AppHost.Publishing;
 public sealed record GeneratedFile(string Path, string Content);
 
 /// <summary>
-/// The topology as kustomize manifests: <c>base/</c> (per project a ConfigMap, Deployment, Service and, when it owns a database,
+/// The Aspire model (publish mode, read through <see cref="DeploymentModel"/>) as kustomize manifests: <c>base/</c> (per project a ConfigMap, Deployment, Service and, when it owns a database,
 /// a migration Job) and <c>overlays/development</c> (in-cluster PostgreSQL+pgvector, Redis, RabbitMQ; development tokens) and
 /// <c>overlays/production</c> (external infrastructure, more replicas, disruption budgets). Every object is a typed KubernetesClient
 /// model; secrets are never written: the overlays generate <c>aimi-secrets</c> from a git-ignored <c>secrets.env</c>.
@@ -55,7 +54,10 @@ public static class KubernetesManifests
 
     public static string ConnectionStringKey(string resource) => $"ConnectionStrings__{resource}";
 
-    public static IReadOnlyList<GeneratedFile> Generate(AppModel model)
+    /// <summary>The secret key of a server's password: the name of the parameter Aspire generates for it (<c>postgres-password</c>).</summary>
+    public static string PasswordParameter(string server) => $"{server}-password";
+
+    public static IReadOnlyList<GeneratedFile> Generate(DeploymentModel model)
     {
         var files = new List<GeneratedFile>();
         files.AddRange(Base(model));
@@ -66,10 +68,10 @@ public static class KubernetesManifests
     }
 
     /// <summary>Databases a project migrates with its <c>--migrate</c> job: the ones it references.</summary>
-    public static IReadOnlyList<PostgresDatabaseResource> OwnedDatabases(ProjectResource project) =>
-        project.References.OfType<PostgresDatabaseResource>().ToList();
+    public static IReadOnlyList<DeployedDatabase> OwnedDatabases(DeployedProject project) =>
+        project.References.OfType<DeployedDatabase>().ToList();
 
-    private static List<GeneratedFile> Base(AppModel model)
+    private static List<GeneratedFile> Base(DeploymentModel model)
     {
         var resources = new List<string>();
         var files = new List<GeneratedFile>();
@@ -99,7 +101,7 @@ public static class KubernetesManifests
         return files;
     }
 
-    private static List<GeneratedFile> Development(AppModel model)
+    private static List<GeneratedFile> Development(DeploymentModel model)
     {
         const string dir = "overlays/development";
         var resources = new List<string> { "../../base" };
@@ -115,16 +117,16 @@ public static class KubernetesManifests
         {
             switch (resource)
             {
-                case PostgresServerResource postgres:
-                    Add($"{postgres.Name}-statefulset.yaml", PostgresStatefulSet(postgres.Name));
+                case DeployedPostgres postgres:
+                    Add($"{postgres.Name}-statefulset.yaml", PostgresStatefulSet(postgres));
                     Add($"{postgres.Name}-service.yaml", InfrastructureService(postgres.Name, Components.Database, ("postgres", PostgresPort)));
                     break;
-                case RedisResource redis:
-                    Add($"{redis.Name}-deployment.yaml", RedisDeployment(redis.Name));
+                case DeployedRedis redis:
+                    Add($"{redis.Name}-deployment.yaml", RedisDeployment(redis));
                     Add($"{redis.Name}-service.yaml", InfrastructureService(redis.Name, Components.Cache, ("redis", RedisPort)));
                     break;
-                case RabbitMqResource rabbitMq:
-                    Add($"{rabbitMq.Name}-statefulset.yaml", RabbitMqStatefulSet(rabbitMq.Name));
+                case DeployedRabbitMq rabbitMq:
+                    Add($"{rabbitMq.Name}-statefulset.yaml", RabbitMqStatefulSet(rabbitMq));
                     Add($"{rabbitMq.Name}-service.yaml", InfrastructureService(rabbitMq.Name, Components.Broker, ("amqp", RabbitMqPort), ("management", RabbitMqManagementPort)));
                     break;
             }
@@ -161,7 +163,7 @@ public static class KubernetesManifests
         return files;
     }
 
-    private static List<GeneratedFile> Production(AppModel model)
+    private static List<GeneratedFile> Production(DeploymentModel model)
     {
         const string dir = "overlays/production";
         var resources = new List<string> { "../../base" };
@@ -219,11 +221,11 @@ public static class KubernetesManifests
         },
     };
 
-    /// <summary>The project's non-secret, Aspire-named settings: its OTel name, service discovery and its own extra settings.</summary>
-    public static IDictionary<string, string> ProjectSettings(ProjectResource project)
+    /// <summary>The project's non-secret, Aspire-named settings: its OTel name and service discovery.</summary>
+    public static IDictionary<string, string> ProjectSettings(DeployedProject project)
     {
         var data = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["OTEL_SERVICE_NAME"] = project.Name };
-        foreach (var other in project.References.OfType<ProjectReferenceResource>())
+        foreach (var other in project.References.OfType<DeployedProjectReference>())
         {
             data[$"services__{other.Name}__http__0"] = $"http://{other.Name}:{ContainerPort}";
         }
@@ -231,18 +233,14 @@ public static class KubernetesManifests
         {
             data["Auth__DevTokens"] = "false";
         }
-        foreach (var (key, value) in project.Environment)
-        {
-            data[key] = value;
-        }
         return data;
     }
 
     /// <summary>The secret keys a project reads: connection strings of what it references and the (optional) signing key.</summary>
-    public static IReadOnlyList<string> SecretKeys(ProjectResource project) =>
-        [.. project.References.Where(r => r is PostgresDatabaseResource or RedisResource or RabbitMqResource).Select(r => ConnectionStringKey(r.Name)), SigningKeySecretKey];
+    public static IReadOnlyList<string> SecretKeys(DeployedProject project) =>
+        [.. project.References.Where(r => r is DeployedDatabase or DeployedRedis or DeployedRabbitMq).Select(r => ConnectionStringKey(r.Name)), SigningKeySecretKey];
 
-    private static V1ConfigMap ProjectConfig(ProjectResource project) => new()
+    private static V1ConfigMap ProjectConfig(DeployedProject project) => new()
     {
         ApiVersion = "v1",
         Kind = "ConfigMap",
@@ -250,7 +248,7 @@ public static class KubernetesManifests
         Data = ProjectSettings(project),
     };
 
-    private static V1Container ProjectContainer(ProjectResource project) => new()
+    private static V1Container ProjectContainer(DeployedProject project) => new()
     {
         Name = project.Name,
         Image = $"{Image(project.Name)}:latest",
@@ -279,7 +277,7 @@ public static class KubernetesManifests
         },
     };
 
-    private static V1Deployment Deployment(ProjectResource project)
+    private static V1Deployment Deployment(DeployedProject project)
     {
         var container = ProjectContainer(project);
         container.Ports = [new V1ContainerPort { Name = "http", ContainerPort = ContainerPort, Protocol = "TCP" }];
@@ -318,7 +316,7 @@ public static class KubernetesManifests
         FailureThreshold = failureThreshold,
     };
 
-    private static V1Service Service(ProjectResource project) => new()
+    private static V1Service Service(DeployedProject project) => new()
     {
         ApiVersion = "v1",
         Kind = "Service",
@@ -332,7 +330,7 @@ public static class KubernetesManifests
         },
     };
 
-    private static V1Job MigrationJob(ProjectResource project)
+    private static V1Job MigrationJob(DeployedProject project)
     {
         var container = ProjectContainer(project);
         container.Args = [MigrateArgument];
@@ -408,14 +406,14 @@ public static class KubernetesManifests
         },
     };
 
-    private static V1StatefulSet PostgresStatefulSet(string name) => SingleReplicaStatefulSet(name, Components.Database, "5Gi", new V1Container
+    private static V1StatefulSet PostgresStatefulSet(DeployedPostgres postgres) => SingleReplicaStatefulSet(postgres.Name, Components.Database, "5Gi", new V1Container
     {
-        Name = name,
-        Image = AspireManifest.PostgresImage,
+        Name = postgres.Name,
+        Image = postgres.Image,
         Env =
         [
             new V1EnvVar { Name = "POSTGRES_USER", Value = "postgres" },
-            SecretEnv("POSTGRES_PASSWORD", AspireManifest.PasswordParameter(name)),
+            SecretEnv("POSTGRES_PASSWORD", PasswordParameter(postgres.Name)),
             // initdb refuses a volume root that holds lost+found.
             new V1EnvVar { Name = "PGDATA", Value = "/var/lib/postgresql/data/pgdata" },
         ],
@@ -429,30 +427,30 @@ public static class KubernetesManifests
         VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = "/var/lib/postgresql/data" }],
     });
 
-    private static V1Deployment RedisDeployment(string name) => new()
+    private static V1Deployment RedisDeployment(DeployedRedis redis) => new()
     {
         ApiVersion = "apps/v1",
         Kind = "Deployment",
-        Metadata = Metadata(name, Components.Cache),
+        Metadata = Metadata(redis.Name, Components.Cache),
         Spec = new V1DeploymentSpec
         {
             Replicas = 1,
-            Selector = new V1LabelSelector { MatchLabels = Selector(name) },
+            Selector = new V1LabelSelector { MatchLabels = Selector(redis.Name) },
             Template = new V1PodTemplateSpec
             {
-                Metadata = new V1ObjectMeta { Labels = Labels(name, Components.Cache) },
+                Metadata = new V1ObjectMeta { Labels = Labels(redis.Name, Components.Cache) },
                 Spec = new V1PodSpec
                 {
                     Containers =
                     [
                         new V1Container
                         {
-                            Name = name,
-                            Image = AspireManifest.RedisImage,
+                            Name = redis.Name,
+                            Image = redis.Image,
                             Command = ["redis-server"],
                             // A session cache: nothing is persisted, as in local development.
                             Args = ["--requirepass", "$(REDIS_PASSWORD)", "--save", "", "--appendonly", "no"],
-                            Env = [SecretEnv("REDIS_PASSWORD", AspireManifest.PasswordParameter(name))],
+                            Env = [SecretEnv("REDIS_PASSWORD", PasswordParameter(redis.Name))],
                             Ports = [new V1ContainerPort { Name = "redis", ContainerPort = RedisPort, Protocol = "TCP" }],
                             ReadinessProbe = new V1Probe { TcpSocket = new V1TCPSocketAction { Port = "redis" }, PeriodSeconds = 5 },
                             Resources = Resources("50m", "64Mi", "500m", "256Mi"),
@@ -463,14 +461,14 @@ public static class KubernetesManifests
         },
     };
 
-    private static V1StatefulSet RabbitMqStatefulSet(string name) => SingleReplicaStatefulSet(name, Components.Broker, "2Gi", new V1Container
+    private static V1StatefulSet RabbitMqStatefulSet(DeployedRabbitMq rabbitMq) => SingleReplicaStatefulSet(rabbitMq.Name, Components.Broker, "2Gi", new V1Container
     {
-        Name = name,
-        Image = AspireManifest.RabbitMqImage,
+        Name = rabbitMq.Name,
+        Image = rabbitMq.Image,
         Env =
         [
             new V1EnvVar { Name = "RABBITMQ_DEFAULT_USER", Value = RabbitMqUser },
-            SecretEnv("RABBITMQ_DEFAULT_PASS", AspireManifest.PasswordParameter(name)),
+            SecretEnv("RABBITMQ_DEFAULT_PASS", PasswordParameter(rabbitMq.Name)),
         ],
         Ports =
         [
@@ -523,7 +521,7 @@ public static class KubernetesManifests
         Limits = new SortedDictionary<string, ResourceQuantity>(StringComparer.Ordinal) { ["cpu"] = new(cpuLimit), ["memory"] = new(memoryLimit) },
     };
 
-    private static List<KustomizeImage> Images(AppModel model) =>
+    private static List<KustomizeImage> Images(DeploymentModel model) =>
         model.Projects.Select(p => new KustomizeImage { Name = Image(p.Name), NewName = Image(p.Name), NewTag = "latest" }).ToList();
 
     private static V1ObjectMeta Metadata(string name, string component) => new() { Name = name, Labels = Labels(name, component) };
@@ -537,14 +535,14 @@ public static class KubernetesManifests
 
     private static SortedDictionary<string, string> Selector(string name) => new(StringComparer.Ordinal) { [NameLabel] = name };
 
-    private static string DevelopmentSecretsExample(AppModel model)
+    private static string DevelopmentSecretsExample(DeploymentModel model)
     {
         var text = new StringBuilder();
         text.Append("# Secrets of overlays/development. Copy to secrets.env (git-ignored) and replace every <placeholder>;\n");
         text.Append("# a placeholder that appears twice must get the same value twice (deploy/kubernetes/README.md has a one-line sed).\n");
-        foreach (var server in model.Resources.Where(r => r is PostgresServerResource or RedisResource or RabbitMqResource))
+        foreach (var server in model.Resources.Where(r => r is DeployedPostgres or DeployedRedis or DeployedRabbitMq))
         {
-            text.Append(CultureInfo.InvariantCulture, $"{AspireManifest.PasswordParameter(server.Name)}=<{AspireManifest.PasswordParameter(server.Name)}>\n");
+            text.Append(CultureInfo.InvariantCulture, $"{PasswordParameter(server.Name)}=<{PasswordParameter(server.Name)}>\n");
         }
         text.Append(CultureInfo.InvariantCulture, $"{SigningKeySecretKey}=<signing-key>\n");
         foreach (var (key, value) in ConnectionStrings(model, inCluster: true))
@@ -554,7 +552,7 @@ public static class KubernetesManifests
         return text.ToString();
     }
 
-    private static string ProductionSecretsExample(AppModel model)
+    private static string ProductionSecretsExample(DeploymentModel model)
     {
         var text = new StringBuilder();
         text.Append("# Secrets of overlays/production: connection strings of the external PostgreSQL (with pgvector), Redis and RabbitMQ.\n");
@@ -575,20 +573,20 @@ public static class KubernetesManifests
         "OTEL_EXPORTER_OTLP_ENDPOINT=http://<otel-collector>:4317\n";
 
     /// <summary>The connection-string secret keys every referenced resource needs, with placeholder values.</summary>
-    private static IEnumerable<(string Key, string Value)> ConnectionStrings(AppModel model, bool inCluster)
+    private static IEnumerable<(string Key, string Value)> ConnectionStrings(DeploymentModel model, bool inCluster)
     {
         var referenced = model.Projects.SelectMany(p => p.References).Select(r => r.Name).ToHashSet();
         foreach (var resource in model.Resources.Where(r => referenced.Contains(r.Name)))
         {
             var value = resource switch
             {
-                PostgresDatabaseResource db when inCluster =>
-                    $"Host={db.Server.Name};Port={PostgresPort};Username=postgres;Password=<{AspireManifest.PasswordParameter(db.Server.Name)}>;Database={db.Name}",
-                PostgresDatabaseResource db => $"Host=<postgres-host>;Port=5432;Username=<user>;Password=<password>;Database={db.Name};SSL Mode=Require",
-                RedisResource redis when inCluster => $"{redis.Name}:{RedisPort},password=<{AspireManifest.PasswordParameter(redis.Name)}>",
-                RedisResource => "<redis-host>:6380,password=<password>,ssl=true",
-                RabbitMqResource rabbitMq when inCluster => $"amqp://{RabbitMqUser}:<{AspireManifest.PasswordParameter(rabbitMq.Name)}>@{rabbitMq.Name}:{RabbitMqPort}",
-                RabbitMqResource => "amqp://<user>:<password>@<rabbitmq-host>:5672/<vhost>",
+                DeployedDatabase db when inCluster =>
+                    $"Host={db.Server.Name};Port={PostgresPort};Username=postgres;Password=<{PasswordParameter(db.Server.Name)}>;Database={db.Name}",
+                DeployedDatabase db => $"Host=<postgres-host>;Port=5432;Username=<user>;Password=<password>;Database={db.Name};SSL Mode=Require",
+                DeployedRedis redis when inCluster => $"{redis.Name}:{RedisPort},password=<{PasswordParameter(redis.Name)}>",
+                DeployedRedis => "<redis-host>:6380,password=<password>,ssl=true",
+                DeployedRabbitMq rabbitMq when inCluster => $"amqp://{RabbitMqUser}:<{PasswordParameter(rabbitMq.Name)}>@{rabbitMq.Name}:{RabbitMqPort}",
+                DeployedRabbitMq => "amqp://<user>:<password>@<rabbitmq-host>:5672/<vhost>",
                 _ => null,
             };
             if (value is not null)

@@ -5,6 +5,9 @@ namespace Aimi.Benchmarks;
 /// <summary><c>[--scenario events|chat] [--rate N] [--duration SECONDS] [--warmup SECONDS] [--concurrency N] [--users N] [--url GATEWAY] [--rabbitmq AMQP-URI]</c>.</summary>
 public sealed record BenchmarkOptions(string Scenario, double Rate, TimeSpan Duration, TimeSpan Warmup, int Concurrency, int Users, Uri? Url, string? RabbitMq)
 {
+    /// <summary>The broker of <c>dotnet run --project Aimi.AppHost</c> (persistent mode: RabbitMQ one port above the standard one).</summary>
+    public const string DefaultRabbitMq = "amqp://guest:guest@localhost:5673";
+
     public const string Events = "events";
     public const string Chat = "chat";
 
@@ -23,8 +26,8 @@ public sealed record BenchmarkOptions(string Scenario, double Rate, TimeSpan Dur
                                chat service closes above 30 messages a minute (the run refuses a rate/users mix that would);
                                a session ends at 30 stored messages (15 exchanges), so with fewer users (e.g. 100) every
                                session rolls over inside the measured window and session starts show in the figures
-          --url URL            a running gateway (default: start the system with the AppHost on its own instance)
-          --rabbitmq URI       with --url: the broker's amqp:// URI including the virtual host (default amqp://guest:guest@localhost:5672/aimi)
+          --url URL            a running gateway, e.g. http://localhost:8080 (default: start the system from the AppHost in ephemeral mode)
+          --rabbitmq URI       with --url: the broker's amqp:// URI (default amqp://guest:guest@localhost:5673, the AppHost's own broker)
         """;
 
     public static BenchmarkOptions Parse(IReadOnlyList<string> args)

@@ -1,5 +1,5 @@
-using Aimi.AppHost.Hosting;
-using Aimi.Infrastructure;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Aimi.Benchmarks;
 
 BenchmarkOptions options;
@@ -21,9 +21,8 @@ Console.CancelKeyPress += (_, e) =>
     cancel.Cancel();
 };
 
-// Without --url, the system runs on its own instance and ports, like the end-to-end tests, and is removed afterwards.
-LaunchOptions? instance = null;
-AppHostProcess? system = null;
+// Without --url, the system runs from the AppHost in ephemeral mode, like the end-to-end tests, and is removed afterwards.
+BenchmarkSystem? system = null;
 try
 {
     Uri gatewayUrl;
@@ -31,16 +30,14 @@ try
     if (options.Url is { } url)
     {
         gatewayUrl = url;
-        amqp = options.RabbitMq ?? $"{LocalInfrastructure.RabbitMq.TrimEnd('/')}/{LaunchOptions.DefaultVirtualHost}";
+        amqp = options.RabbitMq ?? BenchmarkOptions.DefaultRabbitMq;
     }
     else
     {
-        string[] arguments = ["up", "--port-base", "18200", "--gateway-port", "18280", "--instance", $"bench{Guid.NewGuid():N}"[..13]];
-        instance = LaunchOptions.Parse(arguments);
-        Console.WriteLine($"Starting the system: dotnet {AppHostProcess.AssemblyPath} {string.Join(' ', arguments)}");
-        system = await AppHostProcess.StartAsync(arguments, TimeSpan.FromMinutes(4));
+        Console.WriteLine("Starting the system: the AppHost in ephemeral mode (Aspire testing builder, no dashboard)…");
+        system = await BenchmarkSystem.StartAsync(TimeSpan.FromMinutes(4), cancel.Token);
         gatewayUrl = system.Gateway;
-        amqp = system.RabbitMqConnectionString;
+        amqp = system.RabbitMq;
     }
 
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -75,10 +72,6 @@ finally
     if (system is not null)
     {
         await system.DisposeAsync();
-    }
-    if (instance is not null)
-    {
-        await AppHostProcess.DeleteInstanceDataAsync(instance);
     }
 }
 
@@ -164,7 +157,13 @@ static async Task<string> DevTokenAsync(HttpClient http, string subject, Cancell
     {
         try
         {
-            return await GatewayDevTokens.RequestAsync(http, subject, cancellationToken);
+            using var response = await http.PostAsJsonAsync(new Uri("/auth/dev-token", UriKind.Relative), new { subject }, cancellationToken);
+            var body = await response.Content.ReadAsStringAsync(cancellationToken);
+            if (response.IsSuccessStatusCode)
+            {
+                return JsonDocument.Parse(body).RootElement.GetProperty("accessToken").GetString()!;
+            }
+            throw new HttpRequestException($"POST /auth/dev-token answered {(int)response.StatusCode}: {body}", null, response.StatusCode);
         }
         catch (HttpRequestException e) when (e.StatusCode == System.Net.HttpStatusCode.TooManyRequests && attempt < 20)
         {

@@ -4,7 +4,13 @@
 # Idempotent, and safe when several processes call it at once (one flock serialises them).
 # Debian/Ubuntu, as root, without systemd. Elsewhere: start the servers yourself and set
 # ConnectionStrings__<name> (see README).
+#
+#   setup.sh                 install what is missing and start the machine-wide servers (the tests use these)
+#   setup.sh --install-only  install what is missing, start nothing (the AppHost runs its own server processes)
 set -euo pipefail
+
+INSTALL_ONLY=0
+[ "${1:-}" = "--install-only" ] && INSTALL_ONLY=1
 
 PG_VERSION=15
 PG_PORT=${AIMI_PG_PORT:-5432}
@@ -22,8 +28,20 @@ flock 9
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+installed() {
+  [ -x /usr/lib/postgresql/$PG_VERSION/bin/postgres ] && [ -f /usr/lib/postgresql/$PG_VERSION/lib/vector.so ] \
+    && command -v redis-server >/dev/null 2>&1 && command -v epmd >/dev/null 2>&1 \
+    && [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]
+}
+if [ "$INSTALL_ONLY" -eq 1 ] && installed; then
+  exit 0
+fi
+if [ "$INSTALL_ONLY" -eq 1 ] && { [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; }; then
+  fail "PostgreSQL $PG_VERSION with pgvector, Redis or RabbitMQ is not installed, and this is not root on Debian/Ubuntu: install them (see README)."
+fi
+
 # Without root or apt this script cannot install or start anything: fine if the servers already run, else say which.
-if [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; then
+if [ "$INSTALL_ONLY" -eq 0 ] && { [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; }; then
   why="not root"; command -v apt-get >/dev/null 2>&1 || why="not a Debian/Ubuntu machine"
   missing=()
   port_open "$PG_PORT" || missing+=("PostgreSQL+pgvector on :$PG_PORT (or set AIMI_POSTGRES and ConnectionStrings__goalsdb/__chatdb)")
@@ -53,7 +71,7 @@ apt_install() {
 if ! [ -x /usr/lib/postgresql/$PG_VERSION/bin/postgres ]; then
   apt_install postgresql-$PG_VERSION postgresql-client-$PG_VERSION
 fi
-if ! pg_lsclusters -h 2>/dev/null | awk '{print $1" "$2}' | grep -q "^$PG_VERSION main$"; then
+if [ "$INSTALL_ONLY" -eq 0 ] && ! pg_lsclusters -h 2>/dev/null | awk '{print $1" "$2}' | grep -q "^$PG_VERSION main$"; then
   log "creating PostgreSQL cluster $PG_VERSION/main"
   pg_createcluster $PG_VERSION main -p "$PG_PORT" >/dev/null
 fi
@@ -82,6 +100,13 @@ if ! [ -f /usr/lib/postgresql/$PG_VERSION/lib/vector.so ]; then
   make -s -C "$src" PG_CONFIG=/usr/lib/postgresql/$PG_VERSION/bin/pg_config OPTFLAGS="" >/dev/null 2>&1 || fail "pgvector build failed"
   make -s -C "$src" PG_CONFIG=/usr/lib/postgresql/$PG_VERSION/bin/pg_config install >/dev/null 2>&1 || fail "pgvector install failed"
   rm -rf "$build_dir"
+fi
+
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+command -v rabbitmq-server >/dev/null 2>&1 || apt_install rabbitmq-server
+if [ "$INSTALL_ONLY" -eq 1 ]; then
+  log "installed: PostgreSQL $PG_VERSION with pgvector, Redis, RabbitMQ"
+  exit 0
 fi
 
 if ! pg_isready -q -h localhost -p "$PG_PORT"; then

@@ -8,6 +8,7 @@ using Aimi.Chat.Api.Orchestration;
 using Aimi.Chat.Api.Sessions;
 using Aimi.Chat.Api.Workers;
 using Aimi.Messaging;
+using Aimi.Persistence;
 using Aimi.ServiceDefaults;
 using MassTransit;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
@@ -19,15 +20,14 @@ public static class Extensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        var redis = builder.Configuration.GetConnectionString(ResourceNames.Redis)
-            ?? throw new InvalidOperationException($"Connection string '{ResourceNames.Redis}' is missing (set ConnectionStrings__{ResourceNames.Redis}, e.g. localhost:6379).");
-
         builder.AddServiceDatabase<ChatDbContext>(ResourceNames.ChatDb);
 
-        // Redis is a cache: the service starts and answers while it is down (abortConnect=false), from PostgreSQL.
-        var redisOptions = ConfigurationOptions.Parse(redis);
-        redisOptions.AbortOnConnectFail = false;
-        builder.Services.AddSingleton<IConnectionMultiplexer>(_ => ConnectionMultiplexer.Connect(redisOptions));
+        // Redis is a cache: the service starts and answers while it is down (abortConnect=false), from PostgreSQL, so its
+        // health check reports Degraded (still ready) instead of Aspire's Unhealthy.
+        builder.AddRedisClient(
+            ResourceNames.Redis,
+            settings => settings.DisableHealthChecks = true,
+            options => options.AbortOnConnectFail = false);
         builder.Services.AddHealthChecks()
             .AddCheck<RedisHealthCheck>(ResourceNames.Redis, HealthStatus.Degraded, ["ready"]);
 

@@ -1,7 +1,7 @@
 using Aimi.Chat.Api;
 using Aimi.Chat.Api.Data;
 using Aimi.Chat.Api.Endpoints;
-using Aimi.Messaging;
+using Aimi.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

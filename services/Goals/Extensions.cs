@@ -1,6 +1,7 @@
 using Aimi.Goals.Api.Consumers;
 using Aimi.Goals.Api.Data;
 using Aimi.Messaging;
+using Aimi.Persistence;
 using Aimi.ServiceDefaults;
 using MassTransit;
 

@@ -1,7 +1,7 @@
 using Aimi.Goals.Api;
 using Aimi.Goals.Api.Data;
 using Aimi.Goals.Api.Endpoints;
-using Aimi.Messaging;
+using Aimi.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

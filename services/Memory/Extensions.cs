@@ -4,6 +4,7 @@ using Aimi.Memory.Api.Data;
 using Aimi.Memory.Api.Domain;
 using Aimi.Memory.Api.Workers;
 using Aimi.Messaging;
+using Aimi.Persistence;
 using Aimi.ServiceDefaults;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -15,14 +16,7 @@ public static class Extensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        // AddServiceDatabase's registration plus pgvector's type mapping (UseVector).
-        var connectionString = builder.Configuration.GetConnectionString(ResourceNames.MemoryDb)
-            ?? throw new InvalidOperationException($"Connection string '{ResourceNames.MemoryDb}' is missing (set ConnectionStrings__{ResourceNames.MemoryDb}).");
-        builder.Services.AddDbContext<MemoryDbContext>((services, options) => options
-            .UseNpgsql(connectionString, npgsql => npgsql.UseVector())
-            .UseSnakeCaseNamingConvention()
-            .AddOutboxInterceptor(services));
-        builder.Services.AddHealthChecks().AddDatabaseCheck<MemoryDbContext>();
+        builder.AddServiceDatabase<MemoryDbContext>(ResourceNames.MemoryDb, npgsql => npgsql.UseVector());
 
         builder.AddAimiAi();
         var ai = builder.Configuration.GetSection(AiOptions.SectionName).Get<AiOptions>() ?? new AiOptions();

@@ -1,3 +1,4 @@
+using Aimi.Persistence;
 using Aimi.Memory.Api;
 using Aimi.Memory.Api.Data;
 using Aimi.Memory.Api.Endpoints;

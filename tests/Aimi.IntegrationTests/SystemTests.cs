@@ -1,97 +1,94 @@
+using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
-using Aimi.AppHost.Hosting;
 using Aimi.Contracts.Chat;
+using Aimi.ServiceDefaults;
 using Aimi.Testing;
 using Xunit.Abstractions;
 
 namespace Aimi.IntegrationTests;
 
 /// <summary>
-/// The system as a user runs it: <c>dotnet Aimi.AppHost.dll up</c> on its own ports and instance (so the developer's
-/// data is untouched), a development token from the gateway, an event created and read back through the gateway,
-/// a conversation with the local model (REST and WebSocket) that writes into Goals and ends on the bus,
-/// then Ctrl-C, after which no service may still listen or run. One AppHost run for all of it: starting it is the slow part.
+/// The system as a user runs it, started by the real AppHost (<see cref="AimiSystem"/>): a development token from the gateway,
+/// an event created and read back through the gateway, conversations with the local model (REST and WebSocket) that write into
+/// Goals and end on the bus, and one request followed by its trace from the gateway through both services.
 /// </summary>
-public class SystemTests(ITestOutputHelper output)
+public class SystemTests(AimiSystem system, ITestOutputHelper output) : IClassFixture<AimiSystem>
 {
-    private const int PortBase = 18100;
-    private const int GatewayPort = 18080;
+    [Fact]
+    public async Task An_event_created_through_the_gateway_is_read_back_and_hidden_from_other_users()
+    {
+        using var http = new HttpClient { BaseAddress = system.Gateway, Timeout = TimeSpan.FromSeconds(30) };
+        Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokenAsync(http, $"e2e-user-{Guid.NewGuid():N}"));
+
+        var dueAt = DateTimeOffset.UtcNow.Date.AddDays(1).AddHours(12);
+        using var created = await http.PostAsJsonAsync(new Uri("/events", UriKind.Relative), new
+        {
+            type = "task",
+            title = "Call the dentist",
+            dueAt = new DateTimeOffset(dueAt, TimeSpan.Zero),
+            source = "api",
+            confirmed = true,
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var body = await created.Content.ReadFromJsonAsync<JsonElement>();
+        var id = body.GetProperty("id").GetString();
+        Assert.Equal("planned", body.GetProperty("status").GetString());
+
+        var read = await http.GetFromJsonAsync<JsonElement>(new Uri($"/events/{id}", UriKind.Relative));
+        Assert.Equal(id, read.GetProperty("id").GetString());
+        Assert.Equal("Call the dentist", read.GetProperty("title").GetString());
+        Assert.Equal("task", read.GetProperty("type").GetString());
+
+        var agenda = await http.GetStringAsync(new Uri($"/agenda?date={dueAt:yyyy-MM-dd}", UriKind.Relative));
+        Assert.Contains(id!, agenda, StringComparison.Ordinal);
+
+        // Another user sees nothing of it, through the same gateway.
+        using var stranger = new HttpClient { BaseAddress = system.Gateway };
+        stranger.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokenAsync(stranger, $"e2e-other-{Guid.NewGuid():N}"));
+        Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync(new Uri($"/events/{id}", UriKind.Relative))).StatusCode);
+    }
 
     [Fact]
-    public async Task AppHost_runs_the_system_end_to_end_and_stops_it_without_leftovers()
+    public async Task Conversations_write_reminders_into_goals_end_on_the_bus_and_resume_with_pending_items()
     {
-        string[] arguments = ["up", "--port-base", $"{PortBase}", "--gateway-port", $"{GatewayPort}", "--instance", $"e2e{Guid.NewGuid():N}"[..15]];
-        AppHostProcess? host = null;
-        try
+        // Started before any goodbye, so no ChatSessionEnded can slip past it.
+        await using var bus = await BusRecorder.StartAsync(system.RabbitMq, typeof(ChatSessionEnded));
+        await ConverseAsync(system.Gateway, bus, "Europe/Berlin", "remind me to call mom tomorrow at 6pm", "call mom", "bye", "hi");
+        await ConverseAsync(system.Gateway, bus, "Europe/Moscow", "напомни позвонить маме завтра в 18:00", "позвонить маме", "пока", "привет");
+    }
+
+    [Fact]
+    public Task The_websocket_through_the_gateway_acknowledges_then_replies() => ChatOverWebSocketAsync(system.Gateway);
+
+    [Fact]
+    public async Task A_chat_request_is_one_trace_from_the_gateway_through_chat_and_goals()
+    {
+        using var http = new HttpClient { BaseAddress = system.Gateway, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokenAsync(http, $"e2e-trace-{Guid.NewGuid():N}"));
+        var traceId = ActivityTraceId.CreateRandom().ToHexString();
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/chat/send", UriKind.Relative))
         {
-            host = await AppHostProcess.StartAsync(arguments, TimeSpan.FromMinutes(4), output.WriteLine);
-            Assert.Equal(new Uri($"http://localhost:{GatewayPort}"), host.Gateway);
-            var services = ProcessSupervisor.Descendants(host.Pid);
-            Assert.NotEmpty(services);
+            // A reminder makes the assistant call Goals (create_event), so the trace must cross all three services.
+            Content = JsonContent.Create(new { content = "remind me to buy bread tomorrow at 9am" }),
+        };
+        request.Headers.Add("traceparent", $"00-{traceId}-{ActivitySpanId.CreateRandom().ToHexString()}-01");
 
-            using var http = new HttpClient { BaseAddress = host.Gateway, Timeout = TimeSpan.FromSeconds(30) };
-            Assert.Equal(HttpStatusCode.OK, (await http.GetAsync(new Uri("/health", UriKind.Relative))).StatusCode);
+        using var response = await http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-            var subject = $"e2e-user-{Guid.NewGuid():N}";
-            http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokenAsync(http, subject));
-
-            var dueAt = DateTimeOffset.UtcNow.Date.AddDays(1).AddHours(12);
-            using var created = await http.PostAsJsonAsync(new Uri("/events", UriKind.Relative), new
-            {
-                type = "task",
-                title = "Call the dentist",
-                dueAt = new DateTimeOffset(dueAt, TimeSpan.Zero),
-                source = "api",
-                confirmed = true,
-            });
-            Assert.Equal(HttpStatusCode.Created, created.StatusCode);
-            var body = await created.Content.ReadFromJsonAsync<JsonElement>();
-            var id = body.GetProperty("id").GetString();
-            Assert.Equal("planned", body.GetProperty("status").GetString());
-
-            var read = await http.GetFromJsonAsync<JsonElement>(new Uri($"/events/{id}", UriKind.Relative));
-            Assert.Equal(id, read.GetProperty("id").GetString());
-            Assert.Equal("Call the dentist", read.GetProperty("title").GetString());
-            Assert.Equal("task", read.GetProperty("type").GetString());
-
-            var agenda = await http.GetStringAsync(new Uri($"/agenda?date={dueAt:yyyy-MM-dd}", UriKind.Relative));
-            Assert.Contains(id!, agenda, StringComparison.Ordinal);
-
-            // Another user sees nothing of it, through the same gateway.
-            using var stranger = new HttpClient { BaseAddress = host.Gateway };
-            stranger.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokenAsync(stranger, $"e2e-other-{Guid.NewGuid():N}"));
-            Assert.Equal(HttpStatusCode.NotFound, (await stranger.GetAsync(new Uri($"/events/{id}", UriKind.Relative))).StatusCode);
-
-            // Started before any goodbye, so no ChatSessionEnded can slip past it.
-            await using (var bus = await BusRecorder.StartAsync(host.RabbitMqConnectionString, typeof(ChatSessionEnded)))
-            {
-                await ConverseAsync(host.Gateway, bus, "Europe/Berlin", "remind me to call mom tomorrow at 6pm", "call mom", "bye", "hi");
-                await ConverseAsync(host.Gateway, bus, "Europe/Moscow", "напомни позвонить маме завтра в 18:00", "позвонить маме", "пока", "привет");
-            }
-            await ChatOverWebSocketAsync(host.Gateway);
-
-            Assert.Equal(0, await host.StopAsync(TimeSpan.FromSeconds(60)));
-
-            Assert.All(services, pid => Assert.False(ProcessSupervisor.IsAlive(pid), $"service pid {pid} survived the AppHost"));
-            foreach (var port in new[] { GatewayPort }.Concat(Enumerable.Range(PortBase + 1, 4)))
-            {
-                Assert.False(await Ports.IsListeningAsync(port), $"port {port} is still open");
-            }
-        }
-        finally
-        {
-            if (host is not null)
-            {
-                await host.DisposeAsync();
-            }
-            await AppHostProcess.DeleteInstanceDataAsync(LaunchOptions.Parse(arguments));
-        }
+        var services = await Eventually.GetAsync(
+            () => Task.FromResult(system.Telemetry.Spans.Where(s => s.TraceId == traceId).Select(s => s.Service).Distinct().Order().ToList()),
+            found => found.Count == 3,
+            TimeSpan.FromSeconds(30),
+            $"spans of trace {traceId} from {ResourceNames.Gateway}, {ResourceNames.ChatApi} and {ResourceNames.GoalsApi}");
+        Assert.Equal([ResourceNames.ChatApi, ResourceNames.Gateway, ResourceNames.GoalsApi], services);
+        output.WriteLine(string.Join(Environment.NewLine, system.Telemetry.Spans.Where(s => s.TraceId == traceId).Select(s => $"{s.Service}: {s.Name}")));
     }
 
     /// <summary>
@@ -199,6 +196,12 @@ public class SystemTests(ITestOutputHelper output)
         return new DateTimeOffset(tomorrow, zone.GetUtcOffset(tomorrow));
     }
 
-    private static Task<string> DevTokenAsync(HttpClient http, string subject) => GatewayDevTokens.RequestAsync(http, subject);
+    private static async Task<string> DevTokenAsync(HttpClient http, string subject)
+    {
+        using var response = await http.PostAsJsonAsync(new Uri("/auth/dev-token", UriKind.Relative), new { subject });
+        var body = await response.Content.ReadAsStringAsync();
+        Assert.True(response.IsSuccessStatusCode, $"POST /auth/dev-token answered {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.GetProperty("accessToken").GetString()!;
+    }
 
 }

@@ -46,7 +46,7 @@ public static class ServiceRoutes
             var configuration = provider.GetRequiredService<IConfiguration>();
             return new InMemoryConfigProvider(BuildRoutes(), BuildClusters(configuration));
         });
-        services.AddReverseProxy().AddTransforms(transforms => transforms.AddRequestTransform(IdentityHeaders.ApplyAsync));
+        services.AddReverseProxy().AddServiceDiscoveryDestinationResolver().AddTransforms(transforms => transforms.AddRequestTransform(IdentityHeaders.ApplyAsync));
         return services;
     }
 
@@ -79,15 +79,15 @@ public static class ServiceRoutes
         }.WithTransformPathSet(ServiceOpenApiPath)),
     ];
 
-    /// <summary>One cluster per service; a service without a configured address gets a cluster with no destinations.</summary>
+    /// <summary>One cluster per service, its destination resolved by service discovery; an unconfigured service gets none.</summary>
     public static IReadOnlyList<ClusterConfig> BuildClusters(IConfiguration configuration) =>
     [
         .. Services.Select(service => new ClusterConfig
         {
             ClusterId = service,
-            Destinations = ServiceAddresses.For(configuration, service)
-                .Select((address, index) => (Id: $"{service}/{index}", Address: address))
-                .ToDictionary(d => d.Id, d => new DestinationConfig { Address = d.Address.ToString() }),
+            Destinations = ServiceAddresses.IsConfigured(configuration, service)
+                ? new Dictionary<string, DestinationConfig> { [service] = new() { Address = ServiceAddresses.For(service).ToString() } }
+                : [],
             HttpRequest = new ForwarderRequestConfig { ActivityTimeout = ActivityTimeout },
         }),
     ];

@@ -1,5 +1,6 @@
 using Aimi.Chat.Api.Domain;
 using Aimi.Messaging;
+using Aimi.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aimi.Chat.Api.Data;

@@ -1,3 +1,4 @@
+using Aimi.Persistence;
 using System.Text.Json;
 using Aimi.Chat.Api.Data;
 using Aimi.Chat.Api.Domain;

@@ -1,5 +1,6 @@
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;
+using Aimi.Persistence;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aimi.Goals.Api.Data;

@@ -1,3 +1,4 @@
+using Aimi.Persistence;
 using Aimi.ServiceDefaults.Errors;
 using Aimi.ServiceDefaults;
 using Aimi.Goals.Api.Data;

@@ -1,3 +1,4 @@
+using Aimi.Persistence;
 using Aimi.Goals.Api.Data;
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;

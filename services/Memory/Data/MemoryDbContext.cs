@@ -1,3 +1,4 @@
+using Aimi.Persistence;
 using System.Text.Json;
 using Aimi.Memory.Api.Domain;
 using Aimi.Messaging;

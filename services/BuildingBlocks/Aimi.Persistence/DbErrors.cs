@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 
-namespace Aimi.Messaging;
+namespace Aimi.Persistence;
 
 /// <summary>
 /// The database failures a use case answers rather than crashes on. After a failed statement PostgreSQL has aborted

@@ -1,7 +1,7 @@
 using Aimi.ServiceDefaults;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
 
-namespace Aimi.Messaging;
+namespace Aimi.Persistence;
 
 public static class EnumConversions
 {

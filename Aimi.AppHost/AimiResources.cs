@@ -1,0 +1,107 @@
+using Aimi.AppHost.LocalServers;
+using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Aspire.Hosting;
+
+/// <summary>
+/// The vocabulary of <c>Program.cs</c>. Infrastructure: in run mode the machine's own PostgreSQL (pgvector), Redis and RabbitMQ
+/// as local executables (no container engine is needed, see <see cref="LocalServers"/>); in publish mode Aspire's standard
+/// container resources under the same names, so the manifest is the one Aspire tooling expects. Services: a project with the
+/// conventions every Aimi service shares (HTTP health check, signing key, quick OTLP flush at stop).
+/// </summary>
+public static class AimiResources
+{
+    public const string SigningKeyParameter = "auth-signing-key";
+    public const string HealthPath = "/health";
+    public const string GatewayPortKey = "Aimi:GatewayPort";
+    public const int DefaultGatewayPort = 8080;
+
+    /// <summary>The image of the PostgreSQL container in publish mode: the local major version, with pgvector.</summary>
+    public const string PostgresImage = "pgvector/pgvector";
+    public const string PostgresImageTag = "pg15";
+
+    public static PostgresServer AddPostgresServer(this IDistributedApplicationBuilder builder, string name)
+    {
+        if (builder.ExecutionContext.IsPublishMode)
+        {
+            var container = builder.AddPostgres(name).WithImage(PostgresImage, PostgresImageTag).WithDataVolume($"aimi-{name}-data");
+            return new PostgresServer(container, database => container.AddDatabase(database));
+        }
+        var local = builder.AddLocalPostgres(name);
+        return new PostgresServer(local, database => local.AddDatabase(database));
+    }
+
+    public static IResourceBuilder<IResourceWithConnectionString> AddRedisServer(this IDistributedApplicationBuilder builder, string name) =>
+        builder.ExecutionContext.IsPublishMode ? builder.AddRedis(name) : builder.AddLocalRedis(name);
+
+    public static IResourceBuilder<IResourceWithConnectionString> AddRabbitMqServer(this IDistributedApplicationBuilder builder, string name) =>
+        builder.ExecutionContext.IsPublishMode ? builder.AddRabbitMQ(name).WithManagementPlugin().WithDataVolume($"aimi-{name}-data") : builder.AddLocalRabbitMq(name);
+
+    /// <summary>An Aimi service: ready when <c>/health</c> answers 200; it stops within a second of SIGTERM.</summary>
+    public static IResourceBuilder<ProjectResource> AddService<TProject>(this IDistributedApplicationBuilder builder, string name)
+        where TProject : IProjectMetadata, new()
+    {
+        var service = builder.AddProject<TProject>(name, launchProfileName: null)
+            .WithHttpEndpoint()
+            .WithHttpHealthCheck(HealthPath)
+            .WithEnvironment("Auth__SigningKey", SigningKey(builder))
+            // The exporter would otherwise wait ~10 s at stop for the dashboard, which DCP stops at the same moment.
+            .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000");
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            service.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName);
+        }
+        return service;
+    }
+
+    /// <summary>
+    /// The public entry point: external, and in run mode on <c>http://localhost:8080</c> (<c>Aimi:GatewayPort</c>; a free port in
+    /// ephemeral mode unless set) with development tokens on. A port already taken ends the run before anything starts.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> AddGateway<TProject>(this IDistributedApplicationBuilder builder, string name)
+        where TProject : IProjectMetadata, new()
+    {
+        var gateway = builder.AddService<TProject>(name).WithExternalHttpEndpoints();
+        if (builder.ExecutionContext.IsPublishMode)
+        {
+            return gateway;
+        }
+        var ephemeral = LocalServerHost.For(builder).Options.Ephemeral;
+        int? port = builder.Configuration.GetSection(GatewayPortKey).Get<int?>() ?? (ephemeral ? null : DefaultGatewayPort);
+        if (port is { } pinned && !LocalServerOptions.IsFree(pinned))
+        {
+            // DCP would only note this in its own temporary log, and something else would answer on the gateway's address.
+            Console.Error.WriteLine($"Port {pinned} (the gateway, http://localhost:{pinned}) is already in use. Stop whatever listens there " +
+                $"(`ss -ltnp 'sport = :{pinned}'`), or choose another port: dotnet run --project Aimi.AppHost -- --{GatewayPortKey}=8081");
+            Environment.Exit(2);
+        }
+        return gateway
+            .WithEndpoint("http", e => e.Port = port)
+            .WithEnvironment("Auth__DevTokens", "true")
+            .OnResourceReady((resource, @event, _) =>
+            {
+                var log = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Aimi.AppHost");
+                var url = resource.GetEndpoint("http").Url;
+                LocalLog.Up(log, url);
+                return Task.CompletedTask;
+            });
+    }
+
+    /// <summary>One HMAC key for the whole system: generated once and kept in the AppHost's user secrets; a secret input in the manifest.</summary>
+    private static IResourceBuilder<ParameterResource> SigningKey(IDistributedApplicationBuilder builder) =>
+        builder.Resources.OfType<ParameterResource>().FirstOrDefault(p => p.Name == SigningKeyParameter) is { } existing
+            ? builder.CreateResourceBuilder(existing)
+            // HMAC-SHA256 keys must be at least 32 bytes; no special characters, so the key is safe in any env file.
+            : builder.AddParameter(SigningKeyParameter, new GenerateParameterDefault { MinLength = 48, Special = false }, secret: true, persist: true);
+}
+
+/// <summary>A PostgreSQL server of the topology; its databases are added the same way in run and publish mode.</summary>
+public sealed class PostgresServer(IResourceBuilder<IResourceWithConnectionString> server, Func<string, IResourceBuilder<IResourceWithConnectionString>> addDatabase)
+{
+    public IResourceBuilder<IResourceWithConnectionString> Resource => server;
+
+    public IResourceBuilder<IResourceWithConnectionString> AddDatabase(string name) => addDatabase(name);
+}

@@ -1,0 +1,89 @@
+using System.Globalization;
+using System.Net.Sockets;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+using RabbitMQ.Client;
+
+namespace Aimi.AppHost.LocalServers;
+
+/// <summary>A private RabbitMQ node the AppHost runs from the machine's installation, with its own folder, ports, cookie and epmd.</summary>
+public sealed class LocalRabbitMqResource(string name, string command, string workingDirectory)
+    : ExecutableResource(name, command, workingDirectory), IResourceWithConnectionString
+{
+    public const string EndpointName = "tcp";
+
+    public EndpointReference Endpoint => new(this, EndpointName);
+
+    // guest may connect over loopback only, which is all a local node needs.
+    public ReferenceExpression ConnectionStringExpression => ReferenceExpression.Create(
+        $"amqp://guest:guest@{Endpoint.Property(EndpointProperty.Host)}:{Endpoint.Property(EndpointProperty.Port)}");
+}
+
+/// <summary>The Erlang port mapper of one private RabbitMQ node; as a resource of its own it stops with the AppHost (a daemon would not).</summary>
+public sealed class LocalEpmdResource(string name, string workingDirectory) : ExecutableResource(name, "epmd", workingDirectory);
+
+public static class LocalRabbitMqExtensions
+{
+    public static IResourceBuilder<LocalRabbitMqResource> AddLocalRabbitMq(this IDistributedApplicationBuilder builder, string name)
+    {
+        var host = LocalServerHost.For(builder);
+        var options = host.Options;
+        var home = host.DataPath(name);
+
+        var epmd = builder.AddResource(new LocalEpmdResource($"{name}-epmd", options.DataDirectory))
+            .WithArgs("-port", options.EpmdPort.ToString(CultureInfo.InvariantCulture), "-address", "127.0.0.1")
+            .WithReadinessProbe(async (_, cancellationToken) =>
+            {
+                using var client = new TcpClient();
+                await client.ConnectAsync("127.0.0.1", options.EpmdPort, cancellationToken);
+            });
+
+        return builder.AddResource(new LocalRabbitMqResource(name, ServerScript, options.DataDirectory))
+            .WithEndpoint(LocalRabbitMqResource.EndpointName, e =>
+            {
+                e.Port = options.RabbitMqPort;
+                e.TargetPort = options.RabbitMqPort;
+                e.IsProxied = false;
+                e.UriScheme = "tcp";
+            })
+            .WithEnvironment("RABBITMQ_NODENAME", $"{options.Instance}@localhost")
+            .WithEnvironment("RABBITMQ_NODE_IP_ADDRESS", "127.0.0.1")
+            .WithEnvironment("RABBITMQ_NODE_PORT", options.RabbitMqPort.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("RABBITMQ_DIST_PORT", options.RabbitMqDistributionPort.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("ERL_EPMD_PORT", options.EpmdPort.ToString(CultureInfo.InvariantCulture))
+            .WithEnvironment("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "-start_epmd false")
+            // Everything of the node in its own folder, HOME included (the Erlang cookie), and nothing read from /etc/rabbitmq.
+            .WithEnvironment("HOME", home)
+            .WithEnvironment("RABBITMQ_MNESIA_BASE", Path.Combine(home, "mnesia"))
+            .WithEnvironment("RABBITMQ_LOG_BASE", Path.Combine(home, "log"))
+            .WithEnvironment("RABBITMQ_CONFIG_FILE", Path.Combine(home, "rabbitmq.conf"))
+            .WithEnvironment("RABBITMQ_CONF_ENV_FILE", Path.Combine(home, "rabbitmq-env.conf"))
+            .WithEnvironment("RABBITMQ_ENABLED_PLUGINS_FILE", Path.Combine(home, "enabled_plugins"))
+            .WithEnvironment("RABBITMQ_PID_FILE", Path.Combine(home, "rabbitmq.pid"))
+            // Logs to the console, which is the dashboard's; and the script execs beam.smp so DCP's SIGTERM reaches the node.
+            .WithEnvironment("RABBITMQ_LOGS", "-")
+            .WithEnvironment("RUNNING_UNDER_SYSTEMD", "true")
+            .OnBeforeResourceStarted((_, _, cancellationToken) => WriteConfigurationAsync(home, cancellationToken))
+            .WithReadinessProbe(async (resource, cancellationToken) =>
+            {
+                // A real connection and channel: the node answers pings seconds before AMQP accepts clients.
+                var factory = new ConnectionFactory { Uri = new Uri(await resource.ConnectionStringExpression.GetValueAsync(cancellationToken) ?? "") };
+                await using var connection = await factory.CreateConnectionAsync(cancellationToken);
+                await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+            })
+            .WithReferenceRelationship(epmd)
+            .WaitFor(epmd);
+    }
+
+    private static async Task WriteConfigurationAsync(string home, CancellationToken cancellationToken)
+    {
+        Directory.CreateDirectory(Path.Combine(home, "mnesia"));
+        Directory.CreateDirectory(Path.Combine(home, "log"));
+        await File.WriteAllTextAsync(Path.Combine(home, "rabbitmq.conf"), "log.console = true\nlog.file = false\n", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(home, "rabbitmq-env.conf"), "", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(home, "enabled_plugins"), "[].\n", cancellationToken);
+    }
+
+    /// <summary>The server script itself, not Debian's /usr/sbin wrapper (which switches to the rabbitmq user and drops the environment).</summary>
+    private const string ServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+}

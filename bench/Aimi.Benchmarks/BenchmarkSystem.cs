@@ -1,0 +1,42 @@
+using Aimi.ServiceDefaults;
+using Aspire.Hosting;
+using Aspire.Hosting.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Aimi.Benchmarks;
+
+/// <summary>
+/// The whole system from the real AppHost in ephemeral mode (its own servers on free ports, data deleted at stop), started in this
+/// process through Aspire's testing builder and stopped with it; the dashboard is off, so only the system itself is measured.
+/// </summary>
+public sealed class BenchmarkSystem(DistributedApplication app, Uri gateway, string rabbitMq) : IAsyncDisposable
+{
+    public Uri Gateway => gateway;
+
+    public string RabbitMq => rabbitMq;
+
+    public static async Task<BenchmarkSystem> StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(timeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Aimi_AppHost>(
+            ["--Aimi:LocalServers:Ephemeral=true"],
+            (options, _) => options.DisableDashboard = true,
+            deadline.Token);
+        // The testing builder forwards every resource's console to this process's log: keep only problems, off the measured path.
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        var app = await builder.BuildAsync(deadline.Token);
+        await app.StartAsync(deadline.Token);
+        await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, deadline.Token);
+        var rabbitMq = await app.GetConnectionStringAsync(ResourceNames.RabbitMq, deadline.Token)
+            ?? throw new InvalidOperationException("RabbitMQ has no connection string.");
+        return new BenchmarkSystem(app, app.GetEndpoint(ResourceNames.Gateway, "http"), rabbitMq);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await app.StopAsync();
+        await app.DisposeAsync();
+    }
+}

@@ -1,0 +1,126 @@
+using Aimi.AppHost.LocalServers;
+using Aimi.ServiceDefaults;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
+
+namespace Aimi.AppHost.Tests;
+
+public class AppModelTests
+{
+    private static readonly string[] Services = [ResourceNames.GoalsApi, ResourceNames.ChatApi, ResourceNames.Gateway];
+
+    public static TheoryData<string> Modes => ["run", "publish"];
+
+    private static Task<DistributedApplicationModel> ModelAsync(string mode) =>
+        mode == "run" ? AppHostModels.RunModeAsync() : AppHostModels.PublishModeAsync();
+
+    [Theory]
+    [InlineData("run", new[] { "postgres", "goalsdb", "chatdb", "redis", "rabbitmq-epmd", "rabbitmq", "goals-api", "chat-api", "gateway" })]
+    [InlineData("publish", new[] { "postgres", "goalsdb", "chatdb", "redis", "rabbitmq", "goals-api", "chat-api", "gateway" })]
+    public async Task The_model_has_every_resource_of_the_topology(string mode, string[] expected)
+    {
+        var model = await ModelAsync(mode);
+
+        // Parameters (passwords, the signing key) and Aspire's hidden project rebuilders (an internal type) are not part of the diagram.
+        Assert.Equal(expected, model.Resources
+            .Where(r => r is not ParameterResource && r.GetType().Name != "ProjectRebuilderResource")
+            .Select(r => r.Name));
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Every_service_references_and_waits_for_what_it_uses(string mode)
+    {
+        var model = await ModelAsync(mode);
+
+        Assert.Equal([ResourceNames.GoalsDb, ResourceNames.RabbitMq], model.Resource(ResourceNames.GoalsApi).ReferencedNames().Order());
+        Assert.Equal([ResourceNames.GoalsDb, ResourceNames.RabbitMq], model.Resource(ResourceNames.GoalsApi).WaitedForNames().Order());
+        Assert.Equal([ResourceNames.ChatDb, ResourceNames.GoalsApi, ResourceNames.RabbitMq, ResourceNames.Redis], model.Resource(ResourceNames.ChatApi).ReferencedNames().Order());
+        Assert.Equal([ResourceNames.ChatDb, ResourceNames.RabbitMq, ResourceNames.Redis], model.Resource(ResourceNames.ChatApi).WaitedForNames().Order());
+        // The gateway opens only once the services it routes to are healthy (a 502 right after "up" was issue 7's defect 9).
+        Assert.Equal([ResourceNames.ChatApi, ResourceNames.GoalsApi], model.Resource(ResourceNames.Gateway).ReferencedNames().Order());
+        Assert.Equal([ResourceNames.ChatApi, ResourceNames.GoalsApi], model.Resource(ResourceNames.Gateway).WaitedForNames().Order());
+    }
+
+    [Theory]
+    [MemberData(nameof(Modes))]
+    public async Task Every_service_is_a_project_with_an_http_health_check_and_only_the_gateway_is_external(string mode)
+    {
+        var model = await ModelAsync(mode);
+        foreach (var name in Services)
+        {
+            var project = Assert.IsType<ProjectResource>(model.Resource(name));
+            Assert.Contains(project.Annotations.OfType<HealthCheckAnnotation>(), _ => true);
+        }
+        var external = model.Resources.OfType<ProjectResource>().Where(p => p.Annotations.OfType<EndpointAnnotation>().Any(e => e.IsExternal)).Select(p => p.Name);
+        Assert.Equal([ResourceNames.Gateway], external);
+    }
+
+    [Fact]
+    public async Task Run_mode_maps_the_infrastructure_to_local_servers_with_readiness_checks()
+    {
+        var model = await AppHostModels.RunModeAsync();
+
+        var postgres = Assert.IsType<LocalPostgresServerResource>(model.Resource("postgres"));
+        Assert.All([ResourceNames.GoalsDb, ResourceNames.ChatDb], name => Assert.Same(postgres, Assert.IsType<LocalPostgresDatabaseResource>(model.Resource(name)).Parent));
+        Assert.IsType<LocalRedisResource>(model.Resource(ResourceNames.Redis));
+        var rabbitMq = Assert.IsType<LocalRabbitMqResource>(model.Resource(ResourceNames.RabbitMq));
+        // epmd is a resource of its own, so it stops with the AppHost instead of outliving it as a daemon.
+        Assert.Equal([$"{ResourceNames.RabbitMq}-epmd"], rabbitMq.WaitedForNames());
+        foreach (var name in new[] { "postgres", ResourceNames.GoalsDb, ResourceNames.ChatDb, ResourceNames.Redis, ResourceNames.RabbitMq, $"{ResourceNames.RabbitMq}-epmd" })
+        {
+            Assert.Contains(model.Resource(name).Annotations.OfType<HealthCheckAnnotation>(), _ => true);
+        }
+        Assert.DoesNotContain(model.Resources, r => r is ContainerResource);
+    }
+
+    [Fact]
+    public async Task Publish_mode_maps_the_same_names_to_aspires_container_resources()
+    {
+        var model = await AppHostModels.PublishModeAsync();
+
+        var postgres = Assert.IsType<PostgresServerResource>(model.Resource("postgres"));
+        Assert.True(postgres.TryGetLastAnnotation<ContainerImageAnnotation>(out var image));
+        Assert.Equal(("pgvector/pgvector", "pg15"), (image.Image, image.Tag));
+        Assert.All([ResourceNames.GoalsDb, ResourceNames.ChatDb], name => Assert.Same(postgres, Assert.IsType<PostgresDatabaseResource>(model.Resource(name)).Parent));
+        Assert.IsType<RedisResource>(model.Resource(ResourceNames.Redis));
+        Assert.IsType<RabbitMQServerResource>(model.Resource(ResourceNames.RabbitMq));
+        Assert.DoesNotContain(model.Resources, r => r is ExecutableResource);
+    }
+
+    [Fact]
+    public async Task Ephemeral_mode_gives_each_apphost_its_own_ports_and_folder()
+    {
+        var first = await AppHostModels.RunModeAsync();
+        var second = await AppHostModels.RunModeAsync();
+
+        static int Port(DistributedApplicationModel model, string name) =>
+            ((IResourceWithEndpoints)model.Resource(name)).Annotations.OfType<EndpointAnnotation>().Single().Port!.Value;
+        static string Folder(DistributedApplicationModel model) => ((ExecutableResource)model.Resource("postgres")).WorkingDirectory;
+
+        Assert.All(new[] { "postgres", ResourceNames.Redis, ResourceNames.RabbitMq }, name => Assert.NotEqual(Port(first, name), Port(second, name)));
+        Assert.NotEqual(Folder(first), Folder(second));
+        Assert.All(new[] { "postgres", ResourceNames.Redis, ResourceNames.RabbitMq }, name => Assert.NotEqual(5432, Port(first, name)));
+    }
+
+    [Fact]
+    public void Persistent_mode_uses_fixed_ports_beside_the_standard_ones()
+    {
+        var options = LocalServerOptions.From(new Microsoft.Extensions.Configuration.ConfigurationBuilder().Build());
+
+        Assert.False(options.Ephemeral);
+        Assert.Equal((5433, 6380, 5673, 25673, 4370), (options.PostgresPort, options.RedisPort, options.RabbitMqPort, options.RabbitMqDistributionPort, options.EpmdPort));
+    }
+
+    [Fact]
+    public void A_port_in_use_is_not_free()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+
+        Assert.False(LocalServerOptions.IsFree(port));
+        listener.Stop();
+        Assert.True(LocalServerOptions.IsFree(port));
+    }
+}
