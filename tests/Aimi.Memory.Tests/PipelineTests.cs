@@ -103,7 +103,7 @@ public sealed class PipelineTests(MemoryHost host) : IClassFixture<MemoryHost>
         // Each id is recorded as handled in the transaction that handled it; a repeat of an id waits on that row and
         // then finds it. Once both are recorded, nothing more can change.
         await Eventually.GetAsync(() => host.WithDbAsync(db => db.Set<ProcessedMessage>()
-            .CountAsync(p => p.Consumer == nameof(Aimi.Memory.Api.Consumers.ChatSessionEndedConsumer) && (p.MessageId == messageId || p.MessageId == republishedId))), n => n == 2);
+            .CountAsync(p => p.Consumer == "memory-chat-session-ended" && (p.MessageId == messageId || p.MessageId == republishedId))), n => n == 2);
 
         var (summaries, facts, states) = await host.WithDbAsync(async db => (
             await db.Summaries.CountAsync(s => s.UserId == user && s.SessionId == sessionId),
