@@ -1,0 +1,36 @@
+using Aimi.Messaging;
+using Aimi.Notifications.Api.Channels;
+using Aimi.Notifications.Api.Consumers;
+using Aimi.Notifications.Api.Data;
+using Aimi.Notifications.Api.Workers;
+using Aimi.ServiceDefaults;
+using MassTransit;
+
+namespace Aimi.Notifications.Api;
+
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddServiceDatabase<NotificationsDbContext>(ResourceNames.NotificationsDb);
+
+        builder.Services.AddScoped<ReminderScheduler>();
+        builder.Services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.Section);
+        builder.Services.AddSingleton<DispatchSignal>();
+        builder.Services.AddSingleton<ReminderDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReminderDispatcher>());
+        builder.Services.AddHostedService<PlannedListener>();
+
+        builder.Services.AddSingleton<IReminderChannel, InAppChannel>();
+
+        builder.AddAimiMessaging<NotificationsDbContext>(bus =>
+        {
+            bus.AddConsumer<EventChangedConsumer, EventChangedConsumerDefinition>();
+            bus.AddConsumer<UserProfileChangedConsumer, UserProfileChangedConsumerDefinition>();
+            bus.AddConsumer<HabitChangedConsumer, HabitChangedConsumerDefinition>();
+        });
+
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+}

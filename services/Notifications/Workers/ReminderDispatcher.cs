@@ -1,0 +1,303 @@
+using System.Diagnostics;
+using Aimi.Contracts.Notifications;
+using Aimi.Messaging;
+using Aimi.Notifications.Api.Channels;
+using Aimi.Notifications.Api.Data;
+using Aimi.Notifications.Api.Domain;
+using Aimi.ServiceDefaults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+
+namespace Aimi.Notifications.Api.Workers;
+
+/// <summary>
+/// Sends due reminders. Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c> in batches and leased, so any number of
+/// replicas dispatch side by side, each row by one of them; a replica that dies mid-send gives its rows back when the
+/// lease runs out. It sleeps until the next due time (by <see cref="TimeProvider"/>) or until a nearer reminder is planned
+/// (<see cref="PlannedListener"/>), so no polling interval adds to the lateness.
+/// </summary>
+public sealed partial class ReminderDispatcher(
+    IServiceScopeFactory scopes,
+    IEnumerable<IReminderChannel> channels,
+    DispatchSignal signal,
+    TimeProvider time,
+    IOptions<DispatcherOptions> options,
+    ILogger<ReminderDispatcher> logger) : BackgroundService
+{
+    private readonly Dictionary<Channel, IReminderChannel> _channels = channels.ToDictionary(c => c.Channel);
+    private readonly DispatcherOptions _options = options.Value;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!_options.Enabled)
+        {
+            return;
+        }
+        var failures = 0;
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (await DispatchDueAsync(stoppingToken) >= _options.BatchSize)
+                {
+                    continue; // more are due right now
+                }
+                failures = 0;
+                var next = await NextWakeAsync(stoppingToken);
+                await signal.WaitAsync(next, time, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex)
+            {
+                failures++;
+                LogDispatchFailed(logger, ex);
+                try
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures, 7)))), time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// <summary>The earlier of the next due reminder and the next lease to run out, capped by the safety wake.</summary>
+    internal async Task<DateTimeOffset> NextWakeAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NotificationsDbContext>();
+        var due = await db.Reminders.Where(r => r.Status == ReminderStatus.Scheduled).MinAsync(r => (DateTimeOffset?)r.DueAt, cancellationToken);
+        var lease = await db.Reminders.Where(r => r.Status == ReminderStatus.Sending).MinAsync(r => r.LeaseUntil, cancellationToken);
+        var wake = time.GetUtcNow() + _options.SafetyWake;
+        foreach (var candidate in new[] { due, lease })
+        {
+            if (candidate is { } at && at < wake)
+            {
+                wake = at;
+            }
+        }
+        return wake;
+    }
+
+    /// <summary>Claims one batch of due rows, delivers them and records the outcomes; returns how many it claimed.</summary>
+    public async Task<int> DispatchDueAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NotificationsDbContext>();
+        var (token, claimed) = await ClaimAsync(db, cancellationToken);
+        if (claimed.Count == 0)
+        {
+            return 0;
+        }
+
+        var userIds = claimed.Select(r => r.UserId).Distinct().ToList();
+        var profiles = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.UserId)).ToDictionaryAsync(u => u.UserId, cancellationToken);
+        var now = time.GetUtcNow();
+        using var gate = new SemaphoreSlim(_options.Concurrency);
+        var outcomes = await Task.WhenAll(claimed.Select(async reminder =>
+        {
+            var profile = profiles.GetValueOrDefault(reminder.UserId) ?? UserProfile.Default(reminder.UserId);
+            await gate.WaitAsync(cancellationToken);
+            try
+            {
+                return await DeliverAsync(reminder, profile, now, cancellationToken);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }));
+        await CompleteAsync(db, token, outcomes, cancellationToken);
+        return claimed.Count;
+    }
+
+    /// <summary>Marks due rows (and rows whose lease ran out) <c>sending</c> under a fresh lease token, in one short transaction.</summary>
+    internal async Task<(Guid Token, List<Reminder> Claimed)> ClaimAsync(NotificationsDbContext db, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        var token = Guid.NewGuid();
+        var leaseUntil = now + _options.Lease;
+        var claimed = await db.Reminders.FromSql($"""
+            UPDATE reminder_queue AS r
+            SET status = 'sending', lease_until = {leaseUntil}, lease_token = {token}, attempts = r.attempts + 1, updated_at = {now}
+            FROM (
+                SELECT id FROM reminder_queue
+                WHERE (status = 'scheduled' AND due_at <= {now}) OR (status = 'sending' AND lease_until <= {now})
+                ORDER BY due_at
+                LIMIT {_options.BatchSize}
+                FOR UPDATE SKIP LOCKED
+            ) AS due
+            WHERE r.id = due.id
+            RETURNING r.*
+            """).AsNoTracking().ToListAsync(cancellationToken);
+        return (token, claimed);
+    }
+
+    private async Task<Outcome> DeliverAsync(Reminder reminder, UserProfile profile, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        if (reminder.Kind != ReminderKind.FollowUp && reminder.EventStartsAt is { } start && now > start + _options.MissedGrace)
+        {
+            return new Outcome(reminder, profile, LogOutcomes.Missed, null, null, false, 0);
+        }
+        if (reminder.Attempts > _options.MaxAttempts)
+        {
+            // Taken over after leases ran out again and again (a crash loop): stop.
+            return new Outcome(reminder, profile, LogOutcomes.Failed, null, reminder.LastError ?? "Too many attempts.", true, 0);
+        }
+        if (!_channels.TryGetValue(reminder.Channel, out var channel))
+        {
+            return new Outcome(reminder, profile, LogOutcomes.Failed, null, $"No {WireName.Of(reminder.Channel)} channel is configured.", true, 0);
+        }
+
+        var delivery = new Delivery(reminder, profile, ReminderText.For(reminder, profile), reminder.IdempotencyKey, now);
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            var providerId = await channel.SendAsync(delivery, cancellationToken);
+            return new Outcome(reminder, profile, LogOutcomes.Sent, providerId, null, false, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var permanent = ex is ChannelException { Permanent: true };
+            LogDeliveryFailed(logger, ex, reminder.Id, WireName.Of(reminder.Channel), reminder.Attempts);
+            return new Outcome(reminder, profile, LogOutcomes.Retry, null, ex.Message, permanent, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        }
+    }
+
+    /// <summary>
+    /// Records every outcome in one transaction, but only for rows this claim still holds (locked and checked by lease
+    /// token): a row re-planned or taken over meanwhile belongs to someone else now.
+    /// </summary>
+    private async Task CompleteAsync(NotificationsDbContext db, Guid token, Outcome[] outcomes, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        var ids = outcomes.Select(o => o.Reminder.Id).ToArray();
+        var held = (await db.Database.SqlQuery<Guid>($"SELECT id AS \"Value\" FROM reminder_queue WHERE id = ANY({ids}) AND lease_token = {token} FOR UPDATE")
+            .ToListAsync(CancellationToken.None)).ToHashSet();
+        var scheduler = new ReminderScheduler(db, time);
+        var replanned = false;
+
+        foreach (var outcome in outcomes)
+        {
+            var reminder = outcome.Reminder;
+            var kept = held.Contains(reminder.Id);
+            var result = outcome.Result;
+            DateTimeOffset? retryAt = null;
+            if (result == LogOutcomes.Retry)
+            {
+                retryAt = outcome.Permanent || reminder.Attempts >= _options.MaxAttempts ? null : now + Backoff(reminder.Attempts);
+                result = retryAt is null ? LogOutcomes.Failed : LogOutcomes.Retry;
+            }
+            db.ReminderLogs.Add(new ReminderLog
+            {
+                ReminderId = reminder.Id,
+                UserId = reminder.UserId,
+                EventId = reminder.EventId,
+                Kind = reminder.Kind,
+                Channel = reminder.Channel,
+                Attempt = reminder.Attempts,
+                Outcome = result,
+                Error = kept ? Truncate(outcome.Error) : Truncate($"lease lost before completing; {outcome.Error}"),
+                LatencyMs = outcome.LatencyMs,
+                LatenessMs = (now - reminder.TriggerAt).TotalMilliseconds,
+                ProviderResponseId = outcome.ProviderId,
+                IdempotencyKey = reminder.IdempotencyKey,
+                At = now,
+            });
+            if (!kept)
+            {
+                continue;
+            }
+
+            db.Reminders.Attach(reminder);
+            switch (result)
+            {
+                case LogOutcomes.Sent:
+                    reminder.MarkSent(now);
+                    Announce(db, reminder, outcome.Profile, now);
+                    if (reminder is { Kind: ReminderKind.Habit, HabitId: { } habitId }
+                        && await db.Habits.FindAsync([habitId], cancellationToken) is { } habit
+                        && ReminderPlanner.NextHabitOccurrence(habit, reminder.EventStartsAt ?? now) is { } next)
+                    {
+                        replanned |= await scheduler.PlanOccurrenceAsync(habit, next, await scheduler.RecipientAsync(habit.UserId, cancellationToken), cancellationToken);
+                    }
+                    break;
+                case LogOutcomes.Missed:
+                    reminder.MarkMissed(now);
+                    break;
+                default:
+                    reminder.MarkAttemptFailed(outcome.Error ?? "Delivery failed.", retryAt, now);
+                    break;
+            }
+        }
+        await db.SaveChangesAsync(CancellationToken.None);
+        if (replanned)
+        {
+            await scheduler.NotifyDispatchersAsync(CancellationToken.None);
+        }
+        await transaction.CommitAsync(CancellationToken.None);
+        LogDispatched(logger, outcomes.Length, held.Count);
+    }
+
+    /// <summary>In-app delivery and the record Goals and Chat follow: one event per sent reminder, committed with the row.</summary>
+    private static void Announce(NotificationsDbContext db, Reminder reminder, UserProfile profile, DateTimeOffset now)
+    {
+        var text = ReminderText.For(reminder, profile);
+        if (reminder.Kind == ReminderKind.FollowUp)
+        {
+            db.AddOutboxMessage(new FollowUpDue
+            {
+                FollowUpId = reminder.Id,
+                EventId = reminder.EventId,
+                UserId = reminder.UserId,
+                EventTitle = reminder.Title,
+                EventStartsAt = reminder.EventStartsAt,
+                EventEndsAt = null,
+                Question = text.Text,
+                Locale = profile.Locale,
+                DueAt = reminder.TriggerAt,
+                OccurredAt = now,
+            }, now);
+            return;
+        }
+        db.AddOutboxMessage(new ReminderDelivered
+        {
+            ReminderId = reminder.Id,
+            EventId = reminder.EventId,
+            UserId = reminder.UserId,
+            Channel = WireName.Of(reminder.Channel),
+            Offset = reminder.Offset,
+            Title = reminder.Title,
+            Text = text.Text,
+            EventStartsAt = reminder.EventStartsAt,
+            DeliveredAt = now,
+        }, now);
+    }
+
+    /// <summary>Exponential back-off with ±20 % jitter, so retries of one outage do not arrive together.</summary>
+    internal TimeSpan Backoff(int attempt)
+    {
+        var exponential = _options.RetryBase.TotalMilliseconds * Math.Pow(2, Math.Max(0, attempt - 1));
+        var capped = Math.Min(exponential, _options.RetryMax.TotalMilliseconds);
+        return TimeSpan.FromMilliseconds(capped * (0.8 + (Random.Shared.NextDouble() * 0.4)));
+    }
+
+    private static string? Truncate(string? value) => value is null || value.Length <= 2000 ? value : value[..2000];
+
+    private sealed record Outcome(Reminder Reminder, UserProfile Profile, string Result, string? ProviderId, string? Error, bool Permanent, double LatencyMs);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatching reminders failed; retrying")]
+    private static partial void LogDispatchFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Delivering reminder {ReminderId} over {Channel} failed (attempt {Attempt})")]
+    private static partial void LogDeliveryFailed(ILogger logger, Exception exception, Guid reminderId, string channel, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Dispatched {Count} reminder(s), {Held} still held at completion")]
+    private static partial void LogDispatched(ILogger logger, int count, int held);
+}
