@@ -86,8 +86,9 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
     {
         var recipient = await RecipientAsync(userId, cancellationToken);
         var horizon = time.GetUtcNow() - TimeSpan.FromDays(1);
+        var active = ReminderPlanner.ActiveStatuses.ToArray();
         var events = await db.Events
-            .Where(e => e.UserId == userId && !e.Deleted && ReminderPlanner.ActiveStatuses.Contains(e.Status)
+            .Where(e => e.UserId == userId && !e.Deleted && active.Contains(e.Status)
                         && ((e.StartsAt ?? e.DueAt) > horizon))
             .ToListAsync(cancellationToken);
         foreach (var e in events)
