@@ -27,6 +27,9 @@ public sealed partial class ReminderDispatcher(
     private readonly Dictionary<Channel, IReminderChannel> _channels = channels.ToDictionary(c => c.Channel);
     private readonly DispatcherOptions _options = options.Value;
 
+    /// <summary>When the background loop will look again, while it sleeps (observable for tests and diagnostics).</summary>
+    public DateTimeOffset? SleepingUntil { get; private set; }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         if (!_options.Enabled)
@@ -44,7 +47,9 @@ public sealed partial class ReminderDispatcher(
                 }
                 failures = 0;
                 var next = await NextWakeAsync(stoppingToken);
+                SleepingUntil = next;
                 await signal.WaitAsync(next, time, stoppingToken);
+                SleepingUntil = null;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
