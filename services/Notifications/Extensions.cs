@@ -21,7 +21,13 @@ public static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReminderDispatcher>());
         builder.Services.AddHostedService<PlannedListener>();
 
+        builder.Services.AddOptions<WebhookOptions>()
+            .Configure(o => o.AllowPrivateTargets = builder.Environment.IsDevelopment())
+            .BindConfiguration(WebhookOptions.Section);
+        builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section);
         builder.Services.AddSingleton<IReminderChannel, InAppChannel>();
+        builder.Services.AddSingleton<IReminderChannel, EmailChannel>();
+        builder.Services.AddSingleton<IReminderChannel, WebhookChannel>();
 
         builder.AddAimiMessaging<NotificationsDbContext>(bus =>
         {

@@ -9,6 +9,8 @@ public enum ReminderKind
     Habit,
     /// <summary>After an event, asking how it went (in-app, once).</summary>
     FollowUp,
+    /// <summary>Sent on request to check the user's channels (<c>POST /notifications/test</c>).</summary>
+    Test,
 }
 
 /// <summary>The words match <see cref="Aimi.Contracts.Notifications.ReminderChannels"/>.</summary>

@@ -18,6 +18,8 @@ public sealed record ReminderText(string Subject, string Text, string Html)
         {
             (ReminderKind.FollowUp, false) => ($"How did \"{title}\" go?", $"How did \"{title}\" go? Tell me in the chat: done, missed, or partly."),
             (ReminderKind.FollowUp, true) => ($"Как прошло «{title}»?", $"Как прошло «{title}»? Расскажите в чате: сделано, пропущено или частично."),
+            (ReminderKind.Test, false) => ("Aimi test notification", "This is a test notification from Aimi: this channel works."),
+            (ReminderKind.Test, true) => ("Тестовое уведомление Aimi", "Это тестовое уведомление от Aimi: канал работает."),
             (ReminderKind.Habit, false) => ($"Time for {title}", $"Time for your habit: {title}."),
             (ReminderKind.Habit, true) => ($"Время: {title}", $"Пора: {title}."),
             (_, false) => ($"Reminder: {title} {Lead(reminder.Offset, false)}", $"{title} {Lead(reminder.Offset, false)}{(when is null ? "" : $" ({when})")}."),
