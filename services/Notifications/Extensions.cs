@@ -28,6 +28,8 @@ public static class Extensions
         builder.Services.AddSingleton<IReminderChannel, InAppChannel>();
         builder.Services.AddSingleton<IReminderChannel, EmailChannel>();
         builder.Services.AddSingleton<IReminderChannel, WebhookChannel>();
+        builder.Services.AddOptions<WebPushOptions>().BindConfiguration(WebPushOptions.Section);
+        builder.Services.AddSingleton<IReminderChannel, WebPushChannel>();
 
         builder.AddAimiMessaging<NotificationsDbContext>(bus =>
         {

@@ -167,15 +167,15 @@ public sealed class ChannelTests(ChannelsHost host) : IClassFixture<ChannelsHost
         Assert.True(refused.Permanent);
         Assert.DoesNotContain(host.Webhook.Requests, r => r.Key == reminder.IdempotencyKey);
 
-        Assert.True(WebhookChannel.IsPrivate(IPAddress.Parse("10.1.2.3")));
-        Assert.True(WebhookChannel.IsPrivate(IPAddress.Parse("172.20.0.1")));
-        Assert.True(WebhookChannel.IsPrivate(IPAddress.Parse("192.168.1.1")));
-        Assert.True(WebhookChannel.IsPrivate(IPAddress.Parse("169.254.169.254")));
-        Assert.True(WebhookChannel.IsPrivate(IPAddress.Parse("::1")));
-        Assert.True(WebhookChannel.IsPrivate(IPAddress.Parse("fd00::1")));
-        Assert.True(WebhookChannel.IsPrivate(IPAddress.Parse("::ffff:127.0.0.1")));
-        Assert.False(WebhookChannel.IsPrivate(IPAddress.Parse("93.184.216.34")));
-        Assert.False(WebhookChannel.IsPrivate(IPAddress.Parse("2606:2800:220:1:248:1893:25c8:1946")));
+        Assert.True(GuardedHttp.IsPrivate(IPAddress.Parse("10.1.2.3")));
+        Assert.True(GuardedHttp.IsPrivate(IPAddress.Parse("172.20.0.1")));
+        Assert.True(GuardedHttp.IsPrivate(IPAddress.Parse("192.168.1.1")));
+        Assert.True(GuardedHttp.IsPrivate(IPAddress.Parse("169.254.169.254")));
+        Assert.True(GuardedHttp.IsPrivate(IPAddress.Parse("::1")));
+        Assert.True(GuardedHttp.IsPrivate(IPAddress.Parse("fd00::1")));
+        Assert.True(GuardedHttp.IsPrivate(IPAddress.Parse("::ffff:127.0.0.1")));
+        Assert.False(GuardedHttp.IsPrivate(IPAddress.Parse("93.184.216.34")));
+        Assert.False(GuardedHttp.IsPrivate(IPAddress.Parse("2606:2800:220:1:248:1893:25c8:1946")));
     }
 
     [Fact]

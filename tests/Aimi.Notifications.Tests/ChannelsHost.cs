@@ -8,6 +8,8 @@ public sealed class ChannelsHost : NotificationsHost
 {
     public SimpleSmtpServer Smtp { get; private set; } = null!;
     public WebhookReceiver Webhook { get; private set; } = null!;
+    public PushServiceEndpoint Push { get; private set; } = null!;
+    public (string PublicKey, string PrivateKey) Vapid { get; } = PushServiceEndpoint.NewVapidKeys();
 
     protected override bool DispatcherEnabled => false;
 
@@ -15,6 +17,7 @@ public sealed class ChannelsHost : NotificationsHost
     {
         Smtp = Configuration.Configure().WithAddress(IPAddress.Loopback).WithRandomPort().Build();
         Webhook = await WebhookReceiver.StartAsync();
+        Push = await PushServiceEndpoint.StartAsync(Vapid.PublicKey);
         await base.InitializeAsync();
     }
 
@@ -24,12 +27,16 @@ public sealed class ChannelsHost : NotificationsHost
         new("Notifications:Smtp:Port", Smtp.Configuration.Port.ToString(System.Globalization.CultureInfo.InvariantCulture)),
         new("Notifications:Smtp:Security", "None"),
         new("Notifications:Smtp:From", "Aimi <reminders@aimi.test>"),
+        new("Notifications:WebPush:PublicKey", Vapid.PublicKey),
+        new("Notifications:WebPush:PrivateKey", Vapid.PrivateKey),
+        new("Notifications:WebPush:Subject", "mailto:ops@aimi.test"),
     ];
 
     protected override async Task BeforeDisposeAsync()
     {
         await base.BeforeDisposeAsync();
         await Webhook.DisposeAsync();
+        await Push.DisposeAsync();
         Smtp.Dispose();
     }
 }

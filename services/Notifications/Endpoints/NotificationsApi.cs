@@ -1,10 +1,12 @@
 using System.Buffers.Text;
+using Aimi.Notifications.Api.Channels;
 using Aimi.Notifications.Api.Data;
 using Aimi.Notifications.Api.Domain;
 using Aimi.ServiceDefaults;
 using Aimi.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Aimi.Notifications.Api.Endpoints;
 
@@ -30,6 +32,8 @@ public sealed record PushSubscriptionRequest(string? Endpoint, PushKeys? Keys);
 
 public sealed record PushSubscriptionResponse(Guid Id, string Endpoint, DateTimeOffset CreatedAt);
 
+public sealed record VapidKeyResponse(string PublicKey);
+
 public sealed record TestResponse(IReadOnlyList<ReminderResponse> Reminders);
 
 /// <summary>The user's reminders, delivery log, settings, push subscriptions and a test send; every query scoped by the token's user.</summary>
@@ -48,13 +52,14 @@ public static class NotificationsApi
         api.MapPut("/settings", PutSettings).WithName("PutNotificationSettings");
         api.MapPost("/webhook-secret", CreateWebhookSecret).WithName("CreateWebhookSecret");
         api.MapGet("/push-subscriptions", ListPushSubscriptions).WithName("ListPushSubscriptions");
+        api.MapGet("/push-subscriptions/public-key", GetVapidPublicKey).WithName("GetVapidPublicKey");
         api.MapPost("/push-subscriptions", AddPushSubscription).WithName("AddPushSubscription");
         api.MapDelete("/push-subscriptions/{id:guid}", DeletePushSubscription).WithName("DeletePushSubscription");
         api.MapPost("/test", SendTest).WithName("SendTestNotification");
         return app;
     }
 
-    public static async Task<Results<Ok<List<ReminderResponse>>, ValidationProblem>> ListReminders(
+    public static async Task<Results<Ok<List<ReminderResponse>>, ValidationProblem, ProblemHttpResult>> ListReminders(
         Guid? eventId, string? status, int? limit, [AsParameters] NotificationsApiServices services)
     {
         ReminderStatus? filter = null;
@@ -69,6 +74,12 @@ public static class NotificationsApi
         if (LimitProblem(limit) is { } problem)
         {
             return problem;
+        }
+        if (eventId is { } id
+            && !await services.Db.Events.AnyAsync(e => e.EventId == id && e.UserId == services.UserId, services.CancellationToken)
+            && !await services.Db.Reminders.AnyAsync(r => r.EventId == id && r.UserId == services.UserId, services.CancellationToken))
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not found", detail: $"No event {id} of yours is known here.");
         }
         var rows = await services.Db.Reminders.AsNoTracking()
             .Where(r => r.UserId == services.UserId && (eventId == null || r.EventId == eventId) && (filter == null || r.Status == filter))
@@ -138,12 +149,18 @@ public static class NotificationsApi
             $"INSERT INTO webhook_secrets (user_id, secret, created_at) VALUES ({services.UserId}, {secret}, {now}) ON CONFLICT (user_id) DO UPDATE SET secret = excluded.secret, created_at = excluded.created_at",
             services.CancellationToken);
         return TypedResults.Created("/notifications/settings",
-            new WebhookSecretResponse(secret, Channels.WebhookChannel.SignatureHeader, Channels.WebhookChannel.TimestampHeader, "v1=hex(HMAC-SHA256(secret, timestamp + \".\" + body))"));
+            new WebhookSecretResponse(secret, WebhookChannel.SignatureHeader, WebhookChannel.TimestampHeader, "v1=hex(HMAC-SHA256(secret, timestamp + \".\" + body))"));
     }
 
     public static async Task<Ok<List<PushSubscriptionResponse>>> ListPushSubscriptions([AsParameters] NotificationsApiServices services) =>
         TypedResults.Ok(await services.Db.PushSubscriptions.AsNoTracking().Where(s => s.UserId == services.UserId).OrderBy(s => s.CreatedAt)
             .Select(s => new PushSubscriptionResponse(s.Id, s.Endpoint, s.CreatedAt)).ToListAsync(services.CancellationToken));
+
+    /// <summary>The <c>applicationServerKey</c> a browser subscribes with.</summary>
+    public static Results<Ok<VapidKeyResponse>, ProblemHttpResult> GetVapidPublicKey(IOptions<WebPushOptions> options) =>
+        string.IsNullOrWhiteSpace(options.Value.PublicKey)
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not configured", detail: "Web push has no VAPID key on this server.")
+            : TypedResults.Ok(new VapidKeyResponse(options.Value.PublicKey));
 
     public static async Task<Results<Created<PushSubscriptionResponse>, Ok<PushSubscriptionResponse>, ValidationProblem>> AddPushSubscription(
         PushSubscriptionRequest request, [AsParameters] NotificationsApiServices services)
