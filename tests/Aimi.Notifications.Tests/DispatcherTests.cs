@@ -1,9 +1,11 @@
+using Aimi.Contracts.Goals;
 using Aimi.Contracts.Notifications;
 using Aimi.Messaging;
 using Aimi.Notifications.Api.Domain;
 using Aimi.Notifications.Api.Workers;
 using Microsoft.Extensions.DependencyInjection;
 using Aimi.Testing;
+using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Xunit;
 
@@ -167,5 +169,45 @@ public sealed class WakeUpTests(WakeUpTests.Host host) : IClassFixture<WakeUpTes
         host.Time.Advance(TimeSpan.FromMinutes(1));
         var delivered = await host.Bus.WaitForAsync<ReminderDelivered>(m => m.EventId == near);
         Assert.Equal(now.AddMinutes(1), Assert.Single(delivered).DeliveredAt);
+    }
+}
+
+public sealed class HabitTests(ManualDispatchHost host) : IClassFixture<ManualDispatchHost>
+{
+    [Fact]
+    public async Task A_habit_is_reminded_at_its_cron_time_in_the_users_zone_and_the_next_occurrence_follows()
+    {
+        var userId = TestAuth.NewUserId();
+        var habitId = Guid.NewGuid();
+        await host.Bus.Bus.Publish(new HabitChanged
+        {
+            HabitId = habitId, UserId = userId, Change = "created", Title = "Stretch", Cadence = "30 7 * * *", Status = "active", Streak = 0,
+            TimeZone = "America/New_York", Version = 1, OccurredAt = DateTimeOffset.UtcNow,
+        });
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+        var first = await Eventually.GetAsync(
+            () => host.WithDbAsync(db => db.Reminders.AsNoTracking().Where(r => r.HabitId == habitId).ToListAsync()), rows => rows.Count == 1, because: "habit planned");
+        var local = TimeZoneInfo.ConvertTime(first[0].TriggerAt, zone);
+        Assert.Equal(new TimeSpan(7, 30, 0), local.TimeOfDay);
+        Assert.True(first[0].TriggerAt > host.Time.GetUtcNow() && first[0].TriggerAt <= host.Time.GetUtcNow().AddDays(1));
+
+        host.Time.Advance(first[0].TriggerAt - host.Time.GetUtcNow());
+        await host.NewDispatcher().DispatchDueAsync(CancellationToken.None);
+
+        var rows = await host.WithDbAsync(db => db.Reminders.AsNoTracking().Where(r => r.HabitId == habitId).OrderBy(r => r.TriggerAt).ToListAsync());
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(ReminderStatus.Sent, rows[0].Status);
+        Assert.Equal((ReminderStatus.Scheduled, new TimeSpan(7, 30, 0)), (rows[1].Status, TimeZoneInfo.ConvertTime(rows[1].TriggerAt, zone).TimeOfDay));
+        Assert.Equal(local.Date.AddDays(1), TimeZoneInfo.ConvertTime(rows[1].TriggerAt, zone).Date);
+        await host.Bus.WaitForAsync<ReminderDelivered>(m => m.ReminderId == rows[0].Id);
+
+        // Paused: the planned occurrence is cancelled.
+        await host.Bus.Bus.Publish(new HabitChanged
+        {
+            HabitId = habitId, UserId = userId, Change = "updated", Title = "Stretch", Cadence = "30 7 * * *", Status = "paused", Streak = 1,
+            TimeZone = "America/New_York", Version = 2, OccurredAt = DateTimeOffset.UtcNow,
+        });
+        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Reminders.AsNoTracking().SingleAsync(r => r.Id == rows[1].Id)),
+            r => r.Status == ReminderStatus.Cancelled, because: "paused habit cancels its next reminder");
     }
 }
