@@ -117,6 +117,7 @@ public sealed class NotificationsDbContext(DbContextOptions<NotificationsDbConte
             e.Property(x => x.Error).HasMaxLength(2000);
             e.Property(x => x.ProviderResponseId).HasMaxLength(500);
             e.Property(x => x.IdempotencyKey).HasMaxLength(100);
+            e.Property(x => x.DispatchedBy).HasMaxLength(100);
         });
 
         modelBuilder.AddMessagingTables();

@@ -142,6 +142,8 @@ public sealed class ReminderLog
     public double LatenessMs { get; init; }
     public string? ProviderResponseId { get; init; }
     public required string IdempotencyKey { get; init; }
+    /// <summary>The replica (host/process) that made the attempt.</summary>
+    public string? DispatchedBy { get; init; }
     public DateTimeOffset At { get; init; }
 }
 

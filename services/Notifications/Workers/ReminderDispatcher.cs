@@ -24,6 +24,7 @@ public sealed partial class ReminderDispatcher(
     IOptions<DispatcherOptions> options,
     ILogger<ReminderDispatcher> logger) : BackgroundService
 {
+    private static readonly string Instance = $"{Environment.MachineName}/{Environment.ProcessId}";
     private readonly Dictionary<Channel, IReminderChannel> _channels = channels.ToDictionary(c => c.Channel);
     private readonly DispatcherOptions _options = options.Value;
 
@@ -213,6 +214,7 @@ public sealed partial class ReminderDispatcher(
                 LatenessMs = (now - reminder.TriggerAt).TotalMilliseconds,
                 ProviderResponseId = outcome.ProviderId,
                 IdempotencyKey = reminder.IdempotencyKey,
+                DispatchedBy = Instance,
                 At = now,
             });
             if (!kept)

@@ -135,6 +135,7 @@ namespace Aimi.Notifications.Api.Data.Migrations
                     lateness_ms = table.Column<double>(type: "double precision", nullable: false),
                     provider_response_id = table.Column<string>(type: "character varying(500)", maxLength: 500, nullable: true),
                     idempotency_key = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: false),
+                    dispatched_by = table.Column<string>(type: "character varying(100)", maxLength: 100, nullable: true),
                     at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false)
                 },
                 constraints: table =>

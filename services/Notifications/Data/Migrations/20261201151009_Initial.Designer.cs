@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Aimi.Notifications.Api.Data.Migrations
 {
     [DbContext(typeof(NotificationsDbContext))]
-    [Migration("20261201145122_Initial")]
+    [Migration("20261201151009_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -447,6 +447,11 @@ namespace Aimi.Notifications.Api.Data.Migrations
                         .HasMaxLength(20)
                         .HasColumnType("character varying(20)")
                         .HasColumnName("channel");
+
+                    b.Property<string>("DispatchedBy")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("dispatched_by");
 
                     b.Property<string>("Error")
                         .HasMaxLength(2000)
