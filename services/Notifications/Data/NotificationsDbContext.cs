@@ -100,7 +100,8 @@ public sealed class NotificationsDbContext(DbContextOptions<NotificationsDbConte
             e.Property(x => x.Channel).HasSnakeCaseConversion().HasMaxLength(20);
             e.Property(x => x.Status).HasSnakeCaseConversion().HasMaxLength(20);
             e.Property(x => x.LastError).HasMaxLength(2000);
-            e.Ignore(x => x.IdempotencyKey);
+            e.Property(x => x.IdempotencyKey).HasMaxLength(50)
+                .HasComputedColumnSql("replace(id::text, '-', '') || '.' || generation::text", stored: true);
             e.Ignore(x => x.IsOpen);
         });
 

@@ -36,8 +36,11 @@ public sealed class Reminder
     public DateTimeOffset UpdatedAt { get; set; }
     public DateTimeOffset? SentAt { get; set; }
 
-    /// <summary>Travels with every delivery of this reminder over its channel; the same on every retry.</summary>
-    public string IdempotencyKey => $"{Id:N}.{Generation}";
+    /// <summary>
+    /// Travels with every delivery of this reminder over its channel; the same on every retry, new when re-armed. The
+    /// database computes it (a generated column of id and generation), so SQL and code always agree.
+    /// </summary>
+    public string IdempotencyKey { get; private set; } = "";
 
     public bool IsOpen => Status is ReminderStatus.Scheduled or ReminderStatus.Sending;
 

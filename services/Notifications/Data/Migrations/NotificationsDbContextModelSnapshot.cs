@@ -348,6 +348,14 @@ namespace Aimi.Notifications.Api.Data.Migrations
                         .HasColumnType("uuid")
                         .HasColumnName("habit_id");
 
+                    b.Property<string>("IdempotencyKey")
+                        .IsRequired()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)")
+                        .HasColumnName("idempotency_key")
+                        .HasComputedColumnSql("replace(id::text, '-', '') || '.' || generation::text", true);
+
                     b.Property<string>("Kind")
                         .IsRequired()
                         .HasMaxLength(20)

@@ -12,7 +12,7 @@ using Npgsql.EntityFrameworkCore.PostgreSQL.Metadata;
 namespace Aimi.Notifications.Api.Data.Migrations
 {
     [DbContext(typeof(NotificationsDbContext))]
-    [Migration("20261201151009_Initial")]
+    [Migration("20261201151353_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -350,6 +350,14 @@ namespace Aimi.Notifications.Api.Data.Migrations
                     b.Property<Guid?>("HabitId")
                         .HasColumnType("uuid")
                         .HasColumnName("habit_id");
+
+                    b.Property<string>("IdempotencyKey")
+                        .IsRequired()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasMaxLength(50)
+                        .HasColumnType("character varying(50)")
+                        .HasColumnName("idempotency_key")
+                        .HasComputedColumnSql("replace(id::text, '-', '') || '.' || generation::text", true);
 
                     b.Property<string>("Kind")
                         .IsRequired()

@@ -166,7 +166,8 @@ namespace Aimi.Notifications.Api.Data.Migrations
                     last_error = table.Column<string>(type: "character varying(2000)", maxLength: 2000, nullable: true),
                     created_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
                     updated_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: false),
-                    sent_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true)
+                    sent_at = table.Column<DateTimeOffset>(type: "timestamp with time zone", nullable: true),
+                    idempotency_key = table.Column<string>(type: "character varying(50)", maxLength: 50, nullable: false, computedColumnSql: "replace(id::text, '-', '') || '.' || generation::text", stored: true)
                 },
                 constraints: table =>
                 {
