@@ -34,6 +34,7 @@ public sealed class Replica : IAsyncDisposable
                 ["Database__MigrateOnStartup"] = "true",
                 ["Auth__SigningKey"] = "aimi-benchmark-signing-key-0123456789abcdef",
                 ["Logging__LogLevel__Default"] = "Warning",
+                ["Logging__LogLevel__Aimi.Notifications.Api.Workers.ReminderDispatcher"] = Environment.GetEnvironmentVariable("AIMI_BENCH_DISPATCH_LOG") ?? "Warning",
                 ["OTEL_EXPORTER_OTLP_ENDPOINT"] = "",
             },
         };

@@ -95,11 +95,13 @@ public sealed partial class ReminderDispatcher(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NotificationsDbContext>();
+        var started = Stopwatch.GetTimestamp();
         var (token, claimed) = await ClaimAsync(db, cancellationToken);
         if (claimed.Count == 0)
         {
             return 0;
         }
+        var claimedAt = Stopwatch.GetElapsedTime(started);
 
         var userIds = claimed.Select(r => r.UserId).Distinct().ToList();
         var profiles = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.UserId)).ToDictionaryAsync(u => u.UserId, cancellationToken);
@@ -118,7 +120,10 @@ public sealed partial class ReminderDispatcher(
                 gate.Release();
             }
         }));
+        var deliveredAt = Stopwatch.GetElapsedTime(started);
         await CompleteAsync(db, token, outcomes, cancellationToken);
+        var completedAt = Stopwatch.GetElapsedTime(started);
+        LogBatch(logger, claimed.Count, claimedAt, deliveredAt - claimedAt, completedAt - deliveredAt);
         return claimed.Count;
     }
 
@@ -176,71 +181,79 @@ public sealed partial class ReminderDispatcher(
     }
 
     /// <summary>
-    /// Records every outcome in one transaction, but only for rows this claim still holds (locked and checked by lease
-    /// token): a row re-planned or taken over meanwhile belongs to someone else now.
+    /// Records every outcome in one transaction, but only for rows this claim still holds (checked by lease token in the
+    /// same statement that writes them): a row re-planned or taken over meanwhile belongs to someone else now. The new
+    /// state comes from the entity's methods; it is written set-based (one UPDATE, one INSERT of logs) because a batch
+    /// is hundreds of rows.
     /// </summary>
     private async Task CompleteAsync(NotificationsDbContext db, Guid token, Outcome[] outcomes, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
-        var ids = outcomes.Select(o => o.Reminder.Id).ToArray();
-        var held = (await db.Database.SqlQuery<Guid>($"SELECT id AS \"Value\" FROM reminder_queue WHERE id = ANY({ids}) AND lease_token = {token} FOR UPDATE")
-            .ToListAsync(CancellationToken.None)).ToHashSet();
-        var scheduler = new ReminderScheduler(db, time);
-        var replanned = false;
-
         foreach (var outcome in outcomes)
         {
             var reminder = outcome.Reminder;
-            var kept = held.Contains(reminder.Id);
-            var result = outcome.Result;
-            DateTimeOffset? retryAt = null;
-            if (result == LogOutcomes.Retry)
-            {
-                retryAt = outcome.Permanent || reminder.Attempts >= _options.MaxAttempts ? null : now + Backoff(reminder.Attempts);
-                result = retryAt is null ? LogOutcomes.Failed : LogOutcomes.Retry;
-            }
-            db.ReminderLogs.Add(new ReminderLog
-            {
-                ReminderId = reminder.Id,
-                UserId = reminder.UserId,
-                EventId = reminder.EventId,
-                Kind = reminder.Kind,
-                Channel = reminder.Channel,
-                Attempt = reminder.Attempts,
-                Outcome = result,
-                Error = kept ? Truncate(outcome.Error) : Truncate($"lease lost before completing; {outcome.Error}"),
-                LatencyMs = outcome.LatencyMs,
-                LatenessMs = (now - reminder.TriggerAt).TotalMilliseconds,
-                ProviderResponseId = outcome.ProviderId,
-                IdempotencyKey = reminder.IdempotencyKey,
-                DispatchedBy = Instance,
-                At = now,
-            });
-            if (!kept)
-            {
-                continue;
-            }
-
-            db.Reminders.Attach(reminder);
-            switch (result)
+            switch (outcome.Result)
             {
                 case LogOutcomes.Sent:
                     reminder.MarkSent(now);
-                    Announce(db, reminder, outcome.Profile, now);
-                    if (reminder is { Kind: ReminderKind.Habit, HabitId: { } habitId }
-                        && await db.Habits.FindAsync([habitId], cancellationToken) is { } habit
-                        && ReminderPlanner.NextHabitOccurrence(habit, reminder.EventStartsAt ?? now) is { } next)
-                    {
-                        replanned |= await scheduler.PlanOccurrenceAsync(habit, next, await scheduler.RecipientAsync(habit.UserId, cancellationToken), cancellationToken);
-                    }
                     break;
                 case LogOutcomes.Missed:
                     reminder.MarkMissed(now);
                     break;
                 default:
+                    var retryAt = outcome.Result == LogOutcomes.Retry && !outcome.Permanent && reminder.Attempts < _options.MaxAttempts
+                        ? now + Backoff(reminder.Attempts)
+                        : (DateTimeOffset?)null;
                     reminder.MarkAttemptFailed(outcome.Error ?? "Delivery failed.", retryAt, now);
                     break;
+            }
+        }
+
+        await using var transaction = await db.Database.BeginTransactionAsync(CancellationToken.None);
+        var ids = outcomes.Select(o => o.Reminder.Id).ToArray();
+        var statuses = outcomes.Select(o => WireName.Of(o.Reminder.Status)).ToArray();
+        var dues = outcomes.Select(o => o.Reminder.DueAt.UtcDateTime).ToArray();
+        var errors = outcomes.Select(o => o.Reminder.LastError).ToArray();
+        var held = (await db.Database.SqlQuery<Guid>($"""
+            UPDATE reminder_queue AS r
+            SET status = u.status, due_at = u.due_at, last_error = u.last_error,
+                sent_at = CASE WHEN u.status = 'sent' THEN {now} ELSE r.sent_at END,
+                lease_until = NULL, lease_token = NULL, updated_at = {now}
+            FROM unnest({ids}, {statuses}, {dues}, {errors}) AS u(id, status, due_at, last_error)
+            WHERE r.id = u.id AND r.lease_token = {token}
+            RETURNING r.id AS "Value"
+            """).ToListAsync(CancellationToken.None)).ToHashSet();
+
+        var results = outcomes.Select(o => o.Reminder.Status switch
+        {
+            ReminderStatus.Sent => LogOutcomes.Sent,
+            ReminderStatus.Missed => LogOutcomes.Missed,
+            ReminderStatus.Failed => LogOutcomes.Failed,
+            _ => LogOutcomes.Retry,
+        }).ToArray();
+        await db.Database.ExecuteSqlAsync($"""
+            INSERT INTO reminder_logs (reminder_id, user_id, event_id, kind, channel, attempt, outcome, error, latency_ms, lateness_ms,
+                                       provider_response_id, idempotency_key, dispatched_by, at)
+            SELECT * , {Instance}, {now} FROM unnest(
+                {ids}, {outcomes.Select(o => o.Reminder.UserId).ToArray()}, {outcomes.Select(o => o.Reminder.EventId).ToArray()},
+                {outcomes.Select(o => WireName.Of(o.Reminder.Kind)).ToArray()}, {outcomes.Select(o => WireName.Of(o.Reminder.Channel)).ToArray()},
+                {outcomes.Select(o => o.Reminder.Attempts).ToArray()}, {results},
+                {outcomes.Select(o => Truncate(held.Contains(o.Reminder.Id) ? o.Error : $"lease lost before completing; {o.Error}")).ToArray()},
+                {outcomes.Select(o => o.LatencyMs).ToArray()}, {outcomes.Select(o => (now - o.Reminder.TriggerAt).TotalMilliseconds).ToArray()},
+                {outcomes.Select(o => o.ProviderId).ToArray()}, {outcomes.Select(o => o.Reminder.IdempotencyKey).ToArray()})
+            """, CancellationToken.None);
+
+        var scheduler = new ReminderScheduler(db, time);
+        var replanned = false;
+        foreach (var outcome in outcomes.Where(o => o.Reminder.Status == ReminderStatus.Sent && held.Contains(o.Reminder.Id)))
+        {
+            var reminder = outcome.Reminder;
+            Announce(db, reminder, outcome.Profile, now);
+            if (reminder is { Kind: ReminderKind.Habit, HabitId: { } habitId }
+                && await db.Habits.FindAsync([habitId], cancellationToken) is { } habit
+                && ReminderPlanner.NextHabitOccurrence(habit, reminder.EventStartsAt ?? now) is { } next)
+            {
+                replanned |= await scheduler.PlanOccurrenceAsync(habit, next, await scheduler.RecipientAsync(habit.UserId, cancellationToken), cancellationToken);
             }
         }
         await db.SaveChangesAsync(CancellationToken.None);
@@ -304,6 +317,9 @@ public sealed partial class ReminderDispatcher(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivering reminder {ReminderId} over {Channel} failed (attempt {Attempt})")]
     private static partial void LogDeliveryFailed(ILogger logger, Exception exception, Guid reminderId, string channel, int attempt);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Batch of {Count}: claim {Claim}, deliver {Deliver}, complete {Complete}")]
+    private static partial void LogBatch(ILogger logger, int count, TimeSpan claim, TimeSpan deliver, TimeSpan complete);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dispatched {Count} reminder(s), {Held} still held at completion")]
     private static partial void LogDispatched(ILogger logger, int count, int held);
