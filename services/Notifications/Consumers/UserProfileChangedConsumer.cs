@@ -12,6 +12,7 @@ public sealed class UserProfileChangedConsumer(NotificationsDbContext db, Remind
 {
     protected override async Task HandleAsync(UserProfileChanged message, ConsumeContext<UserProfileChanged> context, CancellationToken cancellationToken)
     {
+        await scheduler.LockUserAsync(message.UserId, cancellationToken);
         var profile = await Db.Users.FindAsync([message.UserId], cancellationToken);
         if (profile is not null && profile.Version >= message.Version)
         {

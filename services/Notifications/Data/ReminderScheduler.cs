@@ -15,6 +15,13 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
     /// <summary>The channel dispatchers LISTEN on; the payload is not used, they re-read the next due time.</summary>
     public const string PlannedChannel = "aimi_reminders_planned";
 
+    /// <summary>
+    /// Takes the user's planning lock until the transaction ends, so an event re-plan and a profile re-plan of one user run
+    /// one after the other and the later one plans with the other's commit. Call before reading anything of the user.
+    /// </summary>
+    public Task LockUserAsync(string userId, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({userId}, 0))", cancellationToken);
+
     public async Task<Recipient> RecipientAsync(string userId, CancellationToken cancellationToken)
     {
         var profile = await db.Users.FindAsync([userId], cancellationToken) ?? UserProfile.Default(userId);

@@ -272,6 +272,7 @@ public sealed record NotificationsApiServices(HttpContext Http, NotificationsDbC
     public async Task ReplanAndSaveAsync()
     {
         await using var transaction = await Db.Database.BeginTransactionAsync(CancellationToken);
+        await Scheduler.LockUserAsync(UserId, CancellationToken);
         await Db.SaveChangesAsync(CancellationToken);
         await Scheduler.ReplanUserAsync(UserId, CancellationToken);
         await Db.SaveChangesAsync(CancellationToken);
