@@ -47,4 +47,8 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }
 
-public sealed class EventChangedConsumerDefinition : RetryingConsumerDefinition<EventChangedConsumer>;
+/// <summary>The queue carries the service's name: another service consuming the same event must not share (and split) it.</summary>
+public sealed class EventChangedConsumerDefinition : RetryingConsumerDefinition<EventChangedConsumer>
+{
+    public EventChangedConsumerDefinition() => EndpointName = "notifications-event-changed";
+}

@@ -34,4 +34,8 @@ public sealed class HabitChangedConsumer(NotificationsDbContext db, ReminderSche
     }
 }
 
-public sealed class HabitChangedConsumerDefinition : RetryingConsumerDefinition<HabitChangedConsumer>;
+/// <summary>The queue carries the service's name: another service consuming the same event must not share (and split) it.</summary>
+public sealed class HabitChangedConsumerDefinition : RetryingConsumerDefinition<HabitChangedConsumer>
+{
+    public HabitChangedConsumerDefinition() => EndpointName = "notifications-habit-changed";
+}

@@ -37,4 +37,8 @@ public sealed class UserProfileChangedConsumer(NotificationsDbContext db, Remind
     }
 }
 
-public sealed class UserProfileChangedConsumerDefinition : RetryingConsumerDefinition<UserProfileChangedConsumer>;
+/// <summary>The queue carries the service's name: another service consuming the same event must not share (and split) it.</summary>
+public sealed class UserProfileChangedConsumerDefinition : RetryingConsumerDefinition<UserProfileChangedConsumer>
+{
+    public UserProfileChangedConsumerDefinition() => EndpointName = "notifications-user-profile-changed";
+}
