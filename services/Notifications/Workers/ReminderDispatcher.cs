@@ -153,16 +153,16 @@ public sealed partial class ReminderDispatcher(
     {
         if (reminder.Kind != ReminderKind.FollowUp && reminder.EventStartsAt is { } start && now > start + _options.MissedGrace)
         {
-            return new Outcome(reminder, profile, LogOutcomes.Missed, null, null, false, 0);
+            return new Outcome(reminder, profile, null, LogOutcomes.Missed, null, null, false, 0);
         }
         if (reminder.Attempts > _options.MaxAttempts)
         {
             // Taken over after leases ran out again and again (a crash loop): stop.
-            return new Outcome(reminder, profile, LogOutcomes.Failed, null, reminder.LastError ?? "Too many attempts.", true, 0);
+            return new Outcome(reminder, profile, null, LogOutcomes.Failed, null, reminder.LastError ?? "Too many attempts.", true, 0);
         }
         if (!_channels.TryGetValue(reminder.Channel, out var channel))
         {
-            return new Outcome(reminder, profile, LogOutcomes.Failed, null, $"No {WireName.Of(reminder.Channel)} channel is configured.", true, 0);
+            return new Outcome(reminder, profile, null, LogOutcomes.Failed, null, $"No {WireName.Of(reminder.Channel)} channel is configured.", true, 0);
         }
 
         var delivery = new Delivery(reminder, profile, ReminderText.For(reminder, profile), reminder.IdempotencyKey, now);
@@ -170,13 +170,13 @@ public sealed partial class ReminderDispatcher(
         try
         {
             var providerId = await channel.SendAsync(delivery, cancellationToken);
-            return new Outcome(reminder, profile, LogOutcomes.Sent, providerId, null, false, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return new Outcome(reminder, profile, delivery.Text, LogOutcomes.Sent, providerId, null, false, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             var permanent = ex is ChannelException { Permanent: true };
             LogDeliveryFailed(logger, ex, reminder.Id, WireName.Of(reminder.Channel), reminder.Attempts);
-            return new Outcome(reminder, profile, LogOutcomes.Retry, null, ex.Message, permanent, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return new Outcome(reminder, profile, delivery.Text, LogOutcomes.Retry, null, ex.Message, permanent, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 
@@ -248,7 +248,7 @@ public sealed partial class ReminderDispatcher(
         foreach (var outcome in outcomes.Where(o => o.Reminder.Status == ReminderStatus.Sent && held.Contains(o.Reminder.Id)))
         {
             var reminder = outcome.Reminder;
-            Announce(db, reminder, outcome.Profile, now);
+            Announce(db, reminder, outcome.Profile, outcome.Text ?? ReminderText.For(reminder, outcome.Profile), now);
             if (reminder is { Kind: ReminderKind.Habit, HabitId: { } habitId }
                 && await db.Habits.FindAsync([habitId], cancellationToken) is { } habit
                 && ReminderPlanner.NextHabitOccurrence(habit, reminder.EventStartsAt ?? now) is { } next)
@@ -266,9 +266,8 @@ public sealed partial class ReminderDispatcher(
     }
 
     /// <summary>In-app delivery and the record Goals and Chat follow: one event per sent reminder, committed with the row.</summary>
-    private static void Announce(NotificationsDbContext db, Reminder reminder, UserProfile profile, DateTimeOffset now)
+    private static void Announce(NotificationsDbContext db, Reminder reminder, UserProfile profile, ReminderText text, DateTimeOffset now)
     {
-        var text = ReminderText.For(reminder, profile);
         if (reminder.Kind == ReminderKind.FollowUp)
         {
             db.AddOutboxMessage(new FollowUpDue
@@ -310,7 +309,7 @@ public sealed partial class ReminderDispatcher(
 
     private static string? Truncate(string? value) => value is null || value.Length <= 2000 ? value : value[..2000];
 
-    private sealed record Outcome(Reminder Reminder, UserProfile Profile, string Result, string? ProviderId, string? Error, bool Permanent, double LatencyMs);
+    private sealed record Outcome(Reminder Reminder, UserProfile Profile, ReminderText? Text, string Result, string? ProviderId, string? Error, bool Permanent, double LatencyMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatching reminders failed; retrying")]
     private static partial void LogDispatchFailed(ILogger logger, Exception exception);
