@@ -139,6 +139,7 @@ public sealed class DispatcherTests(ManualDispatchHost host) : IClassFixture<Man
         Assert.Equal((eventId, "Dentist", "en"), (followUp.EventId, followUp.EventTitle, followUp.Locale));
         Assert.Contains("How did \"Dentist\" go?", followUp.Question, StringComparison.Ordinal);
         Assert.Equal(start.AddHours(1), followUp.DueAt);
+        Assert.Equal((start, start.AddHours(1)), (followUp.EventStartsAt, followUp.EventEndsAt));
         // Not a ReminderDelivered: Goals must not take it for a reminder.
         Assert.DoesNotContain(host.Bus.Received<ReminderDelivered>(), m => m.ReminderId == followUp.FollowUpId);
     }

@@ -248,7 +248,8 @@ public sealed partial class ReminderDispatcher(
         foreach (var outcome in outcomes.Where(o => o.Reminder.Status == ReminderStatus.Sent && held.Contains(o.Reminder.Id)))
         {
             var reminder = outcome.Reminder;
-            Announce(db, reminder, outcome.Profile, outcome.Text ?? ReminderText.For(reminder, outcome.Profile), now);
+            var endsAt = reminder.Kind == ReminderKind.FollowUp ? (await db.Events.FindAsync([reminder.EventId], cancellationToken))?.EndsAt : null;
+            Announce(db, reminder, outcome.Profile, outcome.Text ?? ReminderText.For(reminder, outcome.Profile), endsAt, now);
             if (reminder is { Kind: ReminderKind.Habit, HabitId: { } habitId }
                 && await db.Habits.FindAsync([habitId], cancellationToken) is { } habit
                 && ReminderPlanner.NextHabitOccurrence(habit, reminder.EventStartsAt ?? now) is { } next)
@@ -266,7 +267,7 @@ public sealed partial class ReminderDispatcher(
     }
 
     /// <summary>In-app delivery and the record Goals and Chat follow: one event per sent reminder, committed with the row.</summary>
-    private static void Announce(NotificationsDbContext db, Reminder reminder, UserProfile profile, ReminderText text, DateTimeOffset now)
+    private static void Announce(NotificationsDbContext db, Reminder reminder, UserProfile profile, ReminderText text, DateTimeOffset? eventEndsAt, DateTimeOffset now)
     {
         if (reminder.Kind == ReminderKind.FollowUp)
         {
@@ -277,7 +278,7 @@ public sealed partial class ReminderDispatcher(
                 UserId = reminder.UserId,
                 EventTitle = reminder.Title,
                 EventStartsAt = reminder.EventStartsAt,
-                EventEndsAt = null,
+                EventEndsAt = eventEndsAt,
                 Question = text.Text,
                 Locale = profile.Locale,
                 DueAt = reminder.TriggerAt,
