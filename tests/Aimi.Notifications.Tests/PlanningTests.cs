@@ -131,3 +131,24 @@ public sealed class PlanningTests(ManualDispatchHost host) : IClassFixture<Manua
         Assert.Equal(3, await host.WithDbAsync(db => db.Events.Where(e => e.EventId == eventId).Select(e => e.Version).SingleAsync()));
     }
 }
+
+public sealed class QueueNameTests(ManualDispatchHost host) : IClassFixture<ManualDispatchHost>
+{
+    [Fact]
+    public async Task The_service_consumes_from_queues_carrying_its_own_name()
+    {
+        var management = Aimi.Infrastructure.LocalInfrastructure.RabbitMqManagement;
+        using var http = new HttpClient { BaseAddress = new UriBuilder(management) { UserName = "", Password = "" }.Uri };
+        http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Basic",
+            Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Uri.UnescapeDataString(management.UserInfo))));
+        var queues = await Eventually.GetAsync(async () =>
+        {
+            using var document = System.Text.Json.JsonDocument.Parse(await http.GetStringAsync($"api/queues/{Uri.EscapeDataString(host.VirtualHost.Name)}"));
+            return document.RootElement.EnumerateArray().Select(q => q.GetProperty("name").GetString()!).ToList();
+        }, names => names.Contains("notifications-event-changed"), because: "the service's queues declared");
+
+        Assert.Contains("notifications-user-profile-changed", queues);
+        Assert.Contains("notifications-habit-changed", queues);
+        Assert.DoesNotContain("event-changed", queues);
+    }
+}
