@@ -35,6 +35,7 @@ try
         replicas.Add(await Replica.StartAsync("b", assembly, settings.Port + 1, database, amqp, ct));
     }
     await StartReplicasAsync();
+    await using var probe = await ArrivalProbe.StartAsync(amqp, ct);
     await using var db = NpgsqlDataSource.Create(database);
     var queue = new QueueTable(db);
 
@@ -44,6 +45,7 @@ try
     Console.WriteLine($"Queued {settings.Reminders:N0} reminders for {settings.Users:N0} users, due from +5 s over {settings.Spread} s.");
     var steadyDone = await queue.WaitUntilSentAsync("steady", settings.Reminders, steadyStart + TimeSpan.FromSeconds(settings.Spread) + TimeSpan.FromSeconds(120), ct);
     Report("steady", await queue.LatenessAsync("steady", ct), steadyDone);
+    await ReportArrivalsAsync("steady", ct);
 
     // 2. Burst: 5k due in the same second.
     var burstAt = DateTimeOffset.UtcNow.AddSeconds(5);
@@ -51,6 +53,7 @@ try
     var burstDone = await queue.WaitUntilSentAsync("burst", settings.Burst, burstAt.AddSeconds(120), ct);
     var burstLateness = await queue.LatenessAsync("burst", ct);
     Report("burst", burstLateness, burstDone);
+    await ReportArrivalsAsync("burst", ct);
     Console.WriteLine($"  burst: all {settings.Burst:N0} sent {burstLateness.Max / 1000:0.00} s after their due time (target ≤ 10 s)");
 
     // 3. Catch-up: both replicas down; what fell due in the last 5 minutes waits; then they come back.
@@ -73,9 +76,31 @@ try
 
     // 4. Duplicates: more than one sent log or more than one ReminderDelivered per reminder.
     var (duplicateLogs, duplicateEvents, sentBy) = await queue.DuplicatesAsync(ct);
-    Console.WriteLine($"  duplicates: {duplicateLogs} reminder(s) sent twice, {duplicateEvents} with two ReminderDelivered (target 0); total {steady + settings.Burst + settings.Backlog:N0}");
+    var arrivedTwice = probe.Arrivals.Values.Count(a => a.Count > 1);
+    Console.WriteLine($"  duplicates: {duplicateLogs} reminder(s) sent twice, {duplicateEvents} with two ReminderDelivered in the outbox, {arrivedTwice} arrived twice on the bus (target 0); total {steady + settings.Burst + settings.Backlog:N0}");
     Console.WriteLine($"  shared between replicas: {sentBy}");
-    return duplicateLogs + duplicateEvents == 0 ? 0 : 1;
+    return duplicateLogs + duplicateEvents + arrivedTwice == 0 ? 0 : 1;
+
+    // In-app delivery is the event reaching the broker's consumers: measured here, after the outbox relay.
+    async Task ReportArrivalsAsync(string scenario, CancellationToken token)
+    {
+        var due = await queue.DueTimesAsync(scenario, token);
+        var deadline = DateTimeOffset.UtcNow.AddMinutes(3);
+        while (due.Keys.Count(probe.Arrivals.ContainsKey) < due.Count && DateTimeOffset.UtcNow < deadline)
+        {
+            await Task.Delay(250, token);
+        }
+        var lateness = due.Where(d => probe.Arrivals.ContainsKey(d.Key))
+            .Select(d => (probe.Arrivals[d.Key].Arrived - d.Value).TotalMilliseconds).Order().ToList();
+        if (lateness.Count == 0)
+        {
+            Console.WriteLine($"  {scenario}: no ReminderDelivered arrived on the bus");
+            return;
+        }
+        double At(double q) => lateness[(int)Math.Min(lateness.Count - 1, Math.Ceiling(q * lateness.Count) - 1)];
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  {scenario} on the bus: {lateness.Count:N0} of {due.Count:N0} ReminderDelivered arrived; lateness p50 {At(0.5):0} ms, p99 {At(0.99):0} ms, max {lateness[^1]:0} ms"));
+    }
 }
 finally
 {

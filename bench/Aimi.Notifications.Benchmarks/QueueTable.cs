@@ -66,6 +66,20 @@ public sealed class QueueTable(NpgsqlDataSource db)
         return new Lateness(reader.GetInt64(0), reader.GetDouble(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetInt64(4));
     }
 
+    /// <summary>Due times of a scenario's reminders, to compare with when their ReminderDelivered arrived.</summary>
+    public async Task<Dictionary<Guid, DateTimeOffset>> DueTimesAsync(string scenario, CancellationToken ct)
+    {
+        await using var command = db.CreateCommand("SELECT id, trigger_at FROM reminder_queue WHERE title = $1");
+        command.Parameters.AddWithValue(scenario);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        var due = new Dictionary<Guid, DateTimeOffset>();
+        while (await reader.ReadAsync(ct))
+        {
+            due[reader.GetGuid(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+        }
+        return due;
+    }
+
     public async Task<(long Logs, long Events, string SentBy)> DuplicatesAsync(CancellationToken ct)
     {
         await using var logs = db.CreateCommand("SELECT count(*) FROM (SELECT reminder_id FROM reminder_logs WHERE outcome = 'sent' GROUP BY reminder_id HAVING count(*) > 1) d");
