@@ -40,15 +40,17 @@ try
     var queue = new QueueTable(db);
 
     // 1. Steady state: 100k reminders of 10k users, due spread over the next `spread` seconds.
-    var steadyStart = DateTimeOffset.UtcNow.AddSeconds(5);
+    // The first ones fall due well after the insert committed (100k rows take seconds here), or they would start late.
+    var steadyStart = DateTimeOffset.UtcNow.AddSeconds(30);
+    var inserting = Stopwatch.StartNew();
     var steady = await queue.InsertAsync("steady", settings.Reminders, settings.Users, steadyStart, TimeSpan.FromSeconds(settings.Spread), ct);
-    Console.WriteLine($"Queued {settings.Reminders:N0} reminders for {settings.Users:N0} users, due from +5 s over {settings.Spread} s.");
+    Console.WriteLine($"Queued {settings.Reminders:N0} reminders for {settings.Users:N0} users in {inserting.Elapsed.TotalSeconds:0.0} s, due from +30 s over {settings.Spread} s.");
     var steadyDone = await queue.WaitUntilSentAsync("steady", settings.Reminders, steadyStart + TimeSpan.FromSeconds(settings.Spread) + TimeSpan.FromSeconds(120), ct);
     Report("steady", await queue.LatenessAsync("steady", ct), steadyDone);
     await ReportArrivalsAsync("steady", ct);
 
     // 2. Burst: 5k due in the same second.
-    var burstAt = DateTimeOffset.UtcNow.AddSeconds(5);
+    var burstAt = DateTimeOffset.UtcNow.AddSeconds(10);
     await queue.InsertAsync("burst", settings.Burst, settings.Users, burstAt, TimeSpan.Zero, ct);
     var burstDone = await queue.WaitUntilSentAsync("burst", settings.Burst, burstAt.AddSeconds(120), ct);
     var burstLateness = await queue.LatenessAsync("burst", ct);
