@@ -1,8 +1,8 @@
-using Aimi.Persistence;
 using Aimi.Memory.Api;
 using Aimi.Memory.Api.Data;
 using Aimi.Memory.Api.Endpoints;
 using Aimi.Messaging;
+using Aimi.Persistence;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();

@@ -34,3 +34,26 @@ public static class ReminderChannels
     public const string WebPush = "web_push";
     public const string Webhook = "webhook";
 }
+
+/// <summary>
+/// An event is over and no feedback was recorded: the assistant should ask how it went, once, first thing in the
+/// user's next chat session (or at once on an open socket). A separate type from <see cref="ReminderDelivered"/>, so
+/// consumers that react to reminders (Goals moves the event to <c>awaiting_feedback</c>) never mistake it for one.
+/// </summary>
+public sealed record FollowUpDue
+{
+    /// <summary>Unique per event: a consumer stores at most one follow-up per id.</summary>
+    public required Guid FollowUpId { get; init; }
+    public required Guid EventId { get; init; }
+    public required string UserId { get; init; }
+    public required string EventTitle { get; init; }
+    public DateTimeOffset? EventStartsAt { get; init; }
+    public DateTimeOffset? EventEndsAt { get; init; }
+    /// <summary>The question in the user's language ("How did the dentist go?").</summary>
+    public required string Question { get; init; }
+    /// <summary>The user's locale the question was written in.</summary>
+    public required string Locale { get; init; }
+    public required DateTimeOffset DueAt { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+

@@ -1,7 +1,7 @@
-using Aimi.Persistence;
 using Aimi.Goals.Api.Data;
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;
+using Aimi.Persistence;
 using Aimi.ServiceDefaults;
 using Aimi.ServiceDefaults.Auth;
 using Microsoft.AspNetCore.Http.HttpResults;

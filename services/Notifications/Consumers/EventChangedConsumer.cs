@@ -1,0 +1,50 @@
+using Aimi.Contracts.Goals;
+using Aimi.Messaging;
+using Aimi.Notifications.Api.Data;
+using Aimi.Notifications.Api.Domain;
+using MassTransit;
+
+namespace Aimi.Notifications.Api.Consumers;
+
+/// <summary>Keeps the event's read model and re-plans its reminders; a version older than the one applied changes nothing.</summary>
+public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderScheduler scheduler, TimeProvider time, ILogger<EventChangedConsumer> logger)
+    : IdempotentConsumer<EventChanged, NotificationsDbContext>(db, time, logger)
+{
+    protected override string ConsumerName => "notifications-event-changed";
+
+    protected override async Task HandleAsync(EventChanged message, ConsumeContext<EventChanged> context, CancellationToken cancellationToken)
+    {
+        await scheduler.LockUserAsync(message.UserId, cancellationToken);
+        var snapshot = await Db.Events.FindAsync([message.EventId], cancellationToken);
+        if (snapshot is not null && (snapshot.Version >= message.Version || snapshot.UserId != message.UserId))
+        {
+            return; // out of order (an older state), or not the owner's: the newer state was planned already
+        }
+        if (snapshot is null)
+        {
+            snapshot = new EventSnapshot { EventId = message.EventId, UserId = message.UserId, Type = message.Type, Title = message.Title, Status = message.Status };
+            Db.Events.Add(snapshot);
+        }
+        snapshot.Type = message.Type;
+        snapshot.Title = Truncate(message.Title, NotificationsDbContext.TitleMaxLength);
+        snapshot.Status = message.Status;
+        snapshot.StartsAt = message.StartsAt?.ToStored();
+        snapshot.EndsAt = message.EndsAt?.ToStored();
+        snapshot.DueAt = message.DueAt?.ToStored();
+        snapshot.AllDay = message.AllDay;
+        snapshot.HabitId = message.HabitId;
+        snapshot.Deleted = message.Change == ChangeKinds.Deleted;
+        snapshot.Version = message.Version;
+        snapshot.UpdatedAt = Time.GetUtcNow();
+        if (await Db.Users.FindAsync([message.UserId], cancellationToken) is null)
+        {
+            // Until Goals announces the profile, the event's own zone is the best known; version 0 yields to any profile.
+            Db.Users.Add(new UserProfile { UserId = message.UserId, TimeZone = message.TimeZone, Version = 0, UpdatedAt = Time.GetUtcNow() });
+        }
+        await scheduler.ReplanEventAsync(snapshot, cancellationToken);
+    }
+
+    private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
+}
+
+public sealed class EventChangedConsumerDefinition : RetryingConsumerDefinition<EventChangedConsumer>;

@@ -1,0 +1,158 @@
+using Aimi.Contracts.Notifications;
+using Aimi.Messaging;
+using Aimi.Notifications.Api.Domain;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aimi.Notifications.Api.Data;
+
+/// <summary>
+/// Applies the planner's result to <c>reminder_queue</c> inside the caller's unit of work: new rows are added, moved
+/// ones re-planned, unwanted ones cancelled; <c>RemindersScheduled</c> goes into the outbox, and the dispatchers are
+/// woken by a PostgreSQL notification that is delivered when the transaction commits.
+/// </summary>
+public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider time)
+{
+    /// <summary>The channel dispatchers LISTEN on; the payload is not used, they re-read the next due time.</summary>
+    public const string PlannedChannel = "aimi_reminders_planned";
+
+    /// <summary>
+    /// Takes the user's planning lock until the transaction ends, so an event re-plan and a profile re-plan of one user run
+    /// one after the other and the later one plans with the other's commit. Call before reading anything of the user.
+    /// </summary>
+    public Task LockUserAsync(string userId, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({userId}, 0))", cancellationToken);
+
+    public async Task<Recipient> RecipientAsync(string userId, CancellationToken cancellationToken)
+    {
+        var profile = await db.Users.FindAsync([userId], cancellationToken) ?? UserProfile.Default(userId);
+        var settings = await db.Settings.FindAsync([userId], cancellationToken) ?? NotificationSettings.Default(userId);
+        var hasPush = await db.PushSubscriptions.AnyAsync(s => s.UserId == userId, cancellationToken);
+        return new Recipient(profile, settings, hasPush);
+    }
+
+    public async Task ReplanEventAsync(EventSnapshot e, CancellationToken cancellationToken, Recipient? recipient = null)
+    {
+        var now = time.GetUtcNow();
+        recipient ??= await RecipientAsync(e.UserId, cancellationToken);
+        var plan = ReminderPlanner.PlanEvent(e, recipient, now);
+        var existing = await db.Reminders.Where(r => r.EventId == e.EventId && r.Kind != ReminderKind.Habit).ToListAsync(cancellationToken);
+        var changed = Apply(existing, plan, e.EventId, null, e.UserId, e.Title, e.Anchor, cancelStale: !ReminderPlanner.IsActive(e), now);
+
+        var scheduled = existing.Where(r => r.Kind == ReminderKind.Event && r.Status == ReminderStatus.Scheduled).ToList();
+        if (e.Status == ReminderPlanner.PlannedStatus && scheduled.Count > 0)
+        {
+            db.AddOutboxMessage(new RemindersScheduled
+            {
+                EventId = e.EventId,
+                UserId = e.UserId,
+                ReminderCount = scheduled.Count,
+                FirstTriggerAt = scheduled.Min(r => r.TriggerAt),
+                OccurredAt = now,
+            }, now);
+        }
+        if (changed)
+        {
+            await NotifyDispatchersAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Plans the next occurrence of a habit and cancels reminders of occurrences it no longer has.</summary>
+    public async Task ReplanHabitAsync(HabitSnapshot habit, CancellationToken cancellationToken, Recipient? recipient = null)
+    {
+        var now = time.GetUtcNow();
+        recipient ??= await RecipientAsync(habit.UserId, cancellationToken);
+        var open = await db.Reminders.Where(r => r.HabitId == habit.HabitId && (r.Status == ReminderStatus.Scheduled || r.Status == ReminderStatus.Sending))
+            .ToListAsync(cancellationToken);
+        var changed = false;
+        var next = ReminderPlanner.NextHabitOccurrence(habit, now);
+        foreach (var stale in open.Where(r => next is null || r.EventStartsAt != next.Value.ToStored()))
+        {
+            changed |= stale.Cancel(now);
+        }
+        if (next is { } occurrence)
+        {
+            changed |= await PlanOccurrenceAsync(habit, occurrence, recipient, cancellationToken);
+        }
+        if (changed)
+        {
+            await NotifyDispatchersAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Adds the reminders of one habit occurrence (the dispatcher calls this for the next one after sending).</summary>
+    public async Task<bool> PlanOccurrenceAsync(HabitSnapshot habit, DateTimeOffset occurrence, Recipient recipient, CancellationToken cancellationToken)
+    {
+        var occurrenceId = ReminderPlanner.OccurrenceId(habit.HabitId, occurrence.ToStored());
+        var existing = await db.Reminders.Where(r => r.EventId == occurrenceId).ToListAsync(cancellationToken);
+        return Apply(existing, ReminderPlanner.PlanHabit(recipient, occurrence), occurrenceId, habit.HabitId, habit.UserId, habit.Title,
+            occurrence.ToStored(), cancelStale: false, time.GetUtcNow());
+    }
+
+    /// <summary>Re-plans everything of a user whose profile, settings or push subscriptions changed.</summary>
+    public async Task ReplanUserAsync(string userId, CancellationToken cancellationToken)
+    {
+        var recipient = await RecipientAsync(userId, cancellationToken);
+        var horizon = time.GetUtcNow() - TimeSpan.FromDays(1);
+        var active = ReminderPlanner.ActiveStatuses.ToArray();
+        var events = await db.Events
+            .Where(e => e.UserId == userId && !e.Deleted && active.Contains(e.Status)
+                        && ((e.StartsAt ?? e.DueAt) > horizon))
+            .ToListAsync(cancellationToken);
+        foreach (var e in events)
+        {
+            await ReplanEventAsync(e, cancellationToken, recipient);
+        }
+        foreach (var habit in await db.Habits.Where(h => h.UserId == userId).ToListAsync(cancellationToken))
+        {
+            await ReplanHabitAsync(habit, cancellationToken, recipient);
+        }
+    }
+
+    public Task NotifyDispatchersAsync(CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlRawAsync($"SELECT pg_notify('{PlannedChannel}', '')", cancellationToken);
+
+    private bool Apply(
+        List<Reminder> existing, IReadOnlyList<PlannedReminder> plan, Guid eventId, Guid? habitId, string userId, string title,
+        DateTimeOffset? anchor, bool cancelStale, DateTimeOffset now)
+    {
+        var changed = false;
+        var wanted = plan.ToDictionary(p => (p.Kind, p.Offset, p.Channel));
+        foreach (var row in existing.ToList())
+        {
+            if (wanted.Remove((row.Kind, row.Offset, row.Channel), out var planned))
+            {
+                changed |= row.Plan(planned.TriggerAt, anchor, title, now);
+            }
+            // A row due already but not yet sent stays for the dispatcher (it sends it or marks it missed), unless the
+            // event is over or its time moved.
+            else if (cancelStale || row.EventStartsAt != anchor || row.TriggerAt > now)
+            {
+                changed |= row.Cancel(now);
+            }
+        }
+        foreach (var p in wanted.Values)
+        {
+            var row = new Reminder
+            {
+                Id = Guid.CreateVersion7(now),
+                UserId = userId,
+                EventId = eventId,
+                HabitId = habitId,
+                Kind = p.Kind,
+                Offset = p.Offset,
+                Channel = p.Channel,
+                Title = title,
+                EventStartsAt = anchor,
+                TriggerAt = p.TriggerAt,
+                DueAt = p.TriggerAt,
+                Status = ReminderStatus.Scheduled,
+                CreatedAt = now,
+                UpdatedAt = now,
+            };
+            db.Reminders.Add(row);
+            existing.Add(row); // the caller sees the whole set
+            changed = true;
+        }
+        return changed;
+    }
+}

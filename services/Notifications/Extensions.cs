@@ -1,0 +1,45 @@
+using Aimi.Messaging;
+using Aimi.Notifications.Api.Channels;
+using Aimi.Notifications.Api.Consumers;
+using Aimi.Notifications.Api.Data;
+using Aimi.Notifications.Api.Workers;
+using Aimi.Persistence;
+using Aimi.ServiceDefaults;
+using MassTransit;
+
+namespace Aimi.Notifications.Api;
+
+public static class Extensions
+{
+    public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
+    {
+        builder.AddServiceDatabase<NotificationsDbContext>(ResourceNames.NotificationsDb);
+
+        builder.Services.AddScoped<ReminderScheduler>();
+        builder.Services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.Section);
+        builder.Services.AddSingleton<DispatchSignal>();
+        builder.Services.AddSingleton<ReminderDispatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ReminderDispatcher>());
+        builder.Services.AddHostedService<PlannedListener>();
+
+        builder.Services.AddOptions<WebhookOptions>()
+            .Configure(o => o.AllowPrivateTargets = builder.Environment.IsDevelopment())
+            .BindConfiguration(WebhookOptions.Section);
+        builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section);
+        builder.Services.AddSingleton<IReminderChannel, InAppChannel>();
+        builder.Services.AddSingleton<IReminderChannel, EmailChannel>();
+        builder.Services.AddSingleton<IReminderChannel, WebhookChannel>();
+        builder.Services.AddOptions<WebPushOptions>().BindConfiguration(WebPushOptions.Section);
+        builder.Services.AddSingleton<IReminderChannel, WebPushChannel>();
+
+        builder.AddAimiMessaging<NotificationsDbContext>(bus =>
+        {
+            bus.AddConsumer<EventChangedConsumer, EventChangedConsumerDefinition>();
+            bus.AddConsumer<UserProfileChangedConsumer, UserProfileChangedConsumerDefinition>();
+            bus.AddConsumer<HabitChangedConsumer, HabitChangedConsumerDefinition>();
+        }, service: "notifications");
+
+        builder.Services.AddOpenApi();
+        return builder;
+    }
+}

@@ -1,0 +1,214 @@
+using Aimi.Contracts.Goals;
+using Aimi.Contracts.Notifications;
+using Aimi.Messaging;
+using Aimi.Notifications.Api.Domain;
+using Aimi.Notifications.Api.Workers;
+using Microsoft.Extensions.DependencyInjection;
+using Aimi.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Xunit;
+
+namespace Aimi.Notifications.Tests;
+
+/// <summary>Dispatchers driven by hand as replicas of one service, on one database, with the clock moved by the test.</summary>
+public sealed class DispatcherTests(ManualDispatchHost host) : IClassFixture<ManualDispatchHost>
+{
+    private readonly string _userId = TestAuth.NewUserId();
+
+    private async Task<List<Guid>> PlanEventsAsync(int count, TimeSpan startsIn)
+    {
+        var ids = new List<Guid>();
+        for (var i = 0; i < count; i++)
+        {
+            var id = Guid.NewGuid();
+            ids.Add(id);
+            await host.Bus.Bus.Publish(Events.Changed(_userId, id, host.Time.GetUtcNow() + startsIn, title: $"Event {i}"));
+        }
+        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Events.CountAsync(e => ids.Contains(e.EventId))), n => n == count, because: "all events planned");
+        return ids;
+    }
+
+    private Task<List<OutboxMessage>> DeliveredAsync(IReadOnlyCollection<Guid> eventIds) => host.WithDbAsync(async db =>
+        (await db.Set<OutboxMessage>().AsNoTracking().Where(m => m.MessageType == typeof(ReminderDelivered).FullName).ToListAsync())
+            .Where(m => eventIds.Any(id => m.Payload.Contains(id.ToString(), StringComparison.Ordinal))).ToList());
+
+    [Fact]
+    public async Task Two_dispatchers_racing_send_each_reminder_exactly_once()
+    {
+        // 60 events starting in 20 minutes: only T-15m ahead → 60 in-app reminders due at once.
+        var ids = await PlanEventsAsync(60, TimeSpan.FromMinutes(20));
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+        var a = host.NewDispatcher();
+        var b = host.NewDispatcher();
+
+        async Task<int> Drain(ReminderDispatcher d)
+        {
+            var total = 0;
+            for (var round = 0; round < 20; round++)
+            {
+                total += await d.DispatchDueAsync(CancellationToken.None);
+            }
+            return total;
+        }
+        var claimed = await Task.WhenAll(Task.Run(() => Drain(a)), Task.Run(() => Drain(b)));
+
+        Assert.Equal(60, claimed.Sum());
+        var rows = await host.WithDbAsync(db => db.Reminders.AsNoTracking().Where(r => ids.Contains(r.EventId) && r.Kind == ReminderKind.Event).ToListAsync());
+        Assert.Equal(60, rows.Count);
+        Assert.All(rows, r => Assert.Equal((ReminderStatus.Sent, 1), (r.Status, r.Attempts)));
+        var delivered = await DeliveredAsync(ids);
+        Assert.Equal(60, delivered.Count);
+        var logs = await host.WithDbAsync(db => db.ReminderLogs.AsNoTracking().Where(l => ids.Contains(l.EventId)).ToListAsync());
+        Assert.Equal(60, logs.Count);
+        Assert.All(logs, l => Assert.Equal(LogOutcomes.Sent, l.Outcome));
+        // And over the real broker, each exactly once.
+        var received = await host.Bus.WaitForAsync<ReminderDelivered>(m => ids.Contains(m.EventId), count: 60);
+        Assert.Equal(60, received.Select(m => m.ReminderId).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_dispatcher_killed_mid_send_loses_nothing_and_sends_nothing_twice()
+    {
+        var ids = await PlanEventsAsync(5, TimeSpan.FromMinutes(20));
+        host.Time.Advance(TimeSpan.FromMinutes(5));
+
+        // Replica A claims the batch and dies before completing: its rows stay `sending` under its lease.
+        var killed = host.NewDispatcher();
+        var (_, claimed) = await host.WithDbAsync(db => killed.ClaimAsync(db, CancellationToken.None));
+        Assert.Equal(5, claimed.Count(r => ids.Contains(r.EventId)));
+
+        // Replica B sees nothing while the lease holds…
+        var survivor = host.NewDispatcher();
+        Assert.Equal(0, await survivor.DispatchDueAsync(CancellationToken.None));
+        // …and takes the rows over once it ran out.
+        host.Time.Advance(TimeSpan.FromSeconds(61));
+        Assert.Equal(5, await survivor.DispatchDueAsync(CancellationToken.None));
+        Assert.Equal(0, await survivor.DispatchDueAsync(CancellationToken.None));
+
+        var rows = await host.WithDbAsync(db => db.Reminders.AsNoTracking().Where(r => ids.Contains(r.EventId) && r.Kind == ReminderKind.Event).ToListAsync());
+        Assert.All(rows, r => Assert.Equal((ReminderStatus.Sent, 2), (r.Status, r.Attempts)));
+        Assert.Equal(5, (await DeliveredAsync(ids)).Count);
+    }
+
+    [Fact]
+    public async Task A_reminder_whose_event_already_started_is_missed_not_sent_late()
+    {
+        var ids = await PlanEventsAsync(1, TimeSpan.FromMinutes(20));
+        // The service was down: it comes back 3 minutes after the start (grace is 2 minutes).
+        host.Time.Advance(TimeSpan.FromMinutes(23));
+        var dispatcher = host.NewDispatcher();
+        await dispatcher.DispatchDueAsync(CancellationToken.None);
+
+        var reminder = (await host.RemindersAsync(ids[0])).Single(r => r.Kind == ReminderKind.Event);
+        Assert.Equal(ReminderStatus.Missed, reminder.Status);
+        Assert.Null(reminder.SentAt);
+        Assert.Empty(await DeliveredAsync(ids));
+        var log = await host.WithDbAsync(db => db.ReminderLogs.AsNoTracking().SingleAsync(l => l.ReminderId == reminder.Id));
+        Assert.Equal(LogOutcomes.Missed, log.Outcome);
+    }
+
+    [Fact]
+    public async Task A_late_reminder_within_the_grace_is_still_sent()
+    {
+        var ids = await PlanEventsAsync(1, TimeSpan.FromMinutes(20));
+        host.Time.Advance(TimeSpan.FromMinutes(21));
+        await host.NewDispatcher().DispatchDueAsync(CancellationToken.None);
+        Assert.Equal(ReminderStatus.Sent, (await host.RemindersAsync(ids[0])).Single(r => r.Kind == ReminderKind.Event).Status);
+    }
+
+    [Fact]
+    public async Task The_follow_up_goes_out_once_after_the_end_unless_feedback_came_first()
+    {
+        var eventId = Guid.NewGuid();
+        var otherId = Guid.NewGuid();
+        var start = host.Time.GetUtcNow().AddMinutes(20);
+        await host.PublishAsync(Events.Changed(_userId, eventId, start, endsAt: start.AddHours(1), title: "Dentist"));
+        await host.PublishAsync(Events.Changed(_userId, otherId, start, endsAt: start.AddHours(1), title: "Gym"));
+        // The gym got its feedback before the end: no follow-up for it.
+        await host.PublishAsync(Events.Changed(_userId, otherId, start, endsAt: start.AddHours(1), version: 2, status: "done", change: "status_changed", title: "Gym"));
+
+        host.Time.Advance(TimeSpan.FromMinutes(20 + 61));
+        var dispatcher = host.NewDispatcher();
+        while (await dispatcher.DispatchDueAsync(CancellationToken.None) > 0)
+        {
+        }
+
+        var followUps = await host.Bus.WaitForAsync<FollowUpDue>(f => f.UserId == _userId);
+        var followUp = Assert.Single(followUps);
+        Assert.Equal((eventId, "Dentist", "en"), (followUp.EventId, followUp.EventTitle, followUp.Locale));
+        Assert.Contains("How did \"Dentist\" go?", followUp.Question, StringComparison.Ordinal);
+        Assert.Equal(start.AddHours(1), followUp.DueAt);
+        Assert.Equal((start, start.AddHours(1)), (followUp.EventStartsAt, followUp.EventEndsAt));
+        // Not a ReminderDelivered: Goals must not take it for a reminder.
+        Assert.DoesNotContain(host.Bus.Received<ReminderDelivered>(), m => m.ReminderId == followUp.FollowUpId);
+    }
+}
+
+/// <summary>The background dispatcher of the service itself: it sleeps to the next due time and a NOTIFY wakes it early.</summary>
+public sealed class WakeUpTests(WakeUpTests.Host host) : IClassFixture<WakeUpTests.Host>
+{
+    public sealed class Host : NotificationsHost
+    {
+        // A safety wake far away, so only the due time and the notification can explain a prompt delivery.
+        protected override IEnumerable<KeyValuePair<string, string?>> HostSettings() => [new("Notifications:Dispatcher:SafetyWake", "1.00:00:00")];
+    }
+
+    [Fact]
+    public async Task It_sleeps_until_the_next_reminder_and_a_nearer_plan_wakes_it()
+    {
+        var userId = TestAuth.NewUserId();
+        var dispatcher = host.Services.GetRequiredService<ReminderDispatcher>();
+        var now = host.Time.GetUtcNow();
+        await host.PublishAsync(Events.Changed(userId, Guid.NewGuid(), now.AddDays(2), title: "Far"));
+        await Eventually.GetAsync(() => Task.FromResult(dispatcher.SleepingUntil), until => until == now.AddDays(1), because: "asleep until the T-24h");
+
+        var near = Guid.NewGuid();
+        await host.PublishAsync(Events.Changed(userId, near, now.AddMinutes(16), title: "Near"));
+        await Eventually.GetAsync(() => Task.FromResult(dispatcher.SleepingUntil), until => until == now.AddMinutes(1), because: "woken by NOTIFY, asleep until the nearer T-15m");
+
+        host.Time.Advance(TimeSpan.FromMinutes(1));
+        var delivered = await host.Bus.WaitForAsync<ReminderDelivered>(m => m.EventId == near);
+        Assert.Equal(now.AddMinutes(1), Assert.Single(delivered).DeliveredAt);
+    }
+}
+
+public sealed class HabitTests(ManualDispatchHost host) : IClassFixture<ManualDispatchHost>
+{
+    [Fact]
+    public async Task A_habit_is_reminded_at_its_cron_time_in_the_users_zone_and_the_next_occurrence_follows()
+    {
+        var userId = TestAuth.NewUserId();
+        var habitId = Guid.NewGuid();
+        await host.Bus.Bus.Publish(new HabitChanged
+        {
+            HabitId = habitId, UserId = userId, Change = "created", Title = "Stretch", Cadence = "30 7 * * *", Status = "active", Streak = 0,
+            TimeZone = "America/New_York", Version = 1, OccurredAt = DateTimeOffset.UtcNow,
+        });
+        var zone = TimeZoneInfo.FindSystemTimeZoneById("America/New_York");
+        var first = await Eventually.GetAsync(
+            () => host.WithDbAsync(db => db.Reminders.AsNoTracking().Where(r => r.HabitId == habitId).ToListAsync()), rows => rows.Count == 1, because: "habit planned");
+        var local = TimeZoneInfo.ConvertTime(first[0].TriggerAt, zone);
+        Assert.Equal(new TimeSpan(7, 30, 0), local.TimeOfDay);
+        Assert.True(first[0].TriggerAt > host.Time.GetUtcNow() && first[0].TriggerAt <= host.Time.GetUtcNow().AddDays(1));
+
+        host.Time.Advance(first[0].TriggerAt - host.Time.GetUtcNow());
+        await host.NewDispatcher().DispatchDueAsync(CancellationToken.None);
+
+        var rows = await host.WithDbAsync(db => db.Reminders.AsNoTracking().Where(r => r.HabitId == habitId).OrderBy(r => r.TriggerAt).ToListAsync());
+        Assert.Equal(2, rows.Count);
+        Assert.Equal(ReminderStatus.Sent, rows[0].Status);
+        Assert.Equal((ReminderStatus.Scheduled, new TimeSpan(7, 30, 0)), (rows[1].Status, TimeZoneInfo.ConvertTime(rows[1].TriggerAt, zone).TimeOfDay));
+        Assert.Equal(local.Date.AddDays(1), TimeZoneInfo.ConvertTime(rows[1].TriggerAt, zone).Date);
+        await host.Bus.WaitForAsync<ReminderDelivered>(m => m.ReminderId == rows[0].Id);
+
+        // Paused: the planned occurrence is cancelled.
+        await host.Bus.Bus.Publish(new HabitChanged
+        {
+            HabitId = habitId, UserId = userId, Change = "updated", Title = "Stretch", Cadence = "30 7 * * *", Status = "paused", Streak = 1,
+            TimeZone = "America/New_York", Version = 2, OccurredAt = DateTimeOffset.UtcNow,
+        });
+        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Reminders.AsNoTracking().SingleAsync(r => r.Id == rows[1].Id)),
+            r => r.Status == ReminderStatus.Cancelled, because: "paused habit cancels its next reminder");
+    }
+}
