@@ -1,10 +1,8 @@
+using Aimi.Testing;
 using System.Collections.Concurrent;
-using System.Net;
 using System.Net.WebSockets;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.Logging;
 
 namespace Aimi.Gateway.Tests;
 
@@ -15,14 +13,10 @@ namespace Aimi.Gateway.Tests;
 /// </summary>
 public sealed class FakeService : IAsyncDisposable
 {
-    private readonly WebApplication _app;
     private readonly ConcurrentQueue<RecordedRequest> _requests = new();
+    private WebApplication _app = null!;
 
-    private FakeService(string name, WebApplication app)
-    {
-        Name = name;
-        _app = app;
-    }
+    private FakeService(string name) => Name = name;
 
     public string Name { get; }
     public string Url => _app.Urls.Single();
@@ -32,15 +26,14 @@ public sealed class FakeService : IAsyncDisposable
 
     public static async Task<FakeService> StartAsync(string name)
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { EnvironmentName = "Testing" });
-        builder.WebHost.ConfigureKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var service = new FakeService(name, app);
-
-        app.UseWebSockets();
-        app.Run(service.HandleAsync);
-        await app.StartAsync();
+        var service = new FakeService(name);
+        service._app = await LoopbackApp.StartAsync(
+            app =>
+            {
+                app.UseWebSockets();
+                app.Run(service.HandleAsync);
+            },
+            new WebApplicationOptions { EnvironmentName = "Testing" });
         return service;
     }
 

@@ -1,12 +1,8 @@
+using Aimi.Testing;
 using System.Collections.Concurrent;
 using System.Text;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Aimi.IntegrationTests;
 
@@ -19,33 +15,29 @@ public sealed record CollectedSpan(string Service, string TraceId, string Name);
 /// </summary>
 public sealed class OtlpCollector : IAsyncDisposable
 {
-    private readonly WebApplication _app;
-
-    private OtlpCollector(WebApplication app) => _app = app;
+    private WebApplication _app = null!;
 
     public ConcurrentQueue<CollectedSpan> Spans { get; } = new();
 
-    public Uri Endpoint => new(_app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+    public Uri Endpoint => _app.BaseAddress();
 
     public static async Task<OtlpCollector> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        var collector = new OtlpCollector(app);
-        app.MapPost("/v1/traces", async (HttpRequest request) =>
+        var collector = new OtlpCollector();
+        collector._app = await LoopbackApp.StartAsync(app =>
         {
-            using var body = new MemoryStream();
-            await request.Body.CopyToAsync(body);
-            foreach (var span in OtlpTraces.Read(body.ToArray()))
+            app.MapPost("/v1/traces", async (HttpRequest request) =>
             {
-                collector.Spans.Enqueue(span);
-            }
-            return Results.Bytes([], "application/x-protobuf");
+                using var body = new MemoryStream();
+                await request.Body.CopyToAsync(body);
+                foreach (var span in OtlpTraces.Read(body.ToArray()))
+                {
+                    collector.Spans.Enqueue(span);
+                }
+                return Results.Bytes([], "application/x-protobuf");
+            });
+            app.MapPost("/v1/{signal}", () => Results.Bytes([], "application/x-protobuf"));
         });
-        app.MapPost("/v1/{signal}", () => Results.Bytes([], "application/x-protobuf"));
-        await app.StartAsync();
         return collector;
     }
 

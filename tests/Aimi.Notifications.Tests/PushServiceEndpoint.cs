@@ -1,3 +1,4 @@
+using Aimi.Testing;
 using System.Buffers.Binary;
 using System.Buffers.Text;
 using System.Collections.Concurrent;
@@ -6,12 +7,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Aimi.Notifications.Tests;
 
@@ -56,14 +52,9 @@ public sealed class PushServiceEndpoint : IAsyncDisposable
     public static async Task<PushServiceEndpoint> StartAsync(string vapidPublicKey)
     {
         var service = new PushServiceEndpoint { VapidPublicKey = vapidPublicKey };
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.MapPost("/push/{id}", service.HandleAsync);
-        await app.StartAsync();
+        var app = await LoopbackApp.StartAsync(app => app.MapPost("/push/{id}", service.HandleAsync));
         service._app = app;
-        service.BaseAddress = new Uri(app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First());
+        service.BaseAddress = app.BaseAddress();
         return service;
     }
 

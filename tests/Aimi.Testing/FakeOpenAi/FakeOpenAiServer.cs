@@ -4,12 +4,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Aimi.Testing.FakeOpenAi;
 
@@ -84,16 +79,16 @@ public sealed class FakeOpenAiServer : IAsyncDisposable
     public static async Task<FakeOpenAiServer> StartAsync(CancellationToken cancellationToken = default)
     {
         var server = new FakeOpenAiServer();
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        builder.WebHost.UseKestrel(kestrel => kestrel.Listen(IPAddress.Loopback, 0));
-        builder.Logging.ClearProviders();
-        var app = builder.Build();
-        app.MapPost("/v1/chat/completions", server.HandleChatAsync);
-        app.MapPost("/v1/embeddings", server.HandleEmbeddingsAsync);
-        await app.StartAsync(cancellationToken);
-        var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        var app = await LoopbackApp.StartAsync(
+            map: app =>
+            {
+                app.MapPost("/v1/chat/completions", server.HandleChatAsync);
+                app.MapPost("/v1/embeddings", server.HandleEmbeddingsAsync);
+            },
+            new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory },
+            cancellationToken);
         server._app = app;
-        server.Endpoint = new Uri(address.TrimEnd('/') + "/v1");
+        server.Endpoint = new Uri(app.BaseAddress(), "v1");
         return server;
     }
 
