@@ -8,6 +8,7 @@ var builder = DistributedApplication.CreateBuilder(args);
 var postgres = builder.AddPostgresServer("postgres");
 var goalsDb = postgres.AddDatabase(ResourceNames.GoalsDb);
 var chatDb = postgres.AddDatabase(ResourceNames.ChatDb);
+var memoryDb = postgres.AddDatabase(ResourceNames.MemoryDb);
 var redis = builder.AddRedisServer(ResourceNames.Redis);
 var rabbitMq = builder.AddRabbitMqServer(ResourceNames.RabbitMq);
 
@@ -15,16 +16,22 @@ var goals = builder.AddService<Projects.Aimi_Goals_Api>(ResourceNames.GoalsApi)
     .WithReference(goalsDb).WaitFor(goalsDb)
     .WithReference(rabbitMq).WaitFor(rabbitMq);
 
+var memory = builder.AddService<Projects.Aimi_Memory_Api>(ResourceNames.MemoryApi)
+    .WithReference(memoryDb).WaitFor(memoryDb)
+    .WithReference(rabbitMq).WaitFor(rabbitMq);
+
 var chat = builder.AddService<Projects.Aimi_Chat_Api>(ResourceNames.ChatApi)
     .WithReference(chatDb).WaitFor(chatDb)
     .WithReference(redis).WaitFor(redis)
     .WithReference(rabbitMq).WaitFor(rabbitMq)
-    .WithReference(goals);
+    .WithReference(goals)
+    .WithReference(memory);
 
 // The gateway opens only when the services it routes to answer their health checks.
 builder.AddGateway<Projects.Aimi_Gateway>(ResourceNames.Gateway)
     .WithReference(goals).WaitFor(goals)
-    .WithReference(chat).WaitFor(chat);
+    .WithReference(chat).WaitFor(chat)
+    .WithReference(memory).WaitFor(memory);
 
 // Publishing the manifest also writes deploy/kubernetes from the same model.
 builder.AddKubernetesManifests();

@@ -11,6 +11,23 @@ public sealed class GatewayOptions
     [Range(1, long.MaxValue)]
     public long MaxRequestBodyBytes { get; set; } = 1024 * 1024;
 
+    /// <summary>
+    /// Larger limits for the few routes that take big bodies, by path prefix: a transcript import may be up to Memory's own
+    /// 2 MiB limit (<c>ConversationsApi.MaxBodyBytes</c>), so Memory answers for it rather than the gateway.
+    /// </summary>
+    public Dictionary<string, long> MaxRequestBodyBytesByPath { get; set; } = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["/memory/conversations"] = 2 * 1024 * 1024,
+    };
+
+    /// <summary>The body limit of a request path: the longest matching prefix of <see cref="MaxRequestBodyBytesByPath"/>, else the default.</summary>
+    public long BodyLimitFor(PathString path) => MaxRequestBodyBytesByPath
+        .Where(route => path.StartsWithSegments(route.Key, StringComparison.OrdinalIgnoreCase))
+        .OrderByDescending(route => route.Key.Length)
+        .Select(route => route.Value)
+        .DefaultIfEmpty(MaxRequestBodyBytes)
+        .First();
+
     /// <summary>How long a token minted by <c>POST /auth/dev-token</c> stays valid.</summary>
     [Range(typeof(TimeSpan), "00:01:00", "7.00:00:00")]
     public TimeSpan DevTokenLifetime { get; set; } = TimeSpan.FromHours(1);

@@ -51,6 +51,7 @@ public static class Extensions
             bus.AddConsumer<ReminderDeliveredConsumer, ReminderDeliveredConsumerDefinition>();
             bus.AddConsumer<ReminderPushConsumer, ReminderPushConsumerDefinition>();
             bus.AddConsumer<SessionEndedPushConsumer, SessionEndedPushConsumerDefinition>();
+            bus.AddConsumer<MessageClassifiedConsumer, MessageClassifiedConsumerDefinition>();
         }, service: "chat");
 
         builder.Services.AddOpenApi();

@@ -48,7 +48,7 @@ public class ChatHost() : ServiceHost<Program>(ResourceNames.ChatDb)
         await base.InitializeAsync();
         Goals.SharedBroker = VirtualHost.ConnectionString;
         await Goals.InitializeAsync();
-        Bus = await BusRecorder.StartAsync(VirtualHost.ConnectionString, typeof(ChatSessionEnded), typeof(Aimi.Contracts.Goals.EventChanged));
+        Bus = await BusRecorder.StartAsync(VirtualHost.ConnectionString, typeof(ChatSessionEnded), typeof(ChatMessageRecorded), typeof(Aimi.Contracts.Goals.EventChanged));
         _ = Server;
     }
 

@@ -13,13 +13,47 @@ namespace Aimi.Chat.Tests;
 /// <summary>Chat on the OpenAI-compatible provider, served by a local endpoint speaking the real wire format.</summary>
 public sealed class OpenAiChatHost : ChatHost
 {
-    private static readonly object MemoryContext = new
+    // Memory's context in its real shape (services/Memory/Endpoints/MemoryApi.cs ContextResponse), at session start.
+    private static object StartContext() => new
     {
         summary = "Preparing for an interview at Zeta",
         mood = "anxious",
-        facts = (string[])["Runs on weekends"],
+        facts = (string[])["Runs on weekends", "interview at Contoso on Friday"],
         similarSituations = (string[])["Last interview went well after a mock run"],
+        state = new
+        {
+            lastSummary = "Preparing for an interview at Zeta", mood = "anxious", moodTrend = (string[])["anxious"], preferences = (string[])[],
+            activeGoals = new[] { new { goalId = GoalId, title = "Get the Contoso job", weight = 2.5 } },
+            pendingItems = new[] { new { eventId = Guid.NewGuid(), title = "Mock interview", status = "awaiting_feedback" } },
+            version = 3,
+        },
+        goals = new object[]
+        {
+            new { id = Guid.NewGuid(), kind = "goal", label = "Get the Contoso job", externalId = GoalId, status = "active", weight = 2.5, mentions = 4, lastSeenAt = DateTimeOffset.UtcNow, depth = 0 },
+            new { id = Guid.NewGuid(), kind = "task", label = "Mock interview", externalId = (Guid?)null, status = (string?)null, weight = 1.0, mentions = 1, lastSeenAt = DateTimeOffset.UtcNow, depth = 1 },
+        },
+        memories = (object[])[],
     };
+
+    // On a turn, with the message as q: the memories closest to it.
+    private static object TurnContext(string q) => new
+    {
+        summary = "Preparing for an interview at Zeta",
+        mood = "anxious",
+        facts = (string[])["Runs on weekends", "interview at Contoso on Friday"],
+        similarSituations = (string[])[],
+        state = new { lastSummary = (string?)null, mood = (string?)null, moodTrend = (string[])[], preferences = (string[])[], activeGoals = (object[])[], pendingItems = (object[])[], version = 3 },
+        goals = (object[])[],
+        memories = new[]
+        {
+            new { id = Guid.NewGuid(), kind = "fact", content = $"Prefers morning calls (recalled for: {q})", score = 0.9, sourceMessageIds = (string[])["m-17"], sessionId = Guid.NewGuid(), isActive = true },
+        },
+    };
+
+    public static readonly Guid GoalId = Guid.NewGuid();
+
+    /// <summary>Every query string the stand-in Memory was called with, in order ("" for none).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> MemoryQueries { get; } = new();
 
     public FakeOpenAiServer Model { get; private set; } = null!;
     public WebApplication Memory { get; private set; } = null!;
@@ -33,9 +67,14 @@ public sealed class OpenAiChatHost : ChatHost
         memory.WebHost.UseUrls("http://127.0.0.1:0");
         Memory = memory.Build();
         Memory.MapGet("/memory/context", (HttpRequest request) =>
-            request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal)
-                ? Results.Json(MemoryContext)
-                : Results.Unauthorized());
+        {
+            if (!request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal))
+            {
+                return Results.Unauthorized();
+            }
+            MemoryQueries.Enqueue(request.QueryString.Value ?? "");
+            return request.Query["q"] is [{ } q] ? Results.Json(TurnContext(q)) : Results.Json(StartContext());
+        });
         await Memory.StartAsync();
         MemoryUrl = Memory.Urls.Single();
         await base.InitializeAsync();
@@ -93,6 +132,29 @@ public sealed class ModelProviderTests(OpenAiChatHost host) : IClassFixture<Open
         Assert.Contains("Preparing for an interview at Zeta", system);
         Assert.Contains("Recent mood: anxious", system);
         Assert.Contains("Last interview went well after a mock run", system);
+        Assert.Contains("Remember:\n- remember: Runs on weekends\n- remember: interview at Contoso on Friday\n", system.ReplaceLineEndings("\n"));
+        // The graph around the active goals, from the session's start.
+        Assert.Contains("- goal Get the Contoso job (depth 0, weight 2.5)\n- task Mock interview (depth 1, weight 1)", system.ReplaceLineEndings("\n"));
+    }
+
+    [Fact]
+    public async Task Every_turn_asks_memory_about_the_message_and_shows_what_it_recalled()
+    {
+        var chat = host.ClientFor(TestAuth.NewUserId());
+        host.Model.Enqueue(FakeChatReply.Text("Hi!"), FakeChatReply.Text("Noted."));
+        await (await chat.SendAsync("hello")).ReadAsync<SendResult>(HttpStatusCode.OK);
+        var before = host.MemoryQueries.Count;
+
+        await (await chat.SendAsync("call me tomorrow?")).ReadAsync<SendResult>(HttpStatusCode.OK);
+
+        // The second turn's session already has its starting context: one call, with the message as q and k=8.
+        Assert.Equal(["?q=call%20me%20tomorrow%3F&k=8"], host.MemoryQueries.Skip(before));
+        var system = host.Model.ChatRequests[^1].Messages[0].Content!;
+        Assert.Contains("- remember: Prefers morning calls (recalled for: call me tomorrow?)", system);
+        Assert.Contains("- remember: interview at Contoso on Friday", system);
+        // What the first turn recalled is not carried over; the graph of the session's start is, as the turn's answer had none.
+        Assert.DoesNotContain("(recalled for: hello)", system);
+        Assert.Contains("- goal Get the Contoso job (depth 0", system);
     }
 
     [Fact]

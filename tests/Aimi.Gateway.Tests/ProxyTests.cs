@@ -188,6 +188,22 @@ public sealed class ProxyTests(GatewayHost gateway) : IClassFixture<GatewayHost>
     }
 
     [Fact]
+    public async Task A_transcript_import_may_be_as_large_as_memorys_own_limit()
+    {
+        // Memory takes imports up to 2 MiB (ConversationsApi.MaxBodyBytes); memory-api has no address here, so 503 means "passed the limit".
+        const int memoryLimit = 2 * 1024 * 1024;
+        var client = gateway.As(TestAuth.NewUserId());
+
+        using var underMemoryLimit = new ByteArrayContent(new byte[GatewayHost.BodyLimit + 1]);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, (await client.PostAsync("/memory/conversations", underMemoryLimit)).StatusCode);
+        using var overMemoryLimit = new ByteArrayContent(new byte[memoryLimit + 1]);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await client.PostAsync("/memory/conversations", overMemoryLimit)).StatusCode);
+        // Other memory routes keep the default limit.
+        using var elsewhere = new ByteArrayContent(new byte[GatewayHost.BodyLimit + 1]);
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, (await client.PostAsync("/memory/items", elsewhere)).StatusCode);
+    }
+
+    [Fact]
     public async Task Route_to_a_service_without_an_address_is_503_problem()
     {
         const string service = ResourceNames.MemoryApi;

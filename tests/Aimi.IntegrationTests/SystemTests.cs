@@ -67,7 +67,7 @@ public class SystemTests(AimiSystem system, ITestOutputHelper output) : IClassFi
     public Task The_websocket_through_the_gateway_acknowledges_then_replies() => ChatOverWebSocketAsync(system.Gateway);
 
     [Fact]
-    public async Task A_chat_request_is_one_trace_from_the_gateway_through_chat_and_goals()
+    public async Task A_chat_request_is_one_trace_from_the_gateway_through_chat_goals_and_memory()
     {
         using var http = new HttpClient { BaseAddress = system.Gateway, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokenAsync(http, $"e2e-trace-{Guid.NewGuid():N}"));
@@ -84,11 +84,49 @@ public class SystemTests(AimiSystem system, ITestOutputHelper output) : IClassFi
 
         var services = await Eventually.GetAsync(
             () => Task.FromResult(system.Telemetry.Spans.Where(s => s.TraceId == traceId).Select(s => s.Service).Distinct().Order().ToList()),
-            found => found.Count == 3,
+            found => found.Count == 4,
             TimeSpan.FromSeconds(30),
-            $"spans of trace {traceId} from {ResourceNames.Gateway}, {ResourceNames.ChatApi} and {ResourceNames.GoalsApi}");
-        Assert.Equal([ResourceNames.ChatApi, ResourceNames.Gateway, ResourceNames.GoalsApi], services);
+            $"spans of trace {traceId} from {ResourceNames.Gateway}, {ResourceNames.ChatApi}, {ResourceNames.GoalsApi} and {ResourceNames.MemoryApi}");
+        // Chat asks Memory about every message, so the trace reaches memory-api too.
+        Assert.Equal([ResourceNames.ChatApi, ResourceNames.Gateway, ResourceNames.GoalsApi, ResourceNames.MemoryApi], services);
         output.WriteLine(string.Join(Environment.NewLine, system.Telemetry.Spans.Where(s => s.TraceId == traceId).Select(s => $"{s.Service}: {s.Name}")));
+    }
+
+    [Fact]
+    public async Task What_one_conversation_says_is_remembered_in_the_next()
+    {
+        using var http = new HttpClient { BaseAddress = system.Gateway, Timeout = TimeSpan.FromSeconds(30) };
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokenAsync(http, $"e2e-memory-{Guid.NewGuid():N}"));
+
+        var first = await SendAsync(http, "I'm preparing for an interview at Contoso");
+        var messageId = first.GetProperty("message").GetProperty("id").GetGuid();
+        var sessionId = first.GetProperty("sessionId").GetGuid();
+        Assert.True((await SendAsync(http, "bye")).GetProperty("sessionEnded").GetBoolean());
+
+        // Memory summarises the ended session off the request path: wait until search finds it, with the message it came from.
+        var found = await Eventually.GetAsync(
+            () => http.GetFromJsonAsync<JsonElement>(new Uri("/memory/search?q=interview", UriKind.Relative)),
+            items => items.EnumerateArray().Any(i => i.GetProperty("content").GetString()!.Contains("Contoso", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), "the interview at Contoso to be searchable");
+        var fact = found.EnumerateArray().First(i => i.GetProperty("kind").GetString() == "fact" && i.GetProperty("content").GetString()!.Contains("Contoso", StringComparison.Ordinal));
+        Assert.Contains(fact.GetProperty("sourceMessageIds").EnumerateArray(), id => Guid.TryParse(id.GetString(), out var g) && g == messageId);
+        Assert.Equal(sessionId, fact.GetProperty("sessionId").GetGuid());
+
+        // Memory classified the message as it was stored, and Chat wrote that into the message's metadata.
+        var tagged = await Eventually.GetAsync(
+            () => http.GetFromJsonAsync<JsonElement>(new Uri($"/chat/sessions/{sessionId}", UriKind.Relative)),
+            session => session.GetProperty("messages")[0].GetProperty("metadata").TryGetProperty("tags", out _),
+            TimeSpan.FromSeconds(30), "the first message's classification");
+        Assert.Contains("work", tagged.GetProperty("messages")[0].GetProperty("metadata").GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
+
+        // A new session starts knowing it: the context Chat reads, and the first reply (the local model greets with the prompt's Remember: block).
+        var context = await http.GetFromJsonAsync<JsonElement>(new Uri("/memory/context", UriKind.Relative));
+        Assert.Contains(context.GetProperty("facts").EnumerateArray(), f => f.GetString()!.Contains("Contoso", StringComparison.Ordinal));
+        var next = await SendAsync(http, "hi");
+        var greeting = next.GetProperty("reply").GetProperty("content").GetString()!;
+        output.WriteLine($"memory: hi -> {greeting}");
+        Assert.NotEqual(sessionId, next.GetProperty("sessionId").GetGuid());
+        Assert.Contains("Contoso", greeting, StringComparison.Ordinal);
     }
 
     /// <summary>

@@ -4,7 +4,8 @@ using Microsoft.Extensions.Options;
 namespace Aimi.Gateway.Middleware;
 
 /// <summary>
-/// Refuses request bodies larger than <c>Gateway:MaxRequestBodyBytes</c> with 413. A declared Content-Length is
+/// Refuses request bodies larger than <c>Gateway:MaxRequestBodyBytes</c> (or the route's own limit in
+/// <c>Gateway:MaxRequestBodyBytesByPath</c>) with 413. A declared Content-Length is
 /// checked before anything is read; a chunked body is counted as it streams and cut off past the limit, which the
 /// proxy then reports as 413 too (see <see cref="Routing.ServiceErrors"/>).
 /// </summary>
@@ -12,7 +13,7 @@ public static class RequestBodyLimit
 {
     public static IApplicationBuilder UseRequestBodyLimit(this IApplicationBuilder app) => app.Use(async (context, next) =>
     {
-        var limit = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes;
+        var limit = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.BodyLimitFor(context.Request.Path);
 
         if (context.Request.ContentLength > limit)
         {

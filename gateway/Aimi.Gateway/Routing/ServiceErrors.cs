@@ -40,7 +40,7 @@ public static class ServiceErrors
             if (status == StatusCodes.Status413PayloadTooLarge)
             {
                 // The body limit cut off a chunked body while it was being forwarded.
-                var limit = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.MaxRequestBodyBytes;
+                var limit = context.RequestServices.GetRequiredService<IOptions<GatewayOptions>>().Value.BodyLimitFor(context.Request.Path);
                 await Problems.PayloadTooLarge(limit).ExecuteAsync(context);
             }
             else if (status >= StatusCodes.Status500InternalServerError)

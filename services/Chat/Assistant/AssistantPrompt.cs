@@ -21,6 +21,8 @@ public static partial class AssistantPrompt
 {
     public const string CurrentTimePrefix = "Current time: ";
     public const string PendingItemsHeader = "Pending items:";
+    public const string RememberHeader = "Remember:";
+    public const string RememberPrefix = "- remember: ";
 
     /// <summary><c>Current time: 2026-11-24T09:00:00+01:00 (Europe/Berlin)</c> — the instant shown in the user's timezone.</summary>
     public static string CurrentTimeLine(DateTimeOffset now, TimeZoneInfo timeZone)
@@ -109,6 +111,29 @@ public static partial class AssistantPrompt
         }
 
         return items;
+    }
+
+    /// <summary>The <c>Remember:</c> block: one <c>- remember: …</c> line per thing memory found (each once); empty when there are none.</summary>
+    public static string RememberBlock(IEnumerable<string> remembered)
+    {
+        ArgumentNullException.ThrowIfNull(remembered);
+        var lines = remembered.Select(r => r.ReplaceLineEndings(" ").Trim()).Where(r => r.Length > 0).Distinct().ToList();
+        return lines.Count == 0 ? "" : RememberHeader + "\n" + string.Concat(lines.Select(l => RememberPrefix + l + "\n"));
+    }
+
+    /// <summary>Reads the <c>Remember:</c> block of a prompt back, in order.</summary>
+    public static IReadOnlyList<string> ParseRemembered(string? prompt)
+    {
+        var headerAt = prompt?.IndexOf(RememberHeader + "\n", StringComparison.Ordinal) ?? -1;
+        if (headerAt < 0)
+        {
+            return [];
+        }
+        return prompt![(headerAt + RememberHeader.Length + 1)..].Split('\n')
+            .Select(l => l.TrimEnd('\r'))
+            .TakeWhile(l => l.StartsWith(RememberPrefix, StringComparison.Ordinal))
+            .Select(l => l[RememberPrefix.Length..])
+            .ToList();
     }
 
     /// <summary>ISO-8601 with offset and whole seconds, the format of every instant in tool arguments and prompt lines.</summary>

@@ -13,8 +13,10 @@ using Microsoft.SemanticKernel.ChatCompletion;
 namespace Aimi.Chat.Api.Orchestration;
 
 /// <summary>Everything one turn needs: who, with which token, in which session, what was said and known.</summary>
+/// <param name="Recalled">What Memory found for this message (<c>GET /memory/context?q=</c>); null when Memory did not answer in time.</param>
 public sealed record TurnContext(
-    string UserId, string Token, Guid SessionId, ChatMessage Message, StartingContext Context, IReadOnlyList<CachedMessage> History, bool NewSession);
+    string UserId, string Token, Guid SessionId, ChatMessage Message, StartingContext Context, IReadOnlyList<CachedMessage> History, bool NewSession,
+    MemoryContextView? Recalled = null);
 
 public sealed record OrchestratorAnswer(string Text, bool EndSession, IReadOnlyList<ToolCallRecord> ToolCalls, bool ModelUnavailable)
 {
@@ -119,14 +121,38 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         {
             prompt.AppendLine(pending.TrimEnd());
         }
-        if (context.Memory is { } memory)
-        {
-            AppendList(prompt, "What you remember about the user:", new[] { memory.Summary, memory.Mood is null ? null : $"Recent mood: {memory.Mood}" }
-                .Concat(memory.Facts ?? []).Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => $"- {l}"));
-            AppendList(prompt, "Similar past situations:", (memory.SimilarSituations ?? []).Select(s => $"- {s}"));
-        }
+        AppendMemory(prompt, context.Memory, turn.Recalled);
         return prompt.ToString();
     }
+
+    /// <summary>
+    /// What memory found, from the session's start and for this message: the portrait, a <c>Remember:</c> block of facts and
+    /// the memories closest to the message (each once), similar past situations, and the graph around the active goals.
+    /// </summary>
+    private static void AppendMemory(StringBuilder prompt, MemoryContextView? start, MemoryContextView? recalled)
+    {
+        var latest = recalled ?? start;
+        if (latest is null)
+        {
+            return;
+        }
+        AppendList(prompt, "What you remember about the user:", new[] { latest.Summary, latest.Mood is null ? null : $"Recent mood: {latest.Mood}" }
+            .Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => $"- {l}"));
+        var remembered = (latest.Facts ?? [])
+            .Concat((recalled?.Memories ?? []).Where(m => m.Kind != "summary").Select(m => m.Content))
+            .Concat(start?.Facts ?? [])
+            .Where(l => !string.IsNullOrWhiteSpace(l));
+        prompt.Append(AssistantPrompt.RememberBlock(remembered));
+        var similar = (recalled?.SimilarSituations ?? []).Concat(start?.SimilarSituations ?? []);
+        AppendList(prompt, "Similar past situations:", similar.Select(OneLine).Distinct().Take(5).Select(s => $"- {s}"));
+        var graph = recalled?.Goals is { Count: > 0 } recalledGoals ? recalledGoals : start?.Goals ?? [];
+        AppendList(prompt, "Around the active goals (memory graph; depth 0 is the goal):", graph
+            .OrderBy(n => n.Depth ?? 0).ThenByDescending(n => n.Weight)
+            .Select(n => $"- {n.Kind} {OneLine(n.Label)} (depth {n.Depth ?? 0}, weight {n.Weight.ToString("0.##", CultureInfo.InvariantCulture)})"));
+    }
+
+    // Memory holds user text: one line per item keeps the prompt's blocks apart.
+    private static string OneLine(string text) => text.ReplaceLineEndings(" ").Trim();
 
     /// <summary>
     /// What waits on the user: items this session's tools touched (latest state wins, newest first), then those pending

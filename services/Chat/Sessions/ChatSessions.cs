@@ -78,7 +78,7 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
     }
 
     /// <summary>
-    /// Stores a message and counts it against its session in one transaction. Returns null when the session ended in
+    /// Stores a message, counts it against its session and announces it (<see cref="ChatMessageRecorded"/>) in one transaction. Returns null when the session ended in
     /// the meantime (idle sweep, another replica), so the caller can start a new one.
     /// </summary>
     /// <param name="annotateReplyTo">When set, the replied-to message gets the same metadata in the same transaction.</param>
@@ -103,13 +103,15 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         // One statement, one round trip: the message is inserted only if the session is still active, and counted with it.
         var roleName = WireName.Of(role);
         var annotate = annotateReplyTo && replyTo is not null;
+        // The message and its ChatMessageRecorded (Memory classifies it) commit together.
+        await using var transaction = await BeginUnlessInTransactionAsync(cancellationToken);
         var inserted = await db.Database.SqlQuery<long>($"""
             WITH counted AS (
                 UPDATE chat_sessions SET message_count = message_count + 1, last_activity_at = {now}
                 WHERE id = {session.Id} AND status = 'active'
                 RETURNING id),
             annotated AS (
-                UPDATE chat_messages SET metadata = {metadata}::jsonb
+                UPDATE chat_messages SET metadata = chat_messages.metadata || {metadata}::jsonb
                 WHERE {annotate}::boolean AND id = {replyTo}::uuid AND EXISTS (SELECT 1 FROM counted))
             INSERT INTO chat_messages (id, session_id, user_id, role, content, client_message_id, reply_to_id, metadata, created_at)
             SELECT {message.Id}::uuid, counted.id, {session.UserId}::text, {roleName}::text, {content}::text, {clientMessageId}::text, {replyTo}::uuid,
@@ -121,6 +123,18 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         {
             return null;
         }
+        db.AddOutboxMessage(new ChatMessageRecorded
+        {
+            MessageId = message.Id,
+            SessionId = session.Id,
+            UserId = session.UserId,
+            Role = roleName,
+            Content = content,
+            At = now,
+            OccurredAt = now,
+        }, now);
+        await db.SaveChangesAsync(cancellationToken);
+        await CommitIfOwnedAsync(transaction, cancellationToken);
 
         session.MessageCount++;
         session.LastActivityAt = now;

@@ -1,5 +1,6 @@
 using Aimi.Persistence;
 using System.Text.Json;
+using Aimi.Chat.Api.Clients;
 using Aimi.Chat.Api.Data;
 using Aimi.Chat.Api.Domain;
 using Aimi.Chat.Api.Orchestration;
@@ -29,6 +30,7 @@ public sealed class ChatTurns(
     ChatDbContext db,
     ChatSessions sessions,
     StartingContextAssembler contexts,
+    MemoryClient memory,
     ConversationOrchestrator orchestrator,
     TimeProvider time)
 {
@@ -73,6 +75,9 @@ public sealed class ChatTurns(
             await onAccepted(message);
         }
 
+        // What memory recalls for this message, fetched while the rest is gathered (short deadline; null without Memory).
+        var recall = memory.GetContextAsync(token, message.Content, cancellationToken);
+
         // A session's first message assembles the starting context, after the message is safe and acknowledged.
         var context = StartingContext.FromJson(session.StartingContext);
         if (context is null)
@@ -82,7 +87,7 @@ public sealed class ChatTurns(
         }
 
         var history = await sessions.HistoryAsync(session.Id, cancellationToken);
-        var turn = new TurnContext(userId, token, session.Id, message, context, history.Where(h => h.Id != message.Id).ToList(), isNew);
+        var turn = new TurnContext(userId, token, session.Id, message, context, history.Where(h => h.Id != message.Id).ToList(), isNew, await recall);
         var answer = await orchestrator.ReplyAsync(turn, onDelta, cancellationToken);
 
         var metadata = answer.MetadataJson();

@@ -34,6 +34,17 @@ public sealed class AssistantPromptTests
     }
 
     [Fact]
+    public void The_remember_block_round_trips_one_line_each_and_once()
+    {
+        var block = AssistantPrompt.RememberBlock(["interview at Contoso\non Friday", "likes tea", "likes tea", " "]);
+
+        Assert.Equal("Remember:\n- remember: interview at Contoso on Friday\n- remember: likes tea\n", block);
+        Assert.Equal(["interview at Contoso on Friday", "likes tea"], AssistantPrompt.ParseRemembered("Intro\n" + block + "Habits:\n- x"));
+        Assert.Empty(AssistantPrompt.ParseRemembered("no block"));
+        Assert.Equal("", AssistantPrompt.RememberBlock([]));
+    }
+
+    [Fact]
     public void Pending_items_round_trip_and_stay_one_per_line()
     {
         var first = new PendingItem(Guid.NewGuid(), "Call mom\n(really)", "pending_confirmation", DateTimeOffset.Parse("2026-11-25T17:00:00Z", CultureInfo.InvariantCulture));

@@ -98,4 +98,16 @@ public sealed class LocalIntentRecognizerTests
     {
         Assert.Equal(language, LocalIntentRecognizer.DetectLanguage(message));
     }
+
+    [Theory]
+    [InlineData("hi", "Hi! Last time you mentioned: preparing for an interview at Contoso. How is it going?")]
+    [InlineData("привет", "Привет! В прошлый раз вы говорили: preparing for an interview at Contoso. Как продвигается?")]
+    public void A_new_conversations_greeting_picks_up_what_memory_found(string message, string reply)
+    {
+        var state = new ConversationState(AiTestHost.Now, AiTestHost.Berlin, [], null, FirstTurn: true, Remembered: ["preparing for an interview at Contoso"]);
+
+        Assert.Equal(reply, LocalIntentRecognizer.Decide(message, state).Reply);
+        // Later in the conversation, a greeting is only a greeting.
+        Assert.DoesNotContain("Contoso", LocalIntentRecognizer.Decide(message, state with { FirstTurn = false }).Reply);
+    }
 }

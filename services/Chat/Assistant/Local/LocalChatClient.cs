@@ -114,7 +114,7 @@ public sealed partial class LocalChatClient : IChatClient
         var callNames = messages.SelectMany(m => m.Contents.OfType<FunctionCallContent>())
             .GroupBy(c => c.CallId).ToDictionary(g => g.Key, g => g.Last());
         var firstTurn = !messages.Take(Math.Max(lastUser, 0)).Any(m => m.Role == ChatRole.Assistant);
-        var state = new ConversationState(now, zone, pending, LastMentioned(messages, callNames, pending), firstTurn);
+        var state = new ConversationState(now, zone, pending, LastMentioned(messages, callNames, pending), firstTurn, AssistantPrompt.ParseRemembered(system));
         var messageId = "local-" + messages.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var sinceUser = messages.Skip(lastUser + 1).ToList();

@@ -29,7 +29,8 @@ public sealed record ConversationState(
     TimeZoneInfo TimeZone,
     IReadOnlyList<PendingItem> PendingItems,
     Referent? LastMentioned,
-    bool FirstTurn = false);
+    bool FirstTurn = false,
+    IReadOnlyList<string>? Remembered = null);
 
 /// <summary>
 /// Rule-based intent and slot recognition for English and Russian: goodbye, thanks, greetings, agenda, postpone, cancel,
@@ -230,6 +231,14 @@ public static partial class LocalIntentRecognizer
         {
             // Items left open in earlier sessions come first.
             return LocalDecision.Say(GreetingPattern().IsMatch(text) ? (ru ? "Привет! " : "Hi! ") + raised : raised);
+        }
+
+        if (state.FirstTurn && GreetingPattern().IsMatch(text) && state.Remembered is [var remembered, ..])
+        {
+            // A new conversation picks up what memory found (the prompt's Remember: block), as a model would.
+            return LocalDecision.Say(ru
+                ? $"Привет! В прошлый раз вы говорили: {remembered}. Как продвигается?"
+                : $"Hi! Last time you mentioned: {remembered}. How is it going?");
         }
 
         if (GreetingPattern().IsMatch(text))
