@@ -51,6 +51,8 @@ public static class Extensions
             bus.AddConsumer<ReminderDeliveredConsumer, ReminderDeliveredConsumerDefinition>();
             bus.AddConsumer<ReminderPushConsumer, ReminderPushConsumerDefinition>();
             bus.AddConsumer<SessionEndedPushConsumer, SessionEndedPushConsumerDefinition>();
+            bus.AddConsumer<FollowUpDueConsumer, FollowUpDueConsumerDefinition>();
+            bus.AddConsumer<FollowUpPushConsumer, FollowUpPushConsumerDefinition>();
         }, service: "chat");
 
         builder.Services.AddOpenApi();
