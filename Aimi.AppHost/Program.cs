@@ -9,6 +9,7 @@ var postgres = builder.AddPostgresServer("postgres");
 var goalsDb = postgres.AddDatabase(ResourceNames.GoalsDb);
 var chatDb = postgres.AddDatabase(ResourceNames.ChatDb);
 var memoryDb = postgres.AddDatabase(ResourceNames.MemoryDb);
+var notificationsDb = postgres.AddDatabase(ResourceNames.NotificationsDb);
 var redis = builder.AddRedisServer(ResourceNames.Redis);
 var rabbitMq = builder.AddRabbitMqServer(ResourceNames.RabbitMq);
 
@@ -27,11 +28,16 @@ var chat = builder.AddService<Projects.Aimi_Chat_Api>(ResourceNames.ChatApi)
     .WithReference(goals)
     .WithReference(memory);
 
+var notifications = builder.AddService<Projects.Aimi_Notifications_Api>(ResourceNames.NotificationsApi)
+    .WithReference(notificationsDb).WaitFor(notificationsDb)
+    .WithReference(rabbitMq).WaitFor(rabbitMq);
+
 // The gateway opens only when the services it routes to answer their health checks.
 builder.AddGateway<Projects.Aimi_Gateway>(ResourceNames.Gateway)
     .WithReference(goals).WaitFor(goals)
     .WithReference(chat).WaitFor(chat)
-    .WithReference(memory).WaitFor(memory);
+    .WithReference(memory).WaitFor(memory)
+    .WithReference(notifications).WaitFor(notifications);
 
 // Publishing the manifest also writes deploy/kubernetes from the same model.
 builder.AddKubernetesManifests();

@@ -52,6 +52,8 @@ public static class Extensions
             bus.AddConsumer<ReminderPushConsumer, ReminderPushConsumerDefinition>();
             bus.AddConsumer<SessionEndedPushConsumer, SessionEndedPushConsumerDefinition>();
             bus.AddConsumer<MessageClassifiedConsumer, MessageClassifiedConsumerDefinition>();
+            bus.AddConsumer<FollowUpDueConsumer, FollowUpDueConsumerDefinition>();
+            bus.AddConsumer<FollowUpPushConsumer, FollowUpPushConsumerDefinition>();
         }, service: "chat");
 
         builder.Services.AddOpenApi();

@@ -7,7 +7,7 @@ namespace Aimi.AppHost.Tests;
 
 public class AppModelTests
 {
-    private static readonly string[] Services = [ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.ChatApi, ResourceNames.Gateway];
+    private static readonly string[] Services = [ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.ChatApi, ResourceNames.NotificationsApi, ResourceNames.Gateway];
 
     public static TheoryData<string> Modes => ["run", "publish"];
 
@@ -15,8 +15,8 @@ public class AppModelTests
         mode == "run" ? AppHostModels.RunModeAsync() : AppHostModels.PublishModeAsync();
 
     [Theory]
-    [InlineData("run", new[] { "postgres", "goalsdb", "chatdb", "memorydb", "redis", "rabbitmq-epmd", "rabbitmq", "goals-api", "memory-api", "chat-api", "gateway" })]
-    [InlineData("publish", new[] { "postgres", "goalsdb", "chatdb", "memorydb", "redis", "rabbitmq", "goals-api", "memory-api", "chat-api", "gateway" })]
+    [InlineData("run", new[] { "postgres", "goalsdb", "chatdb", "memorydb", "notificationsdb", "redis", "rabbitmq-epmd", "rabbitmq", "goals-api", "memory-api", "chat-api", "notifications-api", "gateway" })]
+    [InlineData("publish", new[] { "postgres", "goalsdb", "chatdb", "memorydb", "notificationsdb", "redis", "rabbitmq", "goals-api", "memory-api", "chat-api", "notifications-api", "gateway" })]
     public async Task The_model_has_every_resource_of_the_topology(string mode, string[] expected)
     {
         var model = await ModelAsync(mode);
@@ -39,9 +39,11 @@ public class AppModelTests
         Assert.Equal([ResourceNames.MemoryDb, ResourceNames.RabbitMq], model.Resource(ResourceNames.MemoryApi).WaitedForNames().Order());
         Assert.Equal([ResourceNames.ChatDb, ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.RabbitMq, ResourceNames.Redis], model.Resource(ResourceNames.ChatApi).ReferencedNames().Order());
         Assert.Equal([ResourceNames.ChatDb, ResourceNames.RabbitMq, ResourceNames.Redis], model.Resource(ResourceNames.ChatApi).WaitedForNames().Order());
+        Assert.Equal([ResourceNames.NotificationsDb, ResourceNames.RabbitMq], model.Resource(ResourceNames.NotificationsApi).ReferencedNames().Order());
+        Assert.Equal([ResourceNames.NotificationsDb, ResourceNames.RabbitMq], model.Resource(ResourceNames.NotificationsApi).WaitedForNames().Order());
         // The gateway opens only once the services it routes to are healthy (a 502 right after "up" was issue 7's defect 9).
-        Assert.Equal([ResourceNames.ChatApi, ResourceNames.GoalsApi, ResourceNames.MemoryApi], model.Resource(ResourceNames.Gateway).ReferencedNames().Order());
-        Assert.Equal([ResourceNames.ChatApi, ResourceNames.GoalsApi, ResourceNames.MemoryApi], model.Resource(ResourceNames.Gateway).WaitedForNames().Order());
+        Assert.Equal([ResourceNames.ChatApi, ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.NotificationsApi], model.Resource(ResourceNames.Gateway).ReferencedNames().Order());
+        Assert.Equal([ResourceNames.ChatApi, ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.NotificationsApi], model.Resource(ResourceNames.Gateway).WaitedForNames().Order());
     }
 
     [Theory]
@@ -64,12 +66,12 @@ public class AppModelTests
         var model = await AppHostModels.RunModeAsync();
 
         var postgres = Assert.IsType<LocalPostgresServerResource>(model.Resource("postgres"));
-        Assert.All([ResourceNames.GoalsDb, ResourceNames.ChatDb, ResourceNames.MemoryDb], name => Assert.Same(postgres, Assert.IsType<LocalPostgresDatabaseResource>(model.Resource(name)).Parent));
+        Assert.All([ResourceNames.GoalsDb, ResourceNames.ChatDb, ResourceNames.MemoryDb, ResourceNames.NotificationsDb], name => Assert.Same(postgres, Assert.IsType<LocalPostgresDatabaseResource>(model.Resource(name)).Parent));
         Assert.IsType<LocalRedisResource>(model.Resource(ResourceNames.Redis));
         var rabbitMq = Assert.IsType<LocalRabbitMqResource>(model.Resource(ResourceNames.RabbitMq));
         // epmd is a resource of its own, so it stops with the AppHost instead of outliving it as a daemon.
         Assert.Equal([$"{ResourceNames.RabbitMq}-epmd"], rabbitMq.WaitedForNames());
-        foreach (var name in new[] { "postgres", ResourceNames.GoalsDb, ResourceNames.ChatDb, ResourceNames.MemoryDb, ResourceNames.Redis, ResourceNames.RabbitMq, $"{ResourceNames.RabbitMq}-epmd" })
+        foreach (var name in new[] { "postgres", ResourceNames.GoalsDb, ResourceNames.ChatDb, ResourceNames.MemoryDb, ResourceNames.NotificationsDb, ResourceNames.Redis, ResourceNames.RabbitMq, $"{ResourceNames.RabbitMq}-epmd" })
         {
             Assert.Contains(model.Resource(name).Annotations.OfType<HealthCheckAnnotation>(), _ => true);
         }
@@ -84,7 +86,7 @@ public class AppModelTests
         var postgres = Assert.IsType<PostgresServerResource>(model.Resource("postgres"));
         Assert.True(postgres.TryGetLastAnnotation<ContainerImageAnnotation>(out var image));
         Assert.Equal(("pgvector/pgvector", "pg15"), (image.Image, image.Tag));
-        Assert.All([ResourceNames.GoalsDb, ResourceNames.ChatDb, ResourceNames.MemoryDb], name => Assert.Same(postgres, Assert.IsType<PostgresDatabaseResource>(model.Resource(name)).Parent));
+        Assert.All([ResourceNames.GoalsDb, ResourceNames.ChatDb, ResourceNames.MemoryDb, ResourceNames.NotificationsDb], name => Assert.Same(postgres, Assert.IsType<PostgresDatabaseResource>(model.Resource(name)).Parent));
         Assert.IsType<RedisResource>(model.Resource(ResourceNames.Redis));
         Assert.IsType<RabbitMQServerResource>(model.Resource(ResourceNames.RabbitMq));
         Assert.DoesNotContain(model.Resources, r => r is ExecutableResource);

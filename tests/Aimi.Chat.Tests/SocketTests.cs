@@ -143,6 +143,24 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
     }
 
     [Fact]
+    public async Task A_follow_up_is_pushed_to_the_open_socket_as_its_own_frame()
+    {
+        var userId = TestAuth.NewUserId();
+        using var socket = await ConnectAsync(userId);
+        var followUp = new FollowUpDue
+        {
+            FollowUpId = Guid.NewGuid(), EventId = Guid.NewGuid(), UserId = userId, EventTitle = "Dentist", Question = "How did the dentist go?", Locale = "en",
+            EventStartsAt = host.Time.GetUtcNow().AddHours(-2), EventEndsAt = host.Time.GetUtcNow().AddHours(-1), DueAt = host.Time.GetUtcNow(), OccurredAt = host.Time.GetUtcNow(),
+        };
+
+        await host.Bus.Bus.Publish(followUp);
+        var pushed = await ReceiveUntilAsync(socket, "follow_up");
+
+        Assert.Equal((followUp.FollowUpId, followUp.EventId, "How did the dentist go?"),
+            (pushed.GetProperty("followUpId").GetGuid(), pushed.GetProperty("eventId").GetGuid(), pushed.GetProperty("text").GetString()));
+    }
+
+    [Fact]
     public async Task Saying_goodbye_on_the_socket_ends_the_session_with_a_frame()
     {
         using var socket = await ConnectAsync(TestAuth.NewUserId());

@@ -28,6 +28,9 @@ public static class AssistantTools
     /// <summary>complete_task(eventId): the user did it.</summary>
     public const string CompleteTask = "complete_task";
 
+    /// <summary>record_feedback(eventId, outcome, note?): how a past event went — outcome <c>done</c> or <c>missed</c>; "partly" is done with a note.</summary>
+    public const string RecordFeedback = "record_feedback";
+
     /// <summary>postpone_event(eventId, to? | by?): to = new start instant; by = shift as <c>hh:mm:ss</c> or <c>d.hh:mm:ss</c>.</summary>
     public const string PostponeEvent = "postpone_event";
 
@@ -45,7 +48,7 @@ public static class AssistantTools
 
     public static IReadOnlyList<string> All { get; } =
     [
-        CreateEvent, CreateTask, CreateGoal, CreateHabit, ConfirmEvent, CompleteTask, PostponeEvent, CancelEvent, ListAgenda, EndSession,
+        CreateEvent, CreateTask, CreateGoal, CreateHabit, ConfirmEvent, CompleteTask, RecordFeedback, PostponeEvent, CancelEvent, ListAgenda, EndSession,
     ];
 
     /// <summary>Parameter names, shared by every tool that takes them.</summary>
@@ -65,6 +68,15 @@ public static class AssistantTools
         public const string By = "by";
         public const string Reason = "reason";
         public const string Date = "date";
+        public const string Outcome = "outcome";
+        public const string Note = "note";
+    }
+
+    /// <summary>The words of record_feedback's <c>outcome</c> (Goals' feedback outcomes).</summary>
+    public static class Outcomes
+    {
+        public const string Done = "done";
+        public const string Missed = "missed";
     }
 
     /// <summary>Descriptions for the plugin's <c>[Description]</c> attributes, so a real LLM reads the same contract.</summary>
@@ -76,6 +88,9 @@ public static class AssistantTools
         public const string CreateHabit = "Create a recurring habit with a cron cadence in the user's timezone.";
         public const string ConfirmEvent = "Confirm a pending event or task after the user agreed to it.";
         public const string CompleteTask = "Mark an event or task as done.";
+        public const string RecordFeedback = "Record how a past event went, after the user answered a follow-up: outcome 'done' or 'missed'; for 'partly' use done with a note.";
+        public const string Outcome = "'done' or 'missed'.";
+        public const string Note = "Optional short note in the user's words, e.g. what was left undone.";
         public const string PostponeEvent = "Move an event or task to a new time ('to') or by a duration ('by').";
         public const string CancelEvent = "Cancel an event or task.";
         public const string ListAgenda = "List the user's events and tasks for one day.";

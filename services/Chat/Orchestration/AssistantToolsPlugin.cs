@@ -91,6 +91,15 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn, Ca
     public Task<string> CompleteTaskAsync([Description(AssistantTools.Descriptions.EventId)] string eventId, CancellationToken cancellationToken = default) =>
         ActAsync(AssistantTools.CompleteTask, eventId, "complete", null, new() { ["eventId"] = eventId }, cancellationToken);
 
+    [KernelFunction(AssistantTools.RecordFeedback), Description(AssistantTools.Descriptions.RecordFeedback)]
+    public Task<string> RecordFeedbackAsync(
+        [Description(AssistantTools.Descriptions.EventId)] string eventId,
+        [Description(AssistantTools.Descriptions.Outcome)] string outcome,
+        [Description(AssistantTools.Descriptions.Note)] string? note = null,
+        CancellationToken cancellationToken = default) =>
+        ActAsync(AssistantTools.RecordFeedback, eventId, "feedback", () => new { outcome = Outcome(outcome), note },
+            new() { ["eventId"] = eventId, ["outcome"] = outcome, ["note"] = note }, cancellationToken);
+
     [KernelFunction(AssistantTools.PostponeEvent), Description(AssistantTools.Descriptions.PostponeEvent)]
     public Task<string> PostponeEventAsync(
         [Description(AssistantTools.Descriptions.EventId)] string eventId,
@@ -161,6 +170,13 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn, Ca
             : throw new ToolArgumentException($"'{name}' must be an ISO-8601 date and time, got '{value}'.");
 
     private static DateTimeOffset? OptionalInstant(string? value, string name) => string.IsNullOrWhiteSpace(value) ? null : Instant(value, name);
+
+    private static string Outcome(string value) => value.Trim().ToLowerInvariant() switch
+    {
+        AssistantTools.Outcomes.Done => AssistantTools.Outcomes.Done,
+        AssistantTools.Outcomes.Missed => AssistantTools.Outcomes.Missed,
+        _ => throw new ToolArgumentException($"'outcome' must be '{AssistantTools.Outcomes.Done}' or '{AssistantTools.Outcomes.Missed}', got '{value}'."),
+    };
 
     private static DateOnly? OptionalDate(string? value) =>
         string.IsNullOrWhiteSpace(value) ? null

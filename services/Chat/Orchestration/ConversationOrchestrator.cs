@@ -109,14 +109,21 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         prompt.AppendLine("Use the tools to write down what the user agrees to; new items stay unconfirmed until the user says yes. Reply in the user's language.");
         prompt.AppendLine(AssistantPrompt.CurrentTimeLine(time.GetUtcNow(), zone));
         prompt.AppendLine(CultureInfo.InvariantCulture, $"User: {context.DisplayName ?? "(no name given)"}, locale {context.Locale}, timezone {zone.Id}.");
-        if (turn.NewSession && context.Pending.Count > 0)
+        var pendingItems = PendingItems(turn, zone).ToList();
+        // A session a follow-up or reminder started is still new to the user until they have said something in it.
+        var opening = turn.NewSession || !turn.History.Any(m => m.Role == MessageRole.User);
+        if (opening && pendingItems.Count > 0)
         {
-            prompt.AppendLine("This is a new conversation: before anything else, ask about the pending items below (confirm the unconfirmed, ask how the past ones went).");
+            prompt.AppendLine("This is a new conversation: before anything else, ask about the pending items below (ask how the past ones went first, then confirm the unconfirmed).");
+        }
+        if (pendingItems.Any(i => i.Status == EventStatuses.AwaitingFeedback))
+        {
+            prompt.AppendLine($"When the user tells how an awaiting_feedback item went, call {AssistantTools.RecordFeedback} with outcome done or missed; \"partly\" is done with a note saying what was left.");
         }
         AppendList(prompt, "Active goals:", context.Goals.Select(g => $"- [{g.Id}] {g.Title} (importance {g.Importance}{(g.DueDate is { } d ? $", due {d:yyyy-MM-dd}" : "")})"));
         AppendList(prompt, "Habits:", context.Habits.Select(h => $"- [{h.Id}] {h.Title} (cron {h.Cadence}, streak {h.Streak})"));
         AppendList(prompt, "Coming up (7 days):", context.Upcoming.Select(i => $"- [{i.Event.Id}] {i.Event.Title} ({i.Event.Status}, {i.LocalStart ?? i.LocalDue ?? "no time"})"));
-        var pending = AssistantPrompt.PendingItemsBlock(PendingItems(turn, zone), zone);
+        var pending = AssistantPrompt.PendingItemsBlock(pendingItems, zone);
         if (pending.Length > 0)
         {
             prompt.AppendLine(pending.TrimEnd());
@@ -178,9 +185,14 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         return fromSession.Concat(fromStart);
     }
 
+    // The items a message left behind: its tool calls' results, or the event a stored follow-up asks about.
     private static List<ItemState> ItemsIn(string metadata)
     {
         using var document = JsonDocument.Parse(metadata);
+        if (document.RootElement.TryGetProperty("followUp", out var followUp) && followUp.ValueKind == JsonValueKind.Object)
+        {
+            return [followUp.Deserialize<ItemState>(JsonSerializerOptions.Web)!];
+        }
         if (!document.RootElement.TryGetProperty("toolCalls", out var calls))
         {
             return [];

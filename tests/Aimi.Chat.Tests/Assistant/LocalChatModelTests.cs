@@ -187,6 +187,22 @@ public sealed class LocalChatModelTests : IDisposable
         Assert.Equal("Well done! “Stretch” is marked as done.", reply.Content);
     }
 
+    [Theory]
+    [InlineData("it went well", "done", "Great! I've noted that “Dentist” went well.")]
+    [InlineData("не получилось", "missed", "Понятно, «Dentist» не получилось — отметила. Хотите, перенесу на другое время?")]
+    public async Task The_answer_to_a_follow_up_records_feedback(string answer, string outcome, string expectedReply)
+    {
+        var item = _host.Plugin.Seed("Dentist", "awaiting_feedback", AiTestHost.Now.AddHours(-2));
+        var history = AiTestHost.History(answer, new PendingItem(item.Id, item.Title, item.Status, AiTestHost.Now.AddHours(-2)));
+
+        var reply = await _host.AskAsync(history);
+
+        var call = Assert.Single(_host.Plugin.Calls);
+        Assert.Equal((AssistantTools.RecordFeedback, item.Id.ToString("D"), outcome),
+            (call.Tool, call.Arguments[AssistantTools.Parameters.EventId], call.Arguments[AssistantTools.Parameters.Outcome]));
+        Assert.Equal(expectedReply, reply.Content);
+    }
+
     [Fact]
     public async Task Agenda_reply_lists_the_days_items_from_the_tool_result()
     {

@@ -89,6 +89,45 @@ public sealed class LocalIntentRecognizerTests
         Assert.Equal(reply, decision.Reply);
     }
 
+    private const string AskedId = "22222222-2222-2222-2222-222222222222";
+
+    // A follow-up asked how the dentist went; "Call mom" still waits for confirmation.
+    private static readonly ConversationState AfterFollowUp = State with
+    {
+        PendingItems = [new PendingItem(Guid.Parse(AskedId), "Dentist", "awaiting_feedback", AiTestHost.Now.AddHours(-2)), .. State.PendingItems],
+    };
+
+    [Theory]
+    [InlineData("it went well", "done", null)]
+    [InlineData("It went great, thanks", "done", null)]
+    [InlineData("the dentist was fine, all good", "done", null)]
+    [InlineData("I missed it", "missed", null)]
+    [InlineData("it didn't happen", "missed", null)]
+    [InlineData("partly, I only did the cleaning", "done", "partly, I only did the cleaning")]
+    [InlineData("прошло хорошо", "done", null)]
+    [InlineData("всё получилось!", "done", null)]
+    [InlineData("не получилось", "missed", null)]
+    [InlineData("я не успела", "missed", null)]
+    [InlineData("пропущено", "missed", null)]
+    [InlineData("частично", "done", "частично")]
+    public void An_answer_to_how_did_it_go_records_feedback_on_the_item_asked_about(string message, string outcome, string? note)
+    {
+        var decision = LocalIntentRecognizer.Decide(message, AfterFollowUp);
+
+        Assert.Equal(AssistantTools.RecordFeedback, decision.Tool);
+        Assert.Equal(AskedId, decision.Arguments[AssistantTools.Parameters.EventId]);
+        Assert.Equal(outcome, decision.Arguments[AssistantTools.Parameters.Outcome]);
+        Assert.Equal(note, decision.Arguments.GetValueOrDefault(AssistantTools.Parameters.Note));
+    }
+
+    [Theory]
+    [InlineData("it went well")]
+    [InlineData("не получилось")]
+    public void Without_an_item_awaiting_feedback_the_same_words_record_nothing(string message)
+    {
+        Assert.NotEqual(AssistantTools.RecordFeedback, LocalIntentRecognizer.Decide(message, State).Tool);
+    }
+
     [Theory]
     [InlineData("Hello", ReplyLanguage.English)]
     [InlineData("Привет, как дела", ReplyLanguage.Russian)]

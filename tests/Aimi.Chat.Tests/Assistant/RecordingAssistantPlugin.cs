@@ -99,6 +99,13 @@ public sealed class RecordingAssistantPlugin
         return Update(eventId, item => item with { Status = "done" });
     }
 
+    [KernelFunction(AssistantTools.RecordFeedback), Description(AssistantTools.Descriptions.RecordFeedback)]
+    public ItemDto RecordFeedback(string eventId, string outcome, string? note = null)
+    {
+        Record(AssistantTools.RecordFeedback, (AssistantTools.Parameters.EventId, eventId), (AssistantTools.Parameters.Outcome, outcome), (AssistantTools.Parameters.Note, note));
+        return Update(eventId, item => item with { Status = outcome });
+    }
+
     [KernelFunction(AssistantTools.PostponeEvent), Description(AssistantTools.Descriptions.PostponeEvent)]
     public ItemDto PostponeEvent(string eventId, [Description(AssistantTools.Descriptions.Instant)] string? to = null, [Description(AssistantTools.Descriptions.By)] string? by = null)
     {

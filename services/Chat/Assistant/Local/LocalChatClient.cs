@@ -113,7 +113,8 @@ public sealed partial class LocalChatClient : IChatClient
         var language = LocalIntentRecognizer.DetectLanguage(userText);
         var callNames = messages.SelectMany(m => m.Contents.OfType<FunctionCallContent>())
             .GroupBy(c => c.CallId).ToDictionary(g => g.Key, g => g.Last());
-        var firstTurn = !messages.Take(Math.Max(lastUser, 0)).Any(m => m.Role == ChatRole.Assistant);
+        // The user's first words in the session, even when a stored reminder or follow-up came before them.
+        var firstTurn = !messages.Take(Math.Max(lastUser, 0)).Any(m => m.Role == ChatRole.User);
         var state = new ConversationState(now, zone, pending, LastMentioned(messages, callNames, pending), firstTurn, AssistantPrompt.ParseRemembered(system));
         var messageId = "local-" + messages.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

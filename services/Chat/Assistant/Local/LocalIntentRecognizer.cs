@@ -91,6 +91,18 @@ public static partial class LocalIntentRecognizer
             return WithReferent(text, state, ru, "cancel", id => new() { [AssistantTools.Parameters.EventId] = id }, AssistantTools.CancelEvent);
         }
 
+        if (FeedbackTarget(text, state) is { } asked && FeedbackOutcome(text) is { } outcome)
+        {
+            // The answer to "how did it go?": "partly" counts as done, with the user's words as the note.
+            var feedback = new Dictionary<string, object?> { [AssistantTools.Parameters.EventId] = asked.Id.ToString("D"), [AssistantTools.Parameters.Outcome] = outcome.Outcome };
+            if (outcome.Partly)
+            {
+                feedback[AssistantTools.Parameters.Note] = text;
+            }
+
+            return LocalDecision.Call(AssistantTools.RecordFeedback, feedback);
+        }
+
         if (CompletePattern().IsMatch(text) && !CreateTriggerPattern().IsMatch(text))
         {
             if (NegationPattern().IsMatch(text))
@@ -310,6 +322,42 @@ public static partial class LocalIntentRecognizer
         return char.ToUpper(title[0], CultureInfo.InvariantCulture) + title[1..];
     }
 
+    /// <summary>The item a "how did it go?" answer is about: one awaiting feedback, named by title, else the one just talked about, else the first.</summary>
+    public static Referent? FeedbackTarget(string text, ConversationState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (!state.PendingItems.Any(p => p.Status == EventStatuses.AwaitingFeedback))
+        {
+            return null;
+        }
+
+        var target = ResolveReferent(text, state, EventStatuses.AwaitingFeedback);
+        if (target is { Status: EventStatuses.AwaitingFeedback })
+        {
+            return target;
+        }
+
+        var first = state.PendingItems.First(p => p.Status == EventStatuses.AwaitingFeedback);
+        return new Referent(first.Id, first.Title, first.LocalTime, first.Status);
+    }
+
+    /// <summary>How the user says it went, in English or Russian; null when the text is no such answer. "Not" turns a good word into a miss.</summary>
+    public static (string Outcome, bool Partly)? FeedbackOutcome(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (FeedbackPartlyPattern().IsMatch(text))
+        {
+            return (AssistantTools.Outcomes.Done, true);
+        }
+
+        if (FeedbackMissedPattern().IsMatch(text))
+        {
+            return (AssistantTools.Outcomes.Missed, false);
+        }
+
+        return FeedbackDonePattern().IsMatch(text) ? (AssistantTools.Outcomes.Done, false) : null;
+    }
+
     /// <summary>The question about the first open item, or null when nothing is pending.</summary>
     public static string? RaisePending(ConversationState state, bool ru)
     {
@@ -404,6 +452,15 @@ public static partial class LocalIntentRecognizer
 
     [GeneratedRegex(@"(?<!\w)(?:done|did\s+it|finished|completed|i\s+called|готово|сделано|сделал[аи]?|выполнено|выполнил[аи]?|закончил[аи]?)(?!\w)", Options)]
     private static partial Regex CompletePattern();
+
+    [GeneratedRegex(@"(?<!\w)(?:partly|partially|half(?:\s+of\s+it)?|more\s+or\s+less|sort\s+of|kind\s+of|not\s+completely|not\s+all\s+of\s+it|частично|наполовину|отчасти|более[\s-]менее|не\s+совсем|не\s+до\s+конца)(?!\w)", Options)]
+    private static partial Regex FeedbackPartlyPattern();
+
+    [GeneratedRegex(@"(?<!\w)(?:missed(?:\s+it)?|skipped(?:\s+it)?|didn'?t\s+(?:go|happen|make\s+it|manage|work(?:\s+out)?)|did\s+not\s+(?:go|happen|make\s+it|manage|work(?:\s+out)?)|couldn'?t\s+make\s+it|it\s+(?:failed|fell\s+through)|not\s+(?:well|good|great)|badly|не\s+получилось|не\s+вышло|не\s+смог(?:ла|ли)?|не\s+успел[аи]?|пропустил[аи]?|пропущено|не\s+пош[её]л|не\s+пошла|сорвалось|прошло\s+плохо|плохо\s+прошло)(?!\w)", Options)]
+    private static partial Regex FeedbackMissedPattern();
+
+    [GeneratedRegex(@"(?<!\w)(?:(?:it\s+)?went\s+(?:well|great|fine|ok(?:ay)?|good|perfectly|smoothly)|it\s+was\s+(?:good|great|fine|ok(?:ay)?)|all\s+good|made\s+it|managed(?:\s+it)?|прошло\s+(?:хорошо|отлично|нормально|супер)|(?:хорошо|отлично|нормально)\s+прошло|получилось|всё\s+получилось|все\s+получилось|справил(?:ся|ась|ись)|успел[аи]?)(?!\w)", Options)]
+    private static partial Regex FeedbackDonePattern();
 
     [GeneratedRegex(@"(?<!\w)(?:not|n't|never|haven'?t|didn'?t|не|нет|ещё\s+не|еще\s+не)(?!\w)", Options)]
     private static partial Regex NegationPattern();

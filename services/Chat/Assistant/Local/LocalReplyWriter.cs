@@ -63,6 +63,10 @@ public static class LocalReplyWriter
                 return ru ? $"Подтверждено: «{title}»{whenText}." : $"Confirmed: “{title}”{whenText}.";
             case AssistantTools.CompleteTask:
                 return ru ? $"Отлично! «{title}» — выполнено." : $"Well done! “{title}” is marked as done.";
+            case AssistantTools.RecordFeedback:
+                return Arg(outcome, AssistantTools.Parameters.Outcome) == AssistantTools.Outcomes.Missed
+                    ? ru ? $"Понятно, «{title}» не получилось — отметила. Хотите, перенесу на другое время?" : $"Noted: “{title}” didn't happen. Would you like me to move it to another time?"
+                    : ru ? $"Отлично! Записала: «{title}» — выполнено." : $"Great! I've noted that “{title}” went well.";
             case AssistantTools.PostponeEvent:
                 return ru ? $"Перенесено: «{title}»{(when is null ? "" : " —" + whenText)}." : $"Moved “{title}”{(when is null ? "" : " to" + whenText)}.";
             case AssistantTools.CancelEvent:
