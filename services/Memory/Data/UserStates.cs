@@ -15,12 +15,7 @@ public sealed class UserStates(MemoryDbContext db, GraphStore graph)
     /// <summary>Call after the changes it summarises are saved (it reads the database); the caller saves the result.</summary>
     public async Task<UserState> RefreshAsync(string userId, string reason, DateTimeOffset now, CancellationToken cancellationToken, bool announceOnlyIfChanged = false)
     {
-        var state = await db.States.SingleOrDefaultAsync(s => s.UserId == userId, cancellationToken);
-        if (state is null)
-        {
-            state = new UserState { UserId = userId };
-            db.States.Add(state);
-        }
+        var state = await LockAsync(userId, now, cancellationToken);
 
         var summaries = await db.Summaries.AsNoTracking().Where(s => s.UserId == userId)
             .OrderByDescending(s => s.EndedAt).Take(UserState.MoodTrendLength).ToListAsync(cancellationToken);
@@ -52,6 +47,23 @@ public sealed class UserStates(MemoryDbContext db, GraphStore graph)
         state.PendingItems = pending;
         Announce(state, reason, now);
         return state;
+    }
+
+    /// <summary>
+    /// The user's state row, created if missing and locked to the end of the caller's transaction: two consumers refreshing
+    /// one user take turns (the second reads what the first committed) instead of racing into a unique violation or a
+    /// stale version, which would only end in MassTransit's retry. After a failed statement PostgreSQL has aborted the
+    /// transaction, so the row is made with ON CONFLICT rather than recovered from an insert that failed.
+    /// </summary>
+    private async Task<UserState> LockAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await db.Database.ExecuteSqlAsync(
+            $$"""
+            INSERT INTO user_state (user_id, mood_trend, active_goals, preferences, pending_items, version, updated_at)
+            VALUES ({{userId}}, '{}', '[]', '{}', '[]', 0, {{now}}) ON CONFLICT (user_id) DO NOTHING
+            """,
+            cancellationToken);
+        return await db.States.FromSql($"SELECT * FROM user_state WHERE user_id = {userId} FOR UPDATE").SingleAsync(cancellationToken);
     }
 
     /// <summary>Forget-me: the state is emptied (not deleted) so its version keeps growing for consumers.</summary>
