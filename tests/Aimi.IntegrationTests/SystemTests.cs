@@ -67,7 +67,7 @@ public class SystemTests(AimiSystem system, ITestOutputHelper output) : IClassFi
     public Task The_websocket_through_the_gateway_acknowledges_then_replies() => ChatOverWebSocketAsync(system.Gateway);
 
     [Fact]
-    public async Task A_chat_request_is_one_trace_from_the_gateway_through_chat_goals_and_memory()
+    public async Task A_chat_request_is_one_trace_from_the_gateway_through_chat_and_goals()
     {
         using var http = new HttpClient { BaseAddress = system.Gateway, Timeout = TimeSpan.FromSeconds(30) };
         http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await DevTokenAsync(http, $"e2e-trace-{Guid.NewGuid():N}"));
@@ -82,13 +82,14 @@ public class SystemTests(AimiSystem system, ITestOutputHelper output) : IClassFi
         using var response = await http.SendAsync(request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
-        var services = await Eventually.GetAsync(
-            () => Task.FromResult(system.Telemetry.Spans.Where(s => s.TraceId == traceId).Select(s => s.Service).Distinct().Order().ToList()),
-            found => found.Count == 4,
+        // Chat also asks Memory about every message, but under a short deadline (and a circuit breaker) that may give up
+        // while the machine is busy, so memory-api's span is reported, not required.
+        string[] required = [ResourceNames.ChatApi, ResourceNames.Gateway, ResourceNames.GoalsApi];
+        await Eventually.GetAsync(
+            () => Task.FromResult(system.Telemetry.Spans.Where(s => s.TraceId == traceId).Select(s => s.Service).Distinct().ToList()),
+            found => required.All(found.Contains),
             TimeSpan.FromSeconds(30),
-            $"spans of trace {traceId} from {ResourceNames.Gateway}, {ResourceNames.ChatApi}, {ResourceNames.GoalsApi} and {ResourceNames.MemoryApi}");
-        // Chat asks Memory about every message, so the trace reaches memory-api too.
-        Assert.Equal([ResourceNames.ChatApi, ResourceNames.Gateway, ResourceNames.GoalsApi, ResourceNames.MemoryApi], services);
+            $"spans of trace {traceId} from {ResourceNames.Gateway}, {ResourceNames.ChatApi} and {ResourceNames.GoalsApi}");
         output.WriteLine(string.Join(Environment.NewLine, system.Telemetry.Spans.Where(s => s.TraceId == traceId).Select(s => $"{s.Service}: {s.Name}")));
     }
 
