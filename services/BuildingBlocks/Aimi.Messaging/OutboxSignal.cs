@@ -4,34 +4,7 @@ using System.Data.Common;
 namespace Aimi.Messaging;
 
 /// <summary>Wakes the relay right after a commit in this process, so events leave in milliseconds rather than at the next poll.</summary>
-public sealed class OutboxSignal : IDisposable
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    public void Notify()
-    {
-        // Several commits before the relay wakes collapse into one wake-up.
-        try
-        {
-            _signal.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-        }
-    }
-
-    public async Task WaitAsync(TimeSpan timeout, TimeProvider time, CancellationToken cancellationToken)
-    {
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var woken = _signal.WaitAsync(linked.Token);
-        var elapsed = Task.Delay(timeout, time, linked.Token);
-        await Task.WhenAny(woken, elapsed);
-        await linked.CancelAsync();
-        cancellationToken.ThrowIfCancellationRequested();
-    }
-
-    public void Dispose() => _signal.Dispose();
-}
+public sealed class OutboxSignal : WakeUpSignal;
 
 /// <summary>Notifies the relay after every save outside a transaction and after every committed transaction.</summary>
 internal sealed class OutboxNotifyInterceptor(OutboxSignal signal) : SaveChangesInterceptor, IDbTransactionInterceptor
