@@ -1,7 +1,24 @@
 namespace Aimi.Goals.Api.Domain;
 
 /// <summary>A person using Aimi, created on their first authenticated request from the token's subject.</summary>
-public sealed class User
+/// <summary>What every record a user changes carries: an optimistic-concurrency version and its times.</summary>
+public abstract class VersionedEntity
+{
+    /// <summary>Optimistic-concurrency token: every change increments it; a stale writer gets 409.</summary>
+    public int Version { get; private set; } = 1;
+    // A new record was last updated when it was created.
+    public DateTimeOffset CreatedAt { get; init { field = value; UpdatedAt = value; } }
+    public DateTimeOffset UpdatedAt { get; private set; }
+
+    /// <summary>Every change passes here (through <c>PlanChanges</c> or <c>EventLifecycle</c>, which also announce it): a new version for optimistic concurrency, and the time.</summary>
+    public void Touch(DateTimeOffset now)
+    {
+        Version++;
+        UpdatedAt = now;
+    }
+}
+
+public sealed class User : VersionedEntity
 {
     public Guid Id { get; init; }
     /// <summary>The token subject: the user's id across Aimi's services.</summary>
@@ -16,17 +33,6 @@ public sealed class User
     public string? NotifyWebhookUrl { get; set; }
     /// <summary>Free-form preferences (JSON object) the assistant may keep.</summary>
     public string Settings { get; set; } = "{}";
-    public int Version { get; private set; } = 1;
-    // A new record was last updated when it was created.
-    public DateTimeOffset CreatedAt { get; init { field = value; UpdatedAt = value; } }
-    public DateTimeOffset UpdatedAt { get; private set; }
-
-    /// <summary>Every change passes here (through <c>PlanChanges</c> or <c>EventLifecycle</c>, which also announce it): a new version for optimistic concurrency, and the time.</summary>
-    public void Touch(DateTimeOffset now)
-    {
-        Version++;
-        UpdatedAt = now;
-    }
 }
 
 public enum GoalStatus
@@ -37,7 +43,7 @@ public enum GoalStatus
     Abandoned,
 }
 
-public sealed class Goal
+public sealed class Goal : VersionedEntity
 {
     public Guid Id { get; init; }
     public Guid UserId { get; init; }
@@ -47,17 +53,6 @@ public sealed class Goal
     public DateOnly? DueDate { get; set; }
     /// <summary>1 (nice to have) to 5 (most important).</summary>
     public int Importance { get; set; } = 3;
-    public int Version { get; private set; } = 1;
-    // A new record was last updated when it was created.
-    public DateTimeOffset CreatedAt { get; init { field = value; UpdatedAt = value; } }
-    public DateTimeOffset UpdatedAt { get; private set; }
-
-    /// <summary>Every change passes here (through <c>PlanChanges</c> or <c>EventLifecycle</c>, which also announce it): a new version for optimistic concurrency, and the time.</summary>
-    public void Touch(DateTimeOffset now)
-    {
-        Version++;
-        UpdatedAt = now;
-    }
 }
 
 public enum HabitStatus
@@ -67,7 +62,7 @@ public enum HabitStatus
     Archived,
 }
 
-public sealed class Habit
+public sealed class Habit : VersionedEntity
 {
     public Guid Id { get; init; }
     public Guid UserId { get; init; }
@@ -77,21 +72,10 @@ public sealed class Habit
     public required string Cadence { get; set; }
     public HabitStatus Status { get; set; } = HabitStatus.Active;
     public int Streak { get; set; }
-    public int Version { get; private set; } = 1;
-    // A new record was last updated when it was created.
-    public DateTimeOffset CreatedAt { get; init { field = value; UpdatedAt = value; } }
-    public DateTimeOffset UpdatedAt { get; private set; }
-
-    /// <summary>Every change passes here (through <c>PlanChanges</c> or <c>EventLifecycle</c>, which also announce it): a new version for optimistic concurrency, and the time.</summary>
-    public void Touch(DateTimeOffset now)
-    {
-        Version++;
-        UpdatedAt = now;
-    }
 }
 
 /// <summary>A task or an event (one table, as the design note asks), with its place in the status machine.</summary>
-public sealed class EventItem
+public sealed class EventItem : VersionedEntity
 {
     public Guid Id { get; init; }
     public Guid UserId { get; init; }
@@ -117,19 +101,6 @@ public sealed class EventItem
     public EventSource Source { get; init; }
     /// <summary>The chat message the item came from, when the assistant created it.</summary>
     public string? SourceMessageId { get; init; }
-    /// <summary>Optimistic-concurrency token: every change increments it; a stale writer gets 409.</summary>
-    public int Version { get; private set; } = 1;
-    // A new record was last updated when it was created.
-    public DateTimeOffset CreatedAt { get; init { field = value; UpdatedAt = value; } }
-    public DateTimeOffset UpdatedAt { get; private set; }
-
-    /// <summary>Every change passes here (through <c>PlanChanges</c> or <c>EventLifecycle</c>, which also announce it): a new version for optimistic concurrency, and the time.</summary>
-    public void Touch(DateTimeOffset now)
-    {
-        Version++;
-        UpdatedAt = now;
-    }
-
     /// <summary>
     /// Applies <paramref name="action"/> if the status machine allows it: <paramref name="mutate"/> may then move the times,
     /// and status, version and time change together. A refused action changes nothing.
