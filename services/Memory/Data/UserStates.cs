@@ -63,13 +63,16 @@ public sealed class UserStates(MemoryDbContext db, GraphStore graph)
             VALUES ({{userId}}, '{}', '[]', '{}', '[]', 0, {{now}}) ON CONFLICT (user_id) DO NOTHING
             """,
             cancellationToken);
-        return await db.States.FromSql($"SELECT * FROM user_state WHERE user_id = {userId} FOR UPDATE").SingleAsync(cancellationToken);
+        return await Locked(userId).SingleAsync(cancellationToken);
     }
+
+    /// <summary>The user's state row, locked to the end of the caller's transaction (refreshes and forget-me take turns).</summary>
+    private IQueryable<UserState> Locked(string userId) => db.States.FromSql($"SELECT * FROM user_state WHERE user_id = {userId} FOR UPDATE");
 
     /// <summary>Forget-me: the state is emptied (not deleted) so its version keeps growing for consumers.</summary>
     public async Task ClearAsync(string userId, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var state = await db.States.SingleOrDefaultAsync(s => s.UserId == userId, cancellationToken);
+        var state = await Locked(userId).SingleOrDefaultAsync(cancellationToken);
         if (state is null)
         {
             return;
