@@ -41,9 +41,13 @@ public sealed class MessageMemoryTests(ChatHost host) : IClassFixture<ChatHost>
         var id = Guid.NewGuid();
 
         await host.Bus.Bus.Publish(classified, c => c.MessageId = id);
-        await host.Bus.Bus.Publish(classified with { Tags = [Topics.Health] }, c => c.MessageId = id); // a redelivery changes nothing
+        await MetadataWhenAsync(sent.Message.Id, m => m.TryGetProperty("mood", out _));
+        // A redelivery of the applied message changes nothing; a later classification of the reply on the same path is the marker.
+        await host.Bus.Bus.Publish(classified with { Tags = [Topics.Health] }, c => c.MessageId = id);
+        await host.Bus.Bus.Publish(Classified(userId, sent, [Topics.Social], null, null) with { MessageId = sent.Reply.Id });
+        await MetadataWhenAsync(sent.Reply.Id, m => m.TryGetProperty("tags", out _));
 
-        var metadata = await MetadataWhenAsync(sent.Message.Id, m => m.TryGetProperty("mood", out _));
+        var metadata = await MetadataWhenAsync(sent.Message.Id, _ => true);
         Assert.Equal(["work"], metadata.GetProperty("tags").EnumerateArray().Select(t => t.GetString()));
         Assert.Equal(Moods.Tired, metadata.GetProperty("mood").GetString());
         Assert.Equal(goalId, metadata.GetProperty("goalId").GetGuid());
