@@ -32,12 +32,16 @@ var notifications = builder.AddService<Projects.Aimi_Notifications_Api>(Resource
     .WithReference(notificationsDb).WaitFor(notificationsDb)
     .WithReference(rabbitMq).WaitFor(rabbitMq);
 
+// The web client's files; the gateway serves them at "/", beside the API, so the page and the API share one origin.
+var web = builder.AddService<Projects.Aimi_Web>(ResourceNames.Web);
+
 // The gateway opens only when the services it routes to answer their health checks.
 builder.AddGateway<Projects.Aimi_Gateway>(ResourceNames.Gateway)
     .WithReference(goals).WaitFor(goals)
     .WithReference(chat).WaitFor(chat)
     .WithReference(memory).WaitFor(memory)
-    .WithReference(notifications).WaitFor(notifications);
+    .WithReference(notifications).WaitFor(notifications)
+    .WithReference(web).WaitFor(web);
 
 // Publishing the manifest also writes deploy/kubernetes from the same model.
 builder.AddKubernetesManifests();

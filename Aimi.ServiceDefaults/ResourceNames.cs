@@ -12,6 +12,7 @@ public static class ResourceNames
     public const string GoalsApi = "goals-api";
     public const string MemoryApi = "memory-api";
     public const string NotificationsApi = "notifications-api";
+    public const string Web = "web";
 
     public const string ChatDb = "chatdb";
     public const string GoalsDb = "goalsdb";

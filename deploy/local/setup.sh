@@ -7,10 +7,13 @@
 #
 #   setup.sh                 install what is missing and start the machine-wide servers (the tests use these)
 #   setup.sh --install-only  install what is missing, start nothing (the AppHost runs its own server processes)
+#   setup.sh --browser       install Debian's Chromium (for the web client's browser tests) if missing, nothing else
 set -euo pipefail
 
 INSTALL_ONLY=0
 [ "${1:-}" = "--install-only" ] && INSTALL_ONLY=1
+BROWSER_ONLY=0
+[ "${1:-}" = "--browser" ] && BROWSER_ONLY=1
 
 PG_VERSION=15
 PG_PORT=${AIMI_PG_PORT:-5432}
@@ -41,7 +44,7 @@ if [ "$INSTALL_ONLY" -eq 1 ] && { [ "$(id -u)" -ne 0 ] || ! command -v apt-get >
 fi
 
 # Without root or apt this script cannot install or start anything: fine if the servers already run, else say which.
-if [ "$INSTALL_ONLY" -eq 0 ] && { [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; }; then
+if [ "$INSTALL_ONLY" -eq 0 ] && [ "$BROWSER_ONLY" -eq 0 ] && { [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; }; then
   why="not root"; command -v apt-get >/dev/null 2>&1 || why="not a Debian/Ubuntu machine"
   missing=()
   port_open "$PG_PORT" || missing+=("PostgreSQL+pgvector on :$PG_PORT (or set AIMI_POSTGRES and ConnectionStrings__goalsdb/__chatdb)")
@@ -66,6 +69,16 @@ apt_install() {
   log "installing $*"
   apt-get install -y -qq --no-install-recommends "$@" >/dev/null || fail "could not install $*"
 }
+
+# --- Chromium (browser tests only; never a browser downloaded by a test tool) -----------------
+if [ "$BROWSER_ONLY" -eq 1 ]; then
+  if [ ! -x /usr/bin/chromium ]; then
+    { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; } \
+      || fail "Chromium is not installed at /usr/bin/chromium and this is not root on Debian/Ubuntu: install it (apt-get install chromium) or set AIMI_CHROMIUM."
+    apt_install chromium
+  fi
+  exit 0
+fi
 
 # --- PostgreSQL -------------------------------------------------------------------------------
 if ! [ -x /usr/lib/postgresql/$PG_VERSION/bin/postgres ]; then

@@ -7,7 +7,7 @@ namespace Aimi.AppHost.Tests;
 
 public class AppModelTests
 {
-    private static readonly string[] Services = [ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.ChatApi, ResourceNames.NotificationsApi, ResourceNames.Gateway];
+    private static readonly string[] Services = [ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.ChatApi, ResourceNames.NotificationsApi, ResourceNames.Web, ResourceNames.Gateway];
 
     public static TheoryData<string> Modes => ["run", "publish"];
 
@@ -15,8 +15,8 @@ public class AppModelTests
         mode == "run" ? AppHostModels.RunModeAsync() : AppHostModels.PublishModeAsync();
 
     [Theory]
-    [InlineData("run", new[] { "postgres", "goalsdb", "chatdb", "memorydb", "notificationsdb", "redis", "rabbitmq-epmd", "rabbitmq", "goals-api", "memory-api", "chat-api", "notifications-api", "gateway" })]
-    [InlineData("publish", new[] { "postgres", "goalsdb", "chatdb", "memorydb", "notificationsdb", "redis", "rabbitmq", "goals-api", "memory-api", "chat-api", "notifications-api", "gateway" })]
+    [InlineData("run", new[] { "postgres", "goalsdb", "chatdb", "memorydb", "notificationsdb", "redis", "rabbitmq-epmd", "rabbitmq", "goals-api", "memory-api", "chat-api", "notifications-api", "web", "gateway" })]
+    [InlineData("publish", new[] { "postgres", "goalsdb", "chatdb", "memorydb", "notificationsdb", "redis", "rabbitmq", "goals-api", "memory-api", "chat-api", "notifications-api", "web", "gateway" })]
     public async Task The_model_has_every_resource_of_the_topology(string mode, string[] expected)
     {
         var model = await ModelAsync(mode);
@@ -42,8 +42,11 @@ public class AppModelTests
         Assert.Equal([ResourceNames.NotificationsDb, ResourceNames.RabbitMq], model.Resource(ResourceNames.NotificationsApi).ReferencedNames().Order());
         Assert.Equal([ResourceNames.NotificationsDb, ResourceNames.RabbitMq], model.Resource(ResourceNames.NotificationsApi).WaitedForNames().Order());
         // The gateway opens only once the services it routes to are healthy (a 502 right after "up" was issue 7's defect 9).
-        Assert.Equal([ResourceNames.ChatApi, ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.NotificationsApi], model.Resource(ResourceNames.Gateway).ReferencedNames().Order());
-        Assert.Equal([ResourceNames.ChatApi, ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.NotificationsApi], model.Resource(ResourceNames.Gateway).WaitedForNames().Order());
+        // The web client needs nothing but the gateway in front of it; the gateway waits for it like for any service it routes to.
+        Assert.Empty(model.Resource(ResourceNames.Web).ReferencedNames());
+        Assert.Empty(model.Resource(ResourceNames.Web).WaitedForNames());
+        Assert.Equal([ResourceNames.ChatApi, ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.NotificationsApi, ResourceNames.Web], model.Resource(ResourceNames.Gateway).ReferencedNames().Order());
+        Assert.Equal([ResourceNames.ChatApi, ResourceNames.GoalsApi, ResourceNames.MemoryApi, ResourceNames.NotificationsApi, ResourceNames.Web], model.Resource(ResourceNames.Gateway).WaitedForNames().Order());
     }
 
     [Theory]

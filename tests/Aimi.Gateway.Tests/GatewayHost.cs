@@ -18,6 +18,11 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
     public FakeService Chat { get; private set; } = null!;
     public FakeService Goals { get; private set; } = null!;
 
+    /// <summary>The web client's host, when the subclass deploys one (<see cref="HasWebClient"/>).</summary>
+    public FakeService? Web { get; private set; }
+
+    protected virtual bool HasWebClient => false;
+
     public Uri BaseAddress { get; private set; } = null!;
     public LogCapture Logs { get; } = new();
 
@@ -28,6 +33,7 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
     {
         Chat = await FakeService.StartAsync(ResourceNames.ChatApi);
         Goals = await FakeService.StartAsync(ResourceNames.GoalsApi);
+        Web = HasWebClient ? await FakeService.StartAsync(ResourceNames.Web) : null;
         UseKestrel(0);
         StartServer();
         BaseAddress = CreateClient().BaseAddress!;
@@ -54,6 +60,7 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
             new($"services:{ResourceNames.ChatApi}:http:0", Chat.Url),
             new($"services:{ResourceNames.GoalsApi}:http:0", Goals.Url),
             new($"services:{ResourceNames.NotificationsApi}:http:0", DeadAddress),
+            .. Web is null ? [] : new KeyValuePair<string, string?>[] { new($"services:{ResourceNames.Web}:http:0", Web.Url) },
             // YARP logs each forwarded request at Information; the correlation test reads its scope.
             new("Logging:LogLevel:Yarp.ReverseProxy.Forwarder", "Information"),
             .. Settings(),
@@ -80,5 +87,9 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
         await DisposeAsync();
         await Chat.DisposeAsync();
         await Goals.DisposeAsync();
+        if (Web is not null)
+        {
+            await Web.DisposeAsync();
+        }
     }
 }

@@ -24,14 +24,32 @@ public static class LocalInfrastructure
     public static Uri RabbitMqManagement { get; } =
         new(Environment.GetEnvironmentVariable("AIMI_RABBITMQ_MANAGEMENT") ?? "http://guest:guest@localhost:15672/");
 
+    /// <summary>Debian's Chromium for the browser tests (<c>AIMI_CHROMIUM</c> names another executable).</summary>
+    public static string Chromium { get; } = Environment.GetEnvironmentVariable("AIMI_CHROMIUM") ?? "/usr/bin/chromium";
+
     public static async Task EnsureAsync(CancellationToken cancellationToken = default)
     {
         if (Environment.GetEnvironmentVariable("AIMI_SKIP_SETUP") == "1")
         {
             return;
         }
+        await RunSetupAsync([], cancellationToken);
+    }
+
+    /// <summary>Installs Debian's Chromium if it is missing (<c>setup.sh --browser</c>) and returns its path.</summary>
+    public static async Task<string> EnsureChromiumAsync(CancellationToken cancellationToken = default)
+    {
+        if (Environment.GetEnvironmentVariable("AIMI_SKIP_SETUP") != "1" && !File.Exists(Chromium))
+        {
+            await RunSetupAsync(["--browser"], cancellationToken);
+        }
+        return File.Exists(Chromium) ? Chromium : throw new InvalidOperationException($"Chromium is not installed at {Chromium} (apt-get install chromium, or set AIMI_CHROMIUM).");
+    }
+
+    private static async Task RunSetupAsync(string[] arguments, CancellationToken cancellationToken)
+    {
         var script = Path.Combine(RepositoryRoot.Find(), "deploy", "local", "setup.sh");
-        var start = new ProcessStartInfo("bash", [script]) { RedirectStandardError = true, RedirectStandardOutput = true };
+        var start = new ProcessStartInfo("bash", [script, .. arguments]) { RedirectStandardError = true, RedirectStandardOutput = true };
         using var process = Process.Start(start) ?? throw new InvalidOperationException("Could not start bash.");
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);

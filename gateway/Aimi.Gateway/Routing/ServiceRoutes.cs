@@ -29,6 +29,10 @@ public static class ServiceRoutes
 
     private const string ServiceOpenApiPath = "/openapi/v1.json";
 
+    // The web client takes every GET no other route or gateway endpoint matches, so it is ordered after all of them.
+    private const int WebClientOrder = 1_000;
+    private static readonly string[] ReadMethods = [HttpMethods.Get, HttpMethods.Head];
+
     // YARP's reserved policy names: "default" = the default policy (an authenticated user), "anonymous" = none.
     private const string AuthenticatedUser = "default";
     private const string Anonymous = "anonymous";
@@ -44,7 +48,7 @@ public static class ServiceRoutes
         services.AddSingleton<IProxyConfigProvider>(provider =>
         {
             var configuration = provider.GetRequiredService<IConfiguration>();
-            return new InMemoryConfigProvider(BuildRoutes(), BuildClusters(configuration));
+            return new InMemoryConfigProvider(BuildRoutes(configuration), BuildClusters(configuration));
         });
         services.AddReverseProxy().AddServiceDiscoveryDestinationResolver().AddTransforms(transforms => transforms.AddRequestTransform(IdentityHeaders.ApplyAsync));
         return services;
@@ -57,10 +61,14 @@ public static class ServiceRoutes
             proxy.UseServiceErrors();
             proxy.UseLoadBalancing();
         });
+        // Any other method and path: a 404 problem (not the 405 that the web client's GET-only catch-all would imply).
+        app.MapFallback("{**path}", (HttpContext context) => Problems.NotFound($"No route for {context.Request.Method} {context.Request.Path}."))
+            .AllowAnonymous();
         return app;
     }
 
-    public static IReadOnlyList<RouteConfig> BuildRoutes() =>
+    /// <summary>The services' routes, and the web client's catch-all when a web client is deployed (else unknown paths stay 404).</summary>
+    public static IReadOnlyList<RouteConfig> BuildRoutes(IConfiguration configuration) =>
     [
         .. Routes.Select(route => new RouteConfig
         {
@@ -77,12 +85,23 @@ public static class ServiceRoutes
             Match = new RouteMatch { Path = OpenApiPath(service) },
             AuthorizationPolicy = Anonymous,
         }.WithTransformPathSet(ServiceOpenApiPath)),
+        // The page and its files are public: the page is where a user signs in.
+        .. ServiceAddresses.IsConfigured(configuration, ResourceNames.Web)
+            ? [new RouteConfig
+            {
+                RouteId = ResourceNames.Web,
+                ClusterId = ResourceNames.Web,
+                Match = new RouteMatch { Path = "/{**path}", Methods = ReadMethods },
+                Order = WebClientOrder,
+                AuthorizationPolicy = Anonymous,
+            }]
+            : Array.Empty<RouteConfig>(),
     ];
 
     /// <summary>One cluster per service, its destination resolved by service discovery; an unconfigured service gets none.</summary>
     public static IReadOnlyList<ClusterConfig> BuildClusters(IConfiguration configuration) =>
     [
-        .. Services.Select(service => new ClusterConfig
+        .. Services.Append(ResourceNames.Web).Select(service => new ClusterConfig
         {
             ClusterId = service,
             Destinations = ServiceAddresses.IsConfigured(configuration, service)

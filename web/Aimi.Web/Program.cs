@@ -1,0 +1,19 @@
+using Aimi.Web;
+
+var builder = WebApplication.CreateBuilder(args);
+builder.AddServiceDefaults();
+
+var app = builder.Build();
+
+// The files are public (the page is where a user signs in), so they are served before authentication.
+app.UseWebClientHeaders();
+app.UseWebClientFiles();
+// Routing after the files: otherwise "/" would already be matched to the fallback before it is rewritten to index.html.
+app.UseRouting();
+app.UseServiceDefaults();
+app.MapDefaultEndpoints();
+app.MapWebClientFallback();
+
+app.Run();
+
+public partial class Program;
