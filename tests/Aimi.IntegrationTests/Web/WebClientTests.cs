@@ -105,16 +105,30 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         var aimi = await OpenAsync();
         await aimi.SignInAsync($"cleo{Guid.NewGuid():N}"[..16]);
 
-        await aimi.SendAsync("I'm preparing for an interview at Contoso");
+        await aimi.SendAsync("I live in Berlin");
         await aimi.SendAsync("bye");
         await Expect(aimi.ChatLog.Locator(".session-ended")).ToHaveCountAsync(1);
+        await aimi.GoToAsync("memory");
+        await AimiPage.RefreshUntilVisibleAsync(aimi.Page.Locator("#memory-refresh"), aimi.Page.Locator("#fact-list .fact", new() { HasText = "Berlin" }), TimeSpan.FromSeconds(90));
+
+        // A later session changes the fact: the new one is current, the old one shows only as history, with what replaced it.
+        await aimi.SendAsync("I'm preparing for an interview at Contoso. I live in Munich.");
+        await aimi.SendAsync("bye");
+        await Expect(aimi.ChatLog.Locator(".session-ended")).ToHaveCountAsync(2);
 
         await aimi.GoToAsync("memory");
         var fact = aimi.Page.Locator("#fact-list .fact", new() { HasText = "Contoso" });
         await AimiPage.RefreshUntilVisibleAsync(aimi.Page.Locator("#memory-refresh"), fact.First, TimeSpan.FromSeconds(90));
         await Expect(aimi.Page.Locator("#portrait")).ToContainTextAsync("Contoso");
+        await Expect(aimi.Page.Locator("#fact-list .fact[data-active=true]", new() { HasText = "Munich" })).ToHaveCountAsync(1);
+        await Expect(aimi.Page.Locator("#fact-list .fact", new() { HasText = "Berlin" })).ToHaveCountAsync(0);
+        await aimi.Page.GetByLabel("Show what was replaced").CheckAsync();
+        var replaced = aimi.Page.Locator("#fact-list .fact[data-active=false]", new() { HasText = "Berlin" });
+        await Expect(replaced).ToContainTextAsync("replaced by");
+        await Expect(replaced).ToContainTextAsync("Munich");
         await Browser.ScreenshotAsync(aimi.Page, "05-memory");
         await aimi.AssertAccessibleAsync();
+        await aimi.Page.GetByLabel("Show what was replaced").UncheckAsync();
 
         await fact.First.GetByRole(AriaRole.Button, new() { Name = "Forget" }).ClickAsync();
         await Expect(fact).ToHaveCountAsync(0);
@@ -131,6 +145,20 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         using var api = await aimi.ApiAsync();
         var search = await api.GetFromJsonAsync<JsonElement>("/memory/search?q=Contoso%20interview&includeInactive=true");
         Assert.Empty(search.EnumerateArray());
+    }
+
+    [Fact]
+    public async Task What_the_assistant_changes_in_the_chat_appears_in_the_agenda_without_a_reload()
+    {
+        var aimi = await OpenAsync();
+        await aimi.SignInAsync($"hana{Guid.NewGuid():N}"[..16]);
+
+        await aimi.SendAsync("remind me to water the plants tomorrow at 9am");
+        await Expect(AimiPage.AgendaItem(aimi.Pending, "plants")).ToHaveAttributeAsync("data-status", "pending_confirmation");
+
+        await aimi.SendAsync("yes");
+        await Expect(AimiPage.AgendaItem(aimi.Pending, "plants")).ToHaveCountAsync(0);
+        await Expect(AimiPage.AgendaItem(aimi.Upcoming, "plants")).ToHaveAttributeAsync("data-status", new System.Text.RegularExpressions.Regex("^(planned|scheduled)$"));
     }
 
     [Fact]

@@ -61,6 +61,11 @@ class App {
     });
     this.settings.addEventListener('profilechanged', () => this.reloadAll());
     window.addEventListener('hashchange', () => this.route());
+    // The link of the open view loads it again (the hash does not change, so no hashchange fires).
+    $('#nav').addEventListener('click', event => {
+      const link = event.target.closest('a');
+      if (link && link.getAttribute('href') === location.hash) this.route();
+    });
   }
 
   async start() {

@@ -2,7 +2,7 @@
 // (`GET /memory/facts?includeInactive=true`), forgetting one (`DELETE /memory/items/{id}`) or everything (`DELETE /memory`,
 // after a confirmation dialog).
 import { t } from './i18n.js';
-import { h, fill, formatDate, busy, notify, describeError } from './ui.js';
+import { h, fill, formatDateTime, busy, notify, describeError } from './ui.js';
 
 export class MemoryView {
   #api;
@@ -57,8 +57,8 @@ export class MemoryView {
   #fact(fact, byId) {
     const replacement = fact.supersededBy ? byId.get(fact.supersededBy) : null;
     const when = fact.validTo
-      ? t('memory.until', { from: formatDate(fact.validFrom), to: formatDate(fact.validTo) })
-      : t('memory.since', { date: formatDate(fact.validFrom) });
+      ? t('memory.until', { from: formatDateTime(fact.validFrom), to: formatDateTime(fact.validTo) })
+      : t('memory.since', { date: formatDateTime(fact.validFrom) });
     const forget = h('button', { type: 'button', class: 'danger', 'aria-label': t('memory.forgetNamed', { content: fact.content }) }, t('memory.forget'));
     forget.addEventListener('click', () => busy(forget, async () => {
       await this.#api.delete(`/memory/items/${fact.id}`);
