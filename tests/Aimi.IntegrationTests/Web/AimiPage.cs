@@ -45,6 +45,35 @@ public sealed class AimiPage(IPage page, Uri gateway)
         return replies.Nth(before);
     }
 
+    /// <summary>
+    /// Presses Tab from the top of the page until the element named <paramref name="name"/> (its accessible name) has the
+    /// focus, and returns the names of everything focused on the way. Fails if the element cannot be reached by keyboard.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> TabToAsync(string name, int maxPresses = 80)
+    {
+        // The skip link is the page's first focusable element: start there, as a keyboard user arriving at the page does.
+        await page.Locator(".skip").FocusAsync();
+        var seen = new List<string>();
+        for (var i = 0; i < maxPresses; i++)
+        {
+            await page.Keyboard.PressAsync("Tab");
+            var focused = await page.EvaluateAsync<string>("""
+                () => {
+                  const e = document.activeElement;
+                  if (!e || e === document.body) return '';
+                  const label = e.labels?.[0]?.textContent;
+                  return (e.getAttribute('aria-label') || label || e.textContent || '').trim();
+                }
+                """);
+            seen.Add(focused);
+            if (focused == name)
+            {
+                return seen;
+            }
+        }
+        throw new Xunit.Sdk.XunitException($"'{name}' was not reached with {maxPresses} Tab presses; focus went through: {string.Join(" | ", seen)}");
+    }
+
     /// <summary>Opens a view from the navigation and waits until it has loaded its data (so a test never types into a form being filled).</summary>
     public async Task GoToAsync(string view)
     {

@@ -63,9 +63,10 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         await Browser.ScreenshotAsync(aimi.Page, "02-chat-and-agenda-pending");
         await aimi.AssertAccessibleAsync();
 
-        // Keyboard alone: focus the button by its accessible name and press Enter.
-        var confirm = proposal.GetByRole(AriaRole.Button, new() { Name = "Confirm", Exact = false });
-        await confirm.FocusAsync();
+        // Keyboard alone: Tab from the top of the page until the proposal's button has the focus, then Enter.
+        var reached = await aimi.TabToAsync("Confirm: Call mom");
+        Assert.Contains("Memory", reached);
+        Assert.Contains("Message to Aimi", reached);
         await aimi.Page.Keyboard.PressAsync("Enter");
 
         var planned = AimiPage.AgendaItem(aimi.Upcoming, "all mom");
