@@ -17,6 +17,12 @@ public static class AimiResources
     public const string SigningKeyParameter = "auth-signing-key";
     public const string HealthPath = "/health";
     public const string GatewayPortKey = "Aimi:GatewayPort";
+
+    // Run mode against an OpenID Connect provider instead of development tokens (see README, "Signing in").
+    public const string AuthorityKey = "Aimi:Auth:Authority";
+    public const string AudienceKey = "Aimi:Auth:Audience";
+    public const string WebClientIdKey = "Aimi:Web:ClientId";
+    public const string WebScopeKey = "Aimi:Web:Scope";
     public const int DefaultGatewayPort = 8080;
 
     /// <summary>The image of the PostgreSQL container in publish mode: the local major version, with pgvector.</summary>
@@ -47,15 +53,44 @@ public static class AimiResources
         var service = builder.AddProject<TProject>(name, launchProfileName: null)
             .WithHttpEndpoint()
             .WithHttpHealthCheck(HealthPath)
-            .WithEnvironment("Auth__SigningKey", SigningKey(builder))
             // The exporter would otherwise wait ~10 s at stop for the dashboard, which DCP stops at the same moment.
             .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000");
+        if (Authority(builder) is { } authority)
+        {
+            service.WithEnvironment("Auth__Authority", authority)
+                .WithEnvironment("Auth__Audience", builder.Configuration[AudienceKey] ?? "aimi");
+        }
+        else
+        {
+            service.WithEnvironment("Auth__SigningKey", SigningKey(builder));
+        }
         if (builder.ExecutionContext.IsRunMode)
         {
             service.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName);
         }
         return service;
     }
+
+    /// <summary>The web client's host; with an identity provider configured, the page signs users in there.</summary>
+    public static IResourceBuilder<ProjectResource> AddWebClient<TProject>(this IDistributedApplicationBuilder builder, string name)
+        where TProject : IProjectMetadata, new()
+    {
+        var web = builder.AddService<TProject>(name);
+        if (Authority(builder) is { } authority)
+        {
+            web.WithEnvironment("Web__Oidc__Authority", authority)
+                .WithEnvironment("Web__Oidc__ClientId", builder.Configuration[WebClientIdKey] ?? "aimi-web");
+            if (builder.Configuration[WebScopeKey] is { } scope)
+            {
+                web.WithEnvironment("Web__Oidc__Scope", scope);
+            }
+        }
+        return web;
+    }
+
+    // Only in run mode: the published manifests keep their own settings (the signing key secret, or an authority set there).
+    private static string? Authority(IDistributedApplicationBuilder builder) =>
+        builder.ExecutionContext.IsRunMode ? builder.Configuration[AuthorityKey] : null;
 
     /// <summary>
     /// The public entry point: external, and in run mode on <c>http://localhost:8080</c> (<c>Aimi:GatewayPort</c>; a free port in
@@ -78,9 +113,12 @@ public static class AimiResources
                 $"(`ss -ltnp 'sport = :{pinned}'`), or choose another port: dotnet run --project Aimi.AppHost -- --{GatewayPortKey}=8081");
             Environment.Exit(2);
         }
+        gateway.WithEndpoint("http", e => e.Port = port);
+        if (Authority(builder) is null)
+        {
+            gateway.WithEnvironment("Auth__DevTokens", "true");
+        }
         return gateway
-            .WithEndpoint("http", e => e.Port = port)
-            .WithEnvironment("Auth__DevTokens", "true")
             .OnResourceReady((resource, @event, _) =>
             {
                 var log = @event.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Aimi.AppHost");

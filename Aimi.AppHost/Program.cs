@@ -33,7 +33,7 @@ var notifications = builder.AddService<Projects.Aimi_Notifications_Api>(Resource
     .WithReference(rabbitMq).WaitFor(rabbitMq);
 
 // The web client's files; the gateway serves them at "/", beside the API, so the page and the API share one origin.
-var web = builder.AddService<Projects.Aimi_Web>(ResourceNames.Web);
+var web = builder.AddWebClient<Projects.Aimi_Web>(ResourceNames.Web);
 
 // The gateway opens only when the services it routes to answer their health checks.
 builder.AddGateway<Projects.Aimi_Gateway>(ResourceNames.Gateway)

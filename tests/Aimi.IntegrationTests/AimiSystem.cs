@@ -10,7 +10,7 @@ namespace Aimi.IntegrationTests;
 /// processes on free ports with private data folders, so it never touches a developer's data and runs beside another AppHost.
 /// Every project exports its telemetry to an <see cref="OtlpCollector"/>. Started once for the test class: starting is the slow part.
 /// </summary>
-public sealed class AimiSystem : IAsyncLifetime
+public class AimiSystem : IAsyncLifetime
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
 
@@ -22,11 +22,14 @@ public sealed class AimiSystem : IAsyncLifetime
 
     public string RabbitMq { get; private set; } = null!;
 
-    public async Task InitializeAsync()
+    /// <summary>The AppHost's command line; a subclass adds settings (e.g. an identity provider).</summary>
+    protected virtual IEnumerable<string> Arguments() => ["--Aimi:LocalServers:Ephemeral=true"];
+
+    public virtual async Task InitializeAsync()
     {
         Telemetry = await OtlpCollector.StartAsync();
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Aimi_AppHost>(
-            ["--Aimi:LocalServers:Ephemeral=true"],
+            [.. Arguments()],
             (options, _) => options.DisableDashboard = true);
         foreach (var project in builder.Resources.OfType<ProjectResource>())
         {
@@ -48,7 +51,7 @@ public sealed class AimiSystem : IAsyncLifetime
             ?? throw new InvalidOperationException("RabbitMQ has no connection string.");
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         if (_app is not null)
         {

@@ -2,6 +2,7 @@ using Aimi.Web;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddWebClient();
 
 var app = builder.Build();
 
@@ -12,6 +13,7 @@ app.UseWebClientFiles();
 app.UseRouting();
 app.UseServiceDefaults();
 app.MapDefaultEndpoints();
+app.MapWebClientConfig();
 app.MapWebClientFallback();
 
 app.Run();

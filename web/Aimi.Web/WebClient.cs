@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Extensions.Options;
 
 namespace Aimi.Web;
 
@@ -9,17 +10,34 @@ namespace Aimi.Web;
 /// </summary>
 public static class WebClient
 {
-    // Only the page's own origin: scripts are modules from this host, no inline script, the API and /ws/chat are same-origin.
-    private const string ContentSecurityPolicy =
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; " +
-        "worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
+    public static WebApplicationBuilder AddWebClient(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WebClientOptions>().BindConfiguration(WebClientOptions.Section)
+            .Validate(o => o.Authority is null || o.Authority.IsAbsoluteUri, "Web:Oidc:Authority must be an absolute URL.")
+            .Validate(o => !string.IsNullOrWhiteSpace(o.ClientId), "Web:Oidc:ClientId must be set.")
+            .ValidateOnStart();
+        return builder;
+    }
+
+    /// <summary>
+    /// Only the page's own origin (scripts are modules from this host, no inline script; the API and /ws/chat are
+    /// same-origin), plus the identity provider's origin for its discovery document and token endpoint when there is one.
+    /// </summary>
+    public static string ContentSecurityPolicy(WebClientOptions options)
+    {
+        var connect = options.Authority is { } authority ? $"'self' {authority.GetLeftPart(UriPartial.Authority)}" : "'self'";
+        return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+            $"connect-src {connect}; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; " +
+            "form-action 'self'; frame-ancestors 'none'";
+    }
 
     public static WebApplication UseWebClientHeaders(this WebApplication app)
     {
+        var policy = ContentSecurityPolicy(app.Services.GetRequiredService<IOptions<WebClientOptions>>().Value);
         app.Use((context, next) =>
         {
             var headers = context.Response.Headers;
-            headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            headers.ContentSecurityPolicy = policy;
             headers.XContentTypeOptions = "nosniff";
             headers["Referrer-Policy"] = "no-referrer";
             headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()";
@@ -43,6 +61,16 @@ public static class WebClient
         return app;
     }
 
+    /// <summary><c>GET /config.json</c>: how the page signs users in (never a secret: the client is a public one).</summary>
+    public static WebApplication MapWebClientConfig(this WebApplication app)
+    {
+        app.MapGet("/config.json", (IOptions<WebClientOptions> options) => options.Value.UsesOidc
+                ? TypedResults.Ok(new WebClientConfig("oidc", options.Value.Authority!.ToString().TrimEnd('/'), options.Value.ClientId, options.Value.Scope))
+                : TypedResults.Ok(new WebClientConfig("development", null, null, null)))
+            .AllowAnonymous();
+        return app;
+    }
+
     /// <summary>Every other path is a 404 problem, like the rest of the API (the gateway forwards unknown GETs here).</summary>
     public static WebApplication MapWebClientFallback(this WebApplication app)
     {
@@ -56,3 +84,6 @@ public static class WebClient
         return app;
     }
 }
+
+/// <summary><c>signIn</c>: <c>development</c> (the gateway's dev tokens) or <c>oidc</c> (the provider named here).</summary>
+public sealed record WebClientConfig(string SignIn, string? Authority, string? ClientId, string? Scope);

@@ -1,12 +1,16 @@
-// Who is signed in, and their token. In Development the gateway hands out tokens (`POST /auth/dev-token`) for a name;
-// the token is renewed a minute before it expires, and when it cannot be renewed the page asks the user to sign in
-// again (an 'expired' event) instead of failing quietly. Kept in localStorage so a reload stays signed in.
+// Who is signed in, and their token. The page asks the web host how (`GET /config.json`): in Development the gateway
+// hands out tokens for a name (`POST /auth/dev-token`); in production an OpenID Connect provider signs the user in
+// (oidc.js) and a refresh token renews the access token. Either way the token is renewed a minute before it expires,
+// and when it cannot be the page asks the user to sign in again (an 'expired' event) instead of failing quietly.
+// Kept in localStorage so a reload stays signed in.
+import * as oidc from './oidc.js';
 
 const storageKey = 'aimi.session';
 const renewBeforeMs = 60_000;
 const subjectPattern = /^[A-Za-z0-9._@-]{1,128}$/;
 
 export class Auth extends EventTarget {
+  #config = { signIn: 'development' };
   #session = load();
   #timer = 0;
   #renewing = null;
@@ -15,9 +19,23 @@ export class Auth extends EventTarget {
     super();
     // Timers are throttled in background tabs: check again when the tab is shown.
     document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible' && this.#session && this.#expiresSoon()) this.renew();
+      if (document.visibilityState === 'visible' && this.signedIn && this.#expiresSoon()) this.renew();
     });
+  }
+
+  /** Reads how to sign in, and finishes a provider sign-in if the page is its redirect. */
+  async init() {
+    const response = await fetch('/config.json').catch(() => null);
+    if (response?.ok) this.#config = await response.json();
+    if (this.usesProvider && oidc.isCallback()) {
+      this.#store(await oidc.completeSignIn(this.#config));
+    }
     if (this.#session) this.#schedule();
+  }
+
+  /** True when an OpenID Connect provider signs users in (no name field). */
+  get usesProvider() {
+    return this.#config.signIn === 'oidc';
   }
 
   get signedIn() {
@@ -37,19 +55,24 @@ export class Auth extends EventTarget {
     return this.#session?.accessToken ?? null;
   }
 
-  /** Signs in by name: the name (or, for names outside the subject's alphabet, a digest of it) is the user id. */
+  /** Development: signs in by name (the name, or a digest of names outside the subject's alphabet, is the user id). */
   async signIn(name) {
     const cleaned = name.trim();
     const subject = subjectPattern.test(cleaned) ? cleaned.toLowerCase() : await digestSubject(cleaned);
-    await this.#fetchToken(subject, cleaned);
+    await this.#devToken(subject, cleaned);
     localStorage.setItem(`${storageKey}.name`, cleaned);
     this.dispatchEvent(new Event('signedin'));
+  }
+
+  /** Production: off to the provider's sign-in page; the page loads again signed in. */
+  signInWithProvider(locale) {
+    return oidc.beginSignIn(this.#config, locale);
   }
 
   /** A fresh token for the same user; on failure the user is asked to sign in again. One renewal at a time. */
   renew() {
     if (!this.#session) return Promise.resolve(false);
-    this.#renewing ??= this.#fetchToken(this.#session.subject, this.#session.name)
+    this.#renewing ??= this.#fetchNewToken()
       .then(() => true)
       .catch(() => {
         this.expire();
@@ -75,7 +98,13 @@ export class Auth extends EventTarget {
     this.dispatchEvent(new Event('signedout'));
   }
 
-  async #fetchToken(subject, name) {
+  #fetchNewToken() {
+    if (!this.usesProvider) return this.#devToken(this.#session.subject, this.#session.name);
+    if (!this.#session.refreshToken) return Promise.reject(new Error('No refresh token: sign in again.'));
+    return oidc.refresh(this.#config, this.#session.refreshToken).then(tokens => this.#store(tokens));
+  }
+
+  async #devToken(subject, name) {
     const response = await fetch('/auth/dev-token', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
@@ -86,7 +115,11 @@ export class Auth extends EventTarget {
       throw Object.assign(new Error(problem.detail ?? problem.title ?? response.statusText), { status: response.status, ...problem });
     }
     const token = await response.json();
-    this.#session = { subject, name, accessToken: token.accessToken, expiresAt: Date.now() + token.expiresIn * 1000 };
+    this.#store({ subject, name, accessToken: token.accessToken, refreshToken: null, expiresIn: token.expiresIn });
+  }
+
+  #store({ subject, name, accessToken, refreshToken, expiresIn }) {
+    this.#session = { subject, name, accessToken, refreshToken, expiresAt: Date.now() + expiresIn * 1000 };
     save(this.#session);
     this.#schedule();
   }
@@ -98,8 +131,10 @@ export class Auth extends EventTarget {
   #schedule() {
     clearTimeout(this.#timer);
     if (!this.#session?.expiresAt) return;
-    const due = Math.max(0, this.#session.expiresAt - Date.now() - renewBeforeMs);
-    this.#timer = setTimeout(() => this.renew(), due);
+    // A token shorter-lived than the margin is renewed at half its life rather than at once.
+    const lifetime = this.#session.expiresAt - Date.now();
+    const due = lifetime > 2 * renewBeforeMs ? lifetime - renewBeforeMs : lifetime / 2;
+    this.#timer = setTimeout(() => this.renew(), Math.max(0, due));
   }
 }
 

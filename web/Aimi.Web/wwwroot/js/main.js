@@ -18,14 +18,21 @@ let app = null;
 
 const $ = selector => document.querySelector(selector);
 
-function showSignIn(messageKey = null) {
+function showSignIn(messageKey = null, values = {}) {
   $('#main').hidden = true;
   $('#nav').hidden = true;
   $('#sign-out').hidden = true;
   $('#sign-in').hidden = false;
   const message = $('#sign-in-message');
   message.hidden = !messageKey;
-  message.textContent = messageKey ? t(messageKey) : '';
+  message.textContent = messageKey ? t(messageKey, values) : '';
+  // With an identity provider there is no name to type: one button sends the user there.
+  $('#sign-in-form').hidden = auth.usesProvider;
+  $('#sign-in-provider').hidden = !auth.usesProvider;
+  if (auth.usesProvider) {
+    $('#sign-in-provider-button').focus();
+    return;
+  }
   const name = $('#sign-in-name');
   name.value = auth.lastName;
   name.focus();
@@ -140,10 +147,23 @@ $('#sign-out').addEventListener('click', () => {
   auth.signOut();
 });
 
+$('#sign-in-provider-button').addEventListener('click', event => {
+  event.currentTarget.disabled = true;
+  auth.signInWithProvider(document.documentElement.lang).catch(error => {
+    event.currentTarget.disabled = false;
+    showSignIn('signIn.failed', { detail: error.message });
+  });
+});
+
 setLanguage(navigator.language);
+try {
+  await auth.init();
+} catch (error) {
+  showSignIn('signIn.failed', { detail: error.message });
+}
 if (auth.signedIn) {
   app = new App();
   app.start();
-} else {
+} else if ($('#sign-in').hidden) {
   showSignIn();
 }

@@ -1,0 +1,82 @@
+using System.Net;
+using System.Net.Http.Json;
+using Aimi.Testing;
+using Microsoft.Playwright;
+using static Microsoft.Playwright.Assertions;
+
+namespace Aimi.IntegrationTests.Web;
+
+/// <summary>The whole system run against an OpenID Connect provider (no development tokens), as in production.</summary>
+public sealed class OidcAimiSystem : AimiSystem
+{
+    // Short-lived tokens, so the page's renewal by refresh token happens within the test.
+    public static readonly TimeSpan TokenLifetime = TimeSpan.FromSeconds(20);
+
+    public FakeOidcProvider Provider { get; private set; } = null!;
+
+    protected override IEnumerable<string> Arguments() =>
+        [.. base.Arguments(), $"--Aimi:Auth:Authority={Provider.Authority.ToString().TrimEnd('/')}", $"--Aimi:Auth:Audience={FakeOidcProvider.Audience}", $"--Aimi:Web:ClientId={FakeOidcProvider.ClientId}"];
+
+    public override async Task InitializeAsync()
+    {
+        Provider = await FakeOidcProvider.StartAsync(TokenLifetime);
+        await base.InitializeAsync();
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Provider.DisposeAsync();
+    }
+}
+
+public class OidcSignInTests(OidcAimiSystem system, Browser browser) : IClassFixture<OidcAimiSystem>, IClassFixture<Browser>
+{
+    [Fact]
+    public async Task The_page_signs_in_at_the_identity_provider_and_renews_its_token_with_the_refresh_token()
+    {
+        var page = await browser.NewPageAsync(system.Gateway);
+        var aimi = new AimiPage(page, system.Gateway);
+        await page.GotoAsync("/");
+
+        // No name field: one button to the provider, whose sign-in page brings the user back signed in.
+        await Expect(page.Locator("#sign-in-name")).ToBeHiddenAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with your organisation" }).ClickAsync();
+        await page.GetByLabel("User name").FillAsync("zoe");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+        await Expect(page.Locator("#connection-status[data-state=open]")).ToBeVisibleAsync();
+        Assert.DoesNotContain("code=", page.Url);
+
+        var reply = await aimi.SendAsync("what is on my agenda today?");
+        await Expect(reply).Not.ToBeEmptyAsync();
+        using (var api = await aimi.ApiAsync())
+        {
+            var me = await api.GetFromJsonAsync<System.Text.Json.JsonElement>("/me");
+            Assert.Equal("oidc-zoe", me.GetProperty("id").GetString());
+        }
+
+        // The 20 s token is renewed at half its life through the refresh token, and the page goes on working past its expiry.
+        var firstToken = await page.EvaluateAsync<string>("() => JSON.parse(localStorage.getItem('aimi.session')).accessToken");
+        await Eventually.GetAsync(() => Task.FromResult(system.Provider.Refreshes), n => n >= 2, TimeSpan.FromSeconds(60), "the page renews its token");
+        var renewed = await page.EvaluateAsync<string>("() => JSON.parse(localStorage.getItem('aimi.session')).accessToken");
+        Assert.NotEqual(firstToken, renewed);
+        await aimi.GoToAsync("goals");
+        await Expect(page.Locator("#sign-in")).ToBeHiddenAsync();
+        await Browser.ScreenshotAsync(page, "16-signed-in-with-oidc");
+    }
+
+    [Fact]
+    public async Task Development_tokens_are_off_and_a_token_from_the_provider_is_what_the_api_takes()
+    {
+        using var http = new HttpClient { BaseAddress = system.Gateway };
+
+        var devToken = await http.PostAsJsonAsync("/auth/dev-token", new { subject = "mallory" });
+        var config = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/config.json");
+        var anonymous = await http.GetAsync("/me");
+
+        Assert.Equal(HttpStatusCode.NotFound, devToken.StatusCode);
+        Assert.Equal("oidc", config.GetProperty("signIn").GetString());
+        Assert.Equal(FakeOidcProvider.ClientId, config.GetProperty("clientId").GetString());
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
+    }
+}
