@@ -9,7 +9,7 @@ namespace Aimi.AppHost.Tests;
 internal static class AppHostModels
 {
     /// <summary>Run mode, ephemeral (so nothing here touches the persistent data folder or fixed ports).</summary>
-    public static Task<DistributedApplicationModel> RunModeAsync() => BuildAsync(["--Aimi:LocalServers:Ephemeral=true"]);
+    public static Task<DistributedApplicationModel> RunModeAsync(params string[] settings) => BuildAsync(["--Aimi:LocalServers:Ephemeral=true", .. settings]);
 
     public static async Task<DistributedApplicationModel> PublishModeAsync()
     {
@@ -54,5 +54,19 @@ internal static class AppHostModels
         var waited = resource.Annotations.OfType<WaitAnnotation>().Select(w => w.Resource).ToList();
         var parents = waited.OfType<IResourceWithParent>().Select(r => r.Parent).ToHashSet();
         return waited.Where(r => !parents.Contains(r)).Select(r => r.Name).Distinct();
+    }
+
+    /// <summary>
+    /// The environment a resource is given, as its callbacks write it for a run (values not yet resolved: a parameter or an
+    /// endpoint stays an object, a literal is its string).
+    /// </summary>
+    public static async Task<IReadOnlyDictionary<string, object>> EnvironmentAsync(this IResource resource)
+    {
+        var context = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), resource);
+        foreach (var callback in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+        return context.EnvironmentVariables;
     }
 }

@@ -130,4 +130,36 @@ public class AppModelTests
         listener.Stop();
         Assert.True(LocalServerOptions.IsFree(port));
     }
+
+    [Fact]
+    public async Task With_an_identity_provider_every_service_validates_its_tokens_and_development_tokens_are_off()
+    {
+        var model = await AppHostModels.RunModeAsync("--Aimi:Auth:Authority=https://login.example.com", "--Aimi:Web:ClientId=aimi-spa");
+
+        foreach (var name in Services)
+        {
+            var environment = await model.Resource(name).EnvironmentAsync();
+            Assert.Equal("https://login.example.com", environment["Auth__Authority"]);
+            Assert.Equal("aimi", environment["Auth__Audience"]);
+            Assert.False(environment.ContainsKey("Auth__SigningKey"), $"{name} still gets the development signing key.");
+            Assert.False(environment.ContainsKey("Auth__DevTokens"), $"{name} still hands out development tokens.");
+        }
+        var web = await model.Resource(ResourceNames.Web).EnvironmentAsync();
+        Assert.Equal("https://login.example.com", web["Web__Oidc__Authority"]);
+        Assert.Equal("aimi-spa", web["Web__Oidc__ClientId"]);
+    }
+
+    [Fact]
+    public async Task Without_one_the_gateway_hands_out_development_tokens_signed_with_the_shared_key()
+    {
+        var model = await AppHostModels.RunModeAsync();
+
+        var gateway = await model.Resource(ResourceNames.Gateway).EnvironmentAsync();
+        var web = await model.Resource(ResourceNames.Web).EnvironmentAsync();
+
+        Assert.Equal("true", gateway["Auth__DevTokens"]);
+        Assert.True(gateway.ContainsKey("Auth__SigningKey"));
+        Assert.False(gateway.ContainsKey("Auth__Authority"));
+        Assert.False(web.ContainsKey("Web__Oidc__Authority"));
+    }
 }
