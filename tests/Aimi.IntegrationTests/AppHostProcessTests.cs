@@ -12,6 +12,7 @@ namespace Aimi.IntegrationTests;
 /// The AppHost as a person runs it (<c>dotnet run --project Aimi.AppHost</c>, here its build output in ephemeral mode): a taken
 /// gateway port ends the run with a message before anything starts, and SIGTERM stops the whole system, leaving no process behind.
 /// </summary>
+[Collection(WholeSystem.Name)]
 public class AppHostProcessTests(ITestOutputHelper output)
 {
     private static readonly string AppHost = Path.Combine(

@@ -17,6 +17,7 @@ namespace Aimi.IntegrationTests;
 /// an event created and read back through the gateway, conversations with the local model (REST and WebSocket) that write into
 /// Goals and end on the bus, and one request followed by its trace from the gateway through both services.
 /// </summary>
+[Collection(WholeSystem.Name)]
 public class SystemTests(AimiSystem system, ITestOutputHelper output) : IClassFixture<AimiSystem>
 {
     [Fact]

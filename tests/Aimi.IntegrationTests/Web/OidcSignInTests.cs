@@ -30,6 +30,7 @@ public sealed class OidcAimiSystem : AimiSystem
     }
 }
 
+[Collection(WholeSystem.Name)]
 public class OidcSignInTests(OidcAimiSystem system, Browser browser) : IClassFixture<OidcAimiSystem>, IClassFixture<Browser>
 {
     [Fact]

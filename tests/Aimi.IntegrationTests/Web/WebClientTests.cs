@@ -12,6 +12,7 @@ namespace Aimi.IntegrationTests.Web;
 /// so nothing here disturbs the other end-to-end tests), each journey as a new user. Every screen is saved under
 /// <c>artifacts/screenshots/web</c>.
 /// </summary>
+[Collection(WholeSystem.Name)]
 public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelper output) : IClassFixture<AimiSystem>, IClassFixture<Browser>
 {
     private static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
