@@ -152,7 +152,7 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
     public async Task Sessions_and_messages_are_listed_for_their_owner_only()
     {
         var (chat, _, _) = await UserInAsync("UTC");
-        var sent = await (await chat.SendAsync("hello")).ReadAsync<SendResult>(HttpStatusCode.OK);
+        var sent = await (await chat.SendAsync("hello", clientMessageId: "web-1")).ReadAsync<SendResult>(HttpStatusCode.OK);
         var stranger = host.ClientFor(TestAuth.NewUserId());
 
         var details = await (await chat.GetAsync($"/chat/sessions/{sent.SessionId}")).ReadAsync<SessionDetails>(HttpStatusCode.OK);
@@ -160,6 +160,8 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
 
         Assert.Equal(2, details.Messages.Count);
         Assert.Equal(["user", "assistant"], details.Messages.Select(m => m.Role));
+        // The sender's own id comes back, so a client can match its unanswered messages with the stored history.
+        Assert.Equal(["web-1", null], details.Messages.Select(m => m.ClientMessageId));
         Assert.Contains(list, s => s.Id == sent.SessionId);
         await (await stranger.GetAsync($"/chat/sessions/{sent.SessionId}")).ProblemAsync(HttpStatusCode.NotFound);
         await (await stranger.SendAsync("let me in", sessionId: sent.SessionId)).ProblemAsync(HttpStatusCode.NotFound);

@@ -13,10 +13,11 @@ namespace Aimi.Chat.Api.Sessions;
 
 public sealed record SendRequest(string? Content, string? ClientMessageId, Guid? SessionId);
 
-public sealed record MessageView(Guid Id, Guid SessionId, string Role, string Content, DateTimeOffset CreatedAt, JsonElement Metadata)
+/// <summary>A stored message; <c>clientMessageId</c> is the sender's own id, so a client can match history with what it sent.</summary>
+public sealed record MessageView(Guid Id, Guid SessionId, string Role, string Content, DateTimeOffset CreatedAt, JsonElement Metadata, string? ClientMessageId)
 {
     public static MessageView From(ChatMessage m) =>
-        new(m.Id, m.SessionId, WireName.Of(m.Role), m.Content, m.CreatedAt, JsonDocument.Parse(m.Metadata).RootElement.Clone());
+        new(m.Id, m.SessionId, WireName.Of(m.Role), m.Content, m.CreatedAt, JsonDocument.Parse(m.Metadata).RootElement.Clone(), m.ClientMessageId);
 }
 
 public sealed record SendResult(Guid SessionId, MessageView Message, MessageView Reply, bool SessionEnded, string? EndReason, bool Duplicate);

@@ -196,7 +196,9 @@ export class ChatView extends EventTarget {
     } catch {
       // The conversation still works without its history; the error shows on the next action if it persists.
     }
+    // Unanswered messages from before the reload; one the server already stored shows once, from the history.
     for (const message of this.#connection.outbox) {
+      if (this.#userBubbleOf(message.clientMessageId)) continue;
       this.#userBubble(message.clientMessageId, message.content, t(this.#connection.open ? 'chat.sending' : 'chat.queued'));
     }
     this.#showEmptyHint();
@@ -264,7 +266,8 @@ export class ChatView extends EventTarget {
   #renderStored(message) {
     const kind = message.metadata?.kind;
     if (message.role === 'user') {
-      this.#userBubble(message.id, message.content, formatTime(message.createdAt), 'answered');
+      const waiting = this.#connection.outbox.some(m => m.clientMessageId === message.clientMessageId);
+      this.#userBubble(message.clientMessageId ?? message.id, message.content, waiting ? t('chat.received') : formatTime(message.createdAt), waiting ? 'received' : 'answered');
     } else if (kind === 'reminder') {
       this.#assistantBubble(message.content, 'reminder', t('chat.reminder'), message.metadata.reminderId);
     } else if (kind === 'follow_up') {
@@ -284,13 +287,17 @@ export class ChatView extends EventTarget {
     return bubble;
   }
 
+  #userBubbleOf(clientMessageId) {
+    return this.#log.querySelector(`.message.user[data-client-message-id="${CSS.escape(clientMessageId ?? '')}"]`);
+  }
+
   #replyBubble(clientMessageId) {
     const existing = this.#log.querySelector(`.message.assistant[data-reply-for="${CSS.escape(clientMessageId ?? '')}"]`);
     if (existing) return existing;
     const bubble = h('article', { class: 'message assistant streaming', dataset: { replyFor: clientMessageId ?? '' }, 'aria-label': t('chat.aimi') },
       h('p', { class: 'text' }));
     // The reply goes right after the message it answers, even if other things arrived meanwhile.
-    const question = this.#log.querySelector(`.message.user[data-client-message-id="${CSS.escape(clientMessageId ?? '')}"]`);
+    const question = this.#userBubbleOf(clientMessageId);
     if (question) question.after(bubble); else this.#log.append(bubble);
     return bubble;
   }
@@ -312,7 +319,7 @@ export class ChatView extends EventTarget {
   }
 
   #setMessageState(clientMessageId, text, kind) {
-    const meta = this.#log.querySelector(`.message.user[data-client-message-id="${CSS.escape(clientMessageId ?? '')}"] .meta`);
+    const meta = this.#userBubbleOf(clientMessageId)?.querySelector('.meta');
     if (!meta) return;
     meta.textContent = text;
     meta.dataset.state = kind;
