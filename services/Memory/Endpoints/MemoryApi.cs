@@ -76,16 +76,13 @@ public static class MemoryApi
         if (string.IsNullOrWhiteSpace(q))
         {
             // No message yet: the latest situations stand in for similar ones.
-            var recent = await services.Db.Memories.AsNoTracking()
-                .Where(m => m.UserId == userId && m.IsActive && (m.Kind == MemoryKind.Summary || m.Kind == MemoryKind.Note))
-                .OrderByDescending(m => m.ValidFrom).Take(k ?? DefaultK).ToListAsync(services.CancellationToken);
-            recent = await services.Search.WithoutStaleSummariesAsync(userId, recent, services.CancellationToken);
+            var recent = await services.Search.RecentSituationsAsync(userId, k ?? DefaultK, services.CancellationToken);
             memories = recent.Select(m => ToResponse(m, null)).ToList();
             similar = recent.Where(m => m.Kind == MemoryKind.Summary && m.Content != state.LastSummary).Take(3).Select(m => m.Content).ToList();
         }
         else
         {
-            var hits = await services.Search.SearchAsync(userId, q, k ?? DefaultK, null, includeInactive: false, services.CancellationToken);
+            var hits = await services.Search.SearchAsync(userId, q, k ?? DefaultK, null, includeInactive: false, neighbourhood, services.CancellationToken);
             memories = hits.Select(h => ToResponse(h.Memory, h.Score)).ToList();
             similar = hits.Where(h => h.Memory.Kind is MemoryKind.Summary or MemoryKind.Note).Select(h => h.Memory.Content).ToList();
         }
@@ -116,7 +113,7 @@ public static class MemoryApi
             }
             filter = parsed;
         }
-        var hits = await services.Search.SearchAsync(services.UserId, q!, k ?? DefaultK, filter, includeInactive ?? false, services.CancellationToken);
+        var hits = await services.Search.SearchAsync(services.UserId, q!, k ?? DefaultK, filter, includeInactive ?? false, null, services.CancellationToken);
         return TypedResults.Ok(hits.Select(h => ToResponse(h.Memory, h.Score)).ToList());
     }
 
