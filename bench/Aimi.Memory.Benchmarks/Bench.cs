@@ -58,11 +58,17 @@ public static class Bench
             }
 
             await VectorSearchAsync(quantized, options);
-            ModelRecall(quantized);
-            EmbedderOptions(options);
+            if (!options.SearchOnly)
+            {
+                ModelRecall(quantized);
+                EmbedderOptions(options);
+            }
             await HttpAsync(quantized, options, "quantized");
-            await SessionEndToSearchableAsync(quantized, rabbitMq, options);
-            await ImportAsync(quantized, options);
+            if (!options.SearchOnly)
+            {
+                await SessionEndToSearchableAsync(quantized, rabbitMq, options);
+                await ImportAsync(quantized, options);
+            }
         }
         await using (var exact = new MemoryFactory(database, rabbitMq, VectorSearchMode.Exact))
         {

@@ -27,7 +27,8 @@ public static class Corpus
 
     public static float[] Centroid(int user, int topic)
     {
-        var random = new Random(HashCode.Combine(user, topic, 17));
+        // Not HashCode.Combine: it is seeded per process, and a later run must query the centroids an earlier run loaded.
+        var random = new Random((user * TopicsPerUser) + topic + 17);
         return Normalise(Enumerable.Range(0, Dimensions).Select(_ => (float)Gaussian(random)).ToArray());
     }
 

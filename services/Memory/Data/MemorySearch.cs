@@ -31,7 +31,7 @@ public sealed class SearchOptions
     /// <summary>Candidates each ranked list contributes to the fusion.</summary>
     public int Candidates { get; set; } = 50;
     /// <summary>Rows the bit scan hands to the exact re-rank in <see cref="VectorSearchMode.Quantized"/> mode.</summary>
-    public int RerankPool { get; set; } = 400;
+    public int RerankPool { get; set; } = 200;
     /// <summary><c>hnsw.ef_search</c> in <see cref="VectorSearchMode.Hnsw"/> mode.</summary>
     public int EfSearch { get; set; } = 100;
 }
@@ -41,7 +41,7 @@ public sealed record SearchHit(MemoryItem Memory, double Score);
 /// <summary>
 /// Hybrid retrieval: pgvector cosine neighbours and PostgreSQL full-text (English and Russian stems) find candidates;
 /// recency and graph proximity to the active goals rank them too; reciprocal rank fusion combines the four lists.
-/// Only active memories unless history is asked for. One statement finds and ranks the candidates, a second reads the k winners.
+/// Only active memories unless history is asked for. The text half runs beside the embedding and the vector half; one more statement reads the candidates.
 /// </summary>
 public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator<string, Embedding<float>> embedder, GraphStore graph, IOptions<SearchOptions> options)
 {
@@ -61,45 +61,33 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
 
     private const string UserFilter = "user_id = @user AND (is_active OR @history) AND (@kind::text IS NULL OR kind = @kind)";
 
-    private sealed record Candidate(Guid Id, long? VectorRank, long? TextRank, DateTimeOffset ValidFrom, DateTimeOffset RecordedAt, Guid? GraphNodeId);
-
     /// <param name="nearGoals">The graph neighbourhood of the active goals when the caller has it already (the context does); read here otherwise.</param>
     public async Task<List<SearchHit>> SearchAsync(string userId, string query, int k, MemoryKind? kind, bool includeInactive,
         IReadOnlyList<GraphHit>? nearGoals, CancellationToken cancellationToken)
     {
         var settings = options.Value;
-        var vector = (await embedder.GenerateAsync([query], cancellationToken: cancellationToken))[0].Vector.ToArray();
         var words = QueryWord().Matches(query).Select(m => m.Value).Distinct(StringComparer.OrdinalIgnoreCase).Take(32).ToList();
-        var sql = $"""
-            WITH by_vector AS ({VectorSql(settings.VectorMode)}),
-            by_text AS (
-                SELECT m.id, row_number() OVER (ORDER BY ts_rank(m.search_vector, q.query) DESC, m.recorded_at DESC) AS rank
-                FROM memories m, (SELECT websearch_to_tsquery('english', @text) || websearch_to_tsquery('russian', @text) AS query) q
-                WHERE m.{UserFilter} AND m.search_vector @@ q.query
-                ORDER BY rank LIMIT @limit
-            )
-            SELECT m.id, v.rank, t.rank, m.valid_from, m.recorded_at, m.graph_node_id
-            FROM by_vector v FULL JOIN by_text t ON t.id = v.id
-            JOIN memories m ON m.id = coalesce(v.id, t.id)
-            WHERE @history OR {NotStaleSummary}
-            """;
-        // Any query word may match (OR), stems and stop words per language; no words, no text matches.
-        var parameters = Parameters(userId, vector, kind, includeInactive, settings.Candidates, settings);
-        parameters["text"] = words.Count == 0 ? null : string.Join(" or ", words);
-        var candidates = await WithVectorSettingsAsync(settings, () => db.QueryAsync(sql, parameters,
-            r => new Candidate(r.GetGuid(0), r.IsDBNull(1) ? null : r.GetInt64(1), r.IsDBNull(2) ? null : r.GetInt64(2),
-                r.GetFieldValue<DateTimeOffset>(3), r.GetFieldValue<DateTimeOffset>(4), r.IsDBNull(5) ? null : r.GetGuid(5)), cancellationToken), cancellationToken);
-        if (candidates.Count == 0)
+        // The text half needs no embedding: it runs on a connection of its own while the query is embedded and the vector half runs.
+        var textTask = TextMatchesAsync(userId, words, kind, includeInactive, settings.Candidates, cancellationToken);
+        var vectorTask = EmbedAndFindAsync(userId, query, kind, includeInactive, settings, cancellationToken);
+        await Task.WhenAll(textTask, vectorTask);
+        var (byVector, byText) = (vectorTask.Result, textTask.Result);
+
+        var candidateIds = byVector.Concat(byText).Distinct().ToArray();
+        if (candidateIds.Length == 0)
         {
             return [];
         }
-
-        var byVector = candidates.Where(c => c.VectorRank is not null).OrderBy(c => c.VectorRank).Select(c => c.Id).ToList();
-        var byText = candidates.Where(c => c.TextRank is not null).OrderBy(c => c.TextRank).Select(c => c.Id).ToList();
-        var byRecency = candidates.OrderByDescending(c => c.ValidFrom).ThenByDescending(c => c.RecordedAt).Select(c => c.Id).ToList();
+        var memories = await db.Memories.FromSqlRaw(
+                $"SELECT m.* FROM memories m WHERE m.user_id = @user AND m.id = ANY(@ids) AND (@history OR {NotStaleSummary})",
+                new NpgsqlParameter("user", userId), new NpgsqlParameter("ids", candidateIds), new NpgsqlParameter("history", includeInactive))
+            .AsNoTracking().ToDictionaryAsync(m => m.Id, cancellationToken);
+        byVector = byVector.Where(memories.ContainsKey).ToList();
+        byText = byText.Where(memories.ContainsKey).ToList();
+        var byRecency = memories.Values.OrderByDescending(m => m.ValidFrom).ThenByDescending(m => m.RecordedAt).Select(m => m.Id).ToList();
         var near = (nearGoals ?? await graph.NeighbourhoodOfActiveGoalsAsync(userId, 2, cancellationToken)).ToDictionary(h => h.Node.Id);
-        var byGraph = candidates.Where(c => c.GraphNodeId is { } node && near.ContainsKey(node))
-            .OrderBy(c => near[c.GraphNodeId!.Value].Depth).ThenByDescending(c => near[c.GraphNodeId!.Value].Strength).Select(c => c.Id).ToList();
+        var byGraph = memories.Values.Where(m => m.GraphNodeId is { } node && near.ContainsKey(node))
+            .OrderBy(m => near[m.GraphNodeId!.Value].Depth).ThenByDescending(m => near[m.GraphNodeId!.Value].Strength).Select(m => m.Id).ToList();
 
         var scores = new Dictionary<Guid, double>();
         // What the query matched leads; recency and graph proximity break ties among similar matches at half weight.
@@ -110,13 +98,43 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
                 scores[list[rank]] = scores.GetValueOrDefault(list[rank]) + weight / (RrfK + rank + 1);
             }
         }
-        // Recency and graph only reorder what the query found: every candidate came from the vector or the text list.
-        var validFrom = candidates.ToDictionary(c => c.Id, c => c.ValidFrom);
-        var winners = scores.OrderByDescending(s => s.Value).ThenByDescending(s => validFrom[s.Key]).Take(k).ToList();
-        var ids = winners.Select(w => w.Key).ToList();
-        var rows = await db.Memories.AsNoTracking().Where(m => m.UserId == userId && ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
-        // A row deleted between the two statements is simply not returned.
-        return winners.Where(w => rows.ContainsKey(w.Key)).Select(w => new SearchHit(rows[w.Key], Math.Round(w.Value, 6))).ToList();
+        // Recency and graph only reorder what the query found; a memory neither list matched is not an answer.
+        return scores.Where(s => memories.ContainsKey(s.Key))
+            .OrderByDescending(s => s.Value).ThenByDescending(s => memories[s.Key].ValidFrom)
+            .Take(k).Select(s => new SearchHit(memories[s.Key], Math.Round(s.Value, 6))).ToList();
+    }
+
+    private async Task<List<Guid>> EmbedAndFindAsync(string userId, string query, MemoryKind? kind, bool includeInactive, SearchOptions settings,
+        CancellationToken cancellationToken)
+    {
+        var vector = (await embedder.GenerateAsync([query], cancellationToken: cancellationToken))[0].Vector.ToArray();
+        return await VectorNeighboursAsync(userId, vector, kind, includeInactive, settings.Candidates, settings, cancellationToken);
+    }
+
+    /// <summary>Full-text matches in English or Russian, best first. Any query word may match (OR), stems and stop words per language.</summary>
+    private async Task<List<Guid>> TextMatchesAsync(string userId, List<string> words, MemoryKind? kind, bool includeInactive, int limit,
+        CancellationToken cancellationToken)
+    {
+        if (words.Count == 0)
+        {
+            return [];
+        }
+        // CloneWith keeps the password, which an opened connection's string no longer shows.
+        var own = (NpgsqlConnection)db.Database.GetDbConnection();
+        await using var connection = own.CloneWith(own.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        return await connection.QueryAsync(
+            $"""
+            SELECT m.id FROM memories m
+            CROSS JOIN (SELECT websearch_to_tsquery('english', @text) || websearch_to_tsquery('russian', @text) AS query) q
+            WHERE m.{UserFilter} AND m.search_vector @@ q.query
+            ORDER BY ts_rank(m.search_vector, q.query) DESC, m.recorded_at DESC LIMIT @limit
+            """,
+            new Dictionary<string, object?>
+            {
+                ["text"] = string.Join(" or ", words), ["user"] = userId, ["history"] = includeInactive, ["kind"] = kind is { } value ? WireName.Of(value) : null, ["limit"] = limit,
+            },
+            r => r.GetGuid(0), null, cancellationToken);
     }
 
     /// <summary>The latest current summaries and notes, newest first: the context's situations before the user has said anything.</summary>
