@@ -40,7 +40,7 @@ public static class Bench
         await LocalInfrastructure.EnsureAsync();
         var database = await LocalInfrastructure.EnsureDatabaseAsync(options.Database);
         var rabbitMq = await LocalInfrastructure.EnsureVirtualHostAsync("memory-bench");
-        Console.WriteLine($"Memory benchmark: {options.Users} users × {options.PerUser:N0} = {options.Total:N0} memories, {Corpus.Dimensions} dimensions");
+        Console.WriteLine($"Memory benchmark: {options.Users} users × {options.PerUser:N0} = {options.Total:N0} memories, {Corpus.Dimensions} dimensions; {LoadAverage()}");
 
         await using (var quantized = new MemoryFactory(database, rabbitMq, VectorSearchMode.Quantized))
         {
@@ -79,8 +79,13 @@ public static class Bench
             await using var hnsw = new MemoryFactory(database, rabbitMq, VectorSearchMode.Hnsw);
             await HttpAsync(hnsw, options, "hnsw");
         }
+        Console.WriteLine($"done; {LoadAverage()}");
         return 0;
     }
+
+    /// <summary>Figures taken while something else runs are not comparable: the run prints the machine's load beside them.</summary>
+    private static string LoadAverage() =>
+        File.Exists("/proc/loadavg") ? $"load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}, {Environment.ProcessorCount} cores" : "load average unknown";
 
     /// <summary>
     /// The vector half alone: the exact per-user scan (the reference), the quantized scan with several re-rank pools, and HNSW with

@@ -93,7 +93,7 @@ public static class Corpus
             }
         }
         var watch = Stopwatch.StartNew();
-        await Execute(dataSource, "SET maintenance_work_mem = '2GB'; CREATE INDEX ix_memories_embedding_hnsw ON memories USING hnsw (embedding vector_cosine_ops)");
+        await Execute(dataSource, "SET maintenance_work_mem = '4GB'; CREATE INDEX ix_memories_embedding_hnsw ON memories USING hnsw (embedding vector_cosine_ops)");
         Console.WriteLine($"built the HNSW index in {watch.Elapsed.TotalSeconds:F1} s");
     }
 
