@@ -38,6 +38,9 @@ public sealed class SearchOptions
 
 public sealed record SearchHit(MemoryItem Memory, double Score);
 
+/// <summary>A search whose full-text half and query embedding are running (<see cref="MemorySearch.Begin"/>).</summary>
+public sealed record PendingSearch(string UserId, MemoryKind? Kind, bool IncludeInactive, Task<List<Guid>> Text, Task<float[]> Vector);
+
 /// <summary>
 /// Hybrid retrieval: pgvector cosine neighbours and PostgreSQL full-text (English and Russian stems) find candidates;
 /// recency and graph proximity to the active goals rank them too; reciprocal rank fusion combines the four lists.
@@ -61,17 +64,29 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
 
     private const string UserFilter = "user_id = @user AND (is_active OR @history) AND (@kind::text IS NULL OR kind = @kind)";
 
-    /// <param name="nearGoals">The graph neighbourhood of the active goals when the caller has it already (the context does); read here otherwise.</param>
-    public async Task<List<SearchHit>> SearchAsync(string userId, string query, int k, MemoryKind? kind, bool includeInactive,
-        IReadOnlyList<GraphHit>? nearGoals, CancellationToken cancellationToken)
+    public Task<List<SearchHit>> SearchAsync(string userId, string query, int k, MemoryKind? kind, bool includeInactive, CancellationToken cancellationToken) =>
+        CompleteAsync(Begin(userId, query, kind, includeInactive, cancellationToken), k, null, cancellationToken);
+
+    /// <summary>
+    /// Starts what needs neither the caller's connection nor the other half: the full-text half (on a connection of its own) and
+    /// embedding the query (CPU, on the thread pool). The context reads the user's state meanwhile, then calls <see cref="CompleteAsync"/>.
+    /// </summary>
+    public PendingSearch Begin(string userId, string query, MemoryKind? kind, bool includeInactive, CancellationToken cancellationToken)
     {
-        var settings = options.Value;
         var words = QueryWord().Matches(query).Select(m => m.Value).Distinct(StringComparer.OrdinalIgnoreCase).Take(32).ToList();
-        // The text half needs no embedding: it runs on a connection of its own while the query is embedded and the vector half runs.
-        var textTask = TextMatchesAsync(userId, words, kind, includeInactive, settings.Candidates, cancellationToken);
-        var vectorTask = EmbedAndFindAsync(userId, query, kind, includeInactive, settings, cancellationToken);
-        await Task.WhenAll(textTask, vectorTask);
-        var (byVector, byText) = (vectorTask.Result, textTask.Result);
+        var text = TextMatchesAsync(userId, words, kind, includeInactive, options.Value.Candidates, cancellationToken);
+        var vector = Task.Run(async () => (await embedder.GenerateAsync([query], cancellationToken: cancellationToken))[0].Vector.ToArray(), cancellationToken);
+        return new PendingSearch(userId, kind, includeInactive, text, vector);
+    }
+
+    /// <param name="nearGoals">The graph neighbourhood of the active goals when the caller has it already (the context does); read here otherwise.</param>
+    public async Task<List<SearchHit>> CompleteAsync(PendingSearch search, int k, IReadOnlyList<GraphHit>? nearGoals, CancellationToken cancellationToken)
+    {
+        var (userId, includeInactive) = (search.UserId, search.IncludeInactive);
+        var vectorHalf = VectorHalfAsync(search, cancellationToken);
+        // Both awaited together: the text half keeps running while the vector half queries, and neither's failure goes unobserved.
+        await Task.WhenAll(search.Text, vectorHalf);
+        var (byVector, byText) = (vectorHalf.Result, search.Text.Result);
 
         var candidateIds = byVector.Concat(byText).Distinct().ToArray();
         if (candidateIds.Length == 0)
@@ -104,12 +119,8 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
             .Take(k).Select(s => new SearchHit(memories[s.Key], Math.Round(s.Value, 6))).ToList();
     }
 
-    private async Task<List<Guid>> EmbedAndFindAsync(string userId, string query, MemoryKind? kind, bool includeInactive, SearchOptions settings,
-        CancellationToken cancellationToken)
-    {
-        var vector = (await embedder.GenerateAsync([query], cancellationToken: cancellationToken))[0].Vector.ToArray();
-        return await VectorNeighboursAsync(userId, vector, kind, includeInactive, settings.Candidates, settings, cancellationToken);
-    }
+    private async Task<List<Guid>> VectorHalfAsync(PendingSearch search, CancellationToken cancellationToken) =>
+        await VectorNeighboursAsync(search.UserId, await search.Vector, search.Kind, search.IncludeInactive, options.Value.Candidates, options.Value, cancellationToken);
 
     /// <summary>Full-text matches in English or Russian, best first. Any query word may match (OR), stems and stop words per language.</summary>
     private async Task<List<Guid>> TextMatchesAsync(string userId, List<string> words, MemoryKind? kind, bool includeInactive, int limit,
