@@ -39,12 +39,19 @@ public sealed class SearchOptions
 public sealed record SearchHit(MemoryItem Memory, double Score);
 
 /// <summary>A search whose full-text half and query embedding are running (<see cref="MemorySearch.Begin"/>).</summary>
-public sealed record PendingSearch(string UserId, MemoryKind? Kind, bool IncludeInactive, Task<List<Guid>> Text, Task<float[]> Vector);
+public sealed record PendingSearch(string UserId, MemoryKind? Kind, bool IncludeInactive, Task<List<Candidate>> Text, Task<float[]> Vector);
+
+/// <summary>A memory one half of the search found, with what the fusion ranks by (the row itself is read only if it wins).</summary>
+public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset RecordedAt, Guid? GraphNodeId, bool Current)
+{
+    internal static Candidate Read(System.Data.Common.DbDataReader r) =>
+        new(r.GetGuid(0), r.GetFieldValue<DateTimeOffset>(1), r.GetFieldValue<DateTimeOffset>(2), r.IsDBNull(3) ? null : r.GetGuid(3), r.GetBoolean(4));
+}
 
 /// <summary>
 /// Hybrid retrieval: pgvector cosine neighbours and PostgreSQL full-text (English and Russian stems) find candidates;
 /// recency and graph proximity to the active goals rank them too; reciprocal rank fusion combines the four lists.
-/// Only active memories unless history is asked for. The text half runs beside the embedding and the vector half; one more statement reads the candidates.
+/// Only active memories unless history is asked for. The text half runs beside the embedding and the vector half; only the k winners are read whole.
 /// </summary>
 public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator<string, Embedding<float>> embedder, GraphStore graph, IOptions<SearchOptions> options)
 {
@@ -82,27 +89,21 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
     /// <param name="nearGoals">The graph neighbourhood of the active goals when the caller has it already (the context does); read here otherwise.</param>
     public async Task<List<SearchHit>> CompleteAsync(PendingSearch search, int k, IReadOnlyList<GraphHit>? nearGoals, CancellationToken cancellationToken)
     {
-        var (userId, includeInactive) = (search.UserId, search.IncludeInactive);
         var vectorHalf = VectorHalfAsync(search, cancellationToken);
         // Both awaited together: the text half keeps running while the vector half queries, and neither's failure goes unobserved.
         await Task.WhenAll(search.Text, vectorHalf);
-        var (byVector, byText) = (vectorHalf.Result, search.Text.Result);
-
-        var candidateIds = byVector.Concat(byText).Distinct().ToArray();
-        if (candidateIds.Length == 0)
+        // A stale summary leaves both lists (after each took its top candidates, as a filter on the fused result would).
+        var byVector = vectorHalf.Result.Where(c => c.Current).ToList();
+        var byText = search.Text.Result.Where(c => c.Current).ToList();
+        var candidates = byVector.Concat(byText).DistinctBy(c => c.Id).ToDictionary(c => c.Id);
+        if (candidates.Count == 0)
         {
             return [];
         }
-        var memories = await db.Memories.FromSqlRaw(
-                $"SELECT m.* FROM memories m WHERE m.user_id = @user AND m.id = ANY(@ids) AND (@history OR {NotStaleSummary})",
-                new NpgsqlParameter("user", userId), new NpgsqlParameter("ids", candidateIds), new NpgsqlParameter("history", includeInactive))
-            .AsNoTracking().ToDictionaryAsync(m => m.Id, cancellationToken);
-        byVector = byVector.Where(memories.ContainsKey).ToList();
-        byText = byText.Where(memories.ContainsKey).ToList();
-        var byRecency = memories.Values.OrderByDescending(m => m.ValidFrom).ThenByDescending(m => m.RecordedAt).Select(m => m.Id).ToList();
-        var near = (nearGoals ?? await graph.NeighbourhoodOfActiveGoalsAsync(userId, 2, cancellationToken)).ToDictionary(h => h.Node.Id);
-        var byGraph = memories.Values.Where(m => m.GraphNodeId is { } node && near.ContainsKey(node))
-            .OrderBy(m => near[m.GraphNodeId!.Value].Depth).ThenByDescending(m => near[m.GraphNodeId!.Value].Strength).Select(m => m.Id).ToList();
+        var byRecency = candidates.Values.OrderByDescending(c => c.ValidFrom).ThenByDescending(c => c.RecordedAt).ToList();
+        var near = (nearGoals ?? await graph.NeighbourhoodOfActiveGoalsAsync(search.UserId, 2, cancellationToken)).ToDictionary(h => h.Node.Id);
+        var byGraph = candidates.Values.Where(c => c.GraphNodeId is { } node && near.ContainsKey(node))
+            .OrderBy(c => near[c.GraphNodeId!.Value].Depth).ThenByDescending(c => near[c.GraphNodeId!.Value].Strength).ToList();
 
         var scores = new Dictionary<Guid, double>();
         // What the query matched leads; recency and graph proximity break ties among similar matches at half weight.
@@ -110,20 +111,22 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         {
             for (var rank = 0; rank < list.Count; rank++)
             {
-                scores[list[rank]] = scores.GetValueOrDefault(list[rank]) + weight / (RrfK + rank + 1);
+                scores[list[rank].Id] = scores.GetValueOrDefault(list[rank].Id) + weight / (RrfK + rank + 1);
             }
         }
-        // Recency and graph only reorder what the query found; a memory neither list matched is not an answer.
-        return scores.Where(s => memories.ContainsKey(s.Key))
-            .OrderByDescending(s => s.Value).ThenByDescending(s => memories[s.Key].ValidFrom)
-            .Take(k).Select(s => new SearchHit(memories[s.Key], Math.Round(s.Value, 6))).ToList();
+        // Recency and graph only reorder what the query found: every candidate came from the vector or the text list.
+        var winners = scores.OrderByDescending(s => s.Value).ThenByDescending(s => candidates[s.Key].ValidFrom).Take(k).ToList();
+        var ids = winners.Select(w => w.Key).ToList();
+        var rows = await db.Memories.AsNoTracking().Where(m => m.UserId == search.UserId && ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
+        // Only the k winners are read whole; one deleted since the candidates were found is left out.
+        return winners.Where(w => rows.ContainsKey(w.Key)).Select(w => new SearchHit(rows[w.Key], Math.Round(w.Value, 6))).ToList();
     }
 
-    private async Task<List<Guid>> VectorHalfAsync(PendingSearch search, CancellationToken cancellationToken) =>
-        await VectorNeighboursAsync(search.UserId, await search.Vector, search.Kind, search.IncludeInactive, options.Value.Candidates, options.Value, cancellationToken);
+    private async Task<List<Candidate>> VectorHalfAsync(PendingSearch search, CancellationToken cancellationToken) =>
+        await VectorCandidatesAsync(search.UserId, await search.Vector, search.Kind, search.IncludeInactive, options.Value.Candidates, options.Value, cancellationToken);
 
     /// <summary>Full-text matches in English or Russian, best first. Any query word may match (OR), stems and stop words per language.</summary>
-    private async Task<List<Guid>> TextMatchesAsync(string userId, List<string> words, MemoryKind? kind, bool includeInactive, int limit,
+    private async Task<List<Candidate>> TextMatchesAsync(string userId, List<string> words, MemoryKind? kind, bool includeInactive, int limit,
         CancellationToken cancellationToken)
     {
         if (words.Count == 0)
@@ -134,18 +137,18 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         var own = (NpgsqlConnection)db.Database.GetDbConnection();
         await using var connection = own.CloneWith(own.ConnectionString);
         await connection.OpenAsync(cancellationToken);
-        return await connection.QueryAsync(
-            $"""
-            SELECT m.id FROM memories m
+        var text = $"""
+            SELECT m.id, row_number() OVER (ORDER BY ts_rank(m.search_vector, q.query) DESC, m.recorded_at DESC) AS rank FROM memories m
             CROSS JOIN (SELECT websearch_to_tsquery('english', @text) || websearch_to_tsquery('russian', @text) AS query) q
             WHERE m.{UserFilter} AND m.search_vector @@ q.query
-            ORDER BY ts_rank(m.search_vector, q.query) DESC, m.recorded_at DESC LIMIT @limit
-            """,
+            ORDER BY rank LIMIT @limit
+            """;
+        return await connection.QueryAsync(WithRankingColumns(text),
             new Dictionary<string, object?>
             {
                 ["text"] = string.Join(" or ", words), ["user"] = userId, ["history"] = includeInactive, ["kind"] = kind is { } value ? WireName.Of(value) : null, ["limit"] = limit,
             },
-            r => r.GetGuid(0), null, cancellationToken);
+            Candidate.Read, null, cancellationToken);
     }
 
     /// <summary>The latest current summaries and notes, newest first: the context's situations before the user has said anything.</summary>
@@ -161,12 +164,26 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
 
     /// <summary>The vector half alone (the benchmark compares the modes with it): the nearest memories by cosine distance, nearest first.</summary>
     public async Task<List<Guid>> VectorNeighboursAsync(string userId, float[] vector, MemoryKind? kind, bool includeInactive, int limit, SearchOptions settings,
+        CancellationToken cancellationToken) =>
+        (await VectorCandidatesAsync(userId, vector, kind, includeInactive, limit, settings, cancellationToken)).Select(c => c.Id).ToList();
+
+    private async Task<List<Candidate>> VectorCandidatesAsync(string userId, float[] vector, MemoryKind? kind, bool includeInactive, int limit, SearchOptions settings,
         CancellationToken cancellationToken)
     {
         var parameters = Parameters(userId, vector, kind, includeInactive, limit, settings);
-        return await WithVectorSettingsAsync(settings, () => db.QueryAsync($"SELECT id FROM ({VectorSql(settings.VectorMode)}) v ORDER BY rank", parameters,
-            r => r.GetGuid(0), cancellationToken), cancellationToken);
+        return await WithVectorSettingsAsync(settings, () => db.QueryAsync(WithRankingColumns(VectorSql(settings.VectorMode)), parameters, Candidate.Read, cancellationToken),
+            cancellationToken);
     }
+
+    /// <summary>
+    /// A half's rows (<c>id</c>, <c>rank</c>), best first, with what the fusion ranks by; <c>current</c> is false for a stale summary
+    /// unless history is asked for. Only the half's top rows are read here, their pages already in memory from the half itself.
+    /// </summary>
+    private static string WithRankingColumns(string half) => $"""
+        SELECT m.id, m.valid_from, m.recorded_at, m.graph_node_id, @history OR {NotStaleSummary} AS current
+        FROM ({half}) h JOIN memories m ON m.id = h.id
+        ORDER BY h.rank
+        """;
 
     /// <summary>The user's nearest memories with their rank (1 = nearest), as SQL on the parameters of <see cref="Parameters"/>.</summary>
     private static string VectorSql(VectorSearchMode mode) => mode switch
