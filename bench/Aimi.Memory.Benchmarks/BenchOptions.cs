@@ -2,17 +2,21 @@ using System.Globalization;
 
 namespace Aimi.Memory.Benchmarks;
 
-/// <summary>Command line: <c>--users 100 --per-user 10000 --queries 200 --sessions 30 --import-messages 1000 --reload</c>.</summary>
-public sealed record BenchOptions(int Users, int PerUser, int Queries, int Sessions, int ImportMessages, bool Reload, string Database)
+/// <summary>
+/// Command line: <c>--users 100 --per-user 10000 --queries 200 --sessions 30 --import-messages 1000 --reload --hnsw</c>.
+/// <c>--hnsw</c> builds the HNSW index if it is missing (minutes at 1M rows) and measures that mode too; <c>--search-only</c> measures
+/// vector search, search and context only (no model recall, ONNX options, session end or import).
+/// </summary>
+public sealed record BenchOptions(int Users, int PerUser, int Queries, int Sessions, int ImportMessages, bool Reload, bool Hnsw, bool SearchOnly, string Database)
 {
     public const string Usage =
-        "usage: dotnet run -c Release --project bench/Aimi.Memory.Benchmarks -- [--users 100] [--per-user 10000] [--queries 200] [--sessions 30] [--import-messages 1000] [--reload] [--database memory_bench]";
+        "usage: dotnet run -c Release --project bench/Aimi.Memory.Benchmarks -- [--users 100] [--per-user 10000] [--queries 200] [--sessions 30] [--import-messages 1000] [--reload] [--hnsw] [--search-only] [--database memory_bench]";
 
     public long Total => (long)Users * PerUser;
 
     public static BenchOptions Parse(string[] args)
     {
-        var options = new BenchOptions(100, 10_000, 200, 30, 1000, false, "memory_bench");
+        var options = new BenchOptions(100, 10_000, 200, 30, 1000, false, false, false, "memory_bench");
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -25,6 +29,8 @@ public sealed record BenchOptions(int Users, int PerUser, int Queries, int Sessi
                 "--sessions" => options with { Sessions = Number() },
                 "--import-messages" => options with { ImportMessages = Number() },
                 "--reload" => options with { Reload = true },
+                "--hnsw" => options with { Hnsw = true },
+                "--search-only" => options with { SearchOnly = true },
                 "--database" => options with { Database = Next() },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };

@@ -1,4 +1,5 @@
 using Aimi.Persistence;
+using System.Collections;
 using System.Text.Json;
 using Aimi.Memory.Api.Domain;
 using Aimi.Messaging;
@@ -18,6 +19,12 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
     /// <summary>English and Russian stems together, so one query finds "interviews" and "собеседования" alike.</summary>
     public const string SearchVectorSql = "to_tsvector('english', content) || to_tsvector('russian', content)";
 
+    /// <summary>
+    /// The sign bits of the embedding (48 bytes instead of 1,536): the per-user scan compares these by Hamming distance and
+    /// re-ranks the best few hundred by exact cosine, so it reads a small index instead of every wide row (ADR 0007).
+    /// </summary>
+    public const string EmbeddingBitsSql = "binary_quantize(embedding)::bit(384)";
+
     public DbSet<MemoryItem> Memories => Set<MemoryItem>();
     public DbSet<Summary> Summaries => Set<Summary>();
     public DbSet<GraphNode> Nodes => Set<GraphNode>();
@@ -29,6 +36,8 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
         modelBuilder.HasPostgresExtension("vector");
+        // A GIN index on (user_id, search_vector): full-text lookups read only the user's postings, not every user's.
+        modelBuilder.HasPostgresExtension("btree_gin");
 
         modelBuilder.Entity<MemoryItem>(e =>
         {
@@ -41,9 +50,17 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
             e.Property(m => m.Predicate).HasMaxLength(100);
             e.Property(m => m.Value).HasMaxLength(300);
             e.Property<NpgsqlTsVector>("SearchVector").HasColumnName("search_vector").HasComputedColumnSql(SearchVectorSql, stored: true);
-            e.HasIndex("SearchVector").HasMethod("gin").HasDatabaseName("ix_memories_search_vector");
+            e.Property<BitArray>("EmbeddingBits").HasColumnName("embedding_bits").HasColumnType($"bit({Dimensions})")
+                .HasComputedColumnSql(EmbeddingBitsSql, stored: true);
+            e.HasIndex("UserId", "SearchVector").HasMethod("gin").HasDatabaseName("ix_memories_user_id_search_vector");
             e.HasIndex(m => m.Embedding).HasMethod("hnsw").HasOperators("vector_cosine_ops").HasDatabaseName("ix_memories_embedding_hnsw");
-            e.HasIndex(m => new { m.UserId, m.IsActive, m.Kind });
+            // Covers the quantized scan (an index-only scan: user, filters, id and bits, no heap row).
+            e.HasIndex(m => new { m.UserId, m.IsActive, m.Kind }).IncludeProperties("Id", "EmbeddingBits");
+            // The context's most reinforced current facts, and its latest situations when there is no message yet, without sorting the user's rows.
+            e.HasIndex(m => new { m.UserId, m.ReinforcementCount, m.ValidFrom }).IsDescending(false, true, true)
+                .HasFilter("is_active AND kind = 'fact'").HasDatabaseName("ix_memories_current_facts");
+            e.HasIndex(m => new { m.UserId, m.ValidFrom }).IsDescending(false, true)
+                .HasFilter("is_active AND kind IN ('summary', 'note')").HasDatabaseName("ix_memories_current_situations");
             // Supersession looks up the current value of a subject's predicate.
             e.HasIndex(m => new { m.UserId, m.Subject, m.Predicate }).HasFilter("is_active AND predicate IS NOT NULL");
             e.HasIndex(m => new { m.UserId, m.RecordedAt });

@@ -14,25 +14,32 @@ internal static class Sql
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
-            await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = sql;
-            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            foreach (var (name, value) in parameters)
-            {
-                command.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
-            }
-            var rows = new List<T>();
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                rows.Add(read(reader));
-            }
-            return rows;
+            return await db.Database.GetDbConnection().QueryAsync(sql, parameters, read, db.Database.CurrentTransaction?.GetDbTransaction(), cancellationToken);
         }
         finally
         {
             await db.Database.CloseConnectionAsync();
         }
+    }
+
+    /// <summary>Plain SQL on an open connection (a second one, for a query that runs beside the context's).</summary>
+    public static async Task<List<T>> QueryAsync<T>(this DbConnection connection, string sql, IReadOnlyDictionary<string, object?> parameters,
+        Func<DbDataReader, T> read, DbTransaction? transaction, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.CommandText = sql;
+        command.Transaction = transaction;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
+        }
+        var rows = new List<T>();
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            rows.Add(read(reader));
+        }
+        return rows;
     }
 
     /// <summary>A vector as pgvector's text form, for a <c>@p::vector</c> parameter.</summary>

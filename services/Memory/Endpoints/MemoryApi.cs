@@ -64,6 +64,8 @@ public static class MemoryApi
             return problem;
         }
         var userId = services.UserId;
+        // With a message, its full-text matches and its embedding are under way while the state, goals and facts are read.
+        var pending = string.IsNullOrWhiteSpace(q) ? null : services.Search.Begin(userId, q, null, includeInactive: false, services.CancellationToken);
         var state = await StateOf(services);
         var neighbourhood = await services.Graph.NeighbourhoodOfActiveGoalsAsync(userId, 2, services.CancellationToken);
         var facts = await services.Db.Memories.AsNoTracking()
@@ -73,19 +75,16 @@ public static class MemoryApi
 
         List<MemoryItemResponse> memories;
         List<string> similar;
-        if (string.IsNullOrWhiteSpace(q))
+        if (pending is null)
         {
             // No message yet: the latest situations stand in for similar ones.
-            var recent = await services.Db.Memories.AsNoTracking()
-                .Where(m => m.UserId == userId && m.IsActive && (m.Kind == MemoryKind.Summary || m.Kind == MemoryKind.Note))
-                .OrderByDescending(m => m.ValidFrom).Take(k ?? DefaultK).ToListAsync(services.CancellationToken);
-            recent = await services.Search.WithoutStaleSummariesAsync(userId, recent, services.CancellationToken);
+            var recent = await services.Search.RecentSituationsAsync(userId, k ?? DefaultK, services.CancellationToken);
             memories = recent.Select(m => ToResponse(m, null)).ToList();
             similar = recent.Where(m => m.Kind == MemoryKind.Summary && m.Content != state.LastSummary).Take(3).Select(m => m.Content).ToList();
         }
         else
         {
-            var hits = await services.Search.SearchAsync(userId, q, k ?? DefaultK, null, includeInactive: false, services.CancellationToken);
+            var hits = await services.Search.CompleteAsync(pending, k ?? DefaultK, neighbourhood, services.CancellationToken);
             memories = hits.Select(h => ToResponse(h.Memory, h.Score)).ToList();
             similar = hits.Where(h => h.Memory.Kind is MemoryKind.Summary or MemoryKind.Note).Select(h => h.Memory.Content).ToList();
         }

@@ -19,7 +19,14 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     public const int BatchSize = 64;
 
     // One ~90 MB model per process, built on first use; ExecutionAndPublication makes concurrent first calls wait for one load.
-    private static readonly Lazy<SentenceEncoder> SharedEncoder = new(() => new SentenceEncoder(new SessionOptions()), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<SentenceEncoder> SharedEncoder = new(() => new SentenceEncoder(CreateSessionOptions()), LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>
+    /// One intra-op thread: a query is a dozen tokens, too small to split, and Memory embeds it while PostgreSQL runs the search's
+    /// full-text half; on 2 cores ONNX's default (a thread per core, spinning) made search and context slower in paired benchmark
+    /// runs (bench/Aimi.Memory.Benchmarks compares the options).
+    /// </summary>
+    public static SessionOptions CreateSessionOptions() => new() { IntraOpNumThreads = 1 };
 
     // The package does not document its tokenizer as thread-safe; one batch at a time also keeps the two cores for one run.
     private static readonly Lock EncoderLock = new();
