@@ -75,7 +75,7 @@ if [ "$BROWSER_ONLY" -eq 1 ]; then
   if [ ! -x /usr/bin/chromium ]; then
     { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; } \
       || fail "Chromium is not installed at /usr/bin/chromium and this is not root on Debian/Ubuntu: install it (apt-get install chromium) or set AIMI_CHROMIUM."
-    apt_install chromium
+    apt_install chromium fonts-liberation  # fonts: without them screenshots show boxes for text
   fi
   exit 0
 fi
