@@ -51,8 +51,8 @@ public static class LocalRabbitMqExtensions
             .WithEnvironment("RABBITMQ_NODE_PORT", options.RabbitMqPort.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("RABBITMQ_DIST_PORT", options.RabbitMqDistributionPort.ToString(CultureInfo.InvariantCulture))
             .WithEnvironment("ERL_EPMD_PORT", options.EpmdPort.ToString(CultureInfo.InvariantCulture))
-            .WithEnvironment("RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS", "-start_epmd false")
-            // Every other erl the scripts run too: one started while the node stops would spawn an `epmd -daemon` that outlives the AppHost.
+            // For every erl the scripts run, the node included: it uses the epmd above, and an erl started while the node stops
+            // would otherwise spawn an `epmd -daemon` that outlives the AppHost.
             .WithEnvironment("ERL_AFLAGS", "-start_epmd false")
             // Everything of the node in its own folder, HOME included (the Erlang cookie), and nothing read from /etc/rabbitmq.
             .WithEnvironment("HOME", home)

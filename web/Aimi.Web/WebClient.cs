@@ -1,4 +1,3 @@
-using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.Options;
 
 namespace Aimi.Web;
@@ -27,7 +26,7 @@ public static class WebClient
     {
         var connect = options.Authority is { } authority ? $"'self' {authority.GetLeftPart(UriPartial.Authority)}" : "'self'";
         return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-            $"connect-src {connect}; worker-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; " +
+            $"connect-src {connect}; worker-src 'self'; object-src 'none'; base-uri 'none'; " +
             "form-action 'self'; frame-ancestors 'none'";
     }
 
@@ -48,13 +47,9 @@ public static class WebClient
 
     public static WebApplication UseWebClientFiles(this WebApplication app)
     {
-        var types = new FileExtensionContentTypeProvider();
-        types.Mappings[".webmanifest"] = "application/manifest+json";
-
         app.UseDefaultFiles();
         app.UseStaticFiles(new StaticFileOptions
         {
-            ContentTypeProvider = types,
             // Revalidate every time (ETag): a new release is picked up on the next load, and unchanged files answer 304.
             OnPrepareResponse = file => file.Context.Response.Headers.CacheControl = "no-cache",
         });

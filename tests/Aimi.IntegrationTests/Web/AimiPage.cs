@@ -77,24 +77,35 @@ public sealed class AimiPage(IPage page, Uri gateway)
     /// <summary>Opens a view from the navigation and waits until it has loaded its data (so a test never types into a form being filled).</summary>
     public async Task GoToAsync(string view)
     {
-        var pane = page.Locator($"#pane-{view}");
-        await pane.EvaluateAsync("pane => delete pane.dataset.loadedAt");
-        await page.Locator($"#nav a[data-view={view}]").ClickAsync();
-        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-view", view);
-        if (view != "chat")
+        if (view == "chat")
         {
-            await Expect(pane).ToHaveAttributeAsync("data-loaded-at", new System.Text.RegularExpressions.Regex("."));
+            await page.Locator("#nav a[data-view=chat]").ClickAsync();
+            await Expect(page.Locator("body")).ToHaveAttributeAsync("data-view", view);
+            return;
         }
+        await AfterReloadOfAsync(view, () => page.Locator($"#nav a[data-view={view}]").ClickAsync());
+        await Expect(page.Locator("body")).ToHaveAttributeAsync("data-view", view);
     }
 
     /// <summary>Clicks a button after which the view loads again (saving the profile reloads every view in its language), and waits for that load.</summary>
-    public async Task SaveAndReloadAsync(string button, string view)
+    public Task SaveAndReloadAsync(string button, string view) => AfterReloadOfAsync(view, () => page.Locator(button).ClickAsync());
+
+    /// <summary>Does <paramref name="action"/> and waits for the view's next load: each view stamps <c>data-loaded-at</c> when it has rendered.</summary>
+    private async Task AfterReloadOfAsync(string view, Func<Task> action)
     {
         var pane = page.Locator($"#pane-{view}");
         await pane.EvaluateAsync("pane => delete pane.dataset.loadedAt");
-        await page.Locator(button).ClickAsync();
+        await action();
         await Expect(pane).ToHaveAttributeAsync("data-loaded-at", new System.Text.RegularExpressions.Regex("."));
     }
+
+    /// <summary>Replaces the stored access token with one the gateway refuses, as an expired token would be.</summary>
+    public Task SpoilTokenAsync() => page.EvaluateAsync("""
+        () => {
+          const session = JSON.parse(localStorage.getItem('aimi.session'));
+          localStorage.setItem('aimi.session', JSON.stringify({ ...session, accessToken: 'not-a-token' }));
+        }
+        """);
 
     public static ILocator AgendaItem(ILocator list, string title) => list.Locator(".agenda-item", new() { HasText = title });
 

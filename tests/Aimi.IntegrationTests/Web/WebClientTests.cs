@@ -17,6 +17,9 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
 {
     private static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
 
+    // Confirmed: planned at once, scheduled once Notifications has planned its reminders.
+    private static readonly System.Text.RegularExpressions.Regex PlannedOrScheduled = new("^(planned|scheduled)$");
+
     // A reminder can wait for the dispatcher's next due row, and the memory for the session's summary: allow for a busy machine.
     private static readonly LocatorAssertionsToBeVisibleOptions Slow = new() { Timeout = 90_000 };
 
@@ -71,7 +74,7 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         await aimi.Page.Keyboard.PressAsync("Enter");
 
         var planned = AimiPage.AgendaItem(aimi.Upcoming, "all mom");
-        await Expect(planned).ToHaveAttributeAsync("data-status", new System.Text.RegularExpressions.Regex("^(planned|scheduled)$"));
+        await Expect(planned).ToHaveAttributeAsync("data-status", PlannedOrScheduled);
         await Expect(AimiPage.AgendaItem(aimi.Pending, "all mom")).ToHaveCountAsync(0);
         // Notifications plans the reminders and Goals marks the event scheduled: the agenda shows it after its next load.
         await AimiPage.RefreshUntilVisibleAsync(aimi.Page.Locator("#agenda-refresh"), aimi.Upcoming.Locator(".agenda-item[data-status=scheduled]", new() { HasText = "all mom" }), TimeSpan.FromSeconds(60));
@@ -160,7 +163,7 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
 
         await aimi.SendAsync("yes");
         await Expect(AimiPage.AgendaItem(aimi.Pending, "plants")).ToHaveCountAsync(0);
-        await Expect(AimiPage.AgendaItem(aimi.Upcoming, "plants")).ToHaveAttributeAsync("data-status", new System.Text.RegularExpressions.Regex("^(planned|scheduled)$"));
+        await Expect(AimiPage.AgendaItem(aimi.Upcoming, "plants")).ToHaveAttributeAsync("data-status", PlannedOrScheduled);
     }
 
     [Fact]
@@ -177,7 +180,7 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         await aimi.GoToAsync("agenda");
         await Expect(aimi.Page.Locator("#pane-chat")).ToBeHiddenAsync();
         await AimiPage.AgendaItem(aimi.Pending, "all mom").GetByRole(AriaRole.Button, new() { Name = "Confirm", Exact = false }).TapAsync();
-        await Expect(AimiPage.AgendaItem(aimi.Upcoming, "all mom")).ToHaveAttributeAsync("data-status", new System.Text.RegularExpressions.Regex("^(planned|scheduled)$"));
+        await Expect(AimiPage.AgendaItem(aimi.Upcoming, "all mom")).ToHaveAttributeAsync("data-status", PlannedOrScheduled);
         await Browser.ScreenshotAsync(aimi.Page, "09-phone-agenda");
         await aimi.AssertAccessibleAsync();
 
@@ -207,7 +210,7 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         await Expect(reply).ToContainTextAsync("маме");
         var proposal = AimiPage.AgendaItem(aimi.Pending, "маме");
         await proposal.GetByRole(AriaRole.Button, new() { Name = "Подтвердить", Exact = false }).ClickAsync();
-        await Expect(AimiPage.AgendaItem(aimi.Upcoming, "маме")).ToHaveAttributeAsync("data-status", new System.Text.RegularExpressions.Regex("^(planned|scheduled)$"));
+        await Expect(AimiPage.AgendaItem(aimi.Upcoming, "маме")).ToHaveAttributeAsync("data-status", PlannedOrScheduled);
         await Browser.ScreenshotAsync(aimi.Page, "11-chat-and-agenda-ru");
 
         using var api = await aimi.ApiAsync();
@@ -286,12 +289,7 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         await aimi.SignInAsync($"finn{Guid.NewGuid():N}"[..16]);
 
         // The stored token goes bad (as when it expires): the next call gets 401, the page renews it and carries on.
-        await aimi.Page.EvaluateAsync("""
-            () => {
-              const session = JSON.parse(localStorage.getItem('aimi.session'));
-              localStorage.setItem('aimi.session', JSON.stringify({ ...session, accessToken: 'not-a-token' }));
-            }
-            """);
+        await aimi.SpoilTokenAsync();
         await aimi.Page.ReloadAsync();
         await Expect(aimi.Page.Locator("#connection-status[data-state=open]")).ToBeVisibleAsync();
         await aimi.GoToAsync("goals");
@@ -318,12 +316,7 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
 
         // When the token cannot be renewed, the page asks to sign in again instead of going quietly dead.
         await aimi.Page.RouteAsync("**/auth/dev-token", route => route.FulfillAsync(new() { Status = 503 }));
-        await aimi.Page.EvaluateAsync("""
-            () => {
-              const session = JSON.parse(localStorage.getItem('aimi.session'));
-              localStorage.setItem('aimi.session', JSON.stringify({ ...session, accessToken: 'not-a-token' }));
-            }
-            """);
+        await aimi.SpoilTokenAsync();
         await aimi.Page.ReloadAsync();
         await Expect(aimi.Page.Locator("#sign-in-message")).ToContainTextAsync("expired");
         await Expect(aimi.Page.Locator("#sign-in-name")).ToHaveValueAsync(new System.Text.RegularExpressions.Regex("^finn"));

@@ -338,11 +338,8 @@ export class ChatView extends EventTarget {
     }[state];
     this.#status.textContent = text;
     this.#status.dataset.state = state;
-    if (state === 'open') {
-      for (const meta of this.#log.querySelectorAll('.message.user .meta[data-state="sending"]')) meta.textContent = t('chat.sending');
-    } else {
-      for (const meta of this.#log.querySelectorAll('.message.user .meta[data-state="sending"]')) meta.textContent = t('chat.queued');
-    }
+    const waiting = t(state === 'open' ? 'chat.sending' : 'chat.queued');
+    for (const meta of this.#log.querySelectorAll('.message.user .meta[data-state="sending"]')) meta.textContent = waiting;
   }
 
   #showEmptyHint() {

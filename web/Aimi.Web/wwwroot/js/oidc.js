@@ -3,10 +3,20 @@
 
 const pendingKey = 'aimi.oidc.pending';
 
-async function discover(authority) {
-  const response = await fetch(`${authority}/.well-known/openid-configuration`);
-  if (!response.ok) throw new Error(`The identity provider's discovery document answered ${response.status}.`);
-  return response.json();
+// The discovery document, read once per page: every renewal needs its token endpoint.
+const discovered = new Map();
+
+function discover(authority) {
+  if (!discovered.has(authority)) {
+    discovered.set(authority, fetch(`${authority}/.well-known/openid-configuration`).then(response => {
+      if (!response.ok) throw new Error(`The identity provider's discovery document answered ${response.status}.`);
+      return response.json();
+    }).catch(error => {
+      discovered.delete(authority); // a failure is not remembered: the next sign-in or renewal asks again
+      throw error;
+    }));
+  }
+  return discovered.get(authority);
 }
 
 function randomUrlSafe(bytes) {
