@@ -83,6 +83,22 @@ public static class Bench
         return 0;
     }
 
+    /// <summary>
+    /// CPU time the whole machine has spent (the service, PostgreSQL, the benchmark itself), from <c>/proc/stat</c>: per request, it
+    /// says how close two cores are to saturation by one client.
+    /// </summary>
+    private static TimeSpan MachineBusy()
+    {
+        if (!File.Exists("/proc/stat"))
+        {
+            return TimeSpan.Zero;
+        }
+        // cpu user nice system idle iowait irq softirq ...: the busy ones, in clock ticks of 10 ms.
+        var ticks = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(t => long.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        return TimeSpan.FromMilliseconds((ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) * 10.0);
+    }
+
     /// <summary>Figures taken while something else runs are not comparable: the run prints the machine's load beside them.</summary>
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? $"load average {string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3))}, {Environment.ProcessorCount} cores" : "load average unknown";
@@ -215,7 +231,10 @@ public static class Bench
         }
     }
 
-    /// <summary>Whole requests: hybrid search and the starting context (embedding the query with the local model included).</summary>
+    /// <summary>
+    /// Whole requests: hybrid search and the starting context (embedding the query with the local model included), measured once the
+    /// process is warm (<see cref="WarmUpAsync"/>): a service answers from steady state, not while the JIT is still compiling it.
+    /// </summary>
     private static async Task HttpAsync(MemoryFactory factory, BenchOptions options, string mode)
     {
         string[] phrases = ["how is my marathon training going", "work project deadline", "dinner with friends", "собеседование в проекте", "sleep and doctor"];
@@ -234,8 +253,7 @@ public static class Bench
         Report($"embed one query (local MiniLM)", embedTimes, "");
         foreach (var route in new[] { "search", "context" })
         {
-            var times = new List<double>();
-            for (var i = 0; i < options.Queries + 5; i++)
+            async Task<double> RequestAsync(int i)
             {
                 using var client = factory.ClientFor(Corpus.User(random.Next(options.Users)));
                 var url = $"/memory/{route}?q={Uri.EscapeDataString(phrases[i % phrases.Length])}&k=8";
@@ -243,13 +261,45 @@ public static class Bench
                 using var response = await client.GetAsync(url);
                 response.EnsureSuccessStatusCode();
                 await response.Content.ReadAsByteArrayAsync();
-                if (i >= 5)
-                {
-                    times.Add(watch.Elapsed.TotalMilliseconds);
-                }
+                return watch.Elapsed.TotalMilliseconds;
             }
-            Report($"GET /memory/{route} ({mode})", times, "");
+
+            var warmUp = await WarmUpAsync(RequestAsync);
+            var times = new List<double>();
+            var busy = MachineBusy();
+            for (var i = 0; i < options.Queries; i++)
+            {
+                times.Add(await RequestAsync(i));
+            }
+            var cpu = (MachineBusy() - busy).TotalMilliseconds / options.Queries;
+            Report($"GET /memory/{route} ({mode})", times, string.Create(CultureInfo.InvariantCulture, $"after {warmUp}; machine CPU {cpu:F1} ms a request"));
         }
+    }
+
+    /// <summary>
+    /// Sends requests until the JIT settles: tiered compilation re-compiles hot methods (with profile-guided optimisation) for the first
+    /// few hundred requests of a route, and those compilations take a core of the two. Settled = fewer than 10 methods compiled over the
+    /// last 50 requests; at most 3,000 requests.
+    /// </summary>
+    private static async Task<string> WarmUpAsync(Func<int, Task<double>> request)
+    {
+        const int window = 50, settled = 10, most = 3000;
+        var compiled = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var sent = 0;
+        while (sent < most)
+        {
+            for (var i = 0; i < window; i++, sent++)
+            {
+                await request(sent);
+            }
+            var now = System.Runtime.JitInfo.GetCompiledMethodCount();
+            if (now - compiled < settled)
+            {
+                return $"{sent} warm-up requests";
+            }
+            compiled = now;
+        }
+        return $"{sent} warm-up requests, JIT not settled";
     }
 
     /// <summary>From publishing ChatSessionEnded to the new fact coming back from search (consumer, extraction, embedding, commit).</summary>

@@ -16,6 +16,9 @@ public static partial class DatabaseMigrations
 {
     public const string MigrateArgument = "--migrate";
 
+    /// <summary>A migration may rewrite or backfill a large table; requests keep the connection's shorter timeout.</summary>
+    public static readonly TimeSpan MigrationCommandTimeout = TimeSpan.FromMinutes(15);
+
     public static async Task<bool> MigrateIfRequestedAsync<TDbContext>(this WebApplication app, string[] args) where TDbContext : DbContext
     {
         var migrateOnly = args.Contains(MigrateArgument);
@@ -25,6 +28,7 @@ public static partial class DatabaseMigrations
         {
             await using var scope = app.Services.CreateAsyncScope();
             var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
+            db.Database.SetCommandTimeout(MigrationCommandTimeout);
             await db.Database.MigrateAsync();
             LogMigrated(app.Logger, typeof(TDbContext).Name);
         }

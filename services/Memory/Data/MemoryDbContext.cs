@@ -6,7 +6,6 @@ using Aimi.Messaging;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.ChangeTracking;
 using Microsoft.EntityFrameworkCore.Metadata.Builders;
-using NpgsqlTypes;
 
 namespace Aimi.Memory.Api.Data;
 
@@ -16,9 +15,6 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
     public const int UserIdMaxLength = 200;
     public const int ContentMaxLength = 4000;
 
-    /// <summary>English and Russian stems together, so one query finds "interviews" and "собеседования" alike.</summary>
-    public const string SearchVectorSql = "to_tsvector('english', content) || to_tsvector('russian', content)";
-
     /// <summary>
     /// The sign bits of the embedding (48 bytes instead of 1,536): the per-user scan compares these by Hamming distance and
     /// re-ranks the best few hundred by exact cosine, so it reads a small index instead of every wide row (ADR 0007).
@@ -26,6 +22,7 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
     public const string EmbeddingBitsSql = "binary_quantize(embedding)::bit(384)";
 
     public DbSet<MemoryItem> Memories => Set<MemoryItem>();
+    public DbSet<MemoryText> MemoryTexts => Set<MemoryText>();
     public DbSet<Summary> Summaries => Set<Summary>();
     public DbSet<GraphNode> Nodes => Set<GraphNode>();
     public DbSet<GraphEdge> Edges => Set<GraphEdge>();
@@ -39,6 +36,16 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
         // A GIN index on (user_id, search_vector): full-text lookups read only the user's postings, not every user's.
         modelBuilder.HasPostgresExtension("btree_gin");
 
+        modelBuilder.Entity<MemoryText>(e =>
+        {
+            e.ToTable("memory_texts");
+            e.HasKey(t => t.MemoryId);
+            e.Property(t => t.UserId).HasMaxLength(UserIdMaxLength);
+            e.Property(t => t.Kind).HasSnakeCaseConversion();
+            e.HasOne<MemoryItem>().WithOne().HasForeignKey<MemoryText>(t => t.MemoryId).OnDelete(DeleteBehavior.Cascade);
+            e.HasIndex(t => new { t.UserId, t.SearchVector }).HasMethod("gin");
+        });
+
         modelBuilder.Entity<MemoryItem>(e =>
         {
             e.ToTable("memories");
@@ -49,10 +56,8 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
             e.Property(m => m.Subject).HasMaxLength(200);
             e.Property(m => m.Predicate).HasMaxLength(100);
             e.Property(m => m.Value).HasMaxLength(300);
-            e.Property<NpgsqlTsVector>("SearchVector").HasColumnName("search_vector").HasComputedColumnSql(SearchVectorSql, stored: true);
             e.Property<BitArray>("EmbeddingBits").HasColumnName("embedding_bits").HasColumnType($"bit({Dimensions})")
                 .HasComputedColumnSql(EmbeddingBitsSql, stored: true);
-            e.HasIndex("UserId", "SearchVector").HasMethod("gin").HasDatabaseName("ix_memories_user_id_search_vector");
             e.HasIndex(m => m.Embedding).HasMethod("hnsw").HasOperators("vector_cosine_ops").HasDatabaseName("ix_memories_embedding_hnsw");
             // Covers the quantized scan (an index-only scan: user, filters, id and bits, no heap row).
             e.HasIndex(m => new { m.UserId, m.IsActive, m.Kind }).IncludeProperties("Id", "EmbeddingBits");

@@ -38,8 +38,8 @@ public sealed class SearchOptions
 
 public sealed record SearchHit(MemoryItem Memory, double Score);
 
-/// <summary>A search whose full-text half and query embedding are running (<see cref="MemorySearch.Begin"/>).</summary>
-public sealed record PendingSearch(string UserId, MemoryKind? Kind, bool IncludeInactive, Task<List<Candidate>> Text, Task<float[]> Vector);
+/// <summary>A search whose two halves are running, each on a connection of its own (<see cref="MemorySearch.Begin"/>).</summary>
+public sealed record PendingSearch(string UserId, Task<List<Candidate>> Text, Task<List<Candidate>> Vector);
 
 /// <summary>A memory one half of the search found, with what the fusion ranks by (the row itself is read only if it wins).</summary>
 public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset RecordedAt, Guid? GraphNodeId, bool Current)
@@ -51,7 +51,7 @@ public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset
 /// <summary>
 /// Hybrid retrieval: pgvector cosine neighbours and PostgreSQL full-text (English and Russian stems) find candidates;
 /// recency and graph proximity to the active goals rank them too; reciprocal rank fusion combines the four lists.
-/// Only active memories unless history is asked for. The text half runs beside the embedding and the vector half; only the k winners are read whole.
+/// Only active memories unless history is asked for. The two halves run side by side, beside what the caller reads; only the k winners are read whole.
 /// </summary>
 public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator<string, Embedding<float>> embedder, GraphStore graph, IOptions<SearchOptions> options)
 {
@@ -71,29 +71,45 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
 
     private const string UserFilter = "user_id = @user AND (is_active OR @history) AND (@kind::text IS NULL OR kind = @kind)";
 
-    public Task<List<SearchHit>> SearchAsync(string userId, string query, int k, MemoryKind? kind, bool includeInactive, CancellationToken cancellationToken) =>
-        CompleteAsync(Begin(userId, query, kind, includeInactive, cancellationToken), k, null, cancellationToken);
+    public async Task<List<SearchHit>> SearchAsync(string userId, string query, int k, MemoryKind? kind, bool includeInactive, CancellationToken cancellationToken)
+    {
+        var pending = Begin(userId, query, kind, includeInactive, cancellationToken);
+        // This connection is idle while the query is embedded: the graph neighbourhood is read meanwhile.
+        var nearGoals = await graph.NeighbourhoodOfActiveGoalsAsync(userId, 2, cancellationToken);
+        return await CompleteAsync(pending, k, nearGoals, cancellationToken);
+    }
 
     /// <summary>
-    /// Starts what needs neither the caller's connection nor the other half: the full-text half (on a connection of its own) and
-    /// embedding the query (CPU, on the thread pool). The context reads the user's state meanwhile, then calls <see cref="CompleteAsync"/>.
+    /// Starts both halves, neither on the caller's connection: the full-text half, and the vector half (embedding the query on the
+    /// thread pool, then its query). The caller reads what else it needs meanwhile (the context: state, goals, facts), then calls
+    /// <see cref="CompleteAsync"/>.
     /// </summary>
     public PendingSearch Begin(string userId, string query, MemoryKind? kind, bool includeInactive, CancellationToken cancellationToken)
     {
         var words = QueryWord().Matches(query).Select(m => m.Value).Distinct(StringComparer.OrdinalIgnoreCase).Take(32).ToList();
-        var text = TextMatchesAsync(userId, words, kind, includeInactive, options.Value.Candidates, cancellationToken);
-        var vector = Task.Run(async () => (await embedder.GenerateAsync([query], cancellationToken: cancellationToken))[0].Vector.ToArray(), cancellationToken);
-        return new PendingSearch(userId, kind, includeInactive, text, vector);
+        var text = words.Count == 0 ? Task.FromResult<List<Candidate>>([])
+            : TextMatchesAsync(SecondConnection(), userId, words, kind, includeInactive, options.Value.Candidates, cancellationToken);
+        var vector = EmbedThenVectorHalfAsync(SecondConnection(), userId, query, kind, includeInactive, cancellationToken);
+        return new PendingSearch(userId, text, vector);
+    }
+
+    /// <summary>
+    /// A closed connection to the context's database for a half that runs beside the caller's queries, made here on the caller's thread
+    /// (CloneWith keeps the password, which an opened connection's string no longer shows). The half opens it and disposes of it.
+    /// </summary>
+    private NpgsqlConnection SecondConnection()
+    {
+        var own = (NpgsqlConnection)db.Database.GetDbConnection();
+        return own.CloneWith(own.ConnectionString);
     }
 
     /// <param name="nearGoals">The graph neighbourhood of the active goals when the caller has it already (the context does); read here otherwise.</param>
     public async Task<List<SearchHit>> CompleteAsync(PendingSearch search, int k, IReadOnlyList<GraphHit>? nearGoals, CancellationToken cancellationToken)
     {
-        var vectorHalf = VectorHalfAsync(search, cancellationToken);
-        // Both awaited together: the text half keeps running while the vector half queries, and neither's failure goes unobserved.
-        await Task.WhenAll(search.Text, vectorHalf);
+        // Both awaited together, so neither's failure goes unobserved.
+        await Task.WhenAll(search.Text, search.Vector);
         // A stale summary leaves both lists (after each took its top candidates, as a filter on the fused result would).
-        var byVector = vectorHalf.Result.Where(c => c.Current).ToList();
+        var byVector = search.Vector.Result.Where(c => c.Current).ToList();
         var byText = search.Text.Result.Where(c => c.Current).ToList();
         var candidates = byVector.Concat(byText).DistinctBy(c => c.Id).ToDictionary(c => c.Id);
         if (candidates.Count == 0)
@@ -122,33 +138,41 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         return winners.Where(w => rows.ContainsKey(w.Key)).Select(w => new SearchHit(rows[w.Key], Math.Round(w.Value, 6))).ToList();
     }
 
-    private async Task<List<Candidate>> VectorHalfAsync(PendingSearch search, CancellationToken cancellationToken) =>
-        await VectorCandidatesAsync(search.UserId, await search.Vector, search.Kind, search.IncludeInactive, options.Value.Candidates, options.Value, cancellationToken);
-
-    /// <summary>Full-text matches in English or Russian, best first. Any query word may match (OR), stems and stop words per language.</summary>
-    private async Task<List<Candidate>> TextMatchesAsync(string userId, List<string> words, MemoryKind? kind, bool includeInactive, int limit,
+    private async Task<List<Candidate>> EmbedThenVectorHalfAsync(NpgsqlConnection connection, string userId, string query, MemoryKind? kind, bool includeInactive,
         CancellationToken cancellationToken)
     {
-        if (words.Count == 0)
+        await using (connection)
         {
-            return [];
+            // The model's CPU work on the thread pool: Begin returns at once.
+            var vector = await Task.Run(async () => (await embedder.GenerateAsync([query], cancellationToken: cancellationToken))[0].Vector.ToArray(), cancellationToken);
+            await connection.OpenAsync(cancellationToken);
+            return await VectorCandidatesAsync(connection, userId, vector, kind, includeInactive, options.Value.Candidates, options.Value, cancellationToken);
         }
-        // CloneWith keeps the password, which an opened connection's string no longer shows.
-        var own = (NpgsqlConnection)db.Database.GetDbConnection();
-        await using var connection = own.CloneWith(own.ConnectionString);
-        await connection.OpenAsync(cancellationToken);
-        var text = $"""
-            SELECT m.id, row_number() OVER (ORDER BY ts_rank(m.search_vector, q.query) DESC, m.recorded_at DESC) AS rank FROM memories m
+    }
+
+    /// <summary>
+    /// Full-text matches in English or Russian, best first. Any query word may match (OR), stems and stop words per language. It reads
+    /// the narrow <c>memory_texts</c> (about 260 bytes a row instead of 1.9 KB): a query of common words ranks a thousand rows or more.
+    /// </summary>
+    private static async Task<List<Candidate>> TextMatchesAsync(NpgsqlConnection connection, string userId, List<string> words, MemoryKind? kind, bool includeInactive,
+        int limit, CancellationToken cancellationToken)
+    {
+        const string text = $"""
+            SELECT t.memory_id AS id, row_number() OVER (ORDER BY ts_rank(t.search_vector, q.query) DESC, t.recorded_at DESC) AS rank FROM memory_texts t
             CROSS JOIN (SELECT websearch_to_tsquery('english', @text) || websearch_to_tsquery('russian', @text) AS query) q
-            WHERE m.{UserFilter} AND m.search_vector @@ q.query
+            WHERE t.{UserFilter} AND t.search_vector @@ q.query
             ORDER BY rank LIMIT @limit
             """;
-        return await connection.QueryAsync(WithRankingColumns(text),
-            new Dictionary<string, object?>
-            {
-                ["text"] = string.Join(" or ", words), ["user"] = userId, ["history"] = includeInactive, ["kind"] = kind is { } value ? WireName.Of(value) : null, ["limit"] = limit,
-            },
-            Candidate.Read, null, cancellationToken);
+        await using (connection)
+        {
+            await connection.OpenAsync(cancellationToken);
+            return await connection.QueryAsync(WithRankingColumns(text),
+                new Dictionary<string, object?>
+                {
+                    ["text"] = string.Join(" or ", words), ["user"] = userId, ["history"] = includeInactive, ["kind"] = kind is { } value ? WireName.Of(value) : null, ["limit"] = limit,
+                },
+                Candidate.Read, null, cancellationToken);
+        }
     }
 
     /// <summary>The latest current summaries and notes, newest first: the context's situations before the user has said anything.</summary>
@@ -164,51 +188,84 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
 
     /// <summary>The vector half alone (the benchmark compares the modes with it): the nearest memories by cosine distance, nearest first.</summary>
     public async Task<List<Guid>> VectorNeighboursAsync(string userId, float[] vector, MemoryKind? kind, bool includeInactive, int limit, SearchOptions settings,
-        CancellationToken cancellationToken) =>
-        (await VectorCandidatesAsync(userId, vector, kind, includeInactive, limit, settings, cancellationToken)).Select(c => c.Id).ToList();
-
-    private async Task<List<Candidate>> VectorCandidatesAsync(string userId, float[] vector, MemoryKind? kind, bool includeInactive, int limit, SearchOptions settings,
         CancellationToken cancellationToken)
     {
+        await using var connection = SecondConnection();
+        await connection.OpenAsync(cancellationToken);
+        return (await VectorCandidatesAsync(connection, userId, vector, kind, includeInactive, limit, settings, cancellationToken)).Select(c => c.Id).ToList();
+    }
+
+    /// <summary>HNSW's settings are per transaction (SET LOCAL); the other modes need none, so they run without one.</summary>
+    private static async Task<List<Candidate>> VectorCandidatesAsync(NpgsqlConnection connection, string userId, float[] vector, MemoryKind? kind, bool includeInactive,
+        int limit, SearchOptions settings, CancellationToken cancellationToken)
+    {
         var parameters = Parameters(userId, vector, kind, includeInactive, limit, settings);
-        return await WithVectorSettingsAsync(settings, () => db.QueryAsync(WithRankingColumns(VectorSql(settings.VectorMode)), parameters, Candidate.Read, cancellationToken),
-            cancellationToken);
+        var sql = VectorSql(settings.VectorMode);
+        if (settings.VectorMode != VectorSearchMode.Hnsw)
+        {
+            return await connection.QueryAsync(sql, parameters, Candidate.Read, null, cancellationToken);
+        }
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+        await using (var setup = connection.CreateCommand())
+        {
+            // Iterative scans keep walking the graph until enough rows pass the user filter (pgvector 0.8).
+            setup.Transaction = transaction;
+            setup.CommandText = string.Create(CultureInfo.InvariantCulture,
+                $"SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = {settings.EfSearch}");
+            await setup.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var rows = await connection.QueryAsync(sql, parameters, Candidate.Read, transaction, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return rows;
     }
 
     /// <summary>
-    /// A half's rows (<c>id</c>, <c>rank</c>), best first, with what the fusion ranks by; <c>current</c> is false for a stale summary
-    /// unless history is asked for. Only the half's top rows are read here, their pages already in memory from the half itself.
+    /// The columns the fusion ranks by, of memories <c>m</c>; <c>current</c> is false for a stale summary unless history is asked for.
+    /// <see cref="Candidate.Read"/> reads them in this order.
     /// </summary>
+    private const string RankingColumns = $"m.id, m.valid_from, m.recorded_at, m.graph_node_id, @history OR {NotStaleSummary} AS current";
+
+    /// <summary>The text half's rows (<c>id</c>, <c>rank</c>), best first, with what the fusion ranks by: only its top rows are read from memories.</summary>
     private static string WithRankingColumns(string half) => $"""
-        SELECT m.id, m.valid_from, m.recorded_at, m.graph_node_id, @history OR {NotStaleSummary} AS current
+        SELECT {RankingColumns}
         FROM ({half}) h JOIN memories m ON m.id = h.id
         ORDER BY h.rank
         """;
 
-    /// <summary>The user's nearest memories with their rank (1 = nearest), as SQL on the parameters of <see cref="Parameters"/>.</summary>
-    private static string VectorSql(VectorSearchMode mode) => mode switch
+    /// <summary>
+    /// The user's nearest memories, nearest first, with what the fusion ranks by (read from the rows the distance was computed on),
+    /// as SQL on the parameters of <see cref="Parameters"/>.
+    /// </summary>
+    private static string VectorSql(VectorSearchMode mode) => $"""
+        SELECT {RankingColumns} FROM ({NearestSql(mode)}) m
+        ORDER BY m.distance, m.id
+        """;
+
+    /// <summary>The nearest rows, with <c>distance</c> and the columns <see cref="RankingColumns"/> reads.</summary>
+    private static string NearestSql(VectorSearchMode mode)
     {
-        VectorSearchMode.Quantized => $"""
-            SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
-                SELECT m.id, m.embedding <=> @q::vector AS distance
+        const string columns = "m.id, m.user_id, m.kind, m.content, m.source_session_id, m.valid_from, m.recorded_at, m.graph_node_id, m.embedding <=> @q::vector AS distance";
+        return mode switch
+        {
+            VectorSearchMode.Quantized => $"""
+                SELECT {columns}
                 FROM (SELECT id FROM memories WHERE {UserFilter} ORDER BY embedding_bits <~> binary_quantize(@q::vector) LIMIT @pool) coarse
                 JOIN memories m ON m.id = coarse.id
-                ORDER BY distance LIMIT @limit) nearest
-            """,
-        // "+ 0" hides the ordering from the HNSW index, so the planner compares every row of the user (their rows via the btree index).
-        VectorSearchMode.Exact => $"""
-            SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
-                SELECT id, embedding <=> @q::vector AS distance FROM memories WHERE {UserFilter}
-                ORDER BY (embedding <=> @q::vector) + 0 LIMIT @limit) nearest
-            """,
-        // relaxed_order may return neighbours slightly out of order; the rank puts them back.
-        VectorSearchMode.Hnsw => $"""
-            SELECT id, row_number() OVER (ORDER BY distance, id) AS rank FROM (
-                SELECT id, embedding <=> @q::vector AS distance FROM memories WHERE {UserFilter}
-                ORDER BY embedding <=> @q::vector LIMIT @limit) nearest
-            """,
-        _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
-    };
+                ORDER BY distance, m.id LIMIT @limit
+                """,
+            // "+ 0" hides the ordering from the HNSW index, so the planner compares every row of the user (their rows via the btree index).
+            VectorSearchMode.Exact => $"""
+                SELECT {columns} FROM memories m WHERE m.{UserFilter}
+                ORDER BY (m.embedding <=> @q::vector) + 0, m.id LIMIT @limit
+                """,
+            // relaxed_order may return neighbours slightly out of order; the outer ORDER BY puts them back.
+            VectorSearchMode.Hnsw => $"""
+                SELECT {columns} FROM memories m WHERE m.{UserFilter}
+                ORDER BY m.embedding <=> @q::vector LIMIT @limit
+                """,
+            _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
+        };
+    }
 
     private static Dictionary<string, object?> Parameters(string userId, float[] vector, MemoryKind? kind, bool includeInactive, int limit, SearchOptions settings) => new()
     {
@@ -219,25 +276,6 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         ["limit"] = limit,
         ["pool"] = Math.Max(settings.RerankPool, limit),
     };
-
-    /// <summary>HNSW's settings are per transaction (SET LOCAL); the other modes need none, so they run without one.</summary>
-    private async Task<T> WithVectorSettingsAsync<T>(SearchOptions settings, Func<Task<T>> query, CancellationToken cancellationToken)
-    {
-        if (settings.VectorMode != VectorSearchMode.Hnsw)
-        {
-            return await query();
-        }
-        await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
-        // Iterative scans keep walking the graph until enough rows pass the user filter (pgvector 0.8).
-        var setup = string.Create(CultureInfo.InvariantCulture, $"SET LOCAL hnsw.iterative_scan = relaxed_order; SET LOCAL hnsw.ef_search = {settings.EfSearch}");
-        await db.Database.ExecuteSqlRawAsync(setup, cancellationToken);
-        var result = await query();
-        if (transaction is not null)
-        {
-            await transaction.CommitAsync(cancellationToken);
-        }
-        return result;
-    }
 
     [GeneratedRegex(@"[\p{L}\p{N}]{2,}")]
     private static partial Regex QueryWord();

@@ -1,3 +1,4 @@
+using NpgsqlTypes;
 using Pgvector;
 
 namespace Aimi.Memory.Api.Domain;
@@ -80,6 +81,22 @@ public sealed class MemoryItem
         IsActive = false;
         ValidTo ??= now;
     }
+}
+
+/// <summary>
+/// A memory's full-text row: the English and Russian stems of its content with the columns the full-text half filters on, in a
+/// narrow table of its own (a <c>memories</c> row carries a 1.5 KB embedding; reading those pages made full-text the slowest part of a
+/// search). Only the database writes it: a trigger on <c>memories</c> keeps it in step on every insert and update (raw SQL included),
+/// and deleting the memory deletes it (ADR 0007).
+/// </summary>
+public sealed class MemoryText
+{
+    public Guid MemoryId { get; private init; }
+    public string UserId { get; private init; } = "";
+    public MemoryKind Kind { get; private init; }
+    public bool IsActive { get; private init; }
+    public DateTimeOffset RecordedAt { get; private init; }
+    public NpgsqlTsVector SearchVector { get; private init; } = null!;
 }
 
 /// <summary>What one session (or imported conversation) was about.</summary>

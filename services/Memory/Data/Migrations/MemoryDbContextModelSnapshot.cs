@@ -285,12 +285,6 @@ namespace Aimi.Memory.Api.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("reinforcement_count");
 
-                    b.Property<NpgsqlTsVector>("SearchVector")
-                        .ValueGeneratedOnAddOrUpdate()
-                        .HasColumnType("tsvector")
-                        .HasColumnName("search_vector")
-                        .HasComputedColumnSql("to_tsvector('english', content) || to_tsvector('russian', content)", true);
-
                     b.PrimitiveCollection<List<string>>("SourceMessageIds")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -339,11 +333,6 @@ namespace Aimi.Memory.Api.Data.Migrations
 
                     b.HasIndex("UserId", "RecordedAt")
                         .HasDatabaseName("ix_memories_user_id_recorded_at");
-
-                    b.HasIndex("UserId", "SearchVector")
-                        .HasDatabaseName("ix_memories_user_id_search_vector");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("UserId", "SearchVector"), "gin");
 
                     b.HasIndex("UserId", "ValidFrom")
                         .IsDescending(false, true)
@@ -411,6 +400,48 @@ namespace Aimi.Memory.Api.Data.Migrations
                         .HasName("pk_memory_stats");
 
                     b.ToTable("memory_stats", (string)null);
+                });
+
+            modelBuilder.Entity("Aimi.Memory.Api.Domain.MemoryText", b =>
+                {
+                    b.Property<Guid>("MemoryId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("memory_id");
+
+                    b.Property<bool>("IsActive")
+                        .HasColumnType("boolean")
+                        .HasColumnName("is_active");
+
+                    b.Property<string>("Kind")
+                        .IsRequired()
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)")
+                        .HasColumnName("kind");
+
+                    b.Property<DateTimeOffset>("RecordedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("recorded_at");
+
+                    b.Property<NpgsqlTsVector>("SearchVector")
+                        .IsRequired()
+                        .HasColumnType("tsvector")
+                        .HasColumnName("search_vector");
+
+                    b.Property<string>("UserId")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("user_id");
+
+                    b.HasKey("MemoryId")
+                        .HasName("pk_memory_texts");
+
+                    b.HasIndex("UserId", "SearchVector")
+                        .HasDatabaseName("ix_memory_texts_user_id_search_vector");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("UserId", "SearchVector"), "gin");
+
+                    b.ToTable("memory_texts", (string)null);
                 });
 
             modelBuilder.Entity("Aimi.Memory.Api.Domain.Summary", b =>
@@ -626,6 +657,16 @@ namespace Aimi.Memory.Api.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_graph_edges_graph_nodes_to_node_id");
+                });
+
+            modelBuilder.Entity("Aimi.Memory.Api.Domain.MemoryText", b =>
+                {
+                    b.HasOne("Aimi.Memory.Api.Domain.MemoryItem", null)
+                        .WithOne()
+                        .HasForeignKey("Aimi.Memory.Api.Domain.MemoryText", "MemoryId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_memory_texts_memories_memory_id");
                 });
 #pragma warning restore 612, 618
         }
