@@ -56,6 +56,7 @@ public static class Bench
             {
                 await Corpus.EnsureHnswAsync(dataSource);
             }
+            Console.WriteLine(await Corpus.PrewarmAsync(dataSource));
 
             await VectorSearchAsync(quantized, options);
             if (!options.SearchOnly)
