@@ -94,36 +94,12 @@ public sealed class FullTextRowTests(MemoryHost host) : IClassFixture<MemoryHost
     private sealed record TextRow(string UserId, string Kind, bool IsActive, string Stems);
 
     private Task<TextRow?> TextRowAsync(Guid memoryId) => host.WithDbAsync(async db =>
-    {
-        await db.Database.OpenConnectionAsync();
-        try
-        {
-            await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = "SELECT user_id, kind, is_active, search_vector::text FROM memory_texts WHERE memory_id = @id";
-            command.Parameters.Add(new NpgsqlParameter("id", memoryId));
-            await using var reader = await command.ExecuteReaderAsync();
-            return await reader.ReadAsync() ? new TextRow(reader.GetString(0), reader.GetString(1), reader.GetBoolean(2), reader.GetString(3)) : null;
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-    });
+        (await db.QueryAsync("SELECT user_id, kind, is_active, search_vector::text FROM memory_texts WHERE memory_id = @id",
+            new Dictionary<string, object?> { ["id"] = memoryId },
+            r => new TextRow(r.GetString(0), r.GetString(1), r.GetBoolean(2), r.GetString(3)), default)).SingleOrDefault());
 
-    private static async Task<T> ScalarAsync<T>(MemoryDbContext db, string sql)
-    {
-        await db.Database.OpenConnectionAsync();
-        try
-        {
-            await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.CommandText = sql;
-            return (T)(await command.ExecuteScalarAsync())!;
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-    }
+    private static async Task<T> ScalarAsync<T>(MemoryDbContext db, string sql) =>
+        (await db.QueryAsync(sql, new Dictionary<string, object?>(), r => r.GetFieldValue<T>(0), default)).Single();
 
     private Task<int> ExecuteAsync(string sql, Guid id) =>
         host.WithDbAsync(db => db.Database.ExecuteSqlRawAsync(sql, new NpgsqlParameter("id", id)));

@@ -166,12 +166,9 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         await using (connection)
         {
             await connection.OpenAsync(cancellationToken);
-            return await connection.QueryAsync(WithRankingColumns(text),
-                new Dictionary<string, object?>
-                {
-                    ["text"] = string.Join(" or ", words), ["user"] = userId, ["history"] = includeInactive, ["kind"] = kind is { } value ? WireName.Of(value) : null, ["limit"] = limit,
-                },
-                Candidate.Read, null, cancellationToken);
+            var parameters = FilterParameters(userId, kind, includeInactive, limit);
+            parameters["text"] = string.Join(" or ", words);
+            return await connection.QueryAsync(WithRankingColumns(text), parameters, Candidate.Read, null, cancellationToken);
         }
     }
 
@@ -267,14 +264,21 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         };
     }
 
-    private static Dictionary<string, object?> Parameters(string userId, float[] vector, MemoryKind? kind, bool includeInactive, int limit, SearchOptions settings) => new()
+    private static Dictionary<string, object?> Parameters(string userId, float[] vector, MemoryKind? kind, bool includeInactive, int limit, SearchOptions settings)
     {
-        ["q"] = Sql.VectorLiteral(vector),
+        var parameters = FilterParameters(userId, kind, includeInactive, limit);
+        parameters["q"] = Sql.VectorLiteral(vector);
+        parameters["pool"] = Math.Max(settings.RerankPool, limit);
+        return parameters;
+    }
+
+    /// <summary>The parameters of <see cref="UserFilter"/> and the half's <c>@limit</c>.</summary>
+    private static Dictionary<string, object?> FilterParameters(string userId, MemoryKind? kind, bool includeInactive, int limit) => new()
+    {
         ["user"] = userId,
         ["history"] = includeInactive,
         ["kind"] = kind is { } value ? WireName.Of(value) : null,
         ["limit"] = limit,
-        ["pool"] = Math.Max(settings.RerankPool, limit),
     };
 
     [GeneratedRegex(@"[\p{L}\p{N}]{2,}")]

@@ -32,8 +32,7 @@ namespace Aimi.Memory.Api.Data.Migrations
             migrationBuilder.Sql(
                 """
                 INSERT INTO memory_texts (memory_id, user_id, kind, is_active, recorded_at, search_vector)
-                SELECT id, user_id, kind, is_active, recorded_at, COALESCE(search_vector, to_tsvector('english', content) || to_tsvector('russian', content))
-                FROM memories;
+                SELECT id, user_id, kind, is_active, recorded_at, search_vector FROM memories;
                 """);
 
             // The foreign key after the backfill: checked in one pass instead of once a row.
@@ -52,15 +51,15 @@ namespace Aimi.Memory.Api.Data.Migrations
                 """
                 CREATE FUNCTION memory_texts_follow() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    IF TG_OP = 'UPDATE' AND NEW.content IS NOT DISTINCT FROM OLD.content THEN
-                        UPDATE memory_texts SET user_id = NEW.user_id, kind = NEW.kind, is_active = NEW.is_active, recorded_at = NEW.recorded_at
-                        WHERE memory_id = NEW.id;
-                    ELSE
+                    IF TG_OP = 'INSERT' THEN
                         INSERT INTO memory_texts (memory_id, user_id, kind, is_active, recorded_at, search_vector)
                         VALUES (NEW.id, NEW.user_id, NEW.kind, NEW.is_active, NEW.recorded_at,
-                                to_tsvector('english', NEW.content) || to_tsvector('russian', NEW.content))
-                        ON CONFLICT (memory_id) DO UPDATE SET user_id = EXCLUDED.user_id, kind = EXCLUDED.kind, is_active = EXCLUDED.is_active,
-                            recorded_at = EXCLUDED.recorded_at, search_vector = EXCLUDED.search_vector;
+                                to_tsvector('english', NEW.content) || to_tsvector('russian', NEW.content));
+                    ELSE
+                        UPDATE memory_texts SET user_id = NEW.user_id, kind = NEW.kind, is_active = NEW.is_active, recorded_at = NEW.recorded_at,
+                            search_vector = CASE WHEN NEW.content IS DISTINCT FROM OLD.content
+                                THEN to_tsvector('english', NEW.content) || to_tsvector('russian', NEW.content) ELSE search_vector END
+                        WHERE memory_id = NEW.id;
                     END IF;
                     RETURN NULL;
                 END;
