@@ -1,4 +1,5 @@
 using Aimi.AppHost.LocalServers;
+using Aimi.ServiceDefaults.Auth;
 using Aspire.Hosting.ApplicationModel;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -58,7 +59,7 @@ public static class AimiResources
         if (Authority(builder) is { } authority)
         {
             service.WithEnvironment("Auth__Authority", authority)
-                .WithEnvironment("Auth__Audience", builder.Configuration[AudienceKey] ?? "aimi");
+                .WithEnvironment("Auth__Audience", builder.Configuration[AudienceKey] ?? AuthOptions.DefaultAudience);
         }
         else
         {
@@ -78,8 +79,12 @@ public static class AimiResources
         var web = builder.AddService<TProject>(name);
         if (Authority(builder) is { } authority)
         {
-            web.WithEnvironment("Web__Oidc__Authority", authority)
-                .WithEnvironment("Web__Oidc__ClientId", builder.Configuration[WebClientIdKey] ?? "aimi-web");
+            // Client id and scope only when given: the web host has their defaults (WebClientOptions).
+            web.WithEnvironment("Web__Oidc__Authority", authority);
+            if (builder.Configuration[WebClientIdKey] is { } clientId)
+            {
+                web.WithEnvironment("Web__Oidc__ClientId", clientId);
+            }
             if (builder.Configuration[WebScopeKey] is { } scope)
             {
                 web.WithEnvironment("Web__Oidc__Scope", scope);

@@ -36,15 +36,17 @@ installed() {
     && command -v redis-server >/dev/null 2>&1 && command -v epmd >/dev/null 2>&1 \
     && [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ]
 }
+# Installing and starting servers needs root and apt.
+can_install() { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; }
 if [ "$INSTALL_ONLY" -eq 1 ] && installed; then
   exit 0
 fi
-if [ "$INSTALL_ONLY" -eq 1 ] && { [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; }; then
+if [ "$INSTALL_ONLY" -eq 1 ] && ! can_install; then
   fail "PostgreSQL $PG_VERSION with pgvector, Redis or RabbitMQ is not installed, and this is not root on Debian/Ubuntu: install them (see README)."
 fi
 
 # Without root or apt this script cannot install or start anything: fine if the servers already run, else say which.
-if [ "$INSTALL_ONLY" -eq 0 ] && [ "$BROWSER_ONLY" -eq 0 ] && { [ "$(id -u)" -ne 0 ] || ! command -v apt-get >/dev/null 2>&1; }; then
+if [ "$INSTALL_ONLY" -eq 0 ] && [ "$BROWSER_ONLY" -eq 0 ] && ! can_install; then
   why="not root"; command -v apt-get >/dev/null 2>&1 || why="not a Debian/Ubuntu machine"
   missing=()
   port_open "$PG_PORT" || missing+=("PostgreSQL+pgvector on :$PG_PORT (or set AIMI_POSTGRES and ConnectionStrings__goalsdb/__chatdb)")
@@ -73,8 +75,7 @@ apt_install() {
 # --- Chromium (browser tests only; never a browser downloaded by a test tool) -----------------
 if [ "$BROWSER_ONLY" -eq 1 ]; then
   if [ ! -x /usr/bin/chromium ]; then
-    { [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; } \
-      || fail "Chromium is not installed at /usr/bin/chromium and this is not root on Debian/Ubuntu: install it (apt-get install chromium) or set AIMI_CHROMIUM."
+    can_install || fail "Chromium is not installed at /usr/bin/chromium and this is not root on Debian/Ubuntu: install it (apt-get install chromium) or set AIMI_CHROMIUM."
     apt_install chromium fonts-liberation  # fonts: without them screenshots show boxes for text
   fi
   exit 0

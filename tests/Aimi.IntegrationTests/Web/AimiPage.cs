@@ -109,13 +109,14 @@ public sealed class AimiPage(IPage page, Uri gateway)
 
     public static ILocator AgendaItem(ILocator list, string title) => list.Locator(".agenda-item", new() { HasText = title });
 
+    /// <summary>The access token the page holds now (from its stored session).</summary>
+    public Task<string> TokenAsync() => page.EvaluateAsync<string>("() => JSON.parse(localStorage.getItem('aimi.session')).accessToken");
+
     /// <summary>The signed-in user's token, for the few steps a test does through the API directly (as another device would).</summary>
     public async Task<HttpClient> ApiAsync()
     {
-        var session = await page.EvaluateAsync<string>("() => localStorage.getItem('aimi.session')");
-        var token = JsonDocument.Parse(session).RootElement.GetProperty("accessToken").GetString();
         var http = new HttpClient { BaseAddress = gateway };
-        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", await TokenAsync());
         return http;
     }
 

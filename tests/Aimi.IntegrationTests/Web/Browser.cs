@@ -6,7 +6,8 @@ namespace Aimi.IntegrationTests.Web;
 /// <summary>
 /// Debian's Chromium (installed by <c>deploy/local/setup.sh --browser</c> when missing), driven by Playwright, headless.
 /// Playwright never downloads a browser here: it is pointed at the system's executable. One browser for the test class,
-/// a fresh context (cookies, storage) per test.
+/// a fresh context (cookies, storage) per test, closed when the test ends (<see cref="CloseContextsAsync"/>), so an earlier
+/// test's page does not stay connected to the system, reconnecting and reloading, while the next one runs.
 /// </summary>
 public sealed class Browser : IAsyncLifetime
 {
@@ -19,6 +20,7 @@ public sealed class Browser : IAsyncLifetime
 
     private IPlaywright? _playwright;
     private IBrowser? _browser;
+    private readonly List<IBrowserContext> _contexts = [];
 
     /// <summary>Where the tests save their screenshots: <c>artifacts/screenshots/web</c> under the repository root.</summary>
     public static string ScreenshotFolder { get; } = Path.Combine(RepositoryRoot.Find(), "artifacts", "screenshots", "web");
@@ -46,7 +48,18 @@ public sealed class Browser : IAsyncLifetime
             HasTouch = viewport is { Width: < 600 },
         });
         context.SetDefaultTimeout(30_000);
+        _contexts.Add(context);
         return await context.NewPageAsync();
+    }
+
+    /// <summary>Closes the contexts opened since the last call (a test class calls it when each test ends).</summary>
+    public async Task CloseContextsAsync()
+    {
+        foreach (var context in _contexts)
+        {
+            await context.CloseAsync();
+        }
+        _contexts.Clear();
     }
 
     public static Task ScreenshotAsync(IPage page, string name) =>

@@ -13,8 +13,12 @@ namespace Aimi.IntegrationTests.Web;
 /// <c>artifacts/screenshots/web</c>.
 /// </summary>
 [Collection(WholeSystem.Name)]
-public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelper output) : IClassFixture<AimiSystem>, IClassFixture<Browser>
+public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelper output) : IClassFixture<AimiSystem>, IClassFixture<Browser>, IAsyncLifetime
 {
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    public Task DisposeAsync() => browser.CloseContextsAsync();
+
     private static readonly ViewportSize Phone = new() { Width = 390, Height = 844 };
 
     // Confirmed: planned at once, scheduled once Notifications has planned its reminders.
@@ -294,7 +298,7 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         await Expect(aimi.Page.Locator("#connection-status[data-state=open]")).ToBeVisibleAsync();
         await aimi.GoToAsync("goals");
         await Expect(aimi.Page.Locator("#sign-in")).ToBeHiddenAsync();
-        var token = await aimi.Page.EvaluateAsync<string>("() => JSON.parse(localStorage.getItem('aimi.session')).accessToken");
+        var token = await aimi.TokenAsync();
         Assert.NotEqual("not-a-token", token);
 
         // Goals and habits: create, then edit in place.

@@ -3,6 +3,7 @@
 // (oidc.js) and a refresh token renews the access token. Either way the token is renewed a minute before it expires,
 // and when it cannot be the page asks the user to sign in again (an 'expired' event) instead of failing quietly.
 // Kept in localStorage so a reload stays signed in.
+import { ApiError } from './api.js';
 import * as oidc from './oidc.js';
 
 const storageKey = 'aimi.session';
@@ -84,7 +85,7 @@ export class Auth extends EventTarget {
 
   /** The token is no longer good: forget it (keeping the name) and tell the page. */
   expire() {
-    if (!this.#session) return;
+    if (!this.#session?.accessToken) return;
     this.#session = { subject: this.#session.subject, name: this.#session.name };
     save(this.#session);
     clearTimeout(this.#timer);
@@ -112,7 +113,7 @@ export class Auth extends EventTarget {
     });
     if (!response.ok) {
       const problem = await response.json().catch(() => ({}));
-      throw Object.assign(new Error(problem.detail ?? problem.title ?? response.statusText), { status: response.status, ...problem });
+      throw new ApiError(response.status, problem);
     }
     const token = await response.json();
     this.#store({ subject, name, accessToken: token.accessToken, refreshToken: null, expiresIn: token.expiresIn });

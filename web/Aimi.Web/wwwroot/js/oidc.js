@@ -1,6 +1,8 @@
 // Sign-in through an OpenID Connect provider: the authorization code flow with PKCE for a public client (no secret in
 // the page). The provider's endpoints come from its discovery document; the code comes back to "/" as ?code=&state=.
 
+import { base64UrlBytes } from './ui.js';
+
 const pendingKey = 'aimi.oidc.pending';
 
 // The discovery document, read once per page: every renewal needs its token endpoint.
@@ -100,7 +102,5 @@ async function tokenRequest(config, fields) {
 
 /** The claims of a JWT (read only to name the user; the gateway and services are the ones that validate it). */
 function decodePayload(jwt) {
-  const part = jwt.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
-  const bytes = Uint8Array.from(atob(part.padEnd(Math.ceil(part.length / 4) * 4, '=')), c => c.charCodeAt(0));
-  return JSON.parse(new TextDecoder().decode(bytes));
+  return JSON.parse(new TextDecoder().decode(base64UrlBytes(jwt.split('.')[1])));
 }

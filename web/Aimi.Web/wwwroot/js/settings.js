@@ -1,8 +1,8 @@
 // Settings: the profile (`/me`: name, timezone proposed from the browser, language, quiet hours, contact addresses) and
 // reminders (`/notifications/settings`: offsets, channels, follow-up), web push for this browser, the webhook secret and
 // a test notification.
-import { t, setLanguage } from './i18n.js';
-import { h, fill, busy, notify, setTimeZone } from './ui.js';
+import { t, setLanguage, pick } from './i18n.js';
+import { h, fill, busy, notify, setTimeZone, base64UrlBytes } from './ui.js';
 
 const standardOffsets = [1440, 120, 15];
 const channels = ['in_app', 'email', 'web_push', 'webhook'];
@@ -55,7 +55,7 @@ export class SettingsView extends EventTarget {
     const p = this.#profile;
     form.elements.displayName.value = p.displayName ?? '';
     form.elements.timeZone.value = p.timeZone;
-    form.elements.locale.value = p.locale.toLowerCase().startsWith('ru') ? 'ru' : 'en';
+    form.elements.locale.value = pick(p.locale);
     form.elements.quietHoursStart.value = p.quietHoursStart?.slice(0, 5) ?? '';
     form.elements.quietHoursEnd.value = p.quietHoursEnd?.slice(0, 5) ?? '';
 
@@ -171,7 +171,3 @@ export class SettingsView extends EventTarget {
   }
 }
 
-function base64UrlBytes(value) {
-  const base64 = value.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(value.length / 4) * 4, '=');
-  return Uint8Array.from(atob(base64), c => c.charCodeAt(0));
-}

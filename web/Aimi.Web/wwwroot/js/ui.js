@@ -59,9 +59,10 @@ export function formatTime(value) {
   return new Intl.DateTimeFormat(locale(), { timeZone: zone, hour: '2-digit', minute: '2-digit' }).format(new Date(value));
 }
 
-/** The local calendar day (YYYY-MM-DD) of an instant in the user's timezone. */
-export function localDay(value) {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date(value));
+/** The bytes of a base64url string (a VAPID key, a JWT's part), padding optional. */
+export function base64UrlBytes(value) {
+  const base64 = value.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(value.length / 4) * 4, '=');
+  return Uint8Array.from(atob(base64), c => c.charCodeAt(0));
 }
 
 const notices = () => document.getElementById('notices');
