@@ -40,6 +40,12 @@ public static class Bench
         await LocalInfrastructure.EnsureAsync();
         var database = await LocalInfrastructure.EnsureDatabaseAsync(options.Database);
         var rabbitMq = await LocalInfrastructure.EnsureVirtualHostAsync("memory-bench");
+        if (options.Eval)
+        {
+            await using var evaluated = new MemoryFactory(database, rabbitMq, VectorSearchMode.Quantized);
+            await RetrievalEvaluation.RunAsync(evaluated);
+            return 0;
+        }
         Console.WriteLine($"Memory benchmark: {options.Users} users × {options.PerUser:N0} = {options.Total:N0} memories, {Corpus.Dimensions} dimensions; {LoadAverage()}");
 
         await using (var quantized = new MemoryFactory(database, rabbitMq, VectorSearchMode.Quantized))
@@ -79,6 +85,11 @@ public static class Bench
         {
             await using var hnsw = new MemoryFactory(database, rabbitMq, VectorSearchMode.Hnsw);
             await HttpAsync(hnsw, options, "hnsw");
+        }
+        if (!options.SearchOnly)
+        {
+            await using var evaluated = new MemoryFactory(database, rabbitMq, VectorSearchMode.Quantized);
+            await RetrievalEvaluation.RunAsync(evaluated);
         }
         Console.WriteLine($"done; {LoadAverage()}");
         return 0;
@@ -123,12 +134,12 @@ public static class Bench
         var search = scope.ServiceProvider.GetRequiredService<MemorySearch>();
         var truth = new List<List<Guid>>();
         var exact = new SearchOptions { VectorMode = VectorSearchMode.Exact };
-        await search.VectorNeighboursAsync(queries[0].User, queries[0].Vector, null, false, candidates, exact, default); // warm-up
+        await search.VectorNeighboursAsync(queries[0].User, queries[0].Vector, SearchScope.Current, candidates, exact, default); // warm-up
         var times = new List<double>();
         foreach (var (user, vector) in queries)
         {
             var watch = Stopwatch.StartNew();
-            truth.Add(await search.VectorNeighboursAsync(user, vector, null, false, candidates, exact, default));
+            truth.Add(await search.VectorNeighboursAsync(user, vector, SearchScope.Current, candidates, exact, default));
             times.Add(watch.Elapsed.TotalMilliseconds);
         }
         Report($"vector top-{candidates}, exact per user", times, "recall 1.000 (the reference)");
@@ -140,13 +151,13 @@ public static class Bench
         }
         foreach (var (name, settings) in modes)
         {
-            await search.VectorNeighboursAsync(queries[0].User, queries[0].Vector, null, false, candidates, settings, default);
+            await search.VectorNeighboursAsync(queries[0].User, queries[0].Vector, SearchScope.Current, candidates, settings, default);
             times.Clear();
             var (top, all) = (0, 0);
             for (var i = 0; i < queries.Count; i++)
             {
                 var watch = Stopwatch.StartNew();
-                var ids = await search.VectorNeighboursAsync(queries[i].User, queries[i].Vector, null, false, candidates, settings, default);
+                var ids = await search.VectorNeighboursAsync(queries[i].User, queries[i].Vector, SearchScope.Current, candidates, settings, default);
                 times.Add(watch.Elapsed.TotalMilliseconds);
                 top += ids.Take(k).Intersect(truth[i].Take(k)).Count();
                 all += ids.Intersect(truth[i]).Count();

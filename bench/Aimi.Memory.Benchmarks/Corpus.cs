@@ -41,6 +41,12 @@ public static class Corpus
         string.Join(' ', Enumerable.Range(0, 2).Select(i => Words[(topic * 7 + i * 3 + random.Next(3)) % Words.Length])
             .Concat(Enumerable.Range(0, 6).Select(_ => $"w{random.Next(20_000)}"))) + $" note {user}-{topic}";
 
+    /// <summary>
+    /// Most of a user's memories are episodes (every message is one); a session's summary and facts are the rest: of every ten, eight
+    /// episodes, a summary and a fact.
+    /// </summary>
+    private static string KindOf(int i) => (i % 10) switch { 0 => "summary", 1 => "fact", _ => "episode" };
+
     /// <summary>COPYs the rows in with the HNSW index dropped (much faster than per-row inserts); <see cref="EnsureHnswAsync"/> builds it when asked.</summary>
     public static async Task LoadAsync(NpgsqlDataSource dataSource, BenchOptions options)
     {
@@ -64,7 +70,7 @@ public static class Corpus
                     await writer.StartRowAsync();
                     await writer.WriteAsync(Guid.CreateVersion7(at), NpgsqlDbType.Uuid);
                     await writer.WriteAsync(User(u), NpgsqlDbType.Varchar);
-                    await writer.WriteAsync(i % 10 == 0 ? "summary" : "fact", NpgsqlDbType.Varchar);
+                    await writer.WriteAsync(KindOf(i), NpgsqlDbType.Varchar);
                     await writer.WriteAsync(Text(u, topic, random), NpgsqlDbType.Varchar);
                     await writer.WriteAsync(new Vector(Near(centroids[topic], random)));
                     await writer.WriteAsync(true, NpgsqlDbType.Boolean);

@@ -142,13 +142,14 @@ public sealed class ModelProviderTests(OpenAiChatHost host) : IClassFixture<Open
     {
         var chat = host.ClientFor(TestAuth.NewUserId());
         host.Model.Enqueue(FakeChatReply.Text("Hi!"), FakeChatReply.Text("Noted."));
-        await (await chat.SendAsync("hello")).ReadAsync<SendResult>(HttpStatusCode.OK);
+        var first = await (await chat.SendAsync("hello")).ReadAsync<SendResult>(HttpStatusCode.OK);
         var before = host.MemoryQueries.Count;
 
         await (await chat.SendAsync("call me tomorrow?")).ReadAsync<SendResult>(HttpStatusCode.OK);
 
-        // The second turn's session already has its starting context: one call, with the message as q and k=8.
-        Assert.Equal(["?q=call%20me%20tomorrow%3F&k=8"], host.MemoryQueries.Skip(before));
+        // The second turn's session already has its starting context: one call, with the message as q and k=8, naming the session so
+        // that Memory leaves out its own messages (already in the prompt).
+        Assert.Equal([$"?q=call%20me%20tomorrow%3F&k=8&sessionId={first.SessionId}"], host.MemoryQueries.Skip(before));
         var system = host.Model.ChatRequests[^1].Messages[0].Content!;
         Assert.Contains("- remember: Prefers morning calls (recalled for: call me tomorrow?)", system);
         Assert.Contains("- remember: interview at Contoso on Friday", system);

@@ -60,6 +60,9 @@ public sealed class ExtractionTests
     [InlineData("Он работает в Google")]
     [InlineData("What time is it?")]
     [InlineData("my sister is visiting")]
+    [InlineData("my sister is tired")]
+    [InlineData("Anna lives in Paris")]
+    [InlineData("Аня живёт в Париже")]
     public void Statements_that_are_not_first_person_facts_give_none(string sentence)
     {
         Assert.Empty(LocalExtractor.FactsIn(sentence, Line("m1", sentence)));
@@ -75,6 +78,122 @@ public sealed class ExtractionTests
         Assert.Equal("Anna", fact.Subject);
         Assert.Equal("Anna: I live in Paris", fact.Content);
     }
+
+    [Theory]
+    // English
+    [InlineData("My sister Anna lives in Paris", "Anna", Predicates.LivesIn, "Paris")]
+    [InlineData("my brother Max works at Siemens", "Max", Predicates.WorksAt, "Siemens")]
+    [InlineData("my friend Lisa is a nurse", "Lisa", Predicates.WorksAs, "nurse")]
+    [InlineData("my mom Maria loves gardening", "Maria", Predicates.Likes, "gardening")]
+    [InlineData("My mom, Maria, really loves gardening", "Maria", Predicates.Likes, "gardening")]
+    [InlineData("My best friend Tom works as a pilot", "Tom", Predicates.WorksAs, "pilot")]
+    [InlineData("My husband Ben has just moved to Rome for work", "Ben", Predicates.LivesIn, "Rome for work")]
+    [InlineData("my daughter Emma studies at Oxford", "Emma", Predicates.StudiesAt, "Oxford")]
+    [InlineData("My dad Peter hates flying", "Peter", Predicates.Dislikes, "flying")]
+    [InlineData("my friend Lisa never likes horror movies", "Lisa", Predicates.Dislikes, "horror movies")]
+    [InlineData("Anna (my sister) moved to Rome", "Anna", Predicates.LivesIn, "Rome")]
+    [InlineData("I live in Berlin and my brother Max lives in Hamburg", "Max", Predicates.LivesIn, "Hamburg")]
+    // Russian
+    [InlineData("моя сестра Аня живёт в Париже", "Аня", Predicates.LivesIn, "Париже")]
+    [InlineData("мой брат Макс работает в Сбере", "Макс", Predicates.WorksAt, "Сбере")]
+    [InlineData("мой друг Олег работает врачом", "Олег", Predicates.WorksAs, "врачом")]
+    [InlineData("моя мама Мария любит сад", "Мария", Predicates.Likes, "сад")]
+    [InlineData("Моя подруга Лена недавно переехала в Казань", "Лена", Predicates.LivesIn, "Казань")]
+    [InlineData("мой муж Игорь учится в МГУ", "Игорь", Predicates.StudiesAt, "МГУ")]
+    [InlineData("мой папа Павел не любит шум", "Павел", Predicates.Dislikes, "шум")]
+    [InlineData("Моя дочь Маша обожает рисовать", "Маша", Predicates.Likes, "рисовать")]
+    [InlineData("Аня (моя сестра) работает на заводе", "Аня", Predicates.WorksAt, "заводе")]
+    public void A_named_relatives_statements_are_theirs(string sentence, string person, string predicate, string value)
+    {
+        var facts = LocalExtractor.FactsIn(sentence, Line("m1", sentence));
+
+        var fact = Assert.Single(facts, f => f.Predicate == predicate && f.Subject != Fact.TheUser);
+        Assert.Equal(person, fact.Subject);
+        Assert.Equal(value, fact.Value);
+        Assert.StartsWith($"{person}: ", fact.Content, StringComparison.Ordinal);
+        Assert.Equal(["m1"], fact.SourceMessageIds);
+        Assert.Contains(facts, f => f.Subject == Fact.TheUser && f.Predicate == Predicates.HasRelative && f.Value.EndsWith($" {person}", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("My friend Lisa said hello")]
+    [InlineData("My sister Anna loves me")]
+    [InlineData("Моя сестра Аня любит меня")]
+    [InlineData("My sister Anna is visiting")]
+    [InlineData("мой друг Олег работает удалённо")]
+    public void A_named_relative_without_a_statement_gives_only_the_relation(string sentence)
+    {
+        var fact = Assert.Single(LocalExtractor.FactsIn(sentence, Line("m1", sentence)));
+
+        Assert.Equal(Predicates.HasRelative, fact.Predicate);
+    }
+
+    [Fact]
+    public void My_sisters_statement_leaves_my_own_facts_mine()
+    {
+        var facts = LocalExtractor.FactsIn("My sister Anna lives in Paris", Line("m1", "My sister Anna lives in Paris"));
+
+        Assert.Equal(
+            new[] { ("Anna", Predicates.LivesIn, "Paris"), (Fact.TheUser, Predicates.HasRelative, "sister Anna") },
+            facts.Select(f => (f.Subject, f.Predicate, f.Value)).OrderBy(f => f.Subject, StringComparer.Ordinal).ToArray());
+        Assert.Equal("Anna: My sister Anna lives in Paris", facts.Single(f => f.Subject == "Anna").Content);
+    }
+
+    [Fact]
+    public void A_relative_named_earlier_is_the_subject_of_later_statements()
+    {
+        var extraction = LocalExtractor.Extract(
+        [
+            Line("1", "My sister Anna is visiting next week."),
+            Line("2", "Anna lives in Paris now and Anna works at Airbus."),
+            Line("3", "Моя подруга Лена приедет. Лена работает учителем."),
+            Line("4", "Max lives in Oslo."),
+        ]);
+
+        Assert.Equal(
+            new[] { ("Anna", Predicates.LivesIn, "Paris", "2"), ("Anna", Predicates.WorksAt, "Airbus", "2"), ("Лена", Predicates.WorksAs, "учителем", "3") },
+            extraction.Facts.Where(f => f.Subject != Fact.TheUser).Select(f => (f.Subject, f.Predicate, f.Value, f.SourceMessageIds.Single()))
+                .OrderBy(f => f.Subject, StringComparer.Ordinal).ThenBy(f => f.Predicate, StringComparer.Ordinal).ToArray());
+        Assert.Equal("Anna: Anna lives in Paris now", extraction.Facts.Single(f => f.Predicate == Predicates.LivesIn).Content);
+    }
+
+    [Fact]
+    public void The_summary_cites_only_the_lines_its_sentences_came_from()
+    {
+        var extraction = LocalExtractor.Extract(
+        [
+            Line("1", "Hi!"),
+            new ConversationLine("2", ConversationLine.AssistantRole, null, "Hello, how are you?", At),
+            Line("3", "I'm preparing for an interview at Contoso on Friday. I'm a bit stressed."),
+            Line("4", "ok"),
+            Line("5", "I live in Berlin and I work at Fabrikam."),
+            Line("6", "thanks"),
+        ]);
+
+        Assert.Equal(["3", "5"], extraction.NarrativeSourceIds);
+        Assert.Contains("interview at Contoso", extraction.Narrative, StringComparison.Ordinal);
+        Assert.Contains("I live in Berlin", extraction.Narrative, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Between_people_the_summary_cites_each_speakers_line()
+    {
+        var extraction = LocalExtractor.Extract(
+        [
+            new ConversationLine("a1", ConversationLine.UserRole, "Anna", "I moved to Paris last month and I work at Airbus.", At),
+            new ConversationLine("b1", ConversationLine.UserRole, "Ben", "nice", At),
+            new ConversationLine("a2", ConversationLine.UserRole, "Anna", "ok", At),
+            new ConversationLine("b2", ConversationLine.UserRole, "Ben", "I'm a teacher and I love hiking in the mountains.", At),
+            new ConversationLine("a3", ConversationLine.UserRole, "Anna", "I want to learn Italian this year.", At),
+        ]);
+
+        Assert.Equal(["a1", "b2", "a3"], extraction.NarrativeSourceIds);
+        Assert.StartsWith("Anna: I moved to Paris", extraction.Narrative, StringComparison.Ordinal);
+        Assert.Contains(extraction.Facts, f => f is { Subject: "Ben", Predicate: Predicates.WorksAs, Value: "teacher" });
+    }
+
+    [Fact]
+    public void An_empty_extraction_cites_nothing() => Assert.Empty(Extraction.Empty.NarrativeSourceIds);
 
     [Theory]
     [InlineData("I'm exhausted, I barely slept", Moods.Tired)]

@@ -5,6 +5,7 @@ using Aimi.Memory.Api.Domain;
 using Aimi.Testing;
 using Aimi.Testing.FakeOpenAi;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Aimi.Memory.Tests;
@@ -42,7 +43,7 @@ public sealed partial class OpenAiExtractionTests(OpenAiMemoryHost host) : IClas
             var ids = MessageId().Matches(request.LastUserText ?? "").Select(m => m.Groups[1].Value).ToList();
             var answer = new
             {
-                narrative = "The user has an interview at Contoso on Friday and feels nervous.",
+                summary = new[] { new { sentence = "The user has an interview at Contoso on Friday and feels nervous.", sourceMessageIds = new[] { ids[0] } } },
                 mood = "stressed",
                 intents = new[] { "prepare answers for the interview" },
                 topics = new[] { "work" },
@@ -65,12 +66,55 @@ public sealed partial class OpenAiExtractionTests(OpenAiMemoryHost host) : IClas
         Assert.True(format.GetProperty("json_schema").GetProperty("strict").GetBoolean());
 
         var summary = await host.WithDbAsync(db => db.Summaries.SingleAsync(s => s.SessionId == session));
-        Assert.Equal("The user has an interview at Contoso on Friday and feels nervous.", summary.Narrative);
+        Assert.StartsWith("The user has an interview at Contoso on Friday", summary.Narrative, StringComparison.Ordinal);
+        Assert.EndsWith("and feels nervous.", summary.Narrative, StringComparison.Ordinal);
         Assert.Equal(Moods.Stressed, summary.Mood);
         var facts = await host.ClientFor(user).GetJsonAsync("/memory/facts");
         var fact = Assert.Single(facts.Items());
         Assert.Equal("interview at Contoso", fact.Str("value"));
         Assert.Single(fact.GetProperty("sourceMessageIds").Items());
+    }
+
+    [Fact]
+    public async Task The_summary_is_the_models_sentences_citing_the_known_lines_they_name()
+    {
+        var at = DateTimeOffset.UtcNow;
+        ConversationLine[] lines =
+        [
+            new("u1", ConversationLine.UserRole, null, "My sister Anna moved to Paris.", at),
+            new("a1", ConversationLine.AssistantRole, null, "How nice!", at.AddSeconds(1)),
+            new("u2", ConversationLine.UserRole, null, "I'm visiting her in May.", at.AddSeconds(2)),
+            new("u3", ConversationLine.UserRole, null, "ok bye", at.AddSeconds(3)),
+        ];
+        host.Model.ChatHandler = _ => FakeChatReply.Text("""
+            {
+              "summary": [
+                { "sentence": "The user's sister Anna moved to Paris.", "sourceMessageIds": ["u1", "made-up-id"] },
+                { "sentence": " ", "sourceMessageIds": ["u3"] },
+                { "sentence": "The user will visit her in May.", "sourceMessageIds": ["u2", "u1"] }
+              ],
+              "mood": "positive",
+              "intents": [],
+              "topics": ["family"],
+              "facts": [
+                { "subject": "Anna", "predicate": "lives_in", "object": "Paris", "statement": "My sister Anna moved to Paris", "sourceMessageIds": ["u1"] },
+                { "subject": "user", "predicate": "has_relative", "object": "sister Anna", "statement": "My sister is Anna", "sourceMessageIds": ["u1"] }
+              ]
+            }
+            """);
+
+        Extraction extraction;
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            extraction = await scope.ServiceProvider.GetRequiredService<IConversationExtractor>().ExtractAsync(lines, CancellationToken.None);
+        }
+
+        Assert.Equal("The user's sister Anna moved to Paris. The user will visit her in May.", extraction.Narrative);
+        Assert.Equal(["u1", "u2"], extraction.NarrativeSourceIds);
+        Assert.Contains(extraction.Facts, f => f is { Subject: "Anna", Predicate: Predicates.LivesIn, Value: "Paris", Content: "Anna: My sister Anna moved to Paris" });
+        var request = host.Model.ChatRequests[^1];
+        var summary = request.Raw.GetProperty("response_format").GetProperty("json_schema").GetProperty("schema").GetProperty("properties").GetProperty("summary");
+        Assert.False(summary.GetProperty("items").GetProperty("additionalProperties").GetBoolean());
     }
 
     [GeneratedRegex(@"^\[([^\]]+)\] user:", RegexOptions.Multiline)]

@@ -42,7 +42,8 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
     public bool IsConfigured => configuration.GetSection($"services:{Aimi.ServiceDefaults.ResourceNames.MemoryApi}").Exists();
 
     /// <param name="query">The user's message on a turn; null at session start.</param>
-    public async Task<MemoryContextView?> GetContextAsync(string token, string? query, CancellationToken cancellationToken)
+    /// <param name="sessionId">The session asking on a turn: Memory leaves out its messages, which the prompt already has.</param>
+    public async Task<MemoryContextView?> GetContextAsync(string token, string? query, CancellationToken cancellationToken, Guid? sessionId = null)
     {
         if (!IsConfigured || TokenExpiry.Of(token) <= time.GetUtcNow())
         {
@@ -53,7 +54,7 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
         try
         {
             var path = query is null ? "/memory/context"
-                : $"/memory/context?q={Uri.EscapeDataString(Truncate(query))}&k={TurnK}";
+                : $"/memory/context?q={Uri.EscapeDataString(Truncate(query))}&k={TurnK}{(sessionId is { } id ? $"&sessionId={id}" : "")}";
             using var request = new HttpRequestMessage(HttpMethod.Get, path);
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             using var response = await http.SendAsync(request, deadline.Token);

@@ -9,10 +9,11 @@ using Microsoft.EntityFrameworkCore;
 namespace Aimi.Memory.Api.Consumers;
 
 /// <summary>
-/// Classifier/Context: tags a chat message (topics, mood, the goal and task it is about) and answers
+/// Every chat message becomes an episode (searchable seconds after it was said, not only once the session ends).
+/// Classifier/Context: tags the message (topics, mood, the goal and task it is about) and answers
 /// <see cref="MessageClassified"/> through the outbox; a goal the user talks about gains weight.
 /// </summary>
-public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, TimeProvider time, ILogger<ChatMessageRecordedConsumer> logger)
+public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter writer, TimeProvider time, ILogger<ChatMessageRecordedConsumer> logger)
     : IdempotentConsumer<ChatMessageRecorded, MemoryDbContext>(db, time, logger)
 {
     protected override string ConsumerName => "memory-chat-message-recorded";
@@ -23,6 +24,8 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, TimeProvider
     protected override async Task HandleAsync(ChatMessageRecorded message, ConsumeContext<ChatMessageRecorded> context, CancellationToken cancellationToken)
     {
         var now = Time.GetUtcNow();
+        await writer.AddEpisodesAsync(message.UserId, message.SessionId,
+            [new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At)], now, cancellationToken);
         var candidates = await Db.Nodes
             .Where(n => n.UserId == message.UserId && ((n.Kind == NodeKind.Goal && n.Status == "active")
                 || (n.Kind == NodeKind.Task && n.Status != null && GraphStore.PendingStatuses.Contains(n.Status))))

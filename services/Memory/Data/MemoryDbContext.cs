@@ -56,6 +56,8 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
             e.Property(m => m.Subject).HasMaxLength(200);
             e.Property(m => m.Predicate).HasMaxLength(100);
             e.Property(m => m.Value).HasMaxLength(300);
+            e.Property(m => m.Role).HasMaxLength(20);
+            e.Property(m => m.Speaker).HasMaxLength(100);
             e.Property<BitArray>("EmbeddingBits").HasColumnName("embedding_bits").HasColumnType($"bit({Dimensions})")
                 .HasComputedColumnSql(EmbeddingBitsSql, stored: true);
             e.HasIndex(m => m.Embedding).HasMethod("hnsw").HasOperators("vector_cosine_ops").HasDatabaseName("ix_memories_embedding_hnsw");
@@ -69,6 +71,10 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
             // Supersession looks up the current value of a subject's predicate.
             e.HasIndex(m => new { m.UserId, m.Subject, m.Predicate }).HasFilter("is_active AND predicate IS NOT NULL");
             e.HasIndex(m => new { m.UserId, m.RecordedAt });
+            // ux_memories_episode_source (a message is one episode, by user, session and message id) is made in SQL by its migration: EF
+            // cannot index an array column.
+            // Whether a found summary or episode repeats a superseded fact: the user's few superseded facts, found without reading the rest.
+            e.HasIndex(m => m.UserId).HasFilter("kind = 'fact' AND superseded_by IS NOT NULL").HasDatabaseName("ix_memories_superseded_facts");
         });
 
         modelBuilder.Entity<Summary>(e =>

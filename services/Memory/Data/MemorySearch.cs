@@ -38,14 +38,31 @@ public sealed class SearchOptions
 
 public sealed record SearchHit(MemoryItem Memory, double Score);
 
+/// <summary>What a search asks for besides its words.</summary>
+/// <param name="Period">Only memories of these days (said then, or about then): <c>from</c>/<c>to</c> of <c>GET /memory/search</c>.</param>
+public sealed record SearchScope(MemoryKind? Kind = null, bool IncludeInactive = false, DateSpan? Period = null, Guid? ExcludeSession = null)
+{
+    public static readonly SearchScope Current = new();
+}
+
 /// <summary>A search whose two halves are running, each on a connection of its own (<see cref="MemorySearch.Begin"/>).</summary>
-public sealed record PendingSearch(string UserId, Task<List<Candidate>> Text, Task<List<Candidate>> Vector);
+/// <param name="Time">What the question itself says about time ("when did…", "last week", "in May").</param>
+public sealed record PendingSearch(string UserId, TimeQuery Time, Task<List<Candidate>> Text, Task<List<Candidate>> Vector);
 
 /// <summary>A memory one half of the search found, with what the fusion ranks by (the row itself is read only if it wins).</summary>
-public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset RecordedAt, Guid? GraphNodeId, bool Current)
+/// <param name="FirstDay">The first day it is about: the day it names, or the day it was said.</param>
+/// <param name="Cites">The messages it comes from: results that cite nothing new are left out.</param>
+public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset RecordedAt, Guid? GraphNodeId, bool Current, MemoryKind Kind, Guid? SessionId,
+    string[] Cites, DateOnly FirstDay, DateOnly LastDay, bool NamesTime)
 {
     internal static Candidate Read(System.Data.Common.DbDataReader r) =>
-        new(r.GetGuid(0), r.GetFieldValue<DateTimeOffset>(1), r.GetFieldValue<DateTimeOffset>(2), r.IsDBNull(3) ? null : r.GetGuid(3), r.GetBoolean(4));
+        new(r.GetGuid(0), r.GetFieldValue<DateTimeOffset>(1), r.GetFieldValue<DateTimeOffset>(2), r.IsDBNull(3) ? null : r.GetGuid(3), r.GetBoolean(4),
+            WireName.Parse<MemoryKind>(r.GetString(5)), r.IsDBNull(6) ? null : r.GetGuid(6), r.GetFieldValue<string[]>(7),
+            r.GetFieldValue<DateOnly>(8), r.GetFieldValue<DateOnly>(9), r.GetBoolean(10));
+
+    public bool IsIn(DateSpan period) => FirstDay <= period.To && LastDay >= period.From;
+
+    public bool IsInMonth(int month) => FirstDay.Month == month || LastDay.Month == month || (LastDay.DayNumber - FirstDay.DayNumber > 31);
 }
 
 /// <summary>
@@ -53,7 +70,8 @@ public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset
 /// recency and graph proximity to the active goals rank them too; reciprocal rank fusion combines the four lists.
 /// Only active memories unless history is asked for. The two halves run side by side, beside what the caller reads; only the k winners are read whole.
 /// </summary>
-public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator<string, Embedding<float>> embedder, GraphStore graph, IOptions<SearchOptions> options)
+public sealed partial class MemorySearch(
+    MemoryDbContext db, IEmbeddingGenerator<string, Embedding<float>> embedder, GraphStore graph, IOptions<SearchOptions> options, TimeProvider time)
 {
     /// <summary>The usual RRF constant: a list's top ranks matter, no single list dominates.</summary>
     public const int RrfK = 60;
@@ -69,11 +87,36 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
             AND f.source_session_id = m.source_session_id AND strpos(m.content, f.content) > 0))
         """;
 
-    private const string UserFilter = "user_id = @user AND (is_active OR @history) AND (@kind::text IS NULL OR kind = @kind)";
+    /// <summary>
+    /// An episode that states a fact since superseded ("I live in Berlin" after "I moved to Munich") would present the old value as current:
+    /// it is left out of current results like a stale summary, and stays in history.
+    /// </summary>
+    private const string NotStaleEpisode =
+        """
+        (m.kind <> 'episode' OR NOT EXISTS (
+            SELECT 1 FROM memories f WHERE f.user_id = m.user_id AND f.kind = 'fact' AND f.superseded_by IS NOT NULL
+            AND f.source_message_ids && m.source_message_ids))
+        """;
 
-    public async Task<List<SearchHit>> SearchAsync(string userId, string query, int k, MemoryKind? kind, bool includeInactive, CancellationToken cancellationToken)
+    /// <summary>The user's memories (current ones unless history is asked for, of one kind if asked), of the table or alias <paramref name="t"/>.</summary>
+    private static string UserFilter(string t) => $"{t}.user_id = @user AND ({t}.is_active OR @history) AND (@kind::text IS NULL OR {t}.kind = @kind)";
+
+    /// <summary>
+    /// The scope's period and session, on memories <c>m</c>: a memory is in a period when the days it names, or else the day it was said,
+    /// overlap it.
+    /// </summary>
+    private const string ScopeFilter = """
+        (@from::date IS NULL OR (COALESCE(m.occurred_to, (m.valid_from AT TIME ZONE 'UTC')::date) >= @from::date
+            AND COALESCE(m.occurred_from, (m.valid_from AT TIME ZONE 'UTC')::date) <= @to::date))
+        AND (@exclude_session::uuid IS NULL OR m.source_session_id IS DISTINCT FROM @exclude_session::uuid)
+        """;
+
+    /// <summary>At most this many derived memories (summaries, facts, notes) of one session in a result: they must not crowd out the evidence.</summary>
+    public const int DerivedPerSession = 2;
+
+    public async Task<List<SearchHit>> SearchAsync(string userId, string query, int k, SearchScope scope, CancellationToken cancellationToken)
     {
-        var pending = Begin(userId, query, kind, includeInactive, cancellationToken);
+        var pending = Begin(userId, query, scope, cancellationToken);
         // This connection is idle while the query is embedded: the graph neighbourhood is read meanwhile.
         var nearGoals = await graph.NeighbourhoodOfActiveGoalsAsync(userId, 2, cancellationToken);
         return await CompleteAsync(pending, k, nearGoals, cancellationToken);
@@ -84,13 +127,13 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
     /// thread pool, then its query). The caller reads what else it needs meanwhile (the context: state, goals, facts), then calls
     /// <see cref="CompleteAsync"/>.
     /// </summary>
-    public PendingSearch Begin(string userId, string query, MemoryKind? kind, bool includeInactive, CancellationToken cancellationToken)
+    public PendingSearch Begin(string userId, string query, SearchScope scope, CancellationToken cancellationToken)
     {
-        var words = QueryWord().Matches(query).Select(m => m.Value).Distinct(StringComparer.OrdinalIgnoreCase).Take(32).ToList();
+        var words = QueryWord().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct(StringComparer.Ordinal).Take(32).ToList();
         var text = words.Count == 0 ? Task.FromResult<List<Candidate>>([])
-            : TextMatchesAsync(SecondConnection(), userId, words, kind, includeInactive, options.Value.Candidates, cancellationToken);
-        var vector = EmbedThenVectorHalfAsync(SecondConnection(), userId, query, kind, includeInactive, cancellationToken);
-        return new PendingSearch(userId, text, vector);
+            : TextMatchesAsync(SecondConnection(), userId, words, scope, options.Value.Candidates, cancellationToken);
+        var vector = EmbedThenVectorHalfAsync(SecondConnection(), userId, query, scope, cancellationToken);
+        return new PendingSearch(userId, TimeExpressions.ParseQuery(query, time.GetUtcNow()), text, vector);
     }
 
     /// <summary>
@@ -121,24 +164,72 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         var byGraph = candidates.Values.Where(c => c.GraphNodeId is { } node && near.ContainsKey(node))
             .OrderBy(c => near[c.GraphNodeId!.Value].Depth).ThenByDescending(c => near[c.GraphNodeId!.Value].Strength).ToList();
 
+        var lists = new List<(List<Candidate> List, double Weight)> { (byVector, 1.0), (byText, 1.0), (byRecency, 0.5), (byGraph, 0.5) };
+        // A question about a period prefers what happened (or was said) then; "when did…" prefers memories that name a day.
+        var matched = Fuse(lists, candidates).Select(f => f.Candidate).ToList();
+        if (search.Time.Period is { } period)
+        {
+            lists.Add((matched.Where(c => c.IsIn(period)).ToList(), 1.0));
+        }
+        else if (search.Time.Month is { } month)
+        {
+            lists.Add((matched.Where(c => c.IsInMonth(month)).ToList(), 1.0));
+        }
+        if (search.Time.AsksWhen)
+        {
+            lists.Add((matched.Where(c => c.NamesTime).ToList(), 0.5));
+        }
+        // Recency, graph and time only reorder what the query found: every candidate came from the vector or the text list.
+        var winners = Distinct(Fuse(lists, candidates)).Take(k).ToList();
+        var ids = winners.Select(w => w.Candidate.Id).ToList();
+        var rows = await db.Memories.AsNoTracking().Where(m => m.UserId == search.UserId && ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
+        // Only the k winners are read whole; one deleted since the candidates were found is left out.
+        return winners.Where(w => rows.ContainsKey(w.Candidate.Id)).Select(w => new SearchHit(rows[w.Candidate.Id], Math.Round(w.Score, 6))).ToList();
+    }
+
+    /// <summary>Reciprocal rank fusion of weighted lists, best first.</summary>
+    private static List<(Candidate Candidate, double Score)> Fuse(IEnumerable<(List<Candidate> List, double Weight)> lists, Dictionary<Guid, Candidate> candidates)
+    {
         var scores = new Dictionary<Guid, double>();
-        // What the query matched leads; recency and graph proximity break ties among similar matches at half weight.
-        foreach (var (list, weight) in new[] { (byVector, 1.0), (byText, 1.0), (byRecency, 0.5), (byGraph, 0.5) })
+        foreach (var (list, weight) in lists)
         {
             for (var rank = 0; rank < list.Count; rank++)
             {
                 scores[list[rank].Id] = scores.GetValueOrDefault(list[rank].Id) + weight / (RrfK + rank + 1);
             }
         }
-        // Recency and graph only reorder what the query found: every candidate came from the vector or the text list.
-        var winners = scores.OrderByDescending(s => s.Value).ThenByDescending(s => candidates[s.Key].ValidFrom).Take(k).ToList();
-        var ids = winners.Select(w => w.Key).ToList();
-        var rows = await db.Memories.AsNoTracking().Where(m => m.UserId == search.UserId && ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
-        // Only the k winners are read whole; one deleted since the candidates were found is left out.
-        return winners.Where(w => rows.ContainsKey(w.Key)).Select(w => new SearchHit(rows[w.Key], Math.Round(w.Value, 6))).ToList();
+        return scores.OrderByDescending(s => s.Value).ThenByDescending(s => candidates[s.Key].ValidFrom).Select(s => (candidates[s.Key], s.Value)).ToList();
     }
 
-    private async Task<List<Candidate>> EmbedThenVectorHalfAsync(NpgsqlConnection connection, string userId, string query, MemoryKind? kind, bool includeInactive,
+    /// <summary>
+    /// The fused ranking without repeats: a memory that cites only messages a better one already cites adds nothing (a fact and the
+    /// message it came from), and one session's summaries, facts and notes take at most <see cref="DerivedPerSession"/> places.
+    /// </summary>
+    private static IEnumerable<(Candidate Candidate, double Score)> Distinct(List<(Candidate Candidate, double Score)> ranked)
+    {
+        var cited = new HashSet<string>(StringComparer.Ordinal);
+        var derived = new Dictionary<Guid, int>();
+        foreach (var (candidate, score) in ranked)
+        {
+            if (candidate.Cites.Length > 0 && candidate.Cites.All(cited.Contains))
+            {
+                continue;
+            }
+            if (candidate.Kind != MemoryKind.Episode && candidate.SessionId is { } session)
+            {
+                var count = derived.GetValueOrDefault(session);
+                if (count >= DerivedPerSession)
+                {
+                    continue;
+                }
+                derived[session] = count + 1;
+            }
+            cited.UnionWith(candidate.Cites);
+            yield return (candidate, score);
+        }
+    }
+
+    private async Task<List<Candidate>> EmbedThenVectorHalfAsync(NpgsqlConnection connection, string userId, string query, SearchScope scope,
         CancellationToken cancellationToken)
     {
         await using (connection)
@@ -146,31 +237,50 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
             // The model's CPU work on the thread pool: Begin returns at once.
             var vector = await Task.Run(async () => (await embedder.GenerateAsync([query], cancellationToken: cancellationToken))[0].Vector.ToArray(), cancellationToken);
             await connection.OpenAsync(cancellationToken);
-            return await VectorCandidatesAsync(connection, userId, vector, kind, includeInactive, options.Value.Candidates, options.Value, cancellationToken);
+            return await VectorCandidatesAsync(connection, userId, vector, scope, options.Value.Candidates, options.Value, cancellationToken);
         }
     }
 
     /// <summary>
-    /// Full-text matches in English or Russian, best first. Any query word may match (OR), stems and stop words per language. It reads
-    /// the narrow <c>memory_texts</c> (about 260 bytes a row instead of 1.9 KB): a query of common words ranks a thousand rows or more.
+    /// Full-text matches in English or Russian ranked by BM25, best first. Each query word is stemmed in its script's language (so English
+    /// stop words do not match as Russian words), weighed by how rare it is among the user's memories (a speaker's name in every line counts
+    /// little, a rare noun much) and normalised by length; the words are few and memories short, so a word counts once per memory. It reads
+    /// the narrow <c>memory_texts</c> (about 260 bytes a row instead of 1.9 KB): a common word matches a thousand rows or more.
     /// </summary>
-    private static async Task<List<Candidate>> TextMatchesAsync(NpgsqlConnection connection, string userId, List<string> words, MemoryKind? kind, bool includeInactive,
+    private static async Task<List<Candidate>> TextMatchesAsync(NpgsqlConnection connection, string userId, List<string> words, SearchScope scope,
         int limit, CancellationToken cancellationToken)
     {
-        const string text = $"""
-            SELECT t.memory_id AS id, row_number() OVER (ORDER BY ts_rank(t.search_vector, q.query) DESC, t.recorded_at DESC) AS rank FROM memory_texts t
-            CROSS JOIN (SELECT websearch_to_tsquery('english', @text) || websearch_to_tsquery('russian', @text) AS query) q
-            WHERE t.{UserFilter} AND t.search_vector @@ q.query
+        var scoped = Scoped(scope) ? $"JOIN memories m ON m.id = t.memory_id AND {ScopeFilter}" : "";
+        var text = $"""
+            WITH terms AS (
+                SELECT DISTINCT plainto_tsquery(CASE WHEN w.word ~ '[а-яё]' THEN 'russian' ELSE 'english' END::regconfig, w.word) AS query
+                FROM unnest(@words::text[]) AS w(word)
+            ), hits AS (
+                SELECT t.memory_id, length(t.search_vector) AS len, count(*) OVER (PARTITION BY terms.query::text) AS df
+                FROM terms JOIN memory_texts t ON t.search_vector @@ terms.query {scoped}
+                WHERE numnode(terms.query) > 0 AND {UserFilter("t")}
+            ), corpus AS (
+                SELECT (SELECT count(*) FROM memories WHERE {UserFilter("memories")})::float8 AS n, (SELECT avg(len) FROM hits)::float8 AS average
+            )
+            SELECT h.memory_id AS id,
+                   row_number() OVER (ORDER BY sum(ln(1 + (c.n - h.df + 0.5) / (h.df + 0.5)) * {Bm25K1 + 1} / (1 + {Bm25K1} * (1 - {Bm25B} + {Bm25B} * h.len / c.average))) DESC,
+                                      h.memory_id DESC) AS rank
+            FROM hits h CROSS JOIN corpus c
+            GROUP BY h.memory_id
             ORDER BY rank LIMIT @limit
             """;
         await using (connection)
         {
             await connection.OpenAsync(cancellationToken);
-            var parameters = FilterParameters(userId, kind, includeInactive, limit);
-            parameters["text"] = string.Join(" or ", words);
+            var parameters = FilterParameters(userId, scope, limit);
+            parameters["words"] = words.ToArray();
             return await connection.QueryAsync(WithRankingColumns(text), parameters, Candidate.Read, null, cancellationToken);
         }
     }
+
+    // Okapi BM25's usual constants (term-frequency saturation and length normalisation), written into the SQL as literals.
+    private const string Bm25K1 = "1.2";
+    private const string Bm25B = "0.75";
 
     /// <summary>The latest current summaries and notes, newest first: the context's situations before the user has said anything.</summary>
     public Task<List<MemoryItem>> RecentSituationsAsync(string userId, int k, CancellationToken cancellationToken) =>
@@ -184,20 +294,20 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
             .AsNoTracking().ToListAsync(cancellationToken);
 
     /// <summary>The vector half alone (the benchmark compares the modes with it): the nearest memories by cosine distance, nearest first.</summary>
-    public async Task<List<Guid>> VectorNeighboursAsync(string userId, float[] vector, MemoryKind? kind, bool includeInactive, int limit, SearchOptions settings,
+    public async Task<List<Guid>> VectorNeighboursAsync(string userId, float[] vector, SearchScope scope, int limit, SearchOptions settings,
         CancellationToken cancellationToken)
     {
         await using var connection = SecondConnection();
         await connection.OpenAsync(cancellationToken);
-        return (await VectorCandidatesAsync(connection, userId, vector, kind, includeInactive, limit, settings, cancellationToken)).Select(c => c.Id).ToList();
+        return (await VectorCandidatesAsync(connection, userId, vector, scope, limit, settings, cancellationToken)).Select(c => c.Id).ToList();
     }
 
     /// <summary>HNSW's settings are per transaction (SET LOCAL); the other modes need none, so they run without one.</summary>
-    private static async Task<List<Candidate>> VectorCandidatesAsync(NpgsqlConnection connection, string userId, float[] vector, MemoryKind? kind, bool includeInactive,
+    private static async Task<List<Candidate>> VectorCandidatesAsync(NpgsqlConnection connection, string userId, float[] vector, SearchScope scope,
         int limit, SearchOptions settings, CancellationToken cancellationToken)
     {
-        var parameters = Parameters(userId, vector, kind, includeInactive, limit, settings);
-        var sql = VectorSql(settings.VectorMode);
+        var parameters = Parameters(userId, vector, scope, limit, settings);
+        var sql = VectorSql(settings.VectorMode, Scoped(scope));
         if (settings.VectorMode != VectorSearchMode.Hnsw)
         {
             return await connection.QueryAsync(sql, parameters, Candidate.Read, null, cancellationToken);
@@ -216,11 +326,18 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
         return rows;
     }
 
+    /// <summary>Whether the scope filters on more than the user, the kind and activity (the plain search's index-only scan cannot).</summary>
+    private static bool Scoped(SearchScope scope) => scope.Period is not null || scope.ExcludeSession is not null;
+
     /// <summary>
     /// The columns the fusion ranks by, of memories <c>m</c>; <c>current</c> is false for a stale summary unless history is asked for.
     /// <see cref="Candidate.Read"/> reads them in this order.
     /// </summary>
-    private const string RankingColumns = $"m.id, m.valid_from, m.recorded_at, m.graph_node_id, @history OR {NotStaleSummary} AS current";
+    private const string RankingColumns = $"""
+        m.id, m.valid_from, m.recorded_at, m.graph_node_id, @history OR ({NotStaleSummary} AND {NotStaleEpisode}) AS current, m.kind, m.source_session_id, m.source_message_ids,
+        COALESCE(m.occurred_from, (m.valid_from AT TIME ZONE 'UTC')::date), COALESCE(m.occurred_to, (m.valid_from AT TIME ZONE 'UTC')::date),
+        m.occurred_from IS NOT NULL
+        """;
 
     /// <summary>The text half's rows (<c>id</c>, <c>rank</c>), best first, with what the fusion ranks by: only its top rows are read from memories.</summary>
     private static string WithRankingColumns(string half) => $"""
@@ -233,52 +350,60 @@ public sealed partial class MemorySearch(MemoryDbContext db, IEmbeddingGenerator
     /// The user's nearest memories, nearest first, with what the fusion ranks by (read from the rows the distance was computed on),
     /// as SQL on the parameters of <see cref="Parameters"/>.
     /// </summary>
-    private static string VectorSql(VectorSearchMode mode) => $"""
-        SELECT {RankingColumns} FROM ({NearestSql(mode)}) m
+    private static string VectorSql(VectorSearchMode mode, bool scoped) => $"""
+        SELECT {RankingColumns} FROM ({NearestSql(mode, scoped)}) m
         ORDER BY m.distance, m.id
         """;
 
     /// <summary>The nearest rows, with <c>distance</c> and the columns <see cref="RankingColumns"/> reads.</summary>
-    private static string NearestSql(VectorSearchMode mode)
+    private static string NearestSql(VectorSearchMode mode, bool scoped)
     {
-        const string columns = "m.id, m.user_id, m.kind, m.content, m.source_session_id, m.valid_from, m.recorded_at, m.graph_node_id, m.embedding <=> @q::vector AS distance";
+        const string columns = """
+            m.id, m.user_id, m.kind, m.content, m.source_session_id, m.source_message_ids, m.valid_from, m.recorded_at, m.graph_node_id,
+            m.occurred_from, m.occurred_to, m.embedding <=> @q::vector AS distance
+            """;
+        var scope = scoped ? $"AND {ScopeFilter}" : "";
         return mode switch
         {
+            // A scope (a period, a session left out) needs the rows themselves, so the bit scan is not index-only then.
             VectorSearchMode.Quantized => $"""
                 SELECT {columns}
-                FROM (SELECT id FROM memories WHERE {UserFilter} ORDER BY embedding_bits <~> binary_quantize(@q::vector) LIMIT @pool) coarse
+                FROM (SELECT m.id FROM memories m WHERE {UserFilter("m")} {scope} ORDER BY m.embedding_bits <~> binary_quantize(@q::vector) LIMIT @pool) coarse
                 JOIN memories m ON m.id = coarse.id
                 ORDER BY distance, m.id LIMIT @limit
                 """,
             // "+ 0" hides the ordering from the HNSW index, so the planner compares every row of the user (their rows via the btree index).
             VectorSearchMode.Exact => $"""
-                SELECT {columns} FROM memories m WHERE m.{UserFilter}
+                SELECT {columns} FROM memories m WHERE {UserFilter("m")} {scope}
                 ORDER BY (m.embedding <=> @q::vector) + 0, m.id LIMIT @limit
                 """,
             // relaxed_order may return neighbours slightly out of order; the outer ORDER BY puts them back.
             VectorSearchMode.Hnsw => $"""
-                SELECT {columns} FROM memories m WHERE m.{UserFilter}
+                SELECT {columns} FROM memories m WHERE {UserFilter("m")} {scope}
                 ORDER BY m.embedding <=> @q::vector LIMIT @limit
                 """,
             _ => throw new ArgumentOutOfRangeException(nameof(mode), mode, null),
         };
     }
 
-    private static Dictionary<string, object?> Parameters(string userId, float[] vector, MemoryKind? kind, bool includeInactive, int limit, SearchOptions settings)
+    private static Dictionary<string, object?> Parameters(string userId, float[] vector, SearchScope scope, int limit, SearchOptions settings)
     {
-        var parameters = FilterParameters(userId, kind, includeInactive, limit);
+        var parameters = FilterParameters(userId, scope, limit);
         parameters["q"] = Sql.VectorLiteral(vector);
         parameters["pool"] = Math.Max(settings.RerankPool, limit);
         return parameters;
     }
 
-    /// <summary>The parameters of <see cref="UserFilter"/> and the half's <c>@limit</c>.</summary>
-    private static Dictionary<string, object?> FilterParameters(string userId, MemoryKind? kind, bool includeInactive, int limit) => new()
+    /// <summary>The parameters of <see cref="UserFilter(string)"/>, <see cref="ScopeFilter"/> and the half's <c>@limit</c>.</summary>
+    private static Dictionary<string, object?> FilterParameters(string userId, SearchScope scope, int limit) => new()
     {
         ["user"] = userId,
-        ["history"] = includeInactive,
-        ["kind"] = kind is { } value ? WireName.Of(value) : null,
+        ["history"] = scope.IncludeInactive,
+        ["kind"] = scope.Kind is { } value ? WireName.Of(value) : null,
         ["limit"] = limit,
+        ["from"] = scope.Period?.From,
+        ["to"] = scope.Period?.To,
+        ["exclude_session"] = scope.ExcludeSession,
     };
 
     [GeneratedRegex(@"[\p{L}\p{N}]{2,}")]

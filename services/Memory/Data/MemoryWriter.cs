@@ -23,6 +23,8 @@ public sealed class MemoryWriter(
         {
             return false;
         }
+        // A chat session's lines were stored one by one as they were said (ChatMessageRecorded); any that were not are stored now.
+        await AddEpisodesAsync(userId, sessionId, lines, now, cancellationToken);
 
         var extraction = lines.Any(l => l.IsUser) ? await extractor.ExtractAsync(lines, cancellationToken) : Extraction.Empty;
         var facts = extraction.Facts.OrderBy(f => f.ValidFrom).ToList();
@@ -33,14 +35,15 @@ public sealed class MemoryWriter(
         var vectors = (await embedder.GenerateAsync(texts, cancellationToken: cancellationToken)).Select(e => e.Vector.ToArray()).ToList();
 
         var userLineIds = lines.Where(l => l.IsUser).Select(l => l.Id).ToList();
-        var startedAt = lines.Count > 0 ? lines.Min(l => l.At) : now;
-        var endedAt = lines.Count > 0 ? lines.Max(l => l.At) : now;
+        var narrative = Truncate(TimeExpressions.Annotate(extraction.Narrative, lines.Count > 0 ? lines.Min(l => l.At) : now));
+        var startedAt = (lines.Count > 0 ? lines.Min(l => l.At) : now).ToUniversalTime();
+        var endedAt = (lines.Count > 0 ? lines.Max(l => l.At) : now).ToUniversalTime();
         db.Summaries.Add(new Summary
         {
             Id = Guid.CreateVersion7(now),
             UserId = userId,
             SessionId = sessionId,
-            Narrative = Truncate(extraction.Narrative),
+            Narrative = narrative,
             Facts = facts.Select(f => f.Content).ToList(),
             Intents = intents,
             Mood = extraction.Mood,
@@ -51,7 +54,9 @@ public sealed class MemoryWriter(
         });
         if (extraction.Narrative.Length > 0)
         {
-            db.Memories.Add(MemoryItem.Create(userId, MemoryKind.Summary, Truncate(extraction.Narrative), vectors[0], startedAt, now, sessionId, userLineIds));
+            // The summary cites the lines its sentences come from, not the whole session: provenance says where the answer is.
+            var cited = extraction.NarrativeSourceIds.Count > 0 ? extraction.NarrativeSourceIds : userLineIds;
+            db.Memories.Add(MemoryItem.Create(userId, MemoryKind.Summary, narrative, vectors[0], startedAt, now, sessionId, cited));
         }
 
         var mentioned = new List<GraphNode>();
@@ -77,6 +82,40 @@ public sealed class MemoryWriter(
     }
 
     /// <summary>
+    /// Stores each line as an episode: its words with the dates its relative times resolve to, who said it, when, and that line as
+    /// provenance; embedded in batches. Lines already stored for the session (a redelivery) are skipped.
+    /// </summary>
+    public async Task<int> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        var ids = lines.Select(l => l.Id).ToList();
+        var stored = await db.Memories
+            .Where(m => m.UserId == userId && m.Kind == MemoryKind.Episode && m.SourceSessionId == sessionId && m.SourceMessageIds.Any(id => ids.Contains(id)))
+            .SelectMany(m => m.SourceMessageIds).ToListAsync(cancellationToken);
+        var fresh = lines.Where(l => !string.IsNullOrWhiteSpace(l.Content)).ExceptBy(stored, l => l.Id).DistinctBy(l => l.Id).ToList();
+        if (fresh.Count == 0)
+        {
+            return 0;
+        }
+        var texts = fresh.Select(EpisodeText).ToList();
+        var vectors = await embedder.GenerateAsync(texts.Select(t => t.Content), cancellationToken: cancellationToken);
+        for (var i = 0; i < fresh.Count; i++)
+        {
+            db.Memories.Add(MemoryItem.Episode(userId, fresh[i], sessionId, texts[i].Content, vectors[i].Vector.ToArray(), texts[i].Occurred, now));
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        return fresh.Count;
+    }
+
+    /// <summary>How an episode reads: "Anna: I went to the meeting yesterday (7 May 2023)", and the days it talks about.</summary>
+    public static (string Content, DateSpan? Occurred) EpisodeText(ConversationLine line)
+    {
+        var mentions = TimeExpressions.Find(line.Content, line.At);
+        var said = TimeExpressions.Annotate(line.Content, line.At);
+        var content = Truncate(string.IsNullOrWhiteSpace(line.Speaker) ? said : $"{line.Speaker.Trim()}: {said}");
+        return (content, mentions.Count == 0 ? null : mentions[0].Span);
+    }
+
+    /// <summary>
     /// Stores a fact so that no two values of a single-valued predicate are ever current together: the newer one
     /// supersedes (or, when it is older than the current one, is stored already superseded); a repeat reinforces.
     /// </summary>
@@ -98,7 +137,9 @@ public sealed class MemoryWriter(
             return same;
         }
 
-        var memory = MemoryItem.Create(userId, MemoryKind.Fact, Truncate(fact.Content), vector, fact.ValidFrom, now, sessionId, fact.SourceMessageIds, fact);
+        var memory = MemoryItem.Create(userId, MemoryKind.Fact, Truncate(TimeExpressions.Annotate(fact.Content, fact.ValidFrom)), vector, fact.ValidFrom, now,
+            sessionId, fact.SourceMessageIds, fact);
+        memory.Occurs(TimeExpressions.Find(fact.Content, fact.ValidFrom) is [var mention, ..] ? mention.Span : null);
         db.Memories.Add(memory);
         var replaced = current.Where(m => singleValued ? m.Predicate == fact.Predicate : m.Predicate == opposite && SameObject(m.Value, fact.Value)).ToList();
         var newer = replaced.Where(m => m.ValidFrom > fact.ValidFrom).OrderByDescending(m => m.ValidFrom).FirstOrDefault();

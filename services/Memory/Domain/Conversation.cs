@@ -12,7 +12,7 @@ public sealed record ConversationLine(string Id, string Role, string? Speaker, s
 }
 
 /// <summary>A subject–predicate–object statement that became true at <see cref="ValidFrom"/>.</summary>
-/// <param name="Subject"><see cref="Fact.TheUser"/>, or the name of the speaker who said it.</param>
+/// <param name="Subject"><see cref="Fact.TheUser"/>, the name of the speaker who said it, or of the person it is about ("my sister Anna lives in Paris").</param>
 /// <param name="Statement">The words it came from (what search matches and what the assistant is shown).</param>
 public sealed record Fact(string Subject, string Predicate, string Value, string Statement, IReadOnlyList<string> SourceMessageIds, DateTimeOffset ValidFrom)
 {
@@ -26,6 +26,9 @@ public sealed record Fact(string Subject, string Predicate, string Value, string
 public sealed record Extraction(string Narrative, IReadOnlyList<Fact> Facts, IReadOnlyList<string> Intents, string? Mood, IReadOnlyList<string> Topics)
 {
     public static readonly Extraction Empty = new("", [], [], null, []);
+
+    /// <summary>The ids of the lines the narrative's sentences come from, in order, each once: what the summary cites.</summary>
+    public IReadOnlyList<string> NarrativeSourceIds { get; init; } = [];
 }
 
 /// <summary>Predicates the extractors emit, and which of them hold one value at a time.</summary>

@@ -8,7 +8,8 @@ public enum MemoryKind
     Summary,
     Fact,
     Note,
-    Turn,
+    /// <summary>One message exactly as it was said (the source every other kind is derived from); never expires.</summary>
+    Episode,
 }
 
 /// <summary>
@@ -41,6 +42,16 @@ public sealed class MemoryItem
     /// <summary>The graph node the memory is about (a state, a person, a context), for graph-proximity ranking.</summary>
     public Guid? GraphNodeId { get; set; }
 
+    /// <summary>Episodes: <c>user</c> or <c>assistant</c>.</summary>
+    public string? Role { get; private set; }
+
+    /// <summary>Episodes of a conversation between people: who said it.</summary>
+    public string? Speaker { get; private set; }
+
+    /// <summary>The days the memory talks about, when it names them ("yesterday" said on 8 May → 7 May); null when it names none.</summary>
+    public DateOnly? OccurredFrom { get; private set; }
+    public DateOnly? OccurredTo { get; private set; }
+
     public static MemoryItem Create(string userId, MemoryKind kind, string content, float[] embedding, DateTimeOffset validFrom, DateTimeOffset now,
         Guid? sessionId, IEnumerable<string> sourceMessageIds, Fact? fact = null) => new()
     {
@@ -49,7 +60,8 @@ public sealed class MemoryItem
         Kind = kind,
         Content = content,
         Embedding = new Vector(embedding),
-        ValidFrom = validFrom,
+        // PostgreSQL stores instants: a line's own offset matters only for resolving its relative times, done before this.
+        ValidFrom = validFrom.ToUniversalTime(),
         RecordedAt = now,
         LastSeenAt = now,
         SourceSessionId = sessionId,
@@ -59,11 +71,32 @@ public sealed class MemoryItem
         Value = fact?.Value,
     };
 
+    /// <summary>
+    /// One message as a memory: its words (with the dates its relative times resolve to, so "yesterday" is found by "7 May 2023"),
+    /// who said it, when, and exactly that message as provenance.
+    /// </summary>
+    public static MemoryItem Episode(string userId, ConversationLine line, Guid? sessionId, string content, float[] embedding, DateSpan? occurred,
+        DateTimeOffset now)
+    {
+        var episode = Create(userId, MemoryKind.Episode, content, embedding, line.At, now, sessionId, [line.Id]);
+        episode.Role = line.Role;
+        episode.Speaker = line.Speaker;
+        episode.Occurs(occurred);
+        return episode;
+    }
+
+    /// <summary>The days the memory talks about (see <see cref="OccurredFrom"/>).</summary>
+    public void Occurs(DateSpan? span)
+    {
+        OccurredFrom = span?.From;
+        OccurredTo = span?.To;
+    }
+
     /// <summary>A newer memory replaces this one from <paramref name="from"/> on.</summary>
     public void SupersedeBy(MemoryItem newer, DateTimeOffset from)
     {
         IsActive = false;
-        ValidTo = from < ValidFrom ? ValidFrom : from;
+        ValidTo = from < ValidFrom ? ValidFrom : from.ToUniversalTime();
         SupersededBy = newer.Id;
     }
 

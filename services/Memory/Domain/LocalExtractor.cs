@@ -4,11 +4,13 @@ namespace Aimi.Memory.Api.Domain;
 
 /// <summary>
 /// The offline extractor: rules for English and Russian first-person statements ("I live in…", "я работаю в…",
-/// "my sister Anna…", likes, dislikes, states), intents ("I want to…", "хочу…"), a mood lexicon and an extractive
-/// summary (the user's most informative sentences, in order). It reads only sentences it has a pattern for: no
-/// coreference ("she moved to Paris" is not attached to Anna), no negation beyond "don't like"/"не люблю", no
-/// third-person facts, no paraphrase ("Berlin is home now" is missed), no Russian case normalisation ("в Москве" stays
-/// as said), and no understanding of sarcasm or hypotheticals ("if I lived in Rome" is read as a fact).
+/// "my sister Anna…", likes, dislikes, states), facts about a relative or friend named in the conversation ("my sister
+/// Anna lives in Paris", later "Anna works at SAP"), intents ("I want to…", "хочу…"), a mood lexicon and an extractive
+/// summary (the user's most informative sentences, in order, citing their lines). It reads only sentences it has a
+/// pattern for: no coreference ("she moved to Paris" is not attached to Anna), no negation beyond "don't like"/"не
+/// люблю", no third-person facts about anyone not introduced as a relative or friend, no paraphrase ("Berlin is home
+/// now" is missed), no Russian case normalisation ("в Москве" stays as said), and no understanding of sarcasm or
+/// hypotheticals ("if I lived in Rome" is read as a fact).
 /// </summary>
 public sealed partial class LocalExtractor : IConversationExtractor
 {
@@ -34,6 +36,17 @@ public sealed partial class LocalExtractor : IConversationExtractor
         new(EnRelative(), Predicates.HasRelative, Relative), new(RuRelative(), Predicates.HasRelative, Relative),
     ];
 
+    // Statements about someone else; the subject is the match's "who", kept only for a relative or friend already named.
+    private static readonly Rule[] PeopleRules =
+    [
+        new(EnPersonLivesIn(), Predicates.LivesIn, Plain), new(RuPersonLivesIn(), Predicates.LivesIn, Plain),
+        new(EnPersonWorksAt(), Predicates.WorksAt, Plain), new(RuPersonWorksAt(), Predicates.WorksAt, Plain),
+        new(EnPersonWorksAs(), Predicates.WorksAs, Plain), new(RuPersonWorksAs(), Predicates.WorksAs, Plain),
+        new(EnPersonStudiesAt(), Predicates.StudiesAt, Plain), new(RuPersonStudiesAt(), Predicates.StudiesAt, Plain),
+        new(EnPersonDislikes(), Predicates.Dislikes, Plain), new(RuPersonDislikes(), Predicates.Dislikes, Plain),
+        new(EnPersonLikes(), Predicates.Likes, Plain), new(RuPersonLikes(), Predicates.Likes, Plain),
+    ];
+
     private static readonly Dictionary<string, string> Relations = new(StringComparer.OrdinalIgnoreCase)
     {
         ["mom"] = "mother", ["mum"] = "mother", ["dad"] = "father", ["grandma"] = "grandmother", ["grandpa"] = "grandfather", ["best friend"] = "friend",
@@ -53,46 +66,75 @@ public sealed partial class LocalExtractor : IConversationExtractor
     {
         var facts = new List<Fact>();
         var intents = new List<string>();
-        var scored = new List<(int Order, int Score, string Sentence)>();
+        var scored = new List<(int Order, int Score, string Sentence, string LineId)>();
         var spoken = new List<string>();
+        var people = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
         var order = 0;
         foreach (var line in lines.Where(l => l.IsUser))
         {
             spoken.Add(line.Content);
             foreach (var sentence in Sentences(line.Content))
             {
-                var found = FactsIn(sentence, line).ToList();
+                var found = FactsIn(sentence, line, people);
                 facts.AddRange(found);
                 var sentenceIntents = IntentsIn(sentence).ToList();
                 intents.AddRange(sentenceIntents);
                 var score = 3 * found.Count + 2 * sentenceIntents.Count + (Lexicon.MoodOf([sentence]) is null ? 0 : 1) + (sentence.Length > 20 ? 1 : 0);
-                scored.Add((order++, score, line.Speaker is null ? sentence : $"{line.Speaker}: {sentence}"));
+                scored.Add((order++, score, line.Speaker is null ? sentence : $"{line.Speaker}: {sentence}", line.Id));
             }
         }
 
-        var narrative = string.Join(' ', scored.OrderByDescending(s => s.Score).ThenBy(s => s.Order).Take(SummarySentences).OrderBy(s => s.Order).Select(s => s.Sentence));
+        var chosen = scored.OrderByDescending(s => s.Score).ThenBy(s => s.Order).Take(SummarySentences).OrderBy(s => s.Order).ToList();
         return new Extraction(
-            narrative,
+            string.Join(' ', chosen.Select(s => s.Sentence)),
             Merge(facts),
             intents.Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
             Lexicon.MoodOf(spoken),
-            Lexicon.TopicsOf(spoken));
+            Lexicon.TopicsOf(spoken))
+        {
+            NarrativeSourceIds = chosen.Select(s => s.LineId).Distinct(StringComparer.Ordinal).ToList(),
+        };
     }
 
-    /// <summary>The facts one sentence states (for the extraction tables in the tests).</summary>
-    public static IEnumerable<Fact> FactsIn(string sentence, ConversationLine line)
+    /// <summary>The facts one sentence states on its own (for the extraction tables in the tests).</summary>
+    public static IReadOnlyList<Fact> FactsIn(string sentence, ConversationLine line) =>
+        FactsIn(sentence, line, new HashSet<string>(StringComparer.OrdinalIgnoreCase));
+
+    /// <summary>
+    /// The facts one sentence states. <paramref name="people"/> holds the relatives and friends named earlier in the
+    /// conversation, whom "Anna lives in Paris" may be about; the ones this sentence names are added to it.
+    /// </summary>
+    public static List<Fact> FactsIn(string sentence, ConversationLine line, ISet<string> people)
     {
+        ArgumentNullException.ThrowIfNull(people);
         var subject = string.IsNullOrWhiteSpace(line.Speaker) ? Fact.TheUser : line.Speaker.Trim();
+        var facts = new List<Fact>();
         foreach (var rule in Rules)
         {
             foreach (Match match in rule.Pattern.Matches(sentence))
             {
                 if (rule.Read(match) is { Length: > 0 } value)
                 {
-                    yield return new Fact(subject, rule.Predicate, value, ClauseOf(sentence, match), [line.Id], line.At);
+                    facts.Add(new Fact(subject, rule.Predicate, value, ClauseOf(sentence, match), [line.Id], line.At));
                 }
             }
         }
+
+        foreach (var relative in facts.Where(f => f.Predicate == Predicates.HasRelative))
+        {
+            people.Add(relative.Value[(relative.Value.LastIndexOf(' ') + 1)..]);
+        }
+        foreach (var rule in PeopleRules)
+        {
+            foreach (Match match in rule.Pattern.Matches(sentence))
+            {
+                if (people.Contains(match.Groups["who"].Value) && rule.Read(match) is { Length: > 0 } value)
+                {
+                    facts.Add(new Fact(match.Groups["who"].Value, rule.Predicate, value, ClauseOf(sentence, match), [line.Id], line.At));
+                }
+            }
+        }
+        return facts;
     }
 
     public static IEnumerable<string> IntentsIn(string sentence)
@@ -159,6 +201,17 @@ public sealed partial class LocalExtractor : IConversationExtractor
     private const string Adverbs = @"(?:(?:now|currently|still|just|really|actually|also)\s+)*";
     private const string RuAdverbs = @"(?:(?:сейчас|теперь|уже|недавно|только\s+что|тоже|также|очень|всё\s+ещё|все\s+еще)\s+)*";
     private const string Opts = "(?i)";
+    private const string EnRelations = @"best\s+friend|sister|brother|mother|mom|mum|father|dad|wife|husband|son|daughter|friend|boss|partner|girlfriend|boyfriend|colleague|grandmother|grandma|grandfather|grandpa";
+    private const string RuRelations = "сестра|брат|мама|мать|папа|отец|жена|муж|сын|дочь|дочка|друг|подруга|начальник|начальница|бабушка|дедушка|коллега|парень|девушка";
+    private const string Professions = @"(?:(?:software|senior|junior|school|freelance)\s+)?(?:engineer|developer|teacher|doctor|nurse|designer|manager|student|lawyer|accountant|programmer|writer|chef|driver|scientist|analyst|architect|consultant)";
+
+    // Who a third-person statement is about: "My sister Anna", "my mom, Maria,", "Anna (my sister)" or a bare name. The
+    // name is case-sensitive (a capital letter), the rest is not.
+    private const string EnWho = @"(?:(?<!\p{L})(?i:my\s+(?:" + EnRelations + @"))\s*,?\s+)?(?<!\p{L})(?<who>\p{Lu}\p{L}+)(?:\s*\((?i:my\s+(?:" + EnRelations + @"))\))?,?\s+(?i:" + Adverbs + ")";
+    private const string RuWho = @"(?:(?<!\p{L})(?i:мо[яйи]\s+(?:" + RuRelations + @")),?\s+)?(?<!\p{L})(?<who>\p{Lu}\p{L}+)(?:\s*\((?i:мо[яйи]\s+(?:" + RuRelations + @"))\))?,?\s+(?i:" + RuAdverbs + ")";
+    private const string EnHas = @"(?:has\s+)?" + Adverbs;
+    private const string EnNotPronoun = @"(?!(?:me|you|him|her|it|us|them)\b)";
+    private const string RuNotPronoun = @"(?!(?:меня|тебя|его|её|ее|нас|вас|их)(?!\p{L}))";
 
     [GeneratedRegex(@"(?<=[.!?\n])\s+|\n+")]
     private static partial Regex SentenceBreak();
@@ -181,7 +234,7 @@ public sealed partial class LocalExtractor : IConversationExtractor
     [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"(?:работаю\s+(?:в|на)|устроил(?:ся|ась)\s+(?:на\s+работу\s+)?в|перешл?[её]л\s+в|перешла\s+в)\s+" + Obj)]
     private static partial Regex RuWorksAt();
 
-    [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"work\s+as\s+(?:an?\s+)?" + Obj + "|" + Opts + @"\bI(?:'m|\s+am)\s+" + Adverbs + @"an?\s+(?<o>(?:(?:software|senior|junior|school|freelance)\s+)?(?:engineer|developer|teacher|doctor|nurse|designer|manager|student|lawyer|accountant|programmer|writer|chef|driver|scientist|analyst|architect|consultant))\b")]
+    [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"work\s+as\s+(?:an?\s+)?" + Obj + "|" + Opts + @"\bI(?:'m|\s+am)\s+" + Adverbs + @"an?\s+(?<o>" + Professions + @")\b")]
     private static partial Regex EnWorksAs();
 
     [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"работаю\s+(?!в\s|на\s)(?<o>\p{L}+(?:ом|ем|ой|ей))(?!\p{L})")]
@@ -230,11 +283,47 @@ public sealed partial class LocalExtractor : IConversationExtractor
     [GeneratedRegex(Opts + @"(?<!\p{L})(?:я|мне)\s+(?:(?:так|очень|немного|сильно|совсем|ужасно|чуть)\s+)*(?<o>устал[аи]?|вымотан[аы]?|измотан[аы]?|в\s+стрессе|нервничаю|волнуюсь|счастлив[аы]?|рад[аы]?|болен|больна|заболел[аи]?|мотивирован[аы]?|грустно|тревожно|скучно|одиноко)(?!\p{L})")]
     private static partial Regex RuFeels();
 
-    [GeneratedRegex(@"(?i:\bmy\s+)(?<rel>(?i:best\s+friend|sister|brother|mother|mom|mum|father|dad|wife|husband|son|daughter|friend|boss|partner|girlfriend|boyfriend|colleague|grandmother|grandma|grandfather|grandpa))(?:'s\s+name\s+is|\s+is\s+called|,)?\s+(?<o>\p{Lu}\p{L}+)")]
+    [GeneratedRegex(@"(?i:\bmy\s+)(?<rel>(?i:" + EnRelations + @"))(?:'s\s+name\s+is|\s+is\s+called|,)?\s+(?<o>\p{Lu}\p{L}+)|(?<!\p{L})(?<o>\p{Lu}\p{L}+)\s*\((?i:my\s+)(?<rel>(?i:" + EnRelations + @"))\)")]
     private static partial Regex EnRelative();
 
-    [GeneratedRegex(@"(?<!\p{L})(?i:мо[яйи])\s+(?<rel>(?i:сестра|брат|мама|мать|папа|отец|жена|муж|сын|дочь|дочка|друг|подруга|начальник|начальница|бабушка|дедушка|коллега|парень|девушка)),?\s+(?:(?i:зовут)\s+)?(?<o>\p{Lu}\p{L}+)")]
+    [GeneratedRegex(@"(?<!\p{L})(?i:мо[яйи])\s+(?<rel>(?i:" + RuRelations + @")),?\s+(?:(?i:зовут)\s+)?(?<o>\p{Lu}\p{L}+)|(?<!\p{L})(?<o>\p{Lu}\p{L}+)\s*\((?i:мо[яйи])\s+(?<rel>(?i:" + RuRelations + @"))\)")]
     private static partial Regex RuRelative();
+
+    [GeneratedRegex(EnWho + @"(?i:(?:(?:lives|is\s+living)\s+in|" + EnHas + @"moved\s+to)\s+" + Obj + ")")]
+    private static partial Regex EnPersonLivesIn();
+
+    [GeneratedRegex(RuWho + @"(?i:(?:живёт|живет|переехал[аи]?)\s+в\s+" + Obj + ")")]
+    private static partial Regex RuPersonLivesIn();
+
+    [GeneratedRegex(EnWho + @"(?i:(?:works\s+(?:at|for)|" + EnHas + @"(?:got|started|found|accepted)\s+(?:a\s+|the\s+)?(?:new\s+)?job\s+(?:at|with)|" + EnHas + @"joined)\s+" + Obj + ")")]
+    private static partial Regex EnPersonWorksAt();
+
+    [GeneratedRegex(RuWho + @"(?i:(?:работает\s+(?:в|на)|устроил(?:ся|ась)\s+(?:на\s+работу\s+)?в|перешл?[её]л\s+в|перешла\s+в)\s+" + Obj + ")")]
+    private static partial Regex RuPersonWorksAt();
+
+    [GeneratedRegex(EnWho + @"(?i:works\s+as\s+(?:an?\s+)?" + Obj + @"|is\s+" + Adverbs + @"an?\s+(?<o>" + Professions + @")\b)")]
+    private static partial Regex EnPersonWorksAs();
+
+    [GeneratedRegex(RuWho + @"(?i:работает\s+(?!в\s|на\s)(?<o>\p{L}+(?:ом|ем|ой|ей))(?!\p{L}))")]
+    private static partial Regex RuPersonWorksAs();
+
+    [GeneratedRegex(EnWho + @"(?i:(?:studies|is\s+studying)\s+at\s+" + Obj + ")")]
+    private static partial Regex EnPersonStudiesAt();
+
+    [GeneratedRegex(RuWho + @"(?i:учится\s+в\s+" + Obj + ")")]
+    private static partial Regex RuPersonStudiesAt();
+
+    [GeneratedRegex(EnWho + @"(?i:(?:likes|loves|enjoys|adores)\s+" + EnNotPronoun + Obj + ")")]
+    private static partial Regex EnPersonLikes();
+
+    [GeneratedRegex(RuWho + @"(?i:(?:любит|обожает)\s+" + RuNotPronoun + Obj + ")")]
+    private static partial Regex RuPersonLikes();
+
+    [GeneratedRegex(EnWho + @"(?i:(?:(?:doesn't|does\s+not)\s+(?:like|enjoy|love)|never\s+(?:likes|enjoys|loves)|hates|dislikes|can't\s+stand|cannot\s+stand)\s+" + EnNotPronoun + Obj + ")")]
+    private static partial Regex EnPersonDislikes();
+
+    [GeneratedRegex(RuWho + @"(?i:(?:не\s+любит|ненавидит|терпеть\s+не\s+может)\s+" + RuNotPronoun + Obj + ")")]
+    private static partial Regex RuPersonDislikes();
 
     [GeneratedRegex(Opts + @"\bI\s+(?:want|plan|intend|need|hope)\s+to\s+" + Obj + "|" + Opts + @"\bI(?:'d|\s+would)\s+like\s+to\s+" + Obj + "|" + Opts + @"\bI(?:'m|\s+am)\s+(?:going|planning)\s+to\s+" + Obj + "|" + Opts + @"\bremind\s+me\s+to\s+" + Obj)]
     private static partial Regex EnIntent();

@@ -12,7 +12,7 @@ namespace Aimi.Memory.Api.Domain;
 /// <summary>
 /// Extraction by an OpenAI-compatible model: one structured call per conversation (<c>response_format</c> =
 /// a strict JSON schema). What comes back is checked, not trusted: unknown message ids, moods and empty facts are
-/// dropped, and a fact's time is that of its first source message.
+/// dropped, a fact's time is that of its first source message, and the summary cites the lines its sentences name.
 /// </summary>
 public sealed class OpenAiExtractor(IChatCompletionService chat) : IConversationExtractor
 {
@@ -26,9 +26,21 @@ public sealed class OpenAiExtractor(IChatCompletionService chat) : IConversation
         {
           "type": "object",
           "additionalProperties": false,
-          "required": ["narrative", "mood", "intents", "topics", "facts"],
+          "required": ["summary", "mood", "intents", "topics", "facts"],
           "properties": {
-            "narrative": { "type": "string", "description": "Two or three sentences: what the conversation was about, from the user's side." },
+            "summary": {
+              "type": "array",
+              "description": "Two or three sentences: what the conversation was about, from the user's side.",
+              "items": {
+                "type": "object",
+                "additionalProperties": false,
+                "required": ["sentence", "sourceMessageIds"],
+                "properties": {
+                  "sentence": { "type": "string" },
+                  "sourceMessageIds": { "type": "array", "items": { "type": "string" }, "description": "The ids of the messages this sentence summarises." }
+                }
+              }
+            },
             "mood": { "type": "string", "enum": ["positive", "negative", "stressed", "tired", "neutral"] },
             "intents": { "type": "array", "items": { "type": "string" } },
             "topics": { "type": "array", "items": { "type": "string", "enum": ["work", "health", "family", "study", "finance", "sport", "home", "social", "plans"] } },
@@ -39,7 +51,7 @@ public sealed class OpenAiExtractor(IChatCompletionService chat) : IConversation
                 "additionalProperties": false,
                 "required": ["subject", "predicate", "object", "statement", "sourceMessageIds"],
                 "properties": {
-                  "subject": { "type": "string", "description": "\"user\" for the user; otherwise the speaker's name." },
+                  "subject": { "type": "string", "description": "\"user\" for the user; otherwise the name of the speaker or of the person the fact is about." },
                   "predicate": { "type": "string", "description": "snake_case: lives_in, works_at, works_as, studies_at, name_is, relationship_status, preparing_for, likes, dislikes, feels, has_relative, or another short verb phrase." },
                   "object": { "type": "string" },
                   "statement": { "type": "string", "description": "The fact as one short first-person sentence in the user's language." },
@@ -54,8 +66,11 @@ public sealed class OpenAiExtractor(IChatCompletionService chat) : IConversation
     private const string Instructions = """
         You extract long-term memory from a conversation between a user and their assistant.
         Return facts the user (or a named speaker) states about themselves in the first person, each with the ids of the
-        messages it comes from. Use the listed predicates where they fit. Do not invent facts; ignore the assistant's lines
-        except as context. Write the narrative and statements in the language the user wrote in.
+        messages it comes from. A fact about another person named in the conversation ("my sister Anna lives in Paris")
+        has that person's name as its subject (Anna, lives_in, Paris); the user's tie to them is a has_relative fact of
+        the user ("sister Anna"). Use the listed predicates where they fit. Do not invent facts; ignore the assistant's
+        lines except as context. The summary is two or three sentences, each with the ids of the messages it summarises.
+        Write the summary and statements in the language the user wrote in.
         """;
 
     public async Task<Extraction> ExtractAsync(IReadOnlyList<ConversationLine> lines, CancellationToken cancellationToken)
@@ -96,20 +111,26 @@ public sealed class OpenAiExtractor(IChatCompletionService chat) : IConversation
                 sources.Min(id => byId[id].At)));
         }
 
+        var summary = (answer.Summary ?? []).Where(s => !string.IsNullOrWhiteSpace(s.Sentence)).ToList();
         return new Extraction(
-            answer.Narrative?.Trim() ?? "",
+            string.Join(' ', summary.Select(s => s.Sentence!.Trim())),
             facts,
             (answer.Intents ?? []).Where(i => !string.IsNullOrWhiteSpace(i)).Select(i => i.Trim()).Distinct(StringComparer.OrdinalIgnoreCase).ToList(),
             KnownMoods.Contains(answer.Mood) ? answer.Mood : null,
-            (answer.Topics ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList());
+            (answer.Topics ?? []).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList())
+        {
+            NarrativeSourceIds = summary.SelectMany(s => s.SourceMessageIds ?? []).Where(byId.ContainsKey).Distinct(StringComparer.Ordinal).ToList(),
+        };
     }
 
     private sealed record Answer(
-        [property: JsonPropertyName("narrative")] string? Narrative,
+        [property: JsonPropertyName("summary")] List<AnswerSentence>? Summary,
         [property: JsonPropertyName("mood")] string? Mood,
         [property: JsonPropertyName("intents")] List<string>? Intents,
         [property: JsonPropertyName("topics")] List<string>? Topics,
         [property: JsonPropertyName("facts")] List<AnswerFact>? Facts);
+
+    private sealed record AnswerSentence(string? Sentence, List<string>? SourceMessageIds);
 
     private sealed record AnswerFact(string? Subject, string? Predicate, [property: JsonPropertyName("object")] string? Value, string? Statement, List<string>? SourceMessageIds);
 }

@@ -86,6 +86,8 @@ public static class ConversationsApi
 
     public static async Task<Results<Ok<ImportResponse>, ProblemHttpResult>> GetImport(string conversationId, [AsParameters] MemoryApiServices services)
     {
+        // Routing leaves an escaped slash escaped ("chat%2F2025"); the id was stored as the client sent it in the body.
+        conversationId = Uri.UnescapeDataString(conversationId);
         var userId = services.UserId;
         var import = await services.Db.Imports.AsNoTracking().SingleOrDefaultAsync(i => i.UserId == userId && i.ConversationId == conversationId, services.CancellationToken);
         return import is null ? Problems.NotFound("Conversation", conversationId) : TypedResults.Ok(ToResponse(import));

@@ -10,7 +10,7 @@ namespace Aimi.Memory.Api.Endpoints;
 public sealed record MemoryItemResponse(
     Guid Id, string Kind, string Content, double? Score, IReadOnlyList<string> SourceMessageIds, Guid? SessionId,
     DateTimeOffset ValidFrom, DateTimeOffset? ValidTo, bool IsActive, Guid? SupersededBy, int ReinforcementCount,
-    string? Subject, string? Predicate, string? Value);
+    string? Subject, string? Predicate, string? Value, string? Role, string? Speaker, DateOnly? OccurredFrom, DateOnly? OccurredTo);
 
 public sealed record StateResponse(
     string? LastSummary, Guid? LastSessionId, string? Mood, IReadOnlyList<string> MoodTrend, IReadOnlyList<StateGoalView> ActiveGoals,
@@ -57,7 +57,8 @@ public static class MemoryApi
         return app;
     }
 
-    public static async Task<Results<Ok<ContextResponse>, ValidationProblem>> GetContext(string? q, int? k, [AsParameters] MemoryApiServices services)
+    /// <param name="sessionId">The conversation asking: its own messages are in its prompt already, so none of its memories are returned.</param>
+    public static async Task<Results<Ok<ContextResponse>, ValidationProblem>> GetContext(string? q, int? k, Guid? sessionId, [AsParameters] MemoryApiServices services)
     {
         if (Validate(q, k, queryRequired: false) is { } problem)
         {
@@ -65,7 +66,8 @@ public static class MemoryApi
         }
         var userId = services.UserId;
         // With a message, its full-text matches and its embedding are under way while the state, goals and facts are read.
-        var pending = string.IsNullOrWhiteSpace(q) ? null : services.Search.Begin(userId, q, null, includeInactive: false, services.CancellationToken);
+        var pending = string.IsNullOrWhiteSpace(q) ? null
+            : services.Search.Begin(userId, q, SearchScope.Current with { ExcludeSession = sessionId }, services.CancellationToken);
         var state = await StateOf(services);
         var neighbourhood = await services.Graph.NeighbourhoodOfActiveGoalsAsync(userId, 2, services.CancellationToken);
         var facts = await services.Db.Memories.AsNoTracking()
@@ -99,8 +101,9 @@ public static class MemoryApi
             memories));
     }
 
+    /// <param name="from">With <paramref name="to"/>: only memories of these days (said then, or naming a day then), dates as <c>2023-05-07</c>.</param>
     public static async Task<Results<Ok<List<MemoryItemResponse>>, ValidationProblem>> Search(
-        string? q, int? k, string? kind, bool? includeInactive, [AsParameters] MemoryApiServices services)
+        string? q, int? k, string? kind, bool? includeInactive, string? from, string? to, [AsParameters] MemoryApiServices services)
     {
         if (Validate(q, k, queryRequired: true) is { } problem)
         {
@@ -115,7 +118,12 @@ public static class MemoryApi
             }
             filter = parsed;
         }
-        var hits = await services.Search.SearchAsync(services.UserId, q!, k ?? DefaultK, filter, includeInactive ?? false, services.CancellationToken);
+        if (PeriodOf(from, to) is { Problem: { } invalid })
+        {
+            return invalid;
+        }
+        var scope = new SearchScope(filter, includeInactive ?? false, PeriodOf(from, to).Period);
+        var hits = await services.Search.SearchAsync(services.UserId, q!, k ?? DefaultK, scope, services.CancellationToken);
         return TypedResults.Ok(hits.Select(h => ToResponse(h.Memory, h.Score)).ToList());
     }
 
@@ -214,7 +222,7 @@ public static class MemoryApi
 
     internal static MemoryItemResponse ToResponse(MemoryItem m, double? score) => new(
         m.Id, WireName.Of(m.Kind), m.Content, score, m.SourceMessageIds, m.SourceSessionId, m.ValidFrom, m.ValidTo, m.IsActive, m.SupersededBy,
-        m.ReinforcementCount, m.Subject, m.Predicate, m.Value);
+        m.ReinforcementCount, m.Subject, m.Predicate, m.Value, m.Role, m.Speaker, m.OccurredFrom, m.OccurredTo);
 
     private static NodeResponse ToResponse(GraphNode n, int? depth) =>
         new(n.Id, WireName.Of(n.Kind), n.Label, n.ExternalId, n.Status, Math.Round(n.Weight, 4), n.Mentions, n.LastSeenAt, depth);
@@ -227,6 +235,45 @@ public static class MemoryApi
             ? new StateResponse(null, null, null, [], [], [], [], 0, null)
             : new StateResponse(state.LastSummary, state.LastSessionId, state.MoodTrend.FirstOrDefault(), state.MoodTrend, state.ActiveGoals,
                 state.Preferences, state.PendingItems, state.Version, state.UpdatedAt);
+    }
+
+    /// <summary><c>from</c>/<c>to</c> as a period: either may be left out (open), but not made of something other than a date, nor reversed.</summary>
+    private static (DateSpan? Period, ValidationProblem? Problem) PeriodOf(string? from, string? to)
+    {
+        var errors = new Dictionary<string, string[]>();
+        var start = DateOf(from, "from", errors);
+        var end = DateOf(to, "to", errors);
+        if (errors.Count > 0)
+        {
+            return (null, Problems.Invalid(errors));
+        }
+        if (start is null && end is null)
+        {
+            return (null, null);
+        }
+        var first = start ?? DateOnly.MinValue;
+        var last = end ?? DateOnly.MaxValue;
+        return last < first
+            ? (null, Problems.Invalid("to", "Must not be before from."))
+            : (new DateSpan(first, last, $"{first:yyyy-MM-dd}..{last:yyyy-MM-dd}"), null);
+    }
+
+    private static DateOnly? DateOf(string? value, string field, Dictionary<string, string[]> errors)
+    {
+        if (string.IsNullOrWhiteSpace(value))
+        {
+            return null;
+        }
+        if (DateOnly.TryParseExact(value, "yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var date))
+        {
+            return date;
+        }
+        if (DateTimeOffset.TryParse(value, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var moment))
+        {
+            return DateOnly.FromDateTime(moment.UtcDateTime);
+        }
+        errors[field] = ["A date (2023-05-07) or an ISO 8601 date and time."];
+        return null;
     }
 
     private static ValidationProblem? Validate(string? q, int? k, bool queryRequired)

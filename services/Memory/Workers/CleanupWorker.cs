@@ -7,8 +7,6 @@ namespace Aimi.Memory.Api.Workers;
 public sealed class CleanupOptions
 {
     public TimeSpan Interval { get; set; } = TimeSpan.FromHours(1);
-    /// <summary>Raw turns are current for this long.</summary>
-    public TimeSpan TurnLifetime { get; set; } = TimeSpan.FromDays(30);
     /// <summary>Notes (intents, outcomes).</summary>
     public TimeSpan NoteLifetime { get; set; } = TimeSpan.FromDays(180);
     /// <summary>A state ("I'm tired") is about now, not forever.</summary>
@@ -62,8 +60,7 @@ public sealed partial class CleanupWorker(IServiceScopeFactory scopes, TimeProvi
         var expired = await db.Database.ExecuteSqlAsync($"""
             UPDATE memories SET is_active = false, valid_to = COALESCE(valid_to, {now})
             WHERE is_active AND (
-                (kind = 'turn' AND valid_from < {now - settings.TurnLifetime})
-                OR (kind = 'note' AND valid_from < {now - settings.NoteLifetime})
+                (kind = 'note' AND valid_from < {now - settings.NoteLifetime})
                 OR (kind = 'fact' AND predicate = 'feels' AND valid_from < {now - settings.StateLifetime}))
             """, cancellationToken);
 

@@ -272,6 +272,14 @@ namespace Aimi.Memory.Api.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("last_seen_at");
 
+                    b.Property<DateOnly?>("OccurredFrom")
+                        .HasColumnType("date")
+                        .HasColumnName("occurred_from");
+
+                    b.Property<DateOnly?>("OccurredTo")
+                        .HasColumnType("date")
+                        .HasColumnName("occurred_to");
+
                     b.Property<string>("Predicate")
                         .HasMaxLength(100)
                         .HasColumnType("character varying(100)")
@@ -285,6 +293,11 @@ namespace Aimi.Memory.Api.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("reinforcement_count");
 
+                    b.Property<string>("Role")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("role");
+
                     b.PrimitiveCollection<List<string>>("SourceMessageIds")
                         .IsRequired()
                         .HasColumnType("text[]")
@@ -293,6 +306,11 @@ namespace Aimi.Memory.Api.Data.Migrations
                     b.Property<Guid?>("SourceSessionId")
                         .HasColumnType("uuid")
                         .HasColumnName("source_session_id");
+
+                    b.Property<string>("Speaker")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("speaker");
 
                     b.Property<string>("Subject")
                         .HasMaxLength(200)
@@ -330,6 +348,10 @@ namespace Aimi.Memory.Api.Data.Migrations
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Embedding"), "hnsw");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Embedding"), new[] { "vector_cosine_ops" });
+
+                    b.HasIndex("UserId")
+                        .HasDatabaseName("ix_memories_superseded_facts")
+                        .HasFilter("kind = 'fact' AND superseded_by IS NOT NULL");
 
                     b.HasIndex("UserId", "RecordedAt")
                         .HasDatabaseName("ix_memories_user_id_recorded_at");

@@ -1,0 +1,224 @@
+using System.Globalization;
+using System.Net;
+using System.Text.Json;
+using Aimi.Contracts.Chat;
+using Aimi.Memory.Api.Domain;
+using Aimi.Testing;
+using Microsoft.EntityFrameworkCore;
+using Xunit;
+
+namespace Aimi.Memory.Tests;
+
+/// <summary>Every message is a memory of its own (an episode): what was said, by whom, when, citing exactly that message.</summary>
+public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
+{
+    private static readonly DateTimeOffset May8 = DateTimeOffset.Parse("2023-05-08T18:00:00Z", CultureInfo.InvariantCulture);
+
+    [Fact]
+    public async Task A_chat_message_is_searchable_as_an_episode_before_its_session_ends_and_is_stored_once()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        var sessionId = Guid.NewGuid();
+        var messageId = Guid.NewGuid();
+        var word = $"Quokkaville{Guid.NewGuid():N}"[..18];
+        var recorded = Recorded(user, sessionId, messageId, "user", $"I booked a cabin in {word} for the holidays.");
+
+        await host.PublishAsync(recorded);
+        var hit = await Eventually.GetAsync(async () => (await client.GetJsonAsync($"/memory/search?q={word}")).Items().FirstOrDefault(),
+            h => h.ValueKind == JsonValueKind.Object, because: "the message became an episode");
+
+        Assert.Equal("episode", hit.Str("kind"));
+        Assert.Equal("user", hit.Str("role"));
+        Assert.Equal([messageId.ToString()], Ids(hit));
+        Assert.Equal(sessionId, hit.GetProperty("sessionId").GetGuid());
+
+        // Redelivered (a new broker message for the same chat message), then the session's end carries it again: still one episode.
+        await host.PublishAsync(recorded);
+        await host.EndSessionAsync(user, sessionId, Guid.NewGuid());
+        var marker = Guid.NewGuid();
+        await host.PublishAsync(Recorded(user, sessionId, marker, "assistant", "Marker: enjoy the cabin!"));
+        await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Any(m => m.SourceMessageIds.Contains(marker.ToString())), because: "the marker arrived");
+        Assert.Single(await EpisodesAsync(user), e => e.SourceMessageIds.Contains(messageId.ToString()));
+    }
+
+    [Fact]
+    public async Task Every_imported_message_is_an_episode_citing_exactly_that_message_and_its_speaker()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        await ImportAsync(client, "two-friends",
+            ("1", "Maya", "Hey! How was your week?"),
+            ("2", "Tom", "Busy. I finally started researching adoption agencies."),
+            ("3", "Maya", "That's huge! Which ones?"),
+            ("4", "Tom", "Mostly ones that work with sibling groups."),
+            ("5", "Maya", "I got a new cello teacher, by the way."));
+
+        var episodes = await EpisodesAsync(user);
+        Assert.Equal(["1", "2", "3", "4", "5"], episodes.Select(e => Assert.Single(e.SourceMessageIds)).Order().ToArray());
+        Assert.All(episodes, e => Assert.NotNull(e.Speaker));
+
+        var hits = await client.GetJsonAsync("/memory/search?q=What%20was%20Tom%20researching%3F&k=5");
+        var top = hits.Items().First();
+        Assert.Equal(["2"], Ids(top));
+        Assert.Equal("Tom: Busy. I finally started researching adoption agencies.", top.Str("content"));
+        Assert.Equal("Tom", top.Str("speaker"));
+    }
+
+    [Fact]
+    public async Task A_relative_time_is_resolved_against_the_time_the_message_was_said_and_found_by_the_date()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        await ImportAsync(client, "support-group", May8,
+            ("a", "Caroline", "I went to the LGBTQ support group yesterday and it was so powerful."),
+            ("b", "Melanie", "Wow, that's amazing. I'm painting a sunset this week."),
+            ("c", "Caroline", "Next month I'm going to a pride parade with friends."));
+
+        var group = (await EpisodesAsync(user)).Single(e => e.SourceMessageIds.SequenceEqual(["a"]));
+        Assert.Equal(new DateOnly(2023, 5, 7), group.OccurredFrom);
+        Assert.Contains("7 May 2023", group.Content, StringComparison.Ordinal);
+        var parade = (await EpisodesAsync(user)).Single(e => e.SourceMessageIds.SequenceEqual(["c"]));
+        Assert.Equal(new DateOnly(2023, 6, 1), parade.OccurredFrom);
+        Assert.Equal(new DateOnly(2023, 6, 30), parade.OccurredTo);
+
+        var when = await client.GetJsonAsync("/memory/search?q=When%20did%20Caroline%20go%20to%20the%20support%20group%3F&k=3");
+        Assert.Equal(["a"], Ids(when.Items().First()));
+        Assert.Equal("2023-05-07", when.Items().First().Str("occurredFrom"));
+        var byDate = await client.GetJsonAsync("/memory/search?q=7%20May%202023&k=3");
+        Assert.Equal(["a"], Ids(byDate.Items().First()));
+    }
+
+    [Fact]
+    public async Task A_message_said_in_another_time_zone_resolves_its_times_on_its_own_calendar_and_an_id_with_a_slash_is_found_again()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        // 01:30 on 8 May in Moscow is still 7 May in UTC: "yesterday" is 7 May there, not 6 May.
+        var moscow = new DateTimeOffset(2023, 5, 8, 1, 30, 0, TimeSpan.FromHours(3));
+        await ImportAsync(client, "whatsapp/olga", moscow, ("o1", "Olga", "Вчера я пробежала полумарафон!"));
+
+        var episode = Assert.Single(await EpisodesAsync(user));
+        Assert.Equal(new DateOnly(2023, 5, 7), episode.OccurredFrom);
+        Assert.Equal(moscow, episode.ValidFrom);
+        Assert.Equal("processed", (await client.GetJsonAsync("/memory/conversations/whatsapp%2Folga")).Str("status"));
+    }
+
+    [Fact]
+    public async Task Search_from_and_to_keep_to_the_memories_of_those_days()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        await ImportAsync(client, "march", May8.AddMonths(-2), ("m1", "Ana", "We played tennis at the club all afternoon."));
+        await ImportAsync(client, "may", May8, ("m2", "Ana", "We played tennis again, this time indoors."));
+        await ImportAsync(client, "april", May8.AddMonths(-1), ("m3", "Ana", "Two weeks ago we played tennis in the rain."));
+
+        var all = (await client.GetJsonAsync("/memory/search?q=tennis&k=10")).Items().SelectMany(Ids).ToHashSet();
+        Assert.Superset(new HashSet<string> { "m1", "m2", "m3" }, all);
+        var may = (await client.GetJsonAsync("/memory/search?q=tennis&k=10&from=2023-05-01&to=2023-05-31")).Items().SelectMany(Ids).ToList();
+        Assert.Contains("m2", may);
+        Assert.DoesNotContain("m1", may);
+        Assert.DoesNotContain("m3", may);
+        // Said on 8 April about two weeks before: the days it names count, not the day it was said.
+        var march = (await client.GetJsonAsync("/memory/search?q=tennis&k=10&from=2023-03-01&to=2023-03-31")).Items().SelectMany(Ids).ToList();
+        Assert.Contains("m1", march);
+        Assert.Contains("m3", march);
+        Assert.DoesNotContain("m2", march);
+        var open = (await client.GetJsonAsync("/memory/search?q=tennis&k=10&from=2023-05-01")).Items().SelectMany(Ids).ToList();
+        Assert.Equal(["m2"], open.Where(id => id.StartsWith('m')).ToArray());
+    }
+
+    [Theory]
+    [InlineData("/memory/search?q=x&from=yesterday", "from")]
+    [InlineData("/memory/search?q=x&to=2023-13-01", "to")]
+    [InlineData("/memory/search?q=x&from=2023-05-02&to=2023-05-01", "to")]
+    public async Task Bad_periods_are_400_problems_naming_the_field(string url, string field)
+    {
+        var problem = await (await host.ClientFor(TestAuth.NewUserId()).GetAsync(url)).ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
+    }
+
+    [Fact]
+    public async Task Results_cite_each_message_once_and_a_summary_cites_only_the_lines_of_its_sentences()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        await ImportAsync(client, "long-session",
+            ("1", null, "Morning!"), ("2", null, "I work at Fabrikam as a designer."), ("3", null, "The weather is grey again."),
+            ("4", null, "I love climbing on weekends."), ("5", null, "Ok."), ("6", null, "I want to learn Portuguese this year."),
+            ("7", null, "Lunch was fine."), ("8", null, "Bye for now."));
+
+        var summary = (await host.WithDbAsync(db => db.Memories.AsNoTracking().Where(m => m.UserId == user && m.Kind == MemoryKind.Summary).ToListAsync())).Single();
+        Assert.InRange(summary.SourceMessageIds.Count, 1, 3);
+        Assert.DoesNotContain("5", summary.SourceMessageIds);
+
+        var hits = (await client.GetJsonAsync("/memory/search?q=climbing%20Fabrikam%20designer%20Portuguese&k=25")).Items().ToList();
+        var cited = new HashSet<string>();
+        foreach (var hit in hits)
+        {
+            Assert.False(Ids(hit).All(cited.Contains), $"{hit.Str("content")} cites nothing new");
+            cited.UnionWith(Ids(hit));
+        }
+    }
+
+    [Fact]
+    public async Task Episodes_are_the_users_own_forgotten_one_by_one_or_all_at_once()
+    {
+        var owner = TestAuth.NewUserId();
+        var client = host.ClientFor(owner);
+        await ImportAsync(client, "secrets", ("s1", null, "My locker code at the gym is 4711."), ("s2", null, "I keep my spare key under the blue flowerpot."));
+
+        var other = host.ClientFor(TestAuth.NewUserId());
+        Assert.Empty((await other.GetJsonAsync("/memory/search?q=locker%20code%20flowerpot&includeInactive=true")).Items());
+
+        var locker = (await client.GetJsonAsync("/memory/search?q=locker%20code&kind=episode")).Items().First(h => Ids(h).SequenceEqual(["s1"]));
+        await (await other.DeleteAsync($"/memory/items/{locker.Str("id")}")).ProblemAsync(HttpStatusCode.NotFound);
+        (await client.DeleteAsync($"/memory/items/{locker.Str("id")}")).EnsureSuccessStatusCode();
+        Assert.DoesNotContain((await client.GetJsonAsync("/memory/search?q=locker%20code&includeInactive=true")).Items(), h => h.Str("id") == locker.Str("id"));
+
+        (await client.DeleteAsync("/memory")).EnsureSuccessStatusCode();
+        Assert.Empty(await EpisodesAsync(owner));
+    }
+
+    [Fact]
+    public async Task The_context_of_a_turn_leaves_out_the_asking_sessions_own_messages()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        var earlier = Guid.NewGuid();
+        var current = Guid.NewGuid();
+        await host.PublishAsync(Recorded(user, earlier, Guid.NewGuid(), "user", "My favourite bakery is Crumb and Co on Elm Street."));
+        await host.PublishAsync(Recorded(user, current, Guid.NewGuid(), "user", "Is the bakery on Elm Street open on Sundays?"));
+        await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Count == 2, because: "both messages are episodes");
+
+        var context = await client.GetJsonAsync($"/memory/context?q=bakery%20Elm%20Street&sessionId={current}");
+        var sessions = context.GetProperty("memories").Items().Where(m => m.Str("kind") == "episode").Select(m => m.GetProperty("sessionId").GetGuid()).ToList();
+        Assert.Contains(earlier, sessions);
+        Assert.DoesNotContain(current, sessions);
+    }
+
+    private static ChatMessageRecorded Recorded(string user, Guid sessionId, Guid messageId, string role, string content) => new()
+    {
+        MessageId = messageId, SessionId = sessionId, UserId = user, Role = role, Content = content, At = May8, OccurredAt = May8,
+    };
+
+    private static string[] Ids(JsonElement hit) => hit.GetProperty("sourceMessageIds").Items().Select(i => i.GetString()!).ToArray();
+
+    private Task<List<MemoryItem>> EpisodesAsync(string user) =>
+        host.WithDbAsync(db => db.Memories.AsNoTracking().Where(m => m.UserId == user && m.Kind == MemoryKind.Episode).ToListAsync());
+
+    private static Task ImportAsync(HttpClient client, string conversationId, params (string Id, string? Speaker, string Content)[] lines) =>
+        ImportAsync(client, conversationId, May8, lines);
+
+    private static async Task ImportAsync(HttpClient client, string conversationId, DateTimeOffset at, params (string Id, string? Speaker, string Content)[] lines)
+    {
+        var body = new
+        {
+            conversationId,
+            messages = lines.Select((l, i) => new { id = l.Id, role = "user", speaker = l.Speaker, content = l.Content, createdAt = at.AddMinutes(i) }).ToArray(),
+        };
+        (await client.PostJsonAsync("/memory/conversations", body)).EnsureSuccessStatusCode();
+        await Eventually.GetAsync(() => client.GetJsonAsync($"/memory/conversations/{Uri.EscapeDataString(conversationId)}"), s => s.Str("status") == "processed",
+            because: $"{conversationId} imported");
+    }
+}
