@@ -56,6 +56,7 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
             e.Property(m => m.Subject).HasMaxLength(200);
             e.Property(m => m.Predicate).HasMaxLength(100);
             e.Property(m => m.Value).HasMaxLength(300);
+            e.Property(m => m.Context).HasMaxLength(ContentMaxLength);
             e.Property(m => m.Role).HasMaxLength(20);
             e.Property(m => m.Speaker).HasMaxLength(100);
             e.Property<BitArray>("EmbeddingBits").HasColumnName("embedding_bits").HasColumnType($"bit({Dimensions})")

@@ -28,8 +28,8 @@ public enum VectorSearchMode
 public sealed class SearchOptions
 {
     public VectorSearchMode VectorMode { get; set; } = VectorSearchMode.Quantized;
-    /// <summary>Candidates each ranked list contributes to the fusion.</summary>
-    public int Candidates { get; set; } = 50;
+    /// <summary>Candidates each half contributes to the fusion.</summary>
+    public int Candidates { get; set; } = 100;
     /// <summary>Rows the bit scan hands to the exact re-rank in <see cref="VectorSearchMode.Quantized"/> mode.</summary>
     public int RerankPool { get; set; } = 200;
     /// <summary><c>hnsw.ef_search</c> in <see cref="VectorSearchMode.Hnsw"/> mode.</summary>
@@ -47,18 +47,20 @@ public sealed record SearchScope(MemoryKind? Kind = null, bool IncludeInactive =
 
 /// <summary>A search whose two halves are running, each on a connection of its own (<see cref="MemorySearch.Begin"/>).</summary>
 /// <param name="Time">What the question itself says about time ("when did…", "last week", "in May").</param>
-public sealed record PendingSearch(string UserId, TimeQuery Time, Task<List<Candidate>> Text, Task<List<Candidate>> Vector);
+/// <param name="VectorWeight">How much the vector half counts beside the text half (less for a language the embedding model was not trained on).</param>
+public sealed record PendingSearch(string UserId, SearchScope Scope, TimeQuery Time, double VectorWeight, Task<List<Candidate>> Text, Task<List<Candidate>> Vector);
 
 /// <summary>A memory one half of the search found, with what the fusion ranks by (the row itself is read only if it wins).</summary>
 /// <param name="FirstDay">The first day it is about: the day it names, or the day it was said.</param>
 /// <param name="Cites">The messages it comes from: results that cite nothing new are left out.</param>
+/// <param name="Score">The half's own score: BM25 for the text half, cosine similarity for the vector half.</param>
 public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset RecordedAt, Guid? GraphNodeId, bool Current, MemoryKind Kind, Guid? SessionId,
-    string[] Cites, DateOnly FirstDay, DateOnly LastDay, bool NamesTime)
+    string[] Cites, DateOnly FirstDay, DateOnly LastDay, bool NamesTime, double Score)
 {
     internal static Candidate Read(System.Data.Common.DbDataReader r) =>
         new(r.GetGuid(0), r.GetFieldValue<DateTimeOffset>(1), r.GetFieldValue<DateTimeOffset>(2), r.IsDBNull(3) ? null : r.GetGuid(3), r.GetBoolean(4),
             WireName.Parse<MemoryKind>(r.GetString(5)), r.IsDBNull(6) ? null : r.GetGuid(6), r.GetFieldValue<string[]>(7),
-            r.GetFieldValue<DateOnly>(8), r.GetFieldValue<DateOnly>(9), r.GetBoolean(10));
+            r.GetFieldValue<DateOnly>(8), r.GetFieldValue<DateOnly>(9), r.GetBoolean(10), r.GetDouble(11));
 
     public bool IsIn(DateSpan period) => FirstDay <= period.To && LastDay >= period.From;
 
@@ -73,8 +75,6 @@ public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset
 public sealed partial class MemorySearch(
     MemoryDbContext db, IEmbeddingGenerator<string, Embedding<float>> embedder, GraphStore graph, IOptions<SearchOptions> options, TimeProvider time)
 {
-    /// <summary>The usual RRF constant: a list's top ranks matter, no single list dominates.</summary>
-    public const int RrfK = 60;
 
     /// <summary>
     /// A session's summary repeats what was said then; once a fact said in it is superseded, the summary would present the
@@ -133,7 +133,18 @@ public sealed partial class MemorySearch(
         var text = words.Count == 0 ? Task.FromResult<List<Candidate>>([])
             : TextMatchesAsync(SecondConnection(), userId, words, scope, options.Value.Candidates, cancellationToken);
         var vector = EmbedThenVectorHalfAsync(SecondConnection(), userId, query, scope, cancellationToken);
-        return new PendingSearch(userId, TimeExpressions.ParseQuery(query, time.GetUtcNow()), text, vector);
+        return new PendingSearch(userId, scope, TimeExpressions.ParseQuery(query, time.GetUtcNow()), VectorWeightFor(query), text, vector);
+    }
+
+    /// <summary>
+    /// The local model (all-MiniLM-L6-v2) was trained on English: Russian sentences land close together whatever they say, so for a
+    /// question written mostly in Cyrillic the vector half only breaks ties and the stems decide.
+    /// </summary>
+    public static double VectorWeightFor(string query)
+    {
+        var letters = query.Count(char.IsLetter);
+        var cyrillic = query.Count(c => c is >= '\u0400' and <= '\u04FF');
+        return letters > 0 && cyrillic * 2 > letters ? 0.3 : 1.0;
     }
 
     /// <summary>
@@ -151,7 +162,7 @@ public sealed partial class MemorySearch(
     {
         // Both awaited together, so neither's failure goes unobserved.
         await Task.WhenAll(search.Text, search.Vector);
-        // A stale summary leaves both lists (after each took its top candidates, as a filter on the fused result would).
+        // A stale summary or episode leaves both lists (after each took its top candidates, as a filter on the fused result would).
         var byVector = search.Vector.Result.Where(c => c.Current).ToList();
         var byText = search.Text.Result.Where(c => c.Current).ToList();
         var candidates = byVector.Concat(byText).DistinctBy(c => c.Id).ToDictionary(c => c.Id);
@@ -159,46 +170,108 @@ public sealed partial class MemorySearch(
         {
             return [];
         }
-        var byRecency = candidates.Values.OrderByDescending(c => c.ValidFrom).ThenByDescending(c => c.RecordedAt).ToList();
-        var near = (nearGoals ?? await graph.NeighbourhoodOfActiveGoalsAsync(search.UserId, 2, cancellationToken)).ToDictionary(h => h.Node.Id);
-        var byGraph = candidates.Values.Where(c => c.GraphNodeId is { } node && near.ContainsKey(node))
-            .OrderBy(c => near[c.GraphNodeId!.Value].Depth).ThenByDescending(c => near[c.GraphNodeId!.Value].Strength).ToList();
 
-        var lists = new List<(List<Candidate> List, double Weight)> { (byVector, 1.0), (byText, 1.0), (byRecency, 0.5), (byGraph, 0.5) };
-        // A question about a period prefers what happened (or was said) then; "when did…" prefers memories that name a day.
-        var matched = Fuse(lists, candidates).Select(f => f.Candidate).ToList();
-        if (search.Time.Period is { } period)
+        // Each half's scores scaled to [0, 1] within its own list and added: a memory both halves rank high leads.
+        var scores = new Dictionary<Guid, double>();
+        AddScaled(scores, byText, 1);
+        AddScaled(scores, byVector, search.VectorWeight);
+        // Graph proximity and what the question says about time break ties among similar matches; they never add a candidate.
+        var near = (nearGoals ?? await graph.NeighbourhoodOfActiveGoalsAsync(search.UserId, 2, cancellationToken)).ToDictionary(h => h.Node.Id);
+        foreach (var candidate in candidates.Values)
         {
-            lists.Add((matched.Where(c => c.IsIn(period)).ToList(), 1.0));
+            scores[candidate.Id] += Bonus(candidate, search.Time, near);
         }
-        else if (search.Time.Month is { } month)
+
+        // A reply is where the answer often is ("How much was it?" – "2,800 euros"): a message shares in its neighbours' match.
+        var neighbours = await NeighboursAsync(search.UserId, scores.OrderByDescending(s => s.Value).Take(NeighbourPool).Select(s => s.Key)
+            .Where(id => candidates[id].Kind == MemoryKind.Episode).ToArray(), search.Scope, cancellationToken);
+        foreach (var (_, neighbour) in neighbours)
         {
-            lists.Add((matched.Where(c => c.IsInMonth(month)).ToList(), 1.0));
+            candidates.TryAdd(neighbour.Id, neighbour);
+            scores.TryAdd(neighbour.Id, 0);
         }
-        if (search.Time.AsksWhen)
+        var smoothed = scores.ToDictionary(s => s.Key, s => s.Value);
+        foreach (var (of, neighbour) in neighbours)
         {
-            lists.Add((matched.Where(c => c.NamesTime).ToList(), 0.5));
+            smoothed[neighbour.Id] = Math.Max(smoothed[neighbour.Id], scores[neighbour.Id] + NeighbourShare * scores[of]);
         }
-        // Recency, graph and time only reorder what the query found: every candidate came from the vector or the text list.
-        var winners = Distinct(Fuse(lists, candidates)).Take(k).ToList();
+
+        var ranked = smoothed.OrderByDescending(s => s.Value).ThenByDescending(s => candidates[s.Key].ValidFrom)
+            .Select(s => (candidates[s.Key], s.Value)).ToList();
+        var winners = Distinct(ranked).Take(k).ToList();
         var ids = winners.Select(w => w.Candidate.Id).ToList();
         var rows = await db.Memories.AsNoTracking().Where(m => m.UserId == search.UserId && ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
         // Only the k winners are read whole; one deleted since the candidates were found is left out.
         return winners.Where(w => rows.ContainsKey(w.Candidate.Id)).Select(w => new SearchHit(rows[w.Candidate.Id], Math.Round(w.Score, 6))).ToList();
     }
 
-    /// <summary>Reciprocal rank fusion of weighted lists, best first.</summary>
-    private static List<(Candidate Candidate, double Score)> Fuse(IEnumerable<(List<Candidate> List, double Weight)> lists, Dictionary<Guid, Candidate> candidates)
+    /// <summary>How much of its best neighbour's score a message gains (a neighbour's own match is kept when higher).</summary>
+    public const double NeighbourShare = 0.5;
+
+    /// <summary>The best fused candidates whose neighbours are read: a reply to something far down the list would not make the top k.</summary>
+    private const int NeighbourPool = 40;
+
+    private static void AddScaled(Dictionary<Guid, double> scores, List<Candidate> list, double weight)
     {
-        var scores = new Dictionary<Guid, double>();
-        foreach (var (list, weight) in lists)
+        if (list.Count == 0)
         {
-            for (var rank = 0; rank < list.Count; rank++)
-            {
-                scores[list[rank].Id] = scores.GetValueOrDefault(list[rank].Id) + weight / (RrfK + rank + 1);
-            }
+            return;
         }
-        return scores.OrderByDescending(s => s.Value).ThenByDescending(s => candidates[s.Key].ValidFrom).Select(s => (candidates[s.Key], s.Value)).ToList();
+        var top = list.Max(c => c.Score);
+        var bottom = list.Min(c => c.Score);
+        foreach (var candidate in list)
+        {
+            var scaled = top > bottom ? (candidate.Score - bottom) / (top - bottom) : 1;
+            scores[candidate.Id] = scores.GetValueOrDefault(candidate.Id) + weight * scaled;
+        }
+    }
+
+    /// <summary>
+    /// What the question says about time: a period ("last week", "in May") favours memories of those days, "when did…" those that name
+    /// a day; closeness to the active goals in the graph counts a little.
+    /// </summary>
+    private static double Bonus(Candidate candidate, TimeQuery time, Dictionary<Guid, GraphHit> near)
+    {
+        var bonus = 0.0;
+        if ((time.Period is { } period && candidate.IsIn(period)) || (time.Period is null && time.Month is { } month && candidate.IsInMonth(month)))
+        {
+            bonus += 0.5;
+        }
+        if (time.AsksWhen && candidate.NamesTime)
+        {
+            bonus += 0.25;
+        }
+        if (candidate.GraphNodeId is { } node && near.TryGetValue(node, out var hit))
+        {
+            bonus += 0.1 / (1 + hit.Depth);
+        }
+        return bonus;
+    }
+
+    /// <summary>The episodes just before and after each of <paramref name="ids"/> in its conversation, each with the id it neighbours.</summary>
+    private async Task<List<(Guid Of, Candidate Neighbour)>> NeighboursAsync(string userId, Guid[] ids, SearchScope scope, CancellationToken cancellationToken)
+    {
+        if (ids.Length == 0)
+        {
+            return [];
+        }
+        var scoped = Scoped(scope) ? $"AND {ScopeFilter}" : "";
+        var sql = $"""
+            SELECT {RankingColumns}, 0::float8, c.id
+            FROM memories c
+            CROSS JOIN LATERAL (
+                (SELECT e.* FROM memories e WHERE e.user_id = c.user_id AND e.kind = 'episode' AND e.source_session_id = c.source_session_id
+                 AND (e.valid_from, e.id) < (c.valid_from, c.id) ORDER BY e.valid_from DESC, e.id DESC LIMIT 1)
+                UNION ALL
+                (SELECT e.* FROM memories e WHERE e.user_id = c.user_id AND e.kind = 'episode' AND e.source_session_id = c.source_session_id
+                 AND (e.valid_from, e.id) > (c.valid_from, c.id) ORDER BY e.valid_from, e.id LIMIT 1)
+            ) m
+            WHERE c.user_id = @user AND c.id = ANY(@ids) AND (m.is_active OR @history) {scoped}
+            """;
+        var parameters = FilterParameters(userId, scope, 0);
+        parameters["ids"] = ids;
+        var rows = await db.QueryAsync(sql, parameters, r => (Of: r.GetGuid(12), Neighbour: Candidate.Read(r)), cancellationToken);
+        return rows.Where(r => r.Neighbour.Current).ToList();
     }
 
     /// <summary>
@@ -263,11 +336,10 @@ public sealed partial class MemorySearch(
                 SELECT (SELECT count(*) FROM memories WHERE {UserFilter("memories")})::float8 AS n, (SELECT avg(len) FROM hits)::float8 AS average
             )
             SELECT h.memory_id AS id,
-                   row_number() OVER (ORDER BY sum(ln(1 + (c.n - h.df + 0.5) / (h.df + 0.5)) * {Bm25K1 + 1} / (1 + {Bm25K1} * (1 - {Bm25B} + {Bm25B} * h.len / c.average))) DESC,
-                                      h.memory_id DESC) AS rank
+                   sum(ln(1 + (c.n - h.df + 0.5) / (h.df + 0.5)) * ({Bm25K1} + 1) / (1 + {Bm25K1} * (1 - {Bm25B} + {Bm25B} * h.len / c.average)))::float8 AS score
             FROM hits h CROSS JOIN corpus c
             GROUP BY h.memory_id
-            ORDER BY rank LIMIT @limit
+            ORDER BY score DESC, h.memory_id DESC LIMIT @limit
             """;
         await using (connection)
         {
@@ -339,11 +411,11 @@ public sealed partial class MemorySearch(
         m.occurred_from IS NOT NULL
         """;
 
-    /// <summary>The text half's rows (<c>id</c>, <c>rank</c>), best first, with what the fusion ranks by: only its top rows are read from memories.</summary>
+    /// <summary>The text half's rows (<c>id</c>, <c>score</c>), best first, with what the fusion ranks by: only its top rows are read from memories.</summary>
     private static string WithRankingColumns(string half) => $"""
-        SELECT {RankingColumns}
+        SELECT {RankingColumns}, h.score
         FROM ({half}) h JOIN memories m ON m.id = h.id
-        ORDER BY h.rank
+        ORDER BY h.score DESC, h.id DESC
         """;
 
     /// <summary>
@@ -351,7 +423,7 @@ public sealed partial class MemorySearch(
     /// as SQL on the parameters of <see cref="Parameters"/>.
     /// </summary>
     private static string VectorSql(VectorSearchMode mode, bool scoped) => $"""
-        SELECT {RankingColumns} FROM ({NearestSql(mode, scoped)}) m
+        SELECT {RankingColumns}, 1 - m.distance FROM ({NearestSql(mode, scoped)}) m
         ORDER BY m.distance, m.id
         """;
 

@@ -23,8 +23,9 @@ public sealed class MemoryWriter(
         {
             return false;
         }
-        // A chat session's lines were stored one by one as they were said (ChatMessageRecorded); any that were not are stored now.
+        var sw = System.Diagnostics.Stopwatch.StartNew();
         await AddEpisodesAsync(userId, sessionId, lines, now, cancellationToken);
+        Console.WriteLine($"TIMING episodes {sw.ElapsedMilliseconds}");
 
         var extraction = lines.Any(l => l.IsUser) ? await extractor.ExtractAsync(lines, cancellationToken) : Extraction.Empty;
         var facts = extraction.Facts.OrderBy(f => f.ValidFrom).ToList();
@@ -32,7 +33,9 @@ public sealed class MemoryWriter(
         var texts = new List<string> { extraction.Narrative };
         texts.AddRange(facts.Select(f => f.Content));
         texts.AddRange(intents);
+        Console.WriteLine($"TIMING extract {sw.ElapsedMilliseconds}");
         var vectors = (await embedder.GenerateAsync(texts, cancellationToken: cancellationToken)).Select(e => e.Vector.ToArray()).ToList();
+        Console.WriteLine($"TIMING embed {sw.ElapsedMilliseconds} {texts.Count}");
 
         var userLineIds = lines.Where(l => l.IsUser).Select(l => l.Id).ToList();
         var narrative = Truncate(TimeExpressions.Annotate(extraction.Narrative, lines.Count > 0 ? lines.Min(l => l.At) : now));
@@ -75,15 +78,18 @@ public sealed class MemoryWriter(
             await AddOrReinforceNoteAsync(userId, intents[i], vectors[1 + facts.Count + i], sessionId, userLineIds, startedAt, now, cancellationToken);
         }
 
+        Console.WriteLine($"TIMING facts {sw.ElapsedMilliseconds} {facts.Count} {intents.Count}");
         await LinkAsync(userId, lines, mentioned, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
+        Console.WriteLine($"TIMING link {sw.ElapsedMilliseconds}");
         await states.RefreshAsync(userId, reason, now, cancellationToken);
+        Console.WriteLine($"TIMING state {sw.ElapsedMilliseconds}");
         return true;
     }
 
     /// <summary>
-    /// Stores each line as an episode: its words with the dates its relative times resolve to, who said it, when, and that line as
-    /// provenance; embedded in batches. Lines already stored for the session (a redelivery) are skipped.
+    /// Stores each line as an episode: its words with the dates its relative times resolve to, who said it, when, the line before it as
+    /// context, and that line as provenance; embedded in batches. Lines already stored for the session (a redelivery) are skipped.
     /// </summary>
     public async Task<int> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -91,19 +97,32 @@ public sealed class MemoryWriter(
         var stored = await db.Memories
             .Where(m => m.UserId == userId && m.Kind == MemoryKind.Episode && m.SourceSessionId == sessionId && m.SourceMessageIds.Any(id => ids.Contains(id)))
             .SelectMany(m => m.SourceMessageIds).ToListAsync(cancellationToken);
-        var fresh = lines.Where(l => !string.IsNullOrWhiteSpace(l.Content)).ExceptBy(stored, l => l.Id).DistinctBy(l => l.Id).ToList();
+        var ordered = lines.Where(l => !string.IsNullOrWhiteSpace(l.Content)).DistinctBy(l => l.Id).OrderBy(l => l.At).ToList();
+        var fresh = ordered.ExceptBy(stored, l => l.Id).ToList();
         if (fresh.Count == 0)
         {
             return 0;
         }
-        var texts = fresh.Select(EpisodeText).ToList();
-        var vectors = await embedder.GenerateAsync(texts.Select(t => t.Content), cancellationToken: cancellationToken);
-        for (var i = 0; i < fresh.Count; i++)
+        // A line's predecessor is in the batch, or (a chat message, one at a time) the session's latest episode before it.
+        var before = ordered.IndexOf(fresh[0]) > 0 ? null : await db.Memories.AsNoTracking()
+            .Where(m => m.UserId == userId && m.Kind == MemoryKind.Episode && m.SourceSessionId == sessionId && m.ValidFrom <= fresh[0].At.ToUniversalTime())
+            .OrderByDescending(m => m.ValidFrom).ThenByDescending(m => m.RecordedAt).Select(m => m.Content).FirstOrDefaultAsync(cancellationToken);
+        var episodes = fresh.Select(line =>
         {
-            db.Memories.Add(MemoryItem.Episode(userId, fresh[i], sessionId, texts[i].Content, vectors[i].Vector.ToArray(), texts[i].Occurred, now));
+            var (content, occurred) = EpisodeText(line);
+            var index = ordered.IndexOf(line);
+            var context = index > 0 ? EpisodeText(ordered[index - 1]).Content : before;
+            return (Line: line, Content: content, Context: context is null ? null : Truncate(context), Occurred: occurred);
+        }).ToList();
+        // The embedding is of the message alone (with its context it matched worse); the full-text row has both (the trigger).
+        var vectors = await embedder.GenerateAsync(episodes.Select(e => e.Content), cancellationToken: cancellationToken);
+        for (var i = 0; i < episodes.Count; i++)
+        {
+            var e = episodes[i];
+            db.Memories.Add(MemoryItem.Episode(userId, e.Line, sessionId, e.Content, e.Context, vectors[i].Vector.ToArray(), e.Occurred, now));
         }
         await db.SaveChangesAsync(cancellationToken);
-        return fresh.Count;
+        return episodes.Count;
     }
 
     /// <summary>How an episode reads: "Anna: I went to the meeting yesterday (7 May 2023)", and the days it talks about.</summary>

@@ -45,6 +45,12 @@ public sealed class MemoryItem
     /// <summary>Episodes: <c>user</c> or <c>assistant</c>.</summary>
     public string? Role { get; private set; }
 
+    /// <summary>
+    /// Episodes: the message before it in its conversation ("Tom: How much was it?" before "2,800 euros."). A reply means little alone,
+    /// so it is embedded and found with what it answers; it is not part of what the memory says.
+    /// </summary>
+    public string? Context { get; private set; }
+
     /// <summary>Episodes of a conversation between people: who said it.</summary>
     public string? Speaker { get; private set; }
 
@@ -75,10 +81,11 @@ public sealed class MemoryItem
     /// One message as a memory: its words (with the dates its relative times resolve to, so "yesterday" is found by "7 May 2023"),
     /// who said it, when, and exactly that message as provenance.
     /// </summary>
-    public static MemoryItem Episode(string userId, ConversationLine line, Guid? sessionId, string content, float[] embedding, DateSpan? occurred,
-        DateTimeOffset now)
+    public static MemoryItem Episode(string userId, ConversationLine line, Guid? sessionId, string content, string? context, float[] embedding,
+        DateSpan? occurred, DateTimeOffset now)
     {
         var episode = Create(userId, MemoryKind.Episode, content, embedding, line.At, now, sessionId, [line.Id]);
+        episode.Context = context;
         episode.Role = line.Role;
         episode.Speaker = line.Speaker;
         episode.Occurs(occurred);

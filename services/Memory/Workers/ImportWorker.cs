@@ -102,7 +102,14 @@ public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSign
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 LogImportFailed(logger, e, import.Id);
-                await transaction.RollbackAsync(cancellationToken);
+                try
+                {
+                    await transaction.RollbackAsync(cancellationToken);
+                }
+                catch (Exception rollback) when (rollback is ObjectDisposedException or InvalidOperationException or Npgsql.NpgsqlException)
+                {
+                    // A failure that broke the connection ended the transaction with it; the attempt is still counted below.
+                }
                 await RecordFailureAsync(claimedId, e, cancellationToken);
                 return true;
             }

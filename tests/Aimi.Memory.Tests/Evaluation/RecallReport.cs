@@ -63,7 +63,33 @@ public static class RecallReport
             write(Table($"all '{language.Key}' conversations ({language.Select(o => o.Conversation.Id).Distinct().Count()})", language));
         }
         write(Table($"all conversations ({conversations.Count}): {Imported(conversations.Sum(c => c.Messages.Count()), conversations.Sum(c => c.Sessions.Count), importing)}", outcomes));
+        if (Environment.GetEnvironmentVariable(MissesVariable) is { Length: > 0 } path)
+        {
+            await File.WriteAllTextAsync(path, Misses(outcomes));
+        }
         return outcomes;
+    }
+
+    /// <summary>Where to write every question whose evidence Memory missed, with what it found instead (for looking into a figure).</summary>
+    public const string MissesVariable = "AIMI_MEMORY_EVAL_MISSES";
+
+    private static string Misses(IEnumerable<QuestionOutcome> outcomes)
+    {
+        var text = new StringBuilder();
+        foreach (var o in outcomes.Where(o => o.MemoryRecall < 1))
+        {
+            var said = o.Conversation.Sessions.SelectMany(s => s.Messages).ToDictionary(m => m.Id, m => $"{m.Speaker}: {m.Text}", StringComparer.Ordinal);
+            text.AppendLine(CultureInfo.InvariantCulture, $"## [{o.Question.Kind}] {o.Question.Question}  (memory {o.MemoryRecall:F2}, BM25 {o.Bm25Recall:F2})");
+            foreach (var id in o.Question.Evidence)
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  gold {id}: {said.GetValueOrDefault(id)}");
+            }
+            foreach (var id in o.Memory.Take(5))
+            {
+                text.AppendLine(CultureInfo.InvariantCulture, $"  got  {id}: {said.GetValueOrDefault(id, "(not a message)")}");
+            }
+        }
+        return text.ToString();
     }
 
     private static string Imported(int messages, int sessions, TimeSpan elapsed) => string.Create(CultureInfo.InvariantCulture,

@@ -243,6 +243,11 @@ namespace Aimi.Memory.Api.Data.Migrations
                         .HasColumnType("character varying(4000)")
                         .HasColumnName("content");
 
+                    b.Property<string>("Context")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("context");
+
                     b.Property<Vector>("Embedding")
                         .IsRequired()
                         .HasColumnType("vector(384)")

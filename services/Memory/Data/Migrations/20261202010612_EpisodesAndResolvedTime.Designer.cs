@@ -16,7 +16,7 @@ using Pgvector;
 namespace Aimi.Memory.Api.Data.Migrations
 {
     [DbContext(typeof(MemoryDbContext))]
-    [Migration("20261202004757_EpisodesAndResolvedTime")]
+    [Migration("20261202010612_EpisodesAndResolvedTime")]
     partial class EpisodesAndResolvedTime
     {
         /// <inheritdoc />
@@ -245,6 +245,11 @@ namespace Aimi.Memory.Api.Data.Migrations
                         .HasMaxLength(4000)
                         .HasColumnType("character varying(4000)")
                         .HasColumnName("content");
+
+                    b.Property<string>("Context")
+                        .HasMaxLength(4000)
+                        .HasColumnType("character varying(4000)")
+                        .HasColumnName("context");
 
                     b.Property<Vector>("Embedding")
                         .IsRequired()
