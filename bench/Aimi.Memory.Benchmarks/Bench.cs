@@ -6,6 +6,7 @@ using Aimi.AI.Local;
 using Aimi.Contracts.Chat;
 using Aimi.Infrastructure;
 using Aimi.Memory.Api.Data;
+using Aimi.Memory.Tests.Evaluation;
 using Aimi.Messaging;
 using MassTransit;
 using Microsoft.Extensions.AI;
@@ -74,6 +75,7 @@ public static class Bench
             if (!options.SearchOnly)
             {
                 await SessionEndToSearchableAsync(quantized, rabbitMq, options);
+                await MessageToSearchableAsync(quantized, rabbitMq, options);
                 await ImportAsync(quantized, options);
             }
         }
@@ -314,8 +316,7 @@ public static class Bench
         return $"{sent} warm-up requests, JIT not settled";
     }
 
-    /// <summary>From publishing ChatSessionEnded to the new fact coming back from search (consumer, extraction, embedding, commit).</summary>
-    private static async Task SessionEndToSearchableAsync(MemoryFactory factory, string rabbitMq, BenchOptions options)
+    private static async Task<IBusControl> StartBusAsync(string rabbitMq)
     {
         var address = RabbitMqAddress.Parse(rabbitMq);
         var bus = Bus.Factory.CreateUsingRabbitMq(rabbit => rabbit.Host(address.Host, address.Port, address.VirtualHost, h =>
@@ -324,6 +325,59 @@ public static class Bench
             h.Password(address.Password);
         }));
         await bus.StartAsync();
+        return bus;
+    }
+
+    /// <summary>
+    /// From publishing ChatMessageRecorded (as Chat's outbox does for every message) to the message coming back from search as an
+    /// episode: the broker, the consumer, one embedding, the commit, and the search itself.
+    /// </summary>
+    private static async Task MessageToSearchableAsync(MemoryFactory factory, string rabbitMq, BenchOptions options)
+    {
+        var bus = await StartBusAsync(rabbitMq);
+        try
+        {
+            var user = Corpus.User(1);
+            using var client = factory.ClientFor(user);
+            var session = Guid.NewGuid();
+            var times = new List<double>();
+            for (var i = 0; i < options.Sessions; i++)
+            {
+                var place = $"Vellmoor{Guid.NewGuid():N}"[..16];
+                var at = DateTimeOffset.UtcNow;
+                var watch = Stopwatch.StartNew();
+                await bus.Publish(new ChatMessageRecorded
+                {
+                    MessageId = Guid.NewGuid(), SessionId = session, UserId = user, Role = "user", Content = $"We had dinner in {place} yesterday.", At = at,
+                    OccurredAt = at,
+                });
+                while (true)
+                {
+                    var hits = await client.GetFromJsonAsync<JsonElement>($"/memory/search?q={place}&kind=episode&k=1");
+                    if (hits.GetArrayLength() > 0 && hits[0].GetProperty("content").GetString()!.Contains(place, StringComparison.Ordinal))
+                    {
+                        break;
+                    }
+                    if (watch.Elapsed > TimeSpan.FromSeconds(60))
+                    {
+                        throw new TimeoutException($"{place} never became searchable");
+                    }
+                    await Task.Delay(5);
+                }
+                times.Add(watch.Elapsed.TotalMilliseconds);
+            }
+            Report("message → searchable (episode)", times, $"({options.Sessions} messages, user with {options.PerUser:N0} memories)");
+        }
+        finally
+        {
+            await bus.StopAsync();
+        }
+    }
+
+    /// <summary>From publishing ChatSessionEnded to the new fact coming back from search (consumer, extraction, embedding, commit).</summary>
+    private static async Task SessionEndToSearchableAsync(MemoryFactory factory, string rabbitMq, BenchOptions options)
+    {
+        var bus = await StartBusAsync(rabbitMq);
         try
         {
             var user = Corpus.User(0);
@@ -369,11 +423,8 @@ public static class Bench
     /// <summary>POST /memory/conversations with a long transcript, until its status is processed.</summary>
     private static async Task ImportAsync(MemoryFactory factory, BenchOptions options)
     {
-        string[] lines =
-        [
-            "I live in Lisbon.", "I work at Contoso.", "I love surfing.", "My sister Anna visits on Sunday.", "I'm so tired today.",
-            "I want to learn Portuguese.", "The weather was nice.", "Я люблю плавание.", "Мне нравится джаз.", "We talked about the budget.",
-        ];
+        // Real conversational lines (the evaluation set's, in English and Russian), every one of them an episode to embed.
+        var said = EvaluationSet.LoadFolder(RetrievalEvaluation.DataFolder()).SelectMany(c => c.Messages).ToList();
         using var client = factory.ClientFor($"bench-import-{Guid.NewGuid():N}");
         var start = DateTimeOffset.UtcNow.AddDays(-30);
         var rates = new List<double>();
@@ -383,8 +434,9 @@ public static class Bench
             var messages = Enumerable.Range(0, options.ImportMessages).Select(i => new
             {
                 id = $"m{i}",
-                role = i % 2 == 0 ? "user" : "assistant",
-                content = i % 2 == 0 ? lines[i / 2 % lines.Length] : "I see.",
+                role = "user",
+                speaker = said[(run * options.ImportMessages + i) % said.Count].Speaker,
+                content = said[(run * options.ImportMessages + i) % said.Count].Text,
                 createdAt = start.AddMinutes(i),
             }).ToArray();
             var watch = Stopwatch.StartNew();

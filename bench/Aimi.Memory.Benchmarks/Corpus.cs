@@ -59,6 +59,8 @@ public static class Corpus
         {
             await using var writer = await connection.BeginBinaryImportAsync(
                 "COPY memories (id, user_id, kind, content, embedding, is_active, valid_from, recorded_at, last_seen_at, source_message_ids, reinforcement_count) FROM STDIN (FORMAT BINARY)");
+            // The full-text trigger stems every row as the COPY completes: minutes at 1M rows, far past the default 30 s.
+            writer.Timeout = TimeSpan.FromHours(1);
             for (var u = 0; u < options.Users; u++)
             {
                 var random = new Random(u);

@@ -8,10 +8,12 @@ public static class RetrievalEvaluation
 {
     private static readonly TimeSpan SessionTimeout = TimeSpan.FromMinutes(5);
 
+    /// <summary>Read from the repository rather than copied to the output: one copy of the set, whichever way the bench is run.</summary>
+    public static string DataFolder() => EvaluationSet.Folder(Path.Combine(RepositoryRoot.Find(), "tests", "Aimi.Memory.Tests", "Evaluation", "Data"));
+
     public static async Task RunAsync(MemoryFactory factory)
     {
-        // Read from the repository rather than copied to the output: one copy of the set, whichever way the bench is run.
-        var folder = EvaluationSet.Folder(Path.Combine(RepositoryRoot.Find(), "tests", "Aimi.Memory.Tests", "Evaluation", "Data"));
+        var folder = DataFolder();
         var conversations = EvaluationSet.LoadFolder(folder);
         if (conversations.Count == 0)
         {

@@ -162,6 +162,26 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
     }
 
     [Fact]
+    public async Task A_relative_named_in_a_message_gets_facts_of_their_own_on_one_person_node()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        await ImportAsync(client, "family", ("f1", null, "My sister Anna lives in Paris."), ("f2", null, "Моя подруга Маша работает в Сбере."),
+            ("f3", null, "Anna works at a bakery these days."));
+
+        var facts = (await client.GetJsonAsync("/memory/facts")).Items().ToList();
+        Assert.Contains(facts, f => f.Str("subject") == "Anna" && f.Str("predicate") == Predicates.LivesIn && f.Str("value") == "Paris");
+        Assert.Contains(facts, f => f.Str("subject") == "Anna" && f.Str("predicate") == Predicates.WorksAt);
+        Assert.Contains(facts, f => f.Str("subject") == "Маша" && f.Str("predicate") == Predicates.WorksAt && f.Str("value") == "Сбере");
+        var people = (await client.GetJsonAsync("/memory/graph")).GetProperty("nodes").Items().Where(n => n.Str("kind") == "person").ToList();
+        var anna = Assert.Single(people, n => n.Str("label").StartsWith("Anna", StringComparison.Ordinal));
+        Assert.Contains(people, n => n.Str("label").StartsWith("Маша", StringComparison.Ordinal));
+        var aboutAnna = await host.WithDbAsync(db => db.Memories.AsNoTracking()
+            .Where(m => m.UserId == user && m.Kind == MemoryKind.Fact && m.Subject == "Anna").Select(m => m.GraphNodeId).ToListAsync());
+        Assert.All(aboutAnna, node => Assert.Equal(anna.GetProperty("id").GetGuid(), node));
+    }
+
+    [Fact]
     public async Task Episodes_are_the_users_own_forgotten_one_by_one_or_all_at_once()
     {
         var owner = TestAuth.NewUserId();

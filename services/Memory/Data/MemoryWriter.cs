@@ -199,6 +199,11 @@ public sealed class MemoryWriter(
 
     private async Task<GraphNode?> NodeForAsync(string userId, Fact fact, DateTimeOffset now, CancellationToken cancellationToken)
     {
+        if (fact.Subject != Fact.TheUser)
+        {
+            // A fact about another person ("Anna lives in Paris", or Anna saying it) is about that person of the user's world.
+            return await graph.EnsureAsync(userId, NodeKind.Person, fact.Subject, fact.Subject, now, cancellationToken);
+        }
         switch (fact.Predicate)
         {
             case Predicates.Feels:
@@ -210,8 +215,7 @@ public sealed class MemoryWriter(
             case Predicates.LivesIn or Predicates.WorksAt or Predicates.StudiesAt or Predicates.PreparingFor or Predicates.WorksAs:
                 return await graph.EnsureAsync(userId, NodeKind.Context, fact.Value, fact.Value, now, cancellationToken);
             default:
-                // Another speaker's statement still names a person of the user's world.
-                return fact.Subject == Fact.TheUser ? null : await graph.EnsureAsync(userId, NodeKind.Person, fact.Subject, fact.Subject, now, cancellationToken);
+                return null;
         }
     }
 
