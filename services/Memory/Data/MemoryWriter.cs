@@ -23,9 +23,8 @@ public sealed class MemoryWriter(
         {
             return false;
         }
-        var sw = System.Diagnostics.Stopwatch.StartNew();
+        // A chat session's lines were stored one by one as they were said (ChatMessageRecorded); any that were not are stored now.
         await AddEpisodesAsync(userId, sessionId, lines, now, cancellationToken);
-        Console.WriteLine($"TIMING episodes {sw.ElapsedMilliseconds}");
 
         var extraction = lines.Any(l => l.IsUser) ? await extractor.ExtractAsync(lines, cancellationToken) : Extraction.Empty;
         var facts = extraction.Facts.OrderBy(f => f.ValidFrom).ToList();
@@ -33,9 +32,7 @@ public sealed class MemoryWriter(
         var texts = new List<string> { extraction.Narrative };
         texts.AddRange(facts.Select(f => f.Content));
         texts.AddRange(intents);
-        Console.WriteLine($"TIMING extract {sw.ElapsedMilliseconds}");
         var vectors = (await embedder.GenerateAsync(texts, cancellationToken: cancellationToken)).Select(e => e.Vector.ToArray()).ToList();
-        Console.WriteLine($"TIMING embed {sw.ElapsedMilliseconds} {texts.Count}");
 
         var userLineIds = lines.Where(l => l.IsUser).Select(l => l.Id).ToList();
         var narrative = Truncate(TimeExpressions.Annotate(extraction.Narrative, lines.Count > 0 ? lines.Min(l => l.At) : now));
@@ -78,12 +75,9 @@ public sealed class MemoryWriter(
             await AddOrReinforceNoteAsync(userId, intents[i], vectors[1 + facts.Count + i], sessionId, userLineIds, startedAt, now, cancellationToken);
         }
 
-        Console.WriteLine($"TIMING facts {sw.ElapsedMilliseconds} {facts.Count} {intents.Count}");
         await LinkAsync(userId, lines, mentioned, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
-        Console.WriteLine($"TIMING link {sw.ElapsedMilliseconds}");
         await states.RefreshAsync(userId, reason, now, cancellationToken);
-        Console.WriteLine($"TIMING state {sw.ElapsedMilliseconds}");
         return true;
     }
 
