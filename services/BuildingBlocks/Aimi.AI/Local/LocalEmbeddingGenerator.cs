@@ -15,8 +15,12 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     public const int DefaultDimensions = 384;
     public const string ModelId = "all-MiniLM-L6-v2";
 
-    /// <summary>Texts per ONNX run: large enough to amortise a run, small enough that a short query waits little behind an import.</summary>
-    public const int BatchSize = 64;
+    /// <summary>
+    /// Texts per ONNX run. Small: the encoder pads a batch to its longest text, and on conversational lines (an import of 1,000 of
+    /// them, bench/Aimi.Memory.Benchmarks) batches of 64 took 13 ms a text, of 8 6.9 ms, of 1–2 5.2 ms; a short query also waits
+    /// less behind an import.
+    /// </summary>
+    public const int BatchSize = 2;
 
     // One ~90 MB model per process, built on first use; ExecutionAndPublication makes concurrent first calls wait for one load.
     private static readonly Lazy<SentenceEncoder> SharedEncoder = new(() => new SentenceEncoder(CreateSessionOptions()), LazyThreadSafetyMode.ExecutionAndPublication);
