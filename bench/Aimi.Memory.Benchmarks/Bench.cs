@@ -316,6 +316,24 @@ public static class Bench
         return $"{sent} warm-up requests, JIT not settled";
     }
 
+    /// <summary>Searches for a new word until a memory of the kind holding it comes back; the milliseconds since <paramref name="watch"/> started.</summary>
+    private static async Task<double> UntilFoundAsync(HttpClient client, string word, string kind, Stopwatch watch)
+    {
+        while (true)
+        {
+            var hits = await client.GetFromJsonAsync<JsonElement>($"/memory/search?q={word}&kind={kind}&k=1");
+            if (hits.GetArrayLength() > 0 && hits[0].GetProperty("content").GetString()!.Contains(word, StringComparison.Ordinal))
+            {
+                return watch.Elapsed.TotalMilliseconds;
+            }
+            if (watch.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException($"{word} never became searchable");
+            }
+            await Task.Delay(5);
+        }
+    }
+
     private static async Task<IBusControl> StartBusAsync(string rabbitMq)
     {
         var address = RabbitMqAddress.Parse(rabbitMq);
@@ -351,20 +369,7 @@ public static class Bench
                     MessageId = Guid.NewGuid(), SessionId = session, UserId = user, Role = "user", Content = $"We had dinner in {place} yesterday.", At = at,
                     OccurredAt = at,
                 });
-                while (true)
-                {
-                    var hits = await client.GetFromJsonAsync<JsonElement>($"/memory/search?q={place}&kind=episode&k=1");
-                    if (hits.GetArrayLength() > 0 && hits[0].GetProperty("content").GetString()!.Contains(place, StringComparison.Ordinal))
-                    {
-                        break;
-                    }
-                    if (watch.Elapsed > TimeSpan.FromSeconds(60))
-                    {
-                        throw new TimeoutException($"{place} never became searchable");
-                    }
-                    await Task.Delay(5);
-                }
-                times.Add(watch.Elapsed.TotalMilliseconds);
+                times.Add(await UntilFoundAsync(client, place, "episode", watch));
             }
             Report("message → searchable (episode)", times, $"({options.Sessions} messages, user with {options.PerUser:N0} memories)");
         }
@@ -397,20 +402,7 @@ public static class Bench
                         new TranscriptLine { MessageId = Guid.NewGuid(), Role = "assistant", Content = "Noted!", At = at },
                     ],
                 });
-                while (true)
-                {
-                    var hits = await client.GetFromJsonAsync<JsonElement>($"/memory/search?q={city}&kind=fact&k=1");
-                    if (hits.GetArrayLength() > 0 && hits[0].GetProperty("content").GetString()!.Contains(city, StringComparison.Ordinal))
-                    {
-                        break;
-                    }
-                    if (watch.Elapsed > TimeSpan.FromSeconds(60))
-                    {
-                        throw new TimeoutException($"{city} never became searchable");
-                    }
-                    await Task.Delay(5);
-                }
-                times.Add(watch.Elapsed.TotalMilliseconds);
+                times.Add(await UntilFoundAsync(client, city, "fact", watch));
             }
             Report("session end → searchable", times, $"({options.Sessions} sessions, user with {options.PerUser:N0} memories)");
         }

@@ -64,6 +64,9 @@ public sealed class ApiTests(MemoryHost host) : IClassFixture<MemoryHost>
     [InlineData("/memory/search?q=x&k=51", "k")]
     [InlineData("/memory/search?q=x&kind=diary", "kind")]
     [InlineData("/memory/context?k=100", "k")]
+    [InlineData("/memory/search?q=x&from=yesterday", "from")]
+    [InlineData("/memory/search?q=x&to=2023-13-01", "to")]
+    [InlineData("/memory/search?q=x&from=2023-05-02&to=2023-05-01", "to")]
     public async Task Bad_queries_are_400_problems_naming_the_field(string url, string field)
     {
         var problem = await (await host.ClientFor(TestAuth.NewUserId()).GetAsync(url)).ProblemAsync(HttpStatusCode.BadRequest);

@@ -128,16 +128,6 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         Assert.Equal(["m2"], open.Where(id => id.StartsWith('m')).ToArray());
     }
 
-    [Theory]
-    [InlineData("/memory/search?q=x&from=yesterday", "from")]
-    [InlineData("/memory/search?q=x&to=2023-13-01", "to")]
-    [InlineData("/memory/search?q=x&from=2023-05-02&to=2023-05-01", "to")]
-    public async Task Bad_periods_are_400_problems_naming_the_field(string url, string field)
-    {
-        var problem = await (await host.ClientFor(TestAuth.NewUserId()).GetAsync(url)).ProblemAsync(HttpStatusCode.BadRequest);
-        Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _), problem.ToString());
-    }
-
     [Fact]
     public async Task Results_cite_each_message_once_and_a_summary_cites_only_the_lines_of_its_sentences()
     {
