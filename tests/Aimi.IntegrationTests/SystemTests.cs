@@ -105,13 +105,20 @@ public class SystemTests(AimiSystem system, ITestOutputHelper output) : IClassFi
         var sessionId = first.GetProperty("sessionId").GetGuid();
         Assert.True((await SendAsync(http, "bye")).GetProperty("sessionEnded").GetBoolean());
 
-        // Memory summarises the ended session off the request path: wait until search finds it, with the message it came from.
+        // The message is searchable as soon as Memory has it (an episode, or the fact it states: search shows each message once),
+        // citing exactly that message; the fact follows off the request path once the session is summarised.
+        static bool Cites(JsonElement item, Guid id) => item.GetProperty("sourceMessageIds").EnumerateArray().Any(i => Guid.TryParse(i.GetString(), out var g) && g == id);
         var found = await Eventually.GetAsync(
             () => http.GetFromJsonAsync<JsonElement>(new Uri("/memory/search?q=interview", UriKind.Relative)),
-            items => items.EnumerateArray().Any(i => i.GetProperty("content").GetString()!.Contains("Contoso", StringComparison.Ordinal)),
+            items => items.EnumerateArray().Any(i => i.GetProperty("content").GetString()!.Contains("Contoso", StringComparison.Ordinal) && Cites(i, messageId)),
             TimeSpan.FromSeconds(60), "the interview at Contoso to be searchable");
-        var fact = found.EnumerateArray().First(i => i.GetProperty("kind").GetString() == "fact" && i.GetProperty("content").GetString()!.Contains("Contoso", StringComparison.Ordinal));
-        Assert.Contains(fact.GetProperty("sourceMessageIds").EnumerateArray(), id => Guid.TryParse(id.GetString(), out var g) && g == messageId);
+        Assert.Equal(sessionId, found.EnumerateArray().First(i => Cites(i, messageId)).GetProperty("sessionId").GetGuid());
+        var facts = await Eventually.GetAsync(
+            () => http.GetFromJsonAsync<JsonElement>(new Uri("/memory/facts", UriKind.Relative)),
+            items => items.EnumerateArray().Any(i => i.GetProperty("content").GetString()!.Contains("Contoso", StringComparison.Ordinal)),
+            TimeSpan.FromSeconds(60), "the fact about Contoso");
+        var fact = facts.EnumerateArray().First(i => i.GetProperty("content").GetString()!.Contains("Contoso", StringComparison.Ordinal));
+        Assert.True(Cites(fact, messageId), fact.ToString());
         Assert.Equal(sessionId, fact.GetProperty("sessionId").GetGuid());
 
         // Memory classified the message as it was stored, and Chat wrote that into the message's metadata.
