@@ -47,10 +47,27 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(directory, "rabbitmq.conf"), "");
         await File.WriteAllTextAsync(Path.Combine(directory, "advanced.config"), "[].");
         await RunAsync("chown", ["-R", "rabbitmq:rabbitmq", directory], null);
-        var node = new PrivateRabbitMqNode(name, FreePort(), FreePort(), directory);
-        await node.StartAsync(TimeSpan.FromSeconds(90));
-        return node;
+        // A free port can be taken by another test's connection before the node binds it: then the node dies at once, and
+        // the next attempt takes other ports.
+        for (var attempt = 1; ; attempt++)
+        {
+            var node = new PrivateRabbitMqNode(name, FreePort(), FreePort(), directory);
+            try
+            {
+                await node.StartAsync(TimeSpan.FromSeconds(90));
+                return node;
+            }
+            catch (NodeCrashedException) when (attempt < 3)
+            {
+                File.Delete(node.CrashDump);
+            }
+        }
     }
+
+    private string CrashDump => Path.Combine(_directory, "log", "erl_crash.dump");
+
+    /// <summary>The node's Erlang VM stopped while starting (it wrote a crash dump), e.g. because its port was taken.</summary>
+    private sealed class NodeCrashedException(string message) : Exception(message);
 
     /// <summary>Starts the node (again) and waits until it accepts clients.</summary>
     public async Task StartAsync(TimeSpan timeout)
@@ -63,6 +80,10 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
             if (exit == 0)
             {
                 return;
+            }
+            if (File.Exists(CrashDump))
+            {
+                throw new NodeCrashedException($"Private RabbitMQ node {NodeName} stopped while starting; see {_directory}/log.");
             }
             if (DateTime.UtcNow > deadline)
             {
