@@ -68,9 +68,9 @@ public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset
 }
 
 /// <summary>
-/// Hybrid retrieval: pgvector cosine neighbours and PostgreSQL full-text (English and Russian stems) find candidates;
-/// recency and graph proximity to the active goals rank them too; reciprocal rank fusion combines the four lists.
-/// Only active memories unless history is asked for. The two halves run side by side, beside what the caller reads; only the k winners are read whole.
+/// Hybrid retrieval: pgvector cosine neighbours and BM25 over PostgreSQL full-text (English and Russian stems) find candidates,
+/// their scores are added (each scaled within its list), what the question says about time and graph proximity to the active
+/// goals add a little, and an episode shares in its neighbours' score (ADR 0010). Only active memories unless history is asked for. The two halves run side by side, beside what the caller reads; only the k winners are read whole.
 /// </summary>
 public sealed partial class MemorySearch(
     MemoryDbContext db, IEmbeddingGenerator<string, Embedding<float>> embedder, GraphStore graph, IOptions<SearchOptions> options, TimeProvider time)

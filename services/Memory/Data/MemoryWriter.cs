@@ -97,14 +97,15 @@ public sealed class MemoryWriter(
         {
             return 0;
         }
+        var position = ordered.Select((line, index) => (line.Id, index)).ToDictionary(p => p.Id, p => p.index, StringComparer.Ordinal);
         // A line's predecessor is in the batch, or (a chat message, one at a time) the session's latest episode before it.
-        var before = ordered.IndexOf(fresh[0]) > 0 ? null : await db.Memories.AsNoTracking()
+        var before = position[fresh[0].Id] > 0 ? null : await db.Memories.AsNoTracking()
             .Where(m => m.UserId == userId && m.Kind == MemoryKind.Episode && m.SourceSessionId == sessionId && m.ValidFrom <= fresh[0].At.ToUniversalTime())
             .OrderByDescending(m => m.ValidFrom).ThenByDescending(m => m.RecordedAt).Select(m => m.Content).FirstOrDefaultAsync(cancellationToken);
         var episodes = fresh.Select(line =>
         {
             var (content, occurred) = EpisodeText(line);
-            var index = ordered.IndexOf(line);
+            var index = position[line.Id];
             var context = index > 0 ? EpisodeText(ordered[index - 1]).Content : before;
             return (Line: line, Content: content, Context: context is null ? null : Truncate(context), Occurred: occurred);
         }).ToList();
