@@ -66,6 +66,31 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
     }
 
     [Fact]
+    public async Task Lines_given_one_time_keep_their_order_and_a_reply_is_found_with_what_it_answers()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        // An importer that knows only a session's time gives every line that time.
+        var lines = Enumerable.Range(1, 12).Select(i => ($"q{i:D2}", (string?)(i % 2 == 1 ? "Tom" : "Maya"), $"Filler line number {i} about nothing much.")).ToList();
+        lines[5] = ("q06", "Tom", "Your own cello! How much was it, if I can ask?");
+        lines[6] = ("q07", "Maya", "2,800 euros. My bank account is crying.");
+        var body = new
+        {
+            conversationId = "one-time",
+            messages = lines.Select(l => new { id = l.Item1, role = "user", speaker = l.Item2, content = l.Item3, createdAt = May8 }).ToArray(),
+        };
+        (await client.PostJsonAsync("/memory/conversations", body)).EnsureSuccessStatusCode();
+        await Eventually.GetAsync(() => client.GetJsonAsync("/memory/conversations/one-time"), s => s.Str("status") == "processed");
+
+        var ordered = (await EpisodesAsync(user)).OrderBy(e => e.ValidFrom).ThenBy(e => e.Id).Select(e => e.SourceMessageIds[0]).ToList();
+        Assert.Equal(lines.Select(l => l.Item1), ordered);
+        var reply = (await EpisodesAsync(user)).Single(e => e.SourceMessageIds[0] == "q07");
+        Assert.Equal("Tom: Your own cello! How much was it, if I can ask?", reply.Context);
+        var hits = await client.GetJsonAsync("/memory/search?q=How%20much%20did%20Maya%27s%20cello%20cost%3F&k=3");
+        Assert.Contains("q07", hits.Items().SelectMany(Ids));
+    }
+
+    [Fact]
     public async Task A_relative_time_is_resolved_against_the_time_the_message_was_said_and_found_by_the_date()
     {
         var user = TestAuth.NewUserId();

@@ -114,7 +114,7 @@ public sealed class MemoryWriter(
         for (var i = 0; i < episodes.Count; i++)
         {
             var e = episodes[i];
-            db.Memories.Add(MemoryItem.Episode(userId, e.Line, sessionId, e.Content, e.Context, vectors[i].Vector.ToArray(), e.Occurred, now));
+            db.Memories.Add(MemoryItem.Episode(userId, e.Line, sessionId, e.Content, e.Context, vectors[i].Vector.ToArray(), e.Occurred, now, i));
         }
         await db.SaveChangesAsync(cancellationToken);
         return episodes.Count;

@@ -18,7 +18,7 @@ public enum MemoryKind
 /// </summary>
 public sealed class MemoryItem
 {
-    public Guid Id { get; init; }
+    public Guid Id { get; private set; }
     public required string UserId { get; init; }
     public MemoryKind Kind { get; init; }
     public required string Content { get; set; }
@@ -81,10 +81,13 @@ public sealed class MemoryItem
     /// One message as a memory: its words (with the dates its relative times resolve to, so "yesterday" is found by "7 May 2023"),
     /// who said it, when, and exactly that message as provenance.
     /// </summary>
+    /// <param name="position">The line's place in what was stored at once: ids follow it, so lines said at the same moment (an import
+    /// that gives a whole session one time) keep their order for the neighbours of a search (ordered by time, then id).</param>
     public static MemoryItem Episode(string userId, ConversationLine line, Guid? sessionId, string content, string? context, float[] embedding,
-        DateSpan? occurred, DateTimeOffset now)
+        DateSpan? occurred, DateTimeOffset now, int position)
     {
         var episode = Create(userId, MemoryKind.Episode, content, embedding, line.At, now, sessionId, [line.Id]);
+        episode.Id = Guid.CreateVersion7(now.AddMilliseconds(position));
         episode.Context = context;
         episode.Role = line.Role;
         episode.Speaker = line.Speaker;
