@@ -209,7 +209,7 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
         var memory = scope.ServiceProvider.GetRequiredService<Aimi.Chat.Api.Clients.MemoryClient>();
 
         Assert.False(memory.IsConfigured);
-        Assert.Null(await memory.GetContextAsync(TestAuth.Token("x"), null, CancellationToken.None));
+        Assert.Null(await memory.GetContextAsync(TestAuth.Token("x"), null, null, CancellationToken.None));
     }
 
     private static async Task<SessionView> SessionAsync(HttpClient chat, Guid id) =>

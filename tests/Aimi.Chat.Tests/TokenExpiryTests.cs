@@ -59,7 +59,7 @@ public sealed class TokenExpiryTests(ChatHost host) : IClassFixture<ChatHost>
 
         time.Advance(TimeSpan.FromMinutes(6));
 
-        Assert.Null(await client.GetContextAsync(token, null, CancellationToken.None));
+        Assert.Null(await client.GetContextAsync(token, null, null, CancellationToken.None));
         Assert.Equal(0, memory.Calls);
     }
 

@@ -43,7 +43,7 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
 
     /// <param name="query">The user's message on a turn; null at session start.</param>
     /// <param name="sessionId">The session asking on a turn: Memory leaves out its messages, which the prompt already has.</param>
-    public async Task<MemoryContextView?> GetContextAsync(string token, string? query, CancellationToken cancellationToken, Guid? sessionId = null)
+    public async Task<MemoryContextView?> GetContextAsync(string token, string? query, Guid? sessionId, CancellationToken cancellationToken)
     {
         if (!IsConfigured || TokenExpiry.Of(token) <= time.GetUtcNow())
         {

@@ -39,7 +39,7 @@ public sealed partial class StartingContextAssembler(GoalsClient goals, MemoryCl
         var activeGoals = Try(() => goals.ActiveGoalsAsync(token, cancellationToken), "goals", cancellationToken);
         var habits = Try(() => goals.ActiveHabitsAsync(token, cancellationToken), "habits", cancellationToken);
         var window = Try(() => goals.GetWindowAsync(token, now, now + UpcomingWindow, cancellationToken), "agenda", cancellationToken);
-        var memoryContext = memory.GetContextAsync(token, null, cancellationToken);
+        var memoryContext = memory.GetContextAsync(token, null, null, cancellationToken);
         await Task.WhenAll(profile, activeGoals, habits, window, memoryContext);
 
         var me = await profile;

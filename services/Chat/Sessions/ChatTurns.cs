@@ -77,7 +77,7 @@ public sealed class ChatTurns(
         }
 
         // What memory recalls for this message, fetched while the rest is gathered (short deadline; null without Memory).
-        var recall = memory.GetContextAsync(token, message.Content, cancellationToken, session.Id);
+        var recall = memory.GetContextAsync(token, message.Content, session.Id, cancellationToken);
 
         // A session's first message assembles the starting context, after the message is safe and acknowledged.
         var context = StartingContext.FromJson(session.StartingContext);

@@ -35,8 +35,10 @@ public sealed class MemoryWriter(
         var vectors = (await embedder.GenerateAsync(texts, cancellationToken: cancellationToken)).Select(e => e.Vector.ToArray()).ToList();
 
         var userLineIds = lines.Where(l => l.IsUser).Select(l => l.Id).ToList();
-        var narrative = Truncate(TimeExpressions.Annotate(extraction.Narrative, lines.Count > 0 ? lines.Min(l => l.At) : now));
-        var startedAt = (lines.Count > 0 ? lines.Min(l => l.At) : now).ToUniversalTime();
+        var firstSaid = lines.Count > 0 ? lines.Min(l => l.At) : now;
+        // Resolved on the first line's own calendar; stored as UTC.
+        var narrative = Truncate(TimeExpressions.Annotate(extraction.Narrative, firstSaid));
+        var startedAt = firstSaid.ToUniversalTime();
         var endedAt = (lines.Count > 0 ? lines.Max(l => l.At) : now).ToUniversalTime();
         db.Summaries.Add(new Summary
         {
@@ -102,11 +104,15 @@ public sealed class MemoryWriter(
         var before = position[fresh[0].Id] > 0 ? null : await db.Memories.AsNoTracking()
             .Where(m => m.UserId == userId && m.Kind == MemoryKind.Episode && m.SourceSessionId == sessionId && m.ValidFrom <= fresh[0].At.ToUniversalTime())
             .OrderByDescending(m => m.ValidFrom).ThenByDescending(m => m.RecordedAt).Select(m => m.Content).FirstOrDefaultAsync(cancellationToken);
+        // Each line read once: a fresh line's text is also the context of the line after it.
+        var texts = new Dictionary<string, (string Content, DateSpan? Occurred)>(StringComparer.Ordinal);
+        (string Content, DateSpan? Occurred) TextOf(ConversationLine line) =>
+            texts.TryGetValue(line.Id, out var text) ? text : texts[line.Id] = EpisodeText(line);
         var episodes = fresh.Select(line =>
         {
-            var (content, occurred) = EpisodeText(line);
+            var (content, occurred) = TextOf(line);
             var index = position[line.Id];
-            var context = index > 0 ? EpisodeText(ordered[index - 1]).Content : before;
+            var context = index > 0 ? TextOf(ordered[index - 1]).Content : before;
             return (Line: line, Content: content, Context: context is null ? null : Truncate(context), Occurred: occurred);
         }).ToList();
         // The embedding is of the message alone (with its context it matched worse); the full-text row has both (the trigger).
@@ -123,11 +129,12 @@ public sealed class MemoryWriter(
     /// <summary>How an episode reads: "Anna: I went to the meeting yesterday (7 May 2023)", and the days it talks about.</summary>
     public static (string Content, DateSpan? Occurred) EpisodeText(ConversationLine line)
     {
-        var mentions = TimeExpressions.Find(line.Content, line.At);
-        var said = TimeExpressions.Annotate(line.Content, line.At);
+        var (said, mentions) = TimeExpressions.Resolve(line.Content, line.At);
         var content = Truncate(string.IsNullOrWhiteSpace(line.Speaker) ? said : $"{line.Speaker.Trim()}: {said}");
-        return (content, mentions.Count == 0 ? null : mentions[0].Span);
+        return (content, FirstSpan(mentions));
     }
+
+    private static DateSpan? FirstSpan(IReadOnlyList<TimeMention> mentions) => mentions is [var first, ..] ? first.Span : null;
 
     /// <summary>
     /// Stores a fact so that no two values of a single-valued predicate are ever current together: the newer one
@@ -151,9 +158,9 @@ public sealed class MemoryWriter(
             return same;
         }
 
-        var memory = MemoryItem.Create(userId, MemoryKind.Fact, Truncate(TimeExpressions.Annotate(fact.Content, fact.ValidFrom)), vector, fact.ValidFrom, now,
-            sessionId, fact.SourceMessageIds, fact);
-        memory.Occurs(TimeExpressions.Find(fact.Content, fact.ValidFrom) is [var mention, ..] ? mention.Span : null);
+        var (statement, mentions) = TimeExpressions.Resolve(fact.Content, fact.ValidFrom);
+        var memory = MemoryItem.Create(userId, MemoryKind.Fact, Truncate(statement), vector, fact.ValidFrom, now, sessionId, fact.SourceMessageIds, fact);
+        memory.Occurs(FirstSpan(mentions));
         db.Memories.Add(memory);
         var replaced = current.Where(m => singleValued ? m.Predicate == fact.Predicate : m.Predicate == opposite && SameObject(m.Value, fact.Value)).ToList();
         var newer = replaced.Where(m => m.ValidFrom > fact.ValidFrom).OrderByDescending(m => m.ValidFrom).FirstOrDefault();

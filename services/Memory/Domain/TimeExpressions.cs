@@ -78,16 +78,32 @@ public static partial class TimeExpressions
     public static IReadOnlyList<TimeMention> Find(string text, DateTimeOffset saidAt)
     {
         ArgumentNullException.ThrowIfNull(text);
-        return Scan(text, DayOf(saidAt)).Select(f => new TimeMention(f.Index, f.Length, text.Substring(f.Index, f.Length), f.Value.Span)).ToList();
+        return Mentions(text, Scan(text, DayOf(saidAt)));
     }
 
     /// <summary>The text with each mention followed by its resolved date in parentheses: "I went there yesterday (7 May 2023)". Mentions that are already absolute full dates are left alone.</summary>
     public static string Annotate(string text, DateTimeOffset saidAt)
     {
         ArgumentNullException.ThrowIfNull(text);
+        return Annotated(text, Scan(text, DayOf(saidAt)));
+    }
+
+    /// <summary><see cref="Annotate"/> and <see cref="Find"/> of one text with one scan (what memory stores: the text and the days it names).</summary>
+    public static (string Annotated, IReadOnlyList<TimeMention> Mentions) Resolve(string text, DateTimeOffset saidAt)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var found = Scan(text, DayOf(saidAt));
+        return (Annotated(text, found), Mentions(text, found));
+    }
+
+    private static List<TimeMention> Mentions(string text, List<Found> found) =>
+        found.Select(f => new TimeMention(f.Index, f.Length, text.Substring(f.Index, f.Length), f.Value.Span)).ToList();
+
+    private static string Annotated(string text, List<Found> scanned)
+    {
         var result = new StringBuilder(text.Length + 32);
         var copied = 0;
-        foreach (var found in Scan(text, DayOf(saidAt)).Where(f => !f.Value.Absolute))
+        foreach (var found in scanned.Where(f => !f.Value.Absolute))
         {
             var end = found.Index + found.Length;
             var note = " (" + found.Value.Span.Text + ")";

@@ -118,11 +118,12 @@ public static class MemoryApi
             }
             filter = parsed;
         }
-        if (PeriodOf(from, to) is { Problem: { } invalid })
+        var (period, invalid) = PeriodOf(from, to);
+        if (invalid is not null)
         {
             return invalid;
         }
-        var scope = new SearchScope(filter, includeInactive ?? false, PeriodOf(from, to).Period);
+        var scope = new SearchScope(filter, includeInactive ?? false, period);
         var hits = await services.Search.SearchAsync(services.UserId, q!, k ?? DefaultK, scope, services.CancellationToken);
         return TypedResults.Ok(hits.Select(h => ToResponse(h.Memory, h.Score)).ToList());
     }

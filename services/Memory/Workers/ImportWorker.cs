@@ -77,6 +77,7 @@ public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSign
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
         Guid claimedId;
+        Exception failure;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
             var claimed = await db.Imports
@@ -102,18 +103,12 @@ public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSign
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
                 LogImportFailed(logger, e, import.Id);
-                try
-                {
-                    await transaction.RollbackAsync(cancellationToken);
-                }
-                catch (Exception rollback) when (rollback is ObjectDisposedException or InvalidOperationException or Npgsql.NpgsqlException)
-                {
-                    // A failure that broke the connection ended the transaction with it; the attempt is still counted below.
-                }
-                await RecordFailureAsync(claimedId, e, cancellationToken);
-                return true;
+                failure = e;
             }
         }
+        // Disposing the transaction rolled it back (or found it ended with a broken connection) and released the claimed row.
+        await RecordFailureAsync(claimedId, failure, cancellationToken);
+        return true;
     }
 
     // The failed transaction is gone: count the attempt in a fresh scope.

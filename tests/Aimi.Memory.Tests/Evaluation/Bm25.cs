@@ -66,24 +66,6 @@ public sealed class Bm25
         return scores.OrderByDescending(s => s.Score).ThenBy(s => s.Index).Take(n).Select(s => _ids[s.Index]).ToList();
     }
 
-    /// <summary>Every document's score for the query, in document order (0 for those that share no term).</summary>
-    public double[] Scores(string query)
-    {
-        var terms = Tokenize(query).Distinct(StringComparer.Ordinal).Where(_documentFrequency.ContainsKey).ToList();
-        var scores = new double[_ids.Count];
-        for (var d = 0; d < _ids.Count; d++)
-        {
-            foreach (var term in terms)
-            {
-                if (_termCounts[d].TryGetValue(term, out var tf))
-                {
-                    scores[d] += Idf(term) * tf * (K1 + 1) / (tf + K1 * (1 - B + B * _lengths[d] / _averageLength));
-                }
-            }
-        }
-        return scores;
-    }
-
     // Lucene's form: never negative, so a term in most messages still counts a little rather than against.
     private double Idf(string term)
     {
