@@ -23,6 +23,8 @@ public sealed record TranscriptLine
     public required DateTimeOffset At { get; init; }
     /// <summary>The message's metadata JSON (tool calls, linked event/goal ids).</summary>
     public string? Metadata { get; init; }
+    /// <summary>false: Memory must not keep this message (a request to forget something, and the reply to it).</summary>
+    public bool Remember { get; init; } = true;
 }
 
 /// <summary>The words of <see cref="ChatSessionEnded.Reason"/>.</summary>
@@ -56,4 +58,6 @@ public sealed record ChatMessageRecorded
     public required string Content { get; init; }
     public required DateTimeOffset At { get; init; }
     public required DateTimeOffset OccurredAt { get; init; }
+    /// <summary>false: Memory must not keep this message (a request to forget something, and the reply to it).</summary>
+    public bool Remember { get; init; } = true;
 }
