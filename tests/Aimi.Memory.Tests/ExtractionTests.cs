@@ -27,6 +27,17 @@ public sealed class ExtractionTests
     [InlineData("My name is Oleg", Predicates.NameIs, "Oleg")]
     [InlineData("I'm married", Predicates.RelationshipStatus, "married")]
     [InlineData("I study at MIT", Predicates.StudiesAt, "MIT")]
+    [InlineData("I'm a nurse", Predicates.WorksAs, "nurse")]
+    [InlineData("I'm studying law", Predicates.Studies, "law")]
+    [InlineData("I study law at Harvard", Predicates.Studies, "law")]
+    [InlineData("I'm currently studying computer science", Predicates.Studies, "computer science")]
+    [InlineData("I'm a law student", Predicates.Studies, "law")]
+    [InlineData("I'm majoring in economics, finally", Predicates.Studies, "economics")]
+    [InlineData("I'm allergic to peanuts", Predicates.AllergicTo, "peanuts")]
+    [InlineData("I am severely allergic to shellfish, so no paella", Predicates.AllergicTo, "shellfish")]
+    [InlineData("I have a peanut allergy", Predicates.AllergicTo, "peanut")]
+    [InlineData("I've got a really bad tree nut allergy", Predicates.AllergicTo, "tree nut")]
+    [InlineData("I have an allergy to cats", Predicates.AllergicTo, "cats")]
     // Russian
     [InlineData("Я живу в Москве", Predicates.LivesIn, "Москве")]
     [InlineData("я недавно переехала в Казань", Predicates.LivesIn, "Казань")]
@@ -42,6 +53,15 @@ public sealed class ExtractionTests
     [InlineData("Меня зовут Олег", Predicates.NameIs, "Олег")]
     [InlineData("я замужем", Predicates.RelationshipStatus, "married")]
     [InlineData("я учусь в МГУ", Predicates.StudiesAt, "МГУ")]
+    [InlineData("я работаю медсестрой", Predicates.WorksAs, "медсестрой")]
+    [InlineData("я врач", Predicates.WorksAs, "врач")]
+    [InlineData("Я тоже программист, кстати", Predicates.WorksAs, "программист")]
+    [InlineData("я учусь на юриста", Predicates.Studies, "юриста")]
+    [InlineData("Я сейчас учусь на медсестру", Predicates.Studies, "медсестру")]
+    [InlineData("я изучаю право", Predicates.Studies, "право")]
+    [InlineData("я учу английский язык", Predicates.Studies, "английский язык")]
+    [InlineData("у меня аллергия на орехи", Predicates.AllergicTo, "орехи")]
+    [InlineData("У меня сильная аллергия на кошек", Predicates.AllergicTo, "кошек")]
     public void First_person_statements_become_facts(string sentence, string predicate, string value)
     {
         var facts = LocalExtractor.FactsIn(sentence, Line("m1", sentence)).ToList();
@@ -63,9 +83,58 @@ public sealed class ExtractionTests
     [InlineData("my sister is tired")]
     [InlineData("Anna lives in Paris")]
     [InlineData("Аня живёт в Париже")]
+    // The allergy, study and profession rules run on every sentence: these are near misses.
+    [InlineData("I'm not allergic to anything")]
+    [InlineData("I'm allergic to nothing")]
+    [InlineData("I don't have a peanut allergy")]
+    [InlineData("I have a really bad allergy")]
+    [InlineData("I have a food allergy")]
+    [InlineData("Is he allergic to nuts?")]
+    [InlineData("у меня нет аллергии на орехи")]
+    [InlineData("у тебя аллергия на орехи?")]
+    [InlineData("I study every evening")]
+    [InlineData("I study hard")]
+    [InlineData("I'm studying the report")]
+    [InlineData("I study design patterns")]
+    [InlineData("She is studying law")]
+    [InlineData("я учусь на курсах")]
+    [InlineData("я учусь на третьем курсе")]
+    [InlineData("я учусь на отлично")]
+    [InlineData("я учусь на права")]
+    [InlineData("я изучаю вопрос")]
+    [InlineData("я учу детей")]
+    [InlineData("я не врач")]
+    [InlineData("я к врачу")]
+    [InlineData("я врачу позвонила")]
     public void Statements_that_are_not_first_person_facts_give_none(string sentence)
     {
         Assert.Empty(LocalExtractor.FactsIn(sentence, Line("m1", sentence)));
+    }
+
+    [Fact]
+    public void Studying_for_something_is_preparing_not_a_subject()
+    {
+        var facts = LocalExtractor.FactsIn("I'm studying for my law exam", Line("m1", "I'm studying for my law exam"));
+
+        Assert.Equal(Predicates.PreparingFor, Assert.Single(facts).Predicate);
+    }
+
+    [Fact]
+    public void Allergies_and_subjects_are_several_facts_each_one_per_value()
+    {
+        var extraction = LocalExtractor.Extract(
+        [
+            Line("1", "I'm allergic to peanuts. I'm also allergic to cats."),
+            Line("2", "I have a peanut allergy, by the way. I study law and I'm studying Spanish."),
+            Line("3", "I'm allergic to peanuts!"),
+        ]);
+
+        Assert.Equal(
+            new[] { (Predicates.AllergicTo, "cats"), (Predicates.AllergicTo, "peanut"), (Predicates.AllergicTo, "peanuts"), (Predicates.Studies, "Spanish"), (Predicates.Studies, "law") },
+            extraction.Facts.Select(f => (f.Predicate, f.Value)).OrderBy(f => f.Predicate, StringComparer.Ordinal).ThenBy(f => f.Value, StringComparer.Ordinal).ToArray());
+        Assert.Equal(["1", "3"], extraction.Facts.Single(f => f.Value == "peanuts").SourceMessageIds);
+        Assert.DoesNotContain(Predicates.AllergicTo, Predicates.SingleValued);
+        Assert.DoesNotContain(Predicates.Studies, Predicates.SingleValued);
     }
 
     [Fact]

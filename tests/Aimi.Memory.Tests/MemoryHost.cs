@@ -70,6 +70,20 @@ public class MemoryHost() : ServiceHost<Program>(ResourceNames.MemoryDb)
         return sessionId;
     }
 
+    /// <summary>Publishes a chat session's end with exactly these lines (their ids, roles and whether Memory may keep them).</summary>
+    public Task EndSessionAsync(string userId, Guid sessionId, IReadOnlyList<TranscriptLine> transcript) =>
+        Bus.Bus.Publish(new ChatSessionEnded
+        {
+            SessionId = sessionId,
+            UserId = userId,
+            Reason = "goodbye",
+            StartedAt = transcript[0].At,
+            EndedAt = transcript[^1].At,
+            MessageCount = transcript.Count,
+            Transcript = transcript,
+            OccurredAt = transcript[^1].At,
+        });
+
     /// <summary>Waits until the session's summary is written (the consumer commits everything at once).</summary>
     public Task WaitForSessionAsync(string userId, Guid sessionId) =>
         Eventually.GetAsync(() => WithDbAsync(db => Task.FromResult(db.Summaries.Any(s => s.UserId == userId && s.SessionId == sessionId))), found => found,

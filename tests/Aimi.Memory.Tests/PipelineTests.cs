@@ -152,6 +152,50 @@ public sealed class PipelineTests(MemoryHost host) : IClassFixture<MemoryHost>
     }
 
     [Fact]
+    public async Task The_context_lists_its_facts_again_with_ids_and_times_in_the_same_order()
+    {
+        var user = TestAuth.NewUserId();
+        await host.RememberAsync(user, "I live in Porto and I work at Contoso.");
+        host.Time.Advance(TimeSpan.FromDays(1));
+        await host.RememberAsync(user, "I'm allergic to peanuts. I work at Contoso, still.");
+
+        var context = await host.ClientFor(user).GetJsonAsync("/memory/context");
+        var facts = context.GetProperty("facts").Items().Select(f => f.GetString()!).ToList();
+        var items = context.GetProperty("factItems").Items().ToList();
+
+        Assert.Equal(3, facts.Count);
+        Assert.Equal(facts, items.Select(i => i.Str("content")));
+        Assert.Equal(Predicates.WorksAt, items[0].Str("predicate"));
+        Assert.Equal(1, items[0].GetProperty("reinforcementCount").GetInt32());
+        var allergy = Assert.Single(items, i => i.Str("predicate") == Predicates.AllergicTo);
+        Assert.Equal(("user", "peanuts", "fact"), (allergy.Str("subject"), allergy.Str("value"), allergy.Str("kind")));
+        Assert.Equal(host.Time.GetUtcNow(), allergy.GetProperty("validFrom").GetDateTimeOffset(), TimeSpan.FromMinutes(1));
+        var stored = await host.WithDbAsync(db => db.Memories.Where(m => m.UserId == user && m.Kind == MemoryKind.Fact).Select(m => m.Id).ToListAsync());
+        Assert.Equal(stored.Order(), items.Select(i => i.GetProperty("id").GetGuid()).Order());
+    }
+
+    [Fact]
+    public async Task A_second_allergy_is_a_fact_of_its_own_however_alike_its_sentence_reads()
+    {
+        var user = TestAuth.NewUserId();
+        // One vector for both: an embedder that finds the two sentences alike must still not make them one fact.
+        var vector = new float[384].Select((_, i) => i == 0 ? 1f : 0f).ToArray();
+        await using (var scope = host.Services.CreateAsyncScopeFor())
+        {
+            var writer = scope.Writer();
+            var now = host.Time.GetUtcNow();
+            await writer.ApplyFactAsync(user, new Fact(Fact.TheUser, Predicates.AllergicTo, "cats", "I'm allergic to cats", ["a-1"], now), vector, null, now, default);
+            await writer.ApplyFactAsync(user, new Fact(Fact.TheUser, Predicates.AllergicTo, "dogs", "I'm allergic to dogs", ["a-2"], now.AddMinutes(1)), vector, null, now, default);
+            await writer.ApplyFactAsync(user, new Fact(Fact.TheUser, Predicates.AllergicTo, "Cats", "I'm allergic to cats!", ["a-3"], now.AddMinutes(2)), vector, null, now, default);
+        }
+
+        var facts = (await host.ClientFor(user).GetJsonAsync("/memory/facts?includeInactive=true")).Items().ToList();
+        Assert.Equal(["cats", "dogs"], facts.Select(f => f.Str("value")).Order(StringComparer.Ordinal).ToArray());
+        Assert.All(facts, f => Assert.True(f.GetProperty("isActive").GetBoolean()));
+        Assert.Equal(["a-1", "a-3"], facts.Single(f => f.Str("value") == "cats").GetProperty("sourceMessageIds").Items().Select(i => i.GetString()!).ToArray());
+    }
+
+    [Fact]
     public async Task Classifying_a_message_answers_with_tags_mood_and_goal_and_weighs_the_goal()
     {
         var user = TestAuth.NewUserId();

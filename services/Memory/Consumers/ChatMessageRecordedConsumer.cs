@@ -11,7 +11,9 @@ namespace Aimi.Memory.Api.Consumers;
 /// <summary>
 /// Every chat message becomes an episode (searchable seconds after it was said, not only once the session ends).
 /// Classifier/Context: tags the message (topics, mood, the goal and task it is about) and answers
-/// <see cref="MessageClassified"/> through the outbox; a goal the user talks about gains weight.
+/// <see cref="MessageClassified"/> through the outbox; a goal the user talks about gains weight. A message not to be
+/// remembered (a request to forget something, or the reply) or forgotten already is left alone: no episode, and no reading
+/// of it either, since its tags and the goal it names would be remembered words about what the user wants gone.
 /// </summary>
 public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter writer, TimeProvider time, ILogger<ChatMessageRecordedConsumer> logger)
     : IdempotentConsumer<ChatMessageRecorded, MemoryDbContext>(db, time, logger)
@@ -24,8 +26,11 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
     protected override async Task HandleAsync(ChatMessageRecorded message, ConsumeContext<ChatMessageRecorded> context, CancellationToken cancellationToken)
     {
         var now = Time.GetUtcNow();
-        await writer.AddEpisodesAsync(message.UserId, message.SessionId,
-            [new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At)], now, cancellationToken);
+        var line = new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At) { Remember = message.Remember };
+        if (await writer.AddEpisodesAsync(message.UserId, message.SessionId, [line], now, cancellationToken) is [])
+        {
+            return;
+        }
         var candidates = await Db.Nodes
             .Where(n => n.UserId == message.UserId && ((n.Kind == NodeKind.Goal && n.Status == "active")
                 || (n.Kind == NodeKind.Task && n.Status != null && GraphStore.PendingStatuses.Contains(n.Status))))

@@ -16,7 +16,7 @@ public sealed class ChatSessionEndedConsumer(MemoryDbContext db, MemoryWriter wr
     protected override async Task HandleAsync(ChatSessionEnded message, ConsumeContext<ChatSessionEnded> context, CancellationToken cancellationToken)
     {
         var lines = message.Transcript
-            .Select(l => new ConversationLine(l.MessageId.ToString(), l.Role, null, l.Content, l.At))
+            .Select(l => new ConversationLine(l.MessageId.ToString(), l.Role, null, l.Content, l.At) { Remember = l.Remember })
             .ToList();
         await writer.RememberConversationAsync(message.UserId, message.SessionId, lines, UserStateReasons.SessionSummarised, Time.GetUtcNow(), cancellationToken);
     }

@@ -14,6 +14,8 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
     public const int Dimensions = 384;
     public const int UserIdMaxLength = 200;
     public const int ContentMaxLength = 4000;
+    /// <summary>The longest message id a memory cites (an imported line's own id; a chat message's is a Guid).</summary>
+    public const int MessageIdMaxLength = 100;
 
     /// <summary>
     /// The sign bits of the embedding (48 bytes instead of 1,536): the per-user scan compares these by Hamming distance and
@@ -29,6 +31,7 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
     public DbSet<UserState> States => Set<UserState>();
     public DbSet<ConversationImport> Imports => Set<ConversationImport>();
     public DbSet<MemoryStats> Stats => Set<MemoryStats>();
+    public DbSet<ForgottenMessage> ForgottenMessages => Set<ForgottenMessage>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -140,6 +143,14 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
             e.HasKey(s => s.UserId);
             e.Property(s => s.UserId).HasMaxLength(UserIdMaxLength);
             e.Property(s => s.Goals).HasJsonConversion();
+        });
+
+        modelBuilder.Entity<ForgottenMessage>(e =>
+        {
+            e.ToTable("forgotten_messages");
+            e.HasKey(f => new { f.UserId, f.MessageId });
+            e.Property(f => f.UserId).HasMaxLength(UserIdMaxLength);
+            e.Property(f => f.MessageId).HasMaxLength(MessageIdMaxLength);
         });
 
         modelBuilder.AddMessagingTables();

@@ -24,9 +24,10 @@ public sealed class MemoryWriter(
             return false;
         }
         // A chat session's lines were stored one by one as they were said (ChatMessageRecorded); any that were not are stored now.
-        await AddEpisodesAsync(userId, sessionId, lines, now, cancellationToken);
+        // Everything below reads only the lines kept: a forgotten line yields no fact, summary sentence, note or graph link either.
+        var kept = await AddEpisodesAsync(userId, sessionId, lines, now, cancellationToken);
 
-        var extraction = lines.Any(l => l.IsUser) ? await extractor.ExtractAsync(lines, cancellationToken) : Extraction.Empty;
+        var extraction = kept.Any(l => l.IsUser) ? await extractor.ExtractAsync(kept, cancellationToken) : Extraction.Empty;
         var facts = extraction.Facts.OrderBy(f => f.ValidFrom).ToList();
         var intents = extraction.Intents.ToList();
         var texts = new List<string> { extraction.Narrative };
@@ -34,12 +35,12 @@ public sealed class MemoryWriter(
         texts.AddRange(intents);
         var vectors = (await embedder.GenerateAsync(texts, cancellationToken: cancellationToken)).Select(e => e.Vector.ToArray()).ToList();
 
-        var userLineIds = lines.Where(l => l.IsUser).Select(l => l.Id).ToList();
-        var firstSaid = lines.Count > 0 ? lines.Min(l => l.At) : now;
+        var userLineIds = kept.Where(l => l.IsUser).Select(l => l.Id).ToList();
+        var firstSaid = kept.Count > 0 ? kept.Min(l => l.At) : now;
         // Resolved on the first line's own calendar; stored as UTC.
         var narrative = Truncate(TimeExpressions.Annotate(extraction.Narrative, firstSaid));
         var startedAt = firstSaid.ToUniversalTime();
-        var endedAt = (lines.Count > 0 ? lines.Max(l => l.At) : now).ToUniversalTime();
+        var endedAt = (kept.Count > 0 ? kept.Max(l => l.At) : now).ToUniversalTime();
         db.Summaries.Add(new Summary
         {
             Id = Guid.CreateVersion7(now),
@@ -77,7 +78,7 @@ public sealed class MemoryWriter(
             await AddOrReinforceNoteAsync(userId, intents[i], vectors[1 + facts.Count + i], sessionId, userLineIds, startedAt, now, cancellationToken);
         }
 
-        await LinkAsync(userId, lines, mentioned, now, cancellationToken);
+        await LinkAsync(userId, kept, mentioned, now, cancellationToken);
         await db.SaveChangesAsync(cancellationToken);
         await states.RefreshAsync(userId, reason, now, cancellationToken);
         return true;
@@ -85,9 +86,21 @@ public sealed class MemoryWriter(
 
     /// <summary>
     /// Stores each line as an episode: its words with the dates its relative times resolve to, who said it, when, the line before it as
-    /// context, and that line as provenance; embedded in batches. Lines already stored for the session (a redelivery) are skipped.
+    /// context, and that line as provenance; embedded in batches. Lines already stored for the session (a redelivery) are skipped, and
+    /// so are lines not to be remembered and lines the user had forgotten (<see cref="Tombstones"/>, read once for the batch).
     /// </summary>
-    public async Task<int> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <returns>The lines kept (stored now or before): what may be derived from.</returns>
+    public async Task<IReadOnlyList<ConversationLine>> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var said = lines.Where(l => l.Remember).ToList();
+        var forgotten = await db.ForgottenAmongAsync(userId, said.Select(l => l.Id).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
+        var kept = said.Where(l => !forgotten.Contains(l.Id)).ToList();
+        await StoreEpisodesAsync(userId, sessionId, kept, now, cancellationToken);
+        return kept;
+    }
+
+    private async Task StoreEpisodesAsync(string userId, Guid sessionId, List<ConversationLine> lines, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var ids = lines.Select(l => l.Id).ToList();
         var stored = await db.Memories
@@ -97,7 +110,7 @@ public sealed class MemoryWriter(
         var fresh = ordered.ExceptBy(stored, l => l.Id).ToList();
         if (fresh.Count == 0)
         {
-            return 0;
+            return;
         }
         var position = ordered.Select((line, index) => (line.Id, index)).ToDictionary(p => p.Id, p => p.index, StringComparer.Ordinal);
         // A line's predecessor is in the batch, or (a chat message, one at a time) the session's latest episode before it.
@@ -123,7 +136,6 @@ public sealed class MemoryWriter(
             db.Memories.Add(MemoryItem.Episode(userId, e.Line, sessionId, e.Content, e.Context, vectors[i].Vector.ToArray(), e.Occurred, now, i));
         }
         await db.SaveChangesAsync(cancellationToken);
-        return episodes.Count;
     }
 
     /// <summary>How an episode reads: "Anna: I went to the meeting yesterday (7 May 2023)", and the days it talks about.</summary>
@@ -149,8 +161,9 @@ public sealed class MemoryWriter(
             .ToListAsync(cancellationToken);
 
         var singleValued = Predicates.SingleValued.Contains(fact.Predicate);
+        var paraphrased = !singleValued && !Predicates.ComparedByValue.Contains(fact.Predicate);
         var same = current.FirstOrDefault(m => m.Predicate == fact.Predicate
-            && (SameObject(m.Value, fact.Value) || (!singleValued && Cosine(m.Embedding.ToArray(), vector) >= NearDuplicateSimilarity)));
+            && (SameObject(m.Value, fact.Value) || (paraphrased && Cosine(m.Embedding.ToArray(), vector) >= NearDuplicateSimilarity)));
         if (same is not null)
         {
             same.Reinforce(fact.SourceMessageIds, now);
@@ -214,7 +227,7 @@ public sealed class MemoryWriter(
                 var parts = fact.Value.Split(' ', 2);
                 var name = parts.Length == 2 ? parts[1] : fact.Value;
                 return await graph.EnsureAsync(userId, NodeKind.Person, name, parts.Length == 2 ? $"{name} ({parts[0]})" : name, now, cancellationToken);
-            case Predicates.LivesIn or Predicates.WorksAt or Predicates.StudiesAt or Predicates.PreparingFor or Predicates.WorksAs:
+            case Predicates.LivesIn or Predicates.WorksAt or Predicates.StudiesAt or Predicates.Studies or Predicates.PreparingFor or Predicates.WorksAs:
                 return await graph.EnsureAsync(userId, NodeKind.Context, fact.Value, fact.Value, now, cancellationToken);
             default:
                 return null;

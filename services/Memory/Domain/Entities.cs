@@ -142,6 +142,18 @@ public sealed class MemoryText
     public NpgsqlTsVector SearchVector { get; private init; } = null!;
 }
 
+/// <summary>
+/// A message the user had Memory forget (a tombstone): no writer stores it or derives from it again, however often a session
+/// end or an import carries it. Kept until forget-me.
+/// </summary>
+public sealed class ForgottenMessage
+{
+    public required string UserId { get; init; }
+    /// <summary>A chat message id, or an imported conversation's own message id.</summary>
+    public required string MessageId { get; init; }
+    public DateTimeOffset ForgottenAt { get; init; }
+}
+
 /// <summary>What one session (or imported conversation) was about.</summary>
 public sealed class Summary
 {

@@ -4,8 +4,8 @@ namespace Aimi.Memory.Api.Domain;
 
 /// <summary>
 /// The offline extractor: rules for English and Russian first-person statements ("I live in…", "я работаю в…",
-/// "my sister Anna…", likes, dislikes, states), facts about a relative or friend named in the conversation ("my sister
-/// Anna lives in Paris", later "Anna works at SAP"), intents ("I want to…", "хочу…"), a mood lexicon and an extractive
+/// "my sister Anna…", likes, dislikes, states, allergies, what one studies), facts about a relative or friend named in
+/// the conversation ("my sister Anna lives in Paris", later "Anna works at SAP"), intents ("I want to…", "хочу…"), a mood lexicon and an extractive
 /// summary (the user's most informative sentences, in order, citing their lines). It reads only sentences it has a
 /// pattern for: no coreference ("she moved to Paris" is not attached to Anna), no negation beyond "don't like"/"не
 /// люблю", no third-person facts about anyone not introduced as a relative or friend, no paraphrase ("Berlin is home
@@ -25,6 +25,8 @@ public sealed partial class LocalExtractor : IConversationExtractor
         new(EnWorksAt(), Predicates.WorksAt, Plain), new(RuWorksAt(), Predicates.WorksAt, Plain),
         new(EnWorksAs(), Predicates.WorksAs, Plain), new(RuWorksAs(), Predicates.WorksAs, Plain),
         new(EnStudiesAt(), Predicates.StudiesAt, Plain), new(RuStudiesAt(), Predicates.StudiesAt, Plain),
+        new(EnStudies(), Predicates.Studies, Plain), new(RuStudies(), Predicates.Studies, Plain),
+        new(EnAllergicTo(), Predicates.AllergicTo, Plain), new(RuAllergicTo(), Predicates.AllergicTo, Plain),
         new(EnName(), Predicates.NameIs, Plain), new(RuName(), Predicates.NameIs, Plain),
         new(EnRelationship(), Predicates.RelationshipStatus, m => RelationshipOf(m.Groups["o"].Value)),
         new(RuRelationship(), Predicates.RelationshipStatus, m => RelationshipOf(m.Groups["o"].Value)),
@@ -204,6 +206,16 @@ public sealed partial class LocalExtractor : IConversationExtractor
     private const string EnRelations = @"best\s+friend|sister|brother|mother|mom|mum|father|dad|wife|husband|son|daughter|friend|boss|partner|girlfriend|boyfriend|colleague|grandmother|grandma|grandfather|grandpa";
     private const string RuRelations = "сестра|брат|мама|мать|папа|отец|жена|муж|сын|дочь|дочка|друг|подруга|начальник|начальница|бабушка|дедушка|коллега|парень|девушка";
     private const string Professions = @"(?:(?:software|senior|junior|school|freelance)\s+)?(?:engineer|developer|teacher|doctor|nurse|designer|manager|student|lawyer|accountant|programmer|writer|chef|driver|scientist|analyst|architect|consultant)";
+    private const string RuProfessions = "врач|медсестра|медбрат|учитель|учительница|преподаватель|преподавательница|юрист|адвокат|программист|разработчик|инженер|дизайнер|бухгалтер|менеджер|архитектор|повар|водитель|писатель|писательница|журналист|журналистка|аналитик|консультант|психолог|экономист|переводчик|переводчица|стоматолог|хирург|ветеринар|фармацевт|тестировщик|студент|студентка|аспирант|аспирантка|фотограф|маркетолог|парикмахер|пилот|музыкант|художник|художница|тренер";
+
+    // What one studies: a closed list, because "I study" is followed by anything ("every evening", "hard", "the report").
+    private const string Fields = @"(?:(?:international|criminal|corporate|applied|pure|modern|ancient|art|graphic|mechanical|civil|electrical|software|clinical)\s+)?(?:law|medicine|economics|physics|chemistry|biology|math|maths|mathematics|computer\s+science|data\s+science|engineering|history|philosophy|psychology|sociology|political\s+science|linguistics|literature|journalism|marketing|finance|accounting|business(?:\s+administration)?|architecture|design|nursing|music|art|dentistry|pharmacy|statistics|English|German|French|Spanish|Italian|Portuguese|Chinese|Japanese|Korean|Arabic|Russian)";
+    // A subject ends its clause or is followed by where or when ("law at Harvard"), so "design patterns" is not "design".
+    private const string FieldEnd = "(?:" + End + @"|(?=\s+(?:at|in|on|for|online|this|next|every)\b))";
+    private const string RuFields = @"(?:\p{L}+(?:ое|ую|ий|ые)\s+)?(?:право|медицину|экономику|физику|химию|биологию|математику|информатику|историю|философию|психологию|социологию|лингвистику|литературу|журналистику|маркетинг|финансы|архитектуру|дизайн|программирование|юриспруденцию|(?:английский|немецкий|французский|испанский|итальянский|португальский|китайский|японский|корейский|арабский|русский)(?:\s+язык)?)";
+    private const string Severity = "severe|serious|mild|bad|slight|terrible|strong|really|very|pretty|quite|awful|horrible|minor|major|huge|massive|little|small";
+    // A kind or degree of allergy, not what one is allergic to ("a really bad allergy", "a food allergy").
+    private const string NotAllergen = @"(?!(?:" + Severity + @"|weird|strange|new|real|food|seasonal|skin|nothing|anything|it|that|this|them)\b)";
 
     // Who a third-person statement is about: "My sister Anna", "my mom, Maria,", "Anna (my sister)" or a bare name. The
     // name is case-sensitive (a capital letter), the rest is not.
@@ -237,7 +249,7 @@ public sealed partial class LocalExtractor : IConversationExtractor
     [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"work\s+as\s+(?:an?\s+)?" + Obj + "|" + Opts + @"\bI(?:'m|\s+am)\s+" + Adverbs + @"an?\s+(?<o>" + Professions + @")\b")]
     private static partial Regex EnWorksAs();
 
-    [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"работаю\s+(?!в\s|на\s)(?<o>\p{L}+(?:ом|ем|ой|ей))(?!\p{L})")]
+    [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"работаю\s+(?!в\s|на\s)(?<o>\p{L}+(?:ом|ем|ой|ей))(?!\p{L})|" + Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"(?<o>" + RuProfessions + @")(?!\p{L})")]
     private static partial Regex RuWorksAs();
 
     [GeneratedRegex(Opts + @"\bI\s+" + Adverbs + @"study\s+at\s+" + Obj)]
@@ -245,6 +257,23 @@ public sealed partial class LocalExtractor : IConversationExtractor
 
     [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"учусь\s+в\s+" + Obj)]
     private static partial Regex RuStudiesAt();
+
+    [GeneratedRegex(Opts + @"\bI(?:'m|\s+am)\s+" + Adverbs + @"studying\s+(?<o>" + Fields + ")" + FieldEnd + "|" + Opts + @"\bI\s+" + Adverbs + @"study\s+(?<o>" + Fields + ")" + FieldEnd + "|"
+        + Opts + @"\bI(?:'m|\s+am)\s+" + Adverbs + @"an?\s+(?<o>" + Fields + @")\s+student\b|" + Opts + @"\bI(?:'m|\s+am)?\s+" + Adverbs + @"major(?:ing)?\s+in\s+" + Obj)]
+    private static partial Regex EnStudies();
+
+    // "Учусь на юриста": the profession studied for, in the accusative (-а, -я, -у, -ю); "на курсах", "на третьем курсе" and
+    // "на отлично" end otherwise, and "на права" (a driving licence), "на дому", "на ходу" are not studies.
+    [GeneratedRegex(Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"учусь\s+на\s+(?!(?:права|дому|ходу)(?!\p{L}))(?<o>\p{L}+[аяую])(?!\p{L})|" + Opts + @"(?<!\p{L})я\s+" + RuAdverbs + @"(?:изучаю|учу)\s+(?<o>" + RuFields + @")(?!\p{L})")]
+    private static partial Regex RuStudies();
+
+    [GeneratedRegex(Opts + @"\bI(?:'m|\s+am)\s+" + Adverbs + @"(?:(?:very|severely|seriously|highly|mildly|slightly|extremely|deathly|quite|so|a\s+bit|a\s+little)\s+)*allergic\s+to\s+" + NotAllergen + Obj + "|"
+        + Opts + @"\bI(?:\s+have|'ve)(?:\s+got)?\s+" + Adverbs + @"an?\s+(?:(?:" + Severity + @")\s+)*allergy\s+to\s+" + NotAllergen + Obj + "|"
+        + Opts + @"\bI(?:\s+have|'ve)(?:\s+got)?\s+" + Adverbs + @"an?\s+(?:(?:" + Severity + @")\s+)*(?<o>" + NotAllergen + @"\p{L}+(?:\s+" + NotAllergen + @"\p{L}+)?)\s+allergy\b")]
+    private static partial Regex EnAllergicTo();
+
+    [GeneratedRegex(Opts + @"(?<!\p{L})у\s+меня\s+" + RuAdverbs + @"(?:есть\s+)?(?:(?:сильная|лёгкая|легкая|жуткая|страшная|небольшая|серьёзная|серьезная)\s+)?аллергия\s+на\s+" + Obj)]
+    private static partial Regex RuAllergicTo();
 
     // Names must start with a capital letter, so these are case-sensitive outside the inline (?i:…) parts.
     [GeneratedRegex(@"(?i:\bmy\s+name\s+is|\bcall\s+me)\s+(?<o>\p{Lu}\p{L}+)")]

@@ -52,7 +52,7 @@ public sealed class OpenAiExtractor(IChatCompletionService chat) : IConversation
                 "required": ["subject", "predicate", "object", "statement", "sourceMessageIds"],
                 "properties": {
                   "subject": { "type": "string", "description": "\"user\" for the user; otherwise the name of the speaker or of the person the fact is about." },
-                  "predicate": { "type": "string", "description": "snake_case: lives_in, works_at, works_as, studies_at, name_is, relationship_status, preparing_for, likes, dislikes, feels, has_relative, or another short verb phrase." },
+                  "predicate": { "type": "string", "description": "snake_case: lives_in, works_at, works_as, studies_at, studies, allergic_to, name_is, relationship_status, preparing_for, likes, dislikes, feels, has_relative, or another short verb phrase." },
                   "object": { "type": "string" },
                   "statement": { "type": "string", "description": "The fact as one short first-person sentence in the user's language." },
                   "sourceMessageIds": { "type": "array", "items": { "type": "string" } }

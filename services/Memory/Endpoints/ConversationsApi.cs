@@ -20,7 +20,7 @@ public static class ConversationsApi
 {
     public const int MaxBodyBytes = 2 * 1024 * 1024;
     public const int MaxMessages = 2000;
-    public const int MaxIdLength = 100;
+    public const int MaxIdLength = MemoryDbContext.MessageIdMaxLength;
     public const int MaxContentLength = 4000;
     public const int MaxSpeakerLength = 100;
 

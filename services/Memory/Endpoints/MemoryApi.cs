@@ -24,16 +24,18 @@ public sealed record GraphResponse(IReadOnlyList<NodeResponse> Nodes, IReadOnlyL
 
 /// <summary>
 /// The starting context. <c>summary</c>, <c>mood</c>, <c>facts</c> and <c>similarSituations</c> are what Chat's prompt shows
-/// today; <c>state</c>, <c>goals</c> and <c>memories</c> carry the same with ids and scores.
+/// today; <c>state</c>, <c>goals</c>, <c>memories</c> and <c>factItems</c> (the facts of <c>facts</c>, in its order) carry the
+/// same with ids, times and scores.
 /// </summary>
 public sealed record ContextResponse(
     string? Summary, string? Mood, IReadOnlyList<string> Facts, IReadOnlyList<string> SimilarSituations,
-    StateResponse State, IReadOnlyList<NodeResponse> Goals, IReadOnlyList<MemoryItemResponse> Memories);
+    StateResponse State, IReadOnlyList<NodeResponse> Goals, IReadOnlyList<MemoryItemResponse> Memories, IReadOnlyList<MemoryItemResponse> FactItems);
 
 public sealed record StatsResponse(
     int ActiveMemories, int InactiveMemories, int Summaries, int Nodes, int Edges, IReadOnlyList<GoalSuccess> Goals, double? ReminderResponseRate, DateTimeOffset ComputedAt);
 
-public sealed record ForgetResponse(int Memories, int Summaries, int Nodes, int Imports);
+/// <param name="ForgottenMessages">The messages Memory had been told to forget: with everything else gone, the list goes too.</param>
+public sealed record ForgetResponse(int Memories, int Summaries, int Nodes, int Imports, int ForgottenMessages);
 
 public static class MemoryApi
 {
@@ -53,6 +55,7 @@ public static class MemoryApi
         memory.MapGet("/facts", GetFacts).WithName("GetFacts");
         memory.MapGet("/stats", GetStats).WithName("GetMemoryStats");
         memory.MapDelete("/items/{id:guid}", DeleteItem).WithName("DeleteMemoryItem");
+        memory.MapDelete("/messages/{messageId}", ForgetMessage).WithName("ForgetMessage");
         memory.MapDelete("/", ForgetMe).WithName("ForgetMe");
         return app;
     }
@@ -98,7 +101,8 @@ public static class MemoryApi
             similar,
             state,
             neighbourhood.Select(h => ToResponse(h.Node, h.Depth)).ToList(),
-            memories));
+            memories,
+            facts.Select(f => ToResponse(f, null)).ToList()));
     }
 
     /// <param name="from">With <paramref name="to"/>: only memories of these days (said then, or naming a day then), dates as <c>2023-05-07</c>.</param>
@@ -184,25 +188,65 @@ public static class MemoryApi
             stats.ReminderResponseRate, stats.ComputedAt));
     }
 
-    /// <summary>"Forget this": the memory is deleted (not deactivated), and the facts it had replaced stay history.</summary>
+    /// <summary>
+    /// "Forget this": the memory is deleted (not deactivated), and the facts it had replaced stay history. An episode's or a fact's
+    /// messages are forgotten with it, so a session end or an import carrying them again neither stores nor re-extracts them.
+    /// </summary>
     public static async Task<Results<NoContent, ProblemHttpResult>> DeleteItem(Guid id, [AsParameters] MemoryApiServices services)
     {
         var userId = services.UserId;
-        await using var transaction = await services.Db.Database.BeginTransactionAsync(services.CancellationToken);
-        var deleted = await services.Db.Memories.Where(m => m.Id == id && m.UserId == userId).ExecuteDeleteAsync(services.CancellationToken);
-        if (deleted == 0)
+        var db = services.Db;
+        var ct = services.CancellationToken;
+        var now = services.Time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.LockForForgettingAsync(userId, ct);
+        if (await db.DeleteMemoryAsync(userId, id, ct) is not { } deleted)
         {
             return Problems.NotFound("Memory", id);
         }
-        await services.Db.Memories.Where(m => m.UserId == userId && m.SupersededBy == id)
-            .ExecuteUpdateAsync(s => s.SetProperty(m => m.SupersededBy, (Guid?)null), services.CancellationToken);
-        await services.States.RefreshAsync(userId, UserStateReasons.Forgotten, services.Time.GetUtcNow(), services.CancellationToken, announceOnlyIfChanged: true);
-        await services.Db.SaveChangesAsync(services.CancellationToken);
-        await transaction.CommitAsync(services.CancellationToken);
+        if (deleted.Kind is MemoryKind.Episode or MemoryKind.Fact)
+        {
+            await db.ForgetMessagesAsync(userId, deleted.SourceMessageIds, now, ct);
+        }
+        await db.Memories.Where(m => m.UserId == userId && m.SupersededBy == id)
+            .ExecuteUpdateAsync(s => s.SetProperty(m => m.SupersededBy, (Guid?)null), ct);
+        await services.States.RefreshAsync(userId, UserStateReasons.Forgotten, now, ct, announceOnlyIfChanged: true);
+        await db.SaveChangesAsync(ct);
+        await transaction.CommitAsync(ct);
         return TypedResults.NoContent();
     }
 
-    /// <summary>Forget me: every memory, summary, graph node and edge, import and figure of the user; the state is emptied.</summary>
+    /// <summary>
+    /// "Forget what I said there": the message's episodes are deleted and the message is recorded as forgotten, so it is never
+    /// stored or derived from, also when it was not stored yet (a chat message is stored seconds after it was said). 204 either way.
+    /// </summary>
+    /// <param name="messageId">A chat message id, or an imported conversation's own message id.</param>
+    public static async Task<Results<NoContent, ValidationProblem>> ForgetMessage(string messageId, [AsParameters] MemoryApiServices services)
+    {
+        // Routing leaves an escaped slash escaped ("chat%2F17"); an imported id was stored as the client sent it.
+        messageId = Uri.UnescapeDataString(messageId);
+        if (string.IsNullOrWhiteSpace(messageId) || messageId.Length > MemoryDbContext.MessageIdMaxLength)
+        {
+            return Problems.Invalid("messageId", $"Required, at most {MemoryDbContext.MessageIdMaxLength} characters.");
+        }
+        var userId = services.UserId;
+        var db = services.Db;
+        var ct = services.CancellationToken;
+        var now = services.Time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        await db.LockForForgettingAsync(userId, ct);
+        var deleted = await db.DeleteEpisodesOfAsync(userId, messageId, ct);
+        await db.ForgetMessagesAsync(userId, [messageId], now, ct);
+        if (deleted > 0)
+        {
+            await services.States.RefreshAsync(userId, UserStateReasons.Forgotten, now, ct, announceOnlyIfChanged: true);
+            await db.SaveChangesAsync(ct);
+        }
+        await transaction.CommitAsync(ct);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Forget me: every memory, summary, graph node and edge, import, figure and forgotten message of the user; the state is emptied.</summary>
     public static async Task<Ok<ForgetResponse>> ForgetMe([AsParameters] MemoryApiServices services)
     {
         var userId = services.UserId;
@@ -215,10 +259,11 @@ public static class MemoryApi
         var nodes = await db.Nodes.Where(n => n.UserId == userId).ExecuteDeleteAsync(ct);
         var imports = await db.Imports.Where(i => i.UserId == userId).ExecuteDeleteAsync(ct);
         await db.Stats.Where(s => s.UserId == userId).ExecuteDeleteAsync(ct);
+        var forgotten = await db.ForgottenMessages.Where(f => f.UserId == userId).ExecuteDeleteAsync(ct);
         await services.States.ClearAsync(userId, services.Time.GetUtcNow(), ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
-        return TypedResults.Ok(new ForgetResponse(memories, summaries, nodes, imports));
+        return TypedResults.Ok(new ForgetResponse(memories, summaries, nodes, imports, forgotten));
     }
 
     internal static MemoryItemResponse ToResponse(MemoryItem m, double? score) => new(

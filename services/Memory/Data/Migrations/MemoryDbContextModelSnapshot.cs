@@ -93,6 +93,28 @@ namespace Aimi.Memory.Api.Data.Migrations
                     b.ToTable("conversation_imports", (string)null);
                 });
 
+            modelBuilder.Entity("Aimi.Memory.Api.Domain.ForgottenMessage", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("MessageId")
+                        .HasMaxLength(100)
+                        .HasColumnType("character varying(100)")
+                        .HasColumnName("message_id");
+
+                    b.Property<DateTimeOffset>("ForgottenAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("forgotten_at");
+
+                    b.HasKey("UserId", "MessageId")
+                        .HasName("pk_forgotten_messages");
+
+                    b.ToTable("forgotten_messages", (string)null);
+                });
+
             modelBuilder.Entity("Aimi.Memory.Api.Domain.GraphEdge", b =>
                 {
                     b.Property<Guid>("Id")

@@ -1,0 +1,118 @@
+using Aimi.Memory.Api.Domain;
+using Aimi.ServiceDefaults;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage;
+using Npgsql;
+
+namespace Aimi.Memory.Api.Data;
+
+/// <summary>
+/// What forgetting takes: deleting a memory (and an episode's words where the next episode keeps them as context), the messages
+/// a user had Memory forget (<c>forgotten_messages</c>, the tombstones every writer reads), and the per-user lock that keeps
+/// writing and forgetting apart. A writer holds the lock shared from reading the tombstones to its commit and a forget holds it
+/// alone, so a message forgotten while a session end is being written is either deleted after that commit or skipped by it,
+/// never written back.
+/// </summary>
+public static class Forgetting
+{
+    /// <summary>The first key of the per-user advisory lock ("forg"); the second is the hash of the user id.</summary>
+    public const int LockSpace = 0x666F7267;
+
+    /// <summary>
+    /// Of <paramref name="ids"/>, those the user had forgotten; takes the lock shared until the caller's transaction ends. One
+    /// round trip: two statements in one command, so the read's snapshot is taken once the lock is held (read committed).
+    /// </summary>
+    public static async Task<HashSet<string>> ForgottenAmongAsync(this MemoryDbContext db, string userId, IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken)
+    {
+        var forgotten = new HashSet<string>(StringComparer.Ordinal);
+        if (ids.Count == 0)
+        {
+            return forgotten;
+        }
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            command.CommandText = """
+                SELECT pg_advisory_xact_lock_shared(@space, hashtext(@user));
+                SELECT message_id FROM forgotten_messages WHERE user_id = @user AND message_id = ANY(@ids)
+                """;
+            command.Parameters.Add(new NpgsqlParameter("space", LockSpace));
+            command.Parameters.Add(new NpgsqlParameter("user", userId));
+            command.Parameters.Add(new NpgsqlParameter("ids", ids.ToArray()));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                forgotten.Add(reader.GetString(0));
+            }
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+        return forgotten;
+    }
+
+    /// <summary>Takes the user's lock alone until the caller's transaction ends: writers in flight commit first, new ones wait.</summary>
+    public static Task LockForForgettingAsync(this MemoryDbContext db, string userId, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({LockSpace}, hashtext({userId}))", cancellationToken);
+
+    /// <summary>Records the messages as forgotten; one recorded already stays as it was (forgetting twice is fine).</summary>
+    public static Task<int> ForgetMessagesAsync(this MemoryDbContext db, string userId, IEnumerable<string> messageIds, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        var ids = messageIds.Distinct(StringComparer.Ordinal).ToArray();
+        return ids.Length == 0 ? Task.FromResult(0) : db.Database.ExecuteSqlAsync($"""
+            INSERT INTO forgotten_messages (user_id, message_id, forgotten_at)
+            SELECT {userId}, id, {now} FROM unnest({ids}) AS id
+            ON CONFLICT DO NOTHING
+            """, cancellationToken);
+    }
+
+    /// <summary>Deletes one memory of the user (an episode also from the context of the next); null when there is none.</summary>
+    public static async Task<(MemoryKind Kind, IReadOnlyList<string> SourceMessageIds)?> DeleteMemoryAsync(this MemoryDbContext db, string userId, Guid id,
+        CancellationToken cancellationToken)
+    {
+        var deleted = await db.QueryAsync(
+            $"""
+            WITH gone AS (
+                DELETE FROM memories WHERE id = @id AND user_id = @user
+                RETURNING kind, source_message_ids, source_session_id, content),
+            {Unquote}
+            SELECT kind, source_message_ids FROM gone
+            """,
+            new Dictionary<string, object?> { ["id"] = id, ["user"] = userId },
+            r => (WireName.Parse<MemoryKind>(r.GetString(0)), (IReadOnlyList<string>)r.GetFieldValue<string[]>(1)), cancellationToken);
+        return deleted is [var memory] ? memory : null;
+    }
+
+    /// <summary>Deletes the user's episodes of one message (in every conversation that carried it, and from the next episode's context); returns how many.</summary>
+    public static async Task<int> DeleteEpisodesOfAsync(this MemoryDbContext db, string userId, string messageId, CancellationToken cancellationToken)
+    {
+        var deleted = await db.QueryAsync(
+            $"""
+            WITH gone AS (
+                DELETE FROM memories WHERE user_id = @user AND kind = 'episode' AND @message = ANY(source_message_ids)
+                RETURNING kind, source_message_ids, source_session_id, content),
+            {Unquote}
+            SELECT count(*)::int FROM gone
+            """,
+            new Dictionary<string, object?> { ["user"] = userId, ["message"] = messageId }, r => r.GetInt32(0), cancellationToken);
+        return deleted[0];
+    }
+
+    /// <summary>
+    /// The episode after a deleted one in its conversation keeps the deleted words as its context (searchable with it): that
+    /// context goes too. Its context is exactly the deleted episode's content, so this finds it without knowing the order.
+    /// </summary>
+    private const string Unquote =
+        """
+        unquoted AS (
+            UPDATE memories m SET context = NULL FROM gone
+            WHERE gone.kind = 'episode' AND m.user_id = @user AND m.kind = 'episode' AND m.source_session_id = gone.source_session_id
+                AND m.context = gone.content AND m.source_message_ids <> gone.source_message_ids)
+        """;
+}
