@@ -3,7 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace Aimi.Memory.Api.Domain;
+namespace Aimi.AI.Local;
 
 /// <summary>A date range an expression refers to, inclusive; Text is how memory shows it ("7 May 2023", "the week of 1 May 2023", "May 2023", "2023").</summary>
 public sealed record DateSpan(DateOnly From, DateOnly To, string Text);
