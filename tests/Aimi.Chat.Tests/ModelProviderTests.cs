@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using Aimi.Chat.Api.Sessions;
 using Aimi.Testing;
 using Aimi.Testing.FakeOpenAi;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -52,6 +53,33 @@ public sealed class OpenAiChatHost : ChatHost
 
     public static readonly Guid GoalId = Guid.NewGuid();
 
+    // What the stand-in search finds, in Memory's MemoryItemResponse shape: the sister's city, and two memories of one
+    // sentence about Berlin (the sentence and the fact drawn from it cite the same message).
+    public static readonly Guid SisterId = Guid.NewGuid();
+    public static readonly Guid BerlinFactId = Guid.NewGuid();
+    public static readonly Guid BerlinEpisodeId = Guid.NewGuid();
+    public static readonly Guid BerlinLoveId = Guid.NewGuid();
+
+    private static object[] Found(string q) =>
+    [
+        new { id = SisterId, kind = "episode", content = "My sister lives in Paris", score = 0.9, sourceMessageIds = (string[])["m-1"], isActive = true, validFrom = "2026-11-03T10:00:00Z", role = "user" },
+        .. q.Contains("Berlin", StringComparison.OrdinalIgnoreCase)
+            ? new object[]
+            {
+                new { id = BerlinFactId, kind = "fact", content = "I live in Berlin", score = 0.8, sourceMessageIds = (string[])["m-2"], isActive = true, validFrom = "2026-11-04T10:00:00Z", predicate = "lives_in" },
+                new { id = BerlinEpisodeId, kind = "episode", content = "I live in Berlin, near the river", score = 0.7, sourceMessageIds = (string[])["m-2"], isActive = true, validFrom = "2026-11-04T10:00:00Z", role = "user" },
+            }
+            : [],
+        .. q.Contains("everything", StringComparison.OrdinalIgnoreCase)
+            ? new object[] { new { id = BerlinLoveId, kind = "episode", content = "I love Berlin in spring", score = 0.6, sourceMessageIds = (string[])["m-3"], isActive = true, validFrom = "2026-11-05T10:00:00Z", role = "user" } }
+            : [],
+    ];
+
+    /// <summary>Every search query string and every DELETE path the stand-in Memory was called with, in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> MemorySearches { get; } = new();
+
+    public System.Collections.Concurrent.ConcurrentQueue<string> MemoryDeletes { get; } = new();
+
     /// <summary>Every query string the stand-in Memory was called with, in order ("" for none).</summary>
     public System.Collections.Concurrent.ConcurrentQueue<string> MemoryQueries { get; } = new();
 
@@ -74,6 +102,21 @@ public sealed class OpenAiChatHost : ChatHost
             }
             MemoryQueries.Enqueue(request.QueryString.Value ?? "");
             return request.Query["q"] is [{ } q] ? Results.Json(TurnContext(q)) : Results.Json(StartContext());
+        });
+        Memory.MapGet("/memory/search", (HttpRequest request) =>
+        {
+            MemorySearches.Enqueue(request.QueryString.Value ?? "");
+            return Results.Json(Found(request.Query["q"].ToString()));
+        });
+        Memory.MapDelete("/memory/items/{id:guid}", (Guid id) =>
+        {
+            MemoryDeletes.Enqueue($"/memory/items/{id:D}");
+            return Results.NoContent();
+        });
+        Memory.MapDelete("/memory/messages/{id}", (string id) =>
+        {
+            MemoryDeletes.Enqueue($"/memory/messages/{id}");
+            return Results.NoContent();
         });
         await Memory.StartAsync();
         MemoryUrl = Memory.Urls.Single();
@@ -132,7 +175,7 @@ public sealed class ModelProviderTests(OpenAiChatHost host) : IClassFixture<Open
         Assert.Contains("Preparing for an interview at Zeta", system);
         Assert.Contains("Recent mood: anxious", system);
         Assert.Contains("Last interview went well after a mock run", system);
-        Assert.Contains("Remember:\n- remember: Runs on weekends\n- remember: interview at Contoso on Friday\n", system.ReplaceLineEndings("\n"));
+        Assert.Contains("Remember:\n- remember [fact]: Runs on weekends\n- remember [fact]: interview at Contoso on Friday\n", system.ReplaceLineEndings("\n"));
         // The graph around the active goals, from the session's start.
         Assert.Contains("- goal Get the Contoso job (depth 0, weight 2.5)\n- task Mock interview (depth 1, weight 1)", system.ReplaceLineEndings("\n"));
     }
@@ -151,11 +194,94 @@ public sealed class ModelProviderTests(OpenAiChatHost host) : IClassFixture<Open
         // that Memory leaves out its own messages (already in the prompt).
         Assert.Equal([$"?q=call%20me%20tomorrow%3F&k=8&sessionId={first.SessionId}"], host.MemoryQueries.Skip(before));
         var system = host.Model.ChatRequests[^1].Messages[0].Content!;
-        Assert.Contains("- remember: Prefers morning calls (recalled for: call me tomorrow?)", system);
-        Assert.Contains("- remember: interview at Contoso on Friday", system);
+        Assert.Contains("- remember [fact]: Prefers morning calls (recalled for: call me tomorrow?)", system);
+        Assert.Contains("- remember [fact]: interview at Contoso on Friday", system);
         // What the first turn recalled is not carried over; the graph of the session's start is, as the turn's answer had none.
         Assert.DoesNotContain("(recalled for: hello)", system);
         Assert.Contains("- goal Get the Contoso job (depth 0", system);
+    }
+
+    [Fact]
+    public async Task The_model_is_told_about_memory_and_its_search_reaches_memory_with_the_users_token()
+    {
+        host.Model.Enqueue(
+            FakeChatReply.CallTool("aimi-search_memory", new { query = "where my sister lives", from = "2026-11-01", to = "2026-11-30" }),
+            FakeChatReply.Text("You told me your sister lives in Paris."));
+
+        var result = await (await host.ClientFor(TestAuth.NewUserId()).SendAsync("where does my sister live?")).ReadAsync<SendResult>(HttpStatusCode.OK);
+
+        Assert.Equal("You told me your sister lives in Paris.", result.Reply.Content);
+        var first = host.Model.ChatRequests[^2];
+        Assert.Contains("aimi-search_memory", first.ToolNames);
+        Assert.Contains("aimi-forget_memory", first.ToolNames);
+        Assert.Contains("call search_memory", first.Messages[0].Content);
+        Assert.Contains("call forget_memory", first.Messages[0].Content);
+        Assert.Contains("?q=where%20my%20sister%20lives&k=24&from=2026-11-01&to=2026-11-30", host.MemorySearches);
+        // The result reaches the model with the day it was said, in the user's calendar.
+        var toolResult = host.Model.ChatRequests[^1].ToolResults.Single().Content!;
+        Assert.Contains("My sister lives in Paris", toolResult);
+        Assert.Contains("\"said\":\"2026-11-03\"", toolResult);
+        Assert.Equal("search_memory", result.Reply.Metadata.GetProperty("toolCalls")[0].GetProperty("name").GetString());
+    }
+
+    [Fact]
+    public async Task Forget_memory_deletes_what_matches_and_the_turn_is_not_remembered()
+    {
+        var chat = host.ClientFor(TestAuth.NewUserId());
+        host.Model.Enqueue(
+            FakeChatReply.CallTool("aimi-forget_memory", new { query = "I live in Berlin" }),
+            FakeChatReply.Text("Done, forgotten."));
+
+        var result = await (await chat.SendAsync("please forget that I live in Berlin")).ReadAsync<SendResult>(HttpStatusCode.OK);
+
+        // One thing matched (the sentence and its fact cite one message): both deleted, no question asked; the sister stays.
+        Assert.Contains($"/memory/items/{OpenAiChatHost.BerlinFactId:D}", host.MemoryDeletes);
+        Assert.Contains($"/memory/items/{OpenAiChatHost.BerlinEpisodeId:D}", host.MemoryDeletes);
+        Assert.DoesNotContain($"/memory/items/{OpenAiChatHost.SisterId:D}", host.MemoryDeletes);
+        // The request itself is dropped from memory, and both of the turn's messages say so to Memory.
+        Assert.Contains($"/memory/messages/{result.Message.Id:D}", host.MemoryDeletes);
+        Assert.False(result.Reply.Metadata.GetProperty("remember").GetBoolean());
+        Assert.Contains("\"forgotten\":2", host.Model.ChatRequests[^1].ToolResults.Single().Content);
+        var stored = await host.WithDbAsync(db => db.Messages.AsNoTracking().Where(m => m.SessionId == result.SessionId).OrderBy(m => m.Sequence).ToListAsync());
+        Assert.All(stored, m => Assert.False(Aimi.Chat.Api.Orchestration.OrchestratorAnswer.Remembers(m.Metadata)));
+    }
+
+    [Fact]
+    public async Task Forgetting_several_things_asks_first_and_the_yes_forgets_the_candidates_the_next_prompt_lists()
+    {
+        var chat = host.ClientFor(TestAuth.NewUserId());
+        host.Model.Enqueue(
+            FakeChatReply.CallTool("aimi-forget_memory", new { query = "everything about Berlin" }),
+            FakeChatReply.Text("I found two things about Berlin — forget both?"));
+
+        var asked = await (await chat.SendAsync("forget everything about Berlin")).ReadAsync<SendResult>(HttpStatusCode.OK);
+
+        // Two different things said (two messages): nothing is deleted before the user agrees.
+        Assert.DoesNotContain(host.MemoryDeletes, d => d.StartsWith("/memory/items/", StringComparison.Ordinal) && d.Contains(OpenAiChatHost.BerlinLoveId.ToString("D"), StringComparison.Ordinal));
+        Assert.Contains("\"needsConfirmation\":true", host.Model.ChatRequests[^1].ToolResults.Single().Content);
+        Assert.Equal(3, asked.Reply.Metadata.GetProperty("toolCalls")[0].GetProperty("forgetCandidates").GetArrayLength());
+
+        host.Model.ChatHandler = request => request.ToolResults.Count > 0
+            ? FakeChatReply.Text("Forgotten.")
+            : FakeChatReply.CallTool("aimi-forget_memory", new
+            {
+                memoryIds = string.Join(',', System.Text.RegularExpressions.Regex.Matches(request.Messages[0].Content![request.Messages[0].Content!.IndexOf("Confirm forgetting:", StringComparison.Ordinal)..], @"\[([0-9a-f-]{36})\]").Select(m => m.Groups[1].Value)),
+            });
+        try
+        {
+            var yes = await (await chat.SendAsync("yes")).ReadAsync<SendResult>(HttpStatusCode.OK);
+
+            Assert.Equal("Forgotten.", yes.Reply.Content);
+            foreach (var id in new[] { OpenAiChatHost.BerlinFactId, OpenAiChatHost.BerlinEpisodeId, OpenAiChatHost.BerlinLoveId })
+            {
+                Assert.Contains($"/memory/items/{id:D}", host.MemoryDeletes);
+            }
+            Assert.DoesNotContain($"/memory/items/{OpenAiChatHost.SisterId:D}", host.MemoryDeletes);
+        }
+        finally
+        {
+            host.Model.ChatHandler = null;
+        }
     }
 
     [Fact]

@@ -18,7 +18,7 @@ namespace Aimi.IntegrationTests;
 /// Goals and end on the bus, and one request followed by its trace from the gateway through both services.
 /// </summary>
 [Collection(WholeSystem.Name)]
-public class SystemTests(AimiSystem system, ITestOutputHelper output) : IClassFixture<AimiSystem>
+public partial class SystemTests(AimiSystem system, ITestOutputHelper output) : IClassFixture<AimiSystem>
 {
     [Fact]
     public async Task An_event_created_through_the_gateway_is_read_back_and_hidden_from_other_users()

@@ -8,6 +8,25 @@ namespace Aimi.Chat.Api.Assistant;
 /// <param name="LocalTime">The item's start or due time in the user's timezone, if it has one.</param>
 public sealed record PendingItem(Guid Id, string Title, string Status, DateTimeOffset? LocalTime);
 
+/// <summary>Something memory holds, as the <c>Remember:</c> block shows it.</summary>
+/// <param name="Content">The user's own words (or a fact in them); "I" is the user.</param>
+/// <param name="Kind">Memory's kind: <c>fact</c>, <c>episode</c> (something said), <c>note</c>, <c>summary</c>.</param>
+/// <param name="Said">The day it was said or learnt, in the user's calendar.</param>
+/// <param name="Predicate">For a fact, what it is about (<c>lives_in</c>, <c>works_as</c>, …).</param>
+public sealed record RememberedItem(string Content, string Kind, DateOnly? Said = null, string? Predicate = null)
+{
+    /// <summary>Memory's kind names as the block writes them.</summary>
+    public static class Kinds
+    {
+        public const string Fact = "fact";
+        public const string Episode = "episode";
+        public const string Note = "note";
+    }
+}
+
+/// <summary>A memory a <c>forget_memory</c> call found, waiting for the user to confirm.</summary>
+public sealed record ForgetCandidate(Guid Id, string Content);
+
 /// <summary>
 /// Machine-readable lines the orchestrator writes into the system prompt and the local model reads back, so models never
 /// read the clock themselves and "it"/"that" can be resolved:
@@ -22,7 +41,9 @@ public static partial class AssistantPrompt
     public const string CurrentTimePrefix = "Current time: ";
     public const string PendingItemsHeader = "Pending items:";
     public const string RememberHeader = "Remember:";
-    public const string RememberPrefix = "- remember: ";
+    public const string RememberPrefix = "- remember ";
+    public const string ForgetCandidatesHeader = "Confirm forgetting:";
+    public const string ActiveGoalsHeader = "Active goals:";
 
     /// <summary><c>Current time: 2026-11-24T09:00:00+01:00 (Europe/Berlin)</c> — the instant shown in the user's timezone.</summary>
     public static string CurrentTimeLine(DateTimeOffset now, TimeZoneInfo timeZone)
@@ -113,27 +134,99 @@ public static partial class AssistantPrompt
         return items;
     }
 
-    /// <summary>The <c>Remember:</c> block: one <c>- remember: …</c> line per thing memory found (each once); empty when there are none.</summary>
-    public static string RememberBlock(IEnumerable<string> remembered)
+    /// <summary>
+    /// The <c>Remember:</c> block: one <c>- remember [fact:lives_in, 2026-05-03]: I live in Munich</c> line per thing memory found
+    /// (each once, in the user's own words, "I" being the user); empty when there are none.
+    /// </summary>
+    public static string RememberBlock(IEnumerable<RememberedItem> remembered)
     {
         ArgumentNullException.ThrowIfNull(remembered);
-        var lines = remembered.Select(r => r.ReplaceLineEndings(" ").Trim()).Where(r => r.Length > 0).Distinct().ToList();
-        return lines.Count == 0 ? "" : RememberHeader + "\n" + string.Concat(lines.Select(l => RememberPrefix + l + "\n"));
+        var lines = remembered
+            .Select(r => r with { Content = r.Content.ReplaceLineEndings(" ").Trim() })
+            .Where(r => r.Content.Length > 0)
+            .DistinctBy(r => r.Content)
+            .Select(RememberLine)
+            .ToList();
+        return lines.Count == 0 ? "" : RememberHeader + "\n" + string.Concat(lines.Select(l => l + "\n"));
     }
 
     /// <summary>Reads the <c>Remember:</c> block of a prompt back, in order.</summary>
-    public static IReadOnlyList<string> ParseRemembered(string? prompt)
+    public static IReadOnlyList<RememberedItem> ParseRemembered(string? prompt)
     {
         var headerAt = prompt?.IndexOf(RememberHeader + "\n", StringComparison.Ordinal) ?? -1;
         if (headerAt < 0)
         {
             return [];
         }
-        return prompt![(headerAt + RememberHeader.Length + 1)..].Split('\n')
-            .Select(l => l.TrimEnd('\r'))
-            .TakeWhile(l => l.StartsWith(RememberPrefix, StringComparison.Ordinal))
-            .Select(l => l[RememberPrefix.Length..])
-            .ToList();
+        var items = new List<RememberedItem>();
+        foreach (var line in prompt![(headerAt + RememberHeader.Length + 1)..].Split('\n'))
+        {
+            var match = RememberPattern().Match(line.TrimEnd('\r'));
+            if (!match.Success)
+            {
+                break;
+            }
+            DateOnly? said = DateOnly.TryParseExact(match.Groups["said"].Value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
+            items.Add(new RememberedItem(
+                match.Groups["text"].Value,
+                match.Groups["kind"].Success ? match.Groups["kind"].Value : RememberedItem.Kinds.Note,
+                said,
+                match.Groups["about"].Success ? match.Groups["about"].Value : null));
+        }
+        return items;
+    }
+
+    private static string RememberLine(RememberedItem item)
+    {
+        var tag = item.Predicate is null ? item.Kind : $"{item.Kind}:{item.Predicate}";
+        var said = item.Said is { } day ? ", " + day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : "";
+        return $"{RememberPrefix}[{tag}{said}]: {item.Content}";
+    }
+
+    /// <summary>
+    /// The <c>Confirm forgetting:</c> block: memories a <c>forget_memory</c> call found in the previous turn, waiting for the
+    /// user's yes (forget them all, <c>memoryIds</c>) or no; empty when nothing waits.
+    /// </summary>
+    public static string ForgetCandidatesBlock(IEnumerable<ForgetCandidate> candidates)
+    {
+        ArgumentNullException.ThrowIfNull(candidates);
+        var lines = candidates.Select(c => $"- [{c.Id:D}] {c.Content.ReplaceLineEndings(" ").Trim()}\n").ToList();
+        return lines.Count == 0 ? "" : ForgetCandidatesHeader + "\n" + string.Concat(lines);
+    }
+
+    /// <summary>Reads the <c>Confirm forgetting:</c> block of a prompt back.</summary>
+    public static IReadOnlyList<ForgetCandidate> ParseForgetCandidates(string? prompt) =>
+        ParseIdLines(prompt, ForgetCandidatesHeader).Select(l => new ForgetCandidate(l.Id, l.Text)).ToList();
+
+    /// <summary>The <c>Active goals:</c> block: <c>- [id] title (importance 3, due 2026-12-31)</c> per goal; empty when there are none.</summary>
+    public static string ActiveGoalsBlock(IEnumerable<(Guid Id, string Title, int Importance, DateOnly? Due)> goals)
+    {
+        ArgumentNullException.ThrowIfNull(goals);
+        var lines = goals.Select(g => string.Create(CultureInfo.InvariantCulture,
+            $"- [{g.Id:D}] {g.Title.ReplaceLineEndings(" ").Trim()} (importance {g.Importance}{(g.Due is { } d ? $", due {d:yyyy-MM-dd}" : "")})\n")).ToList();
+        return lines.Count == 0 ? "" : ActiveGoalsHeader + "\n" + string.Concat(lines);
+    }
+
+    /// <summary>The titles of the <c>Active goals:</c> block, in order (most important first, as written).</summary>
+    public static IReadOnlyList<string> ParseActiveGoals(string? prompt) =>
+        ParseIdLines(prompt, ActiveGoalsHeader).Select(l => GoalDetailsPattern().Replace(l.Text, "")).ToList();
+
+    private static IEnumerable<(Guid Id, string Text)> ParseIdLines(string? prompt, string header)
+    {
+        var headerAt = prompt?.IndexOf(header + "\n", StringComparison.Ordinal) ?? -1;
+        if (headerAt < 0)
+        {
+            yield break;
+        }
+        foreach (var line in prompt![(headerAt + header.Length + 1)..].Split('\n'))
+        {
+            var match = IdLinePattern().Match(line.TrimEnd('\r'));
+            if (!match.Success)
+            {
+                yield break;
+            }
+            yield return (Guid.Parse(match.Groups["id"].Value), match.Groups["text"].Value);
+        }
     }
 
     /// <summary>ISO-8601 with offset and whole seconds, the format of every instant in tool arguments and prompt lines.</summary>
@@ -144,6 +237,15 @@ public static partial class AssistantPrompt
 
     [GeneratedRegex(@"^- \[(?<id>[0-9a-fA-F-]{36})\] (?<title>.*) \((?<status>[a-z_]+)(, (?<at>[0-9T:+-]+))?\)$")]
     private static partial Regex PendingItemPattern();
+
+    [GeneratedRegex(@"^- remember \[(?<kind>[a-z]+)(?::(?<about>[a-z_]+))?(?:, (?<said>\d{4}-\d{2}-\d{2}))?\]: (?<text>.*)$")]
+    private static partial Regex RememberPattern();
+
+    [GeneratedRegex(@"^- \[(?<id>[0-9a-fA-F-]{36})\] (?<text>.*)$")]
+    private static partial Regex IdLinePattern();
+
+    [GeneratedRegex(@" \(importance \d+(?:, due [0-9-]+)?\)$")]
+    private static partial Regex GoalDetailsPattern();
 
     /// <summary>The reply when the model is unreachable (<see cref="Aimi.AI.AiUnavailableException"/>), in the language (English or Russian) of the user's message.</summary>
     public static string UnavailableReply(string? userText) =>

@@ -43,12 +43,22 @@ public static class AssistantTools
     /// <summary>end_session(): the user said goodbye.</summary>
     public const string EndSession = "end_session";
 
+    /// <summary>search_memory(query, from?, to?): what the user told before, closest to the query; from/to (<c>yyyy-MM-dd</c>) keep only those days.</summary>
+    public const string SearchMemory = "search_memory";
+
+    /// <summary>
+    /// forget_memory(query? | memoryIds?): with a query, forgets what it matches when that is one thing, else answers with the
+    /// candidates to confirm; with memoryIds (comma-separated, from those candidates, after the user agreed) forgets them.
+    /// </summary>
+    public const string ForgetMemory = "forget_memory";
+
     /// <summary>Execution settings that let the model choose among the kernel's functions and have Semantic Kernel invoke them.</summary>
     public static PromptExecutionSettings AutoInvokeSettings() => new() { FunctionChoiceBehavior = FunctionChoiceBehavior.Auto() };
 
     public static IReadOnlyList<string> All { get; } =
     [
         CreateEvent, CreateTask, CreateGoal, CreateHabit, ConfirmEvent, CompleteTask, RecordFeedback, PostponeEvent, CancelEvent, ListAgenda, EndSession,
+        SearchMemory, ForgetMemory,
     ];
 
     /// <summary>Parameter names, shared by every tool that takes them.</summary>
@@ -70,6 +80,9 @@ public static class AssistantTools
         public const string Date = "date";
         public const string Outcome = "outcome";
         public const string Note = "note";
+        public const string Query = "query";
+        public const string From = "from";
+        public const string MemoryIds = "memoryIds";
     }
 
     /// <summary>The words of record_feedback's <c>outcome</c> (Goals' feedback outcomes).</summary>
@@ -95,6 +108,16 @@ public static class AssistantTools
         public const string CancelEvent = "Cancel an event or task.";
         public const string ListAgenda = "List the user's events and tasks for one day.";
         public const string EndSession = "End the conversation when the user says goodbye.";
+
+        public const string SearchMemory =
+            "Search what the user told you in earlier conversations (their facts, plans, people, what happened). Use it when the Remember block does not answer a question about the user. Returns their own words (\"I\" is the user) with the day said.";
+        public const string ForgetMemory =
+            "Forget something about the user when they ask you to. Call it with 'query' (what to forget, in their words); if it answers needsConfirmation, show the candidates, ask once, and after a yes call it again with their ids as 'memoryIds'.";
+        public const string Query = "What to look for, in the user's words, e.g. 'where my sister lives'.";
+        public const string FromDate = "Optional first day (yyyy-MM-dd) of the period asked about, in the user's timezone.";
+        public const string ToDate = "Optional last day (yyyy-MM-dd) of the period asked about.";
+        public const string ForgetQuery = "What to forget, in the user's words, e.g. 'I live in Berlin'.";
+        public const string MemoryIds = "Comma-separated ids of the candidates the user agreed to forget.";
 
         public const string Title = "Short title in the user's language, e.g. 'Call mom'.";
         public const string Instant = "ISO-8601 date and time with the user's UTC offset, e.g. 2026-11-25T18:00:00+01:00.";

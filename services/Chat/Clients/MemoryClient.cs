@@ -10,7 +10,7 @@ namespace Aimi.Chat.Api.Clients;
 /// </summary>
 public sealed record MemoryContextView(
     string? Summary, string? Mood, List<string>? Facts, List<string>? SimilarSituations,
-    MemoryStateView? State = null, List<MemoryNodeView>? Goals = null, List<MemoryItemView>? Memories = null);
+    MemoryStateView? State = null, List<MemoryNodeView>? Goals = null, List<MemoryItemView>? Memories = null, List<MemoryItemView>? FactItems = null);
 
 public sealed record MemoryStateView(
     string? LastSummary, string? Mood, List<string>? MoodTrend, List<MemoryStateGoalView>? ActiveGoals, List<string>? Preferences,
@@ -23,7 +23,10 @@ public sealed record MemoryPendingItemView(Guid EventId, string Title, string St
 /// <summary>A node of the graph around the active goals; <see cref="Depth"/> 0 is an active goal itself.</summary>
 public sealed record MemoryNodeView(Guid Id, string Kind, string Label, Guid? ExternalId, string? Status, double Weight, int? Depth);
 
-public sealed record MemoryItemView(Guid Id, string Kind, string Content, double? Score, List<string>? SourceMessageIds, Guid? SessionId, bool IsActive);
+/// <summary>A memory as Memory returns it (<c>MemoryItemResponse</c>): <see cref="ValidFrom"/> is when it was said or learnt; <see cref="Role"/> who said an episode.</summary>
+public sealed record MemoryItemView(
+    Guid Id, string Kind, string Content, double? Score, List<string>? SourceMessageIds, Guid? SessionId, bool IsActive,
+    DateTimeOffset? ValidFrom = null, string? Role = null, string? Subject = null, string? Predicate = null, DateOnly? OccurredFrom = null, DateOnly? OccurredTo = null);
 
 /// <summary>
 /// The Memory service's context (<c>GET /memory/context</c>), without a query at session start and with the user's message
@@ -72,6 +75,67 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
         }
     }
 
+    /// <summary>
+    /// <c>GET /memory/search</c>: the user's current memories closest to <paramref name="query"/>, optionally only those of the days
+    /// <paramref name="from"/>..<paramref name="to"/>. For the assistant's <c>search_memory</c> and <c>forget_memory</c> tools.
+    /// </summary>
+    /// <exception cref="MemoryUnavailableException">Memory is not configured, down, slow or refused the request.</exception>
+    public async Task<List<MemoryItemView>> SearchAsync(string token, string query, DateOnly? from, DateOnly? to, int k, CancellationToken cancellationToken)
+    {
+        var path = $"/memory/search?q={Uri.EscapeDataString(Truncate(query))}&k={k}"
+            + (from is { } f ? $"&from={f:yyyy-MM-dd}" : "") + (to is { } t ? $"&to={t:yyyy-MM-dd}" : "");
+        using var response = await SendAsync(token, HttpMethod.Get, path, cancellationToken);
+        return await response.Content.ReadFromJsonAsync<List<MemoryItemView>>(cancellationToken) ?? [];
+    }
+
+    /// <summary><c>DELETE /memory/items/{id}</c>, the user's "forget this"; false when it was gone already.</summary>
+    /// <exception cref="MemoryUnavailableException">Memory is not configured, down, slow or refused the request.</exception>
+    public async Task<bool> DeleteItemAsync(string token, Guid id, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(token, HttpMethod.Delete, $"/memory/items/{id:D}", cancellationToken, allowNotFound: true);
+        return response.StatusCode != System.Net.HttpStatusCode.NotFound;
+    }
+
+    /// <summary><c>DELETE /memory/messages/{id}</c>: Memory drops and never keeps that chat message (a request to forget something).</summary>
+    /// <exception cref="MemoryUnavailableException">Memory is not configured, down, slow or refused the request.</exception>
+    public async Task ForgetMessageAsync(string token, Guid messageId, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(token, HttpMethod.Delete, $"/memory/messages/{messageId:D}", cancellationToken);
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(string token, HttpMethod method, string path, CancellationToken cancellationToken, bool allowNotFound = false)
+    {
+        if (!IsConfigured)
+        {
+            throw new MemoryUnavailableException("Memory is not configured.");
+        }
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(ToolDeadline);
+        HttpResponseMessage response;
+        try
+        {
+            using var request = new HttpRequestMessage(method, path);
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogUnavailable(logger, e.GetType().Name);
+            throw new MemoryUnavailableException("Memory is unreachable right now.", e);
+        }
+        if (response.IsSuccessStatusCode || (allowNotFound && response.StatusCode == System.Net.HttpStatusCode.NotFound))
+        {
+            return response;
+        }
+        var status = (int)response.StatusCode;
+        response.Dispose();
+        LogUnavailable(logger, $"HTTP {status}");
+        throw new MemoryUnavailableException($"Memory answered {status}.");
+    }
+
+    /// <summary>How long a tool's call to Memory may take.</summary>
+    public static readonly TimeSpan ToolDeadline = TimeSpan.FromSeconds(5);
+
     // Memory refuses a query over 1000 characters; the start of a long message says what it is about.
     private static string Truncate(string query) =>
         query.Length <= MaxQueryLength ? query : query[..(char.IsHighSurrogate(query[MaxQueryLength - 1]) ? MaxQueryLength - 1 : MaxQueryLength)];
@@ -81,3 +145,6 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
     [LoggerMessage(Level = LogLevel.Warning, Message = "Memory service unavailable ({Reason}); going on without long-term memory")]
     private static partial void LogUnavailable(ILogger logger, string reason);
 }
+
+/// <summary>Memory could not serve a tool's request (not configured, unreachable, timed out or refused).</summary>
+public sealed class MemoryUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

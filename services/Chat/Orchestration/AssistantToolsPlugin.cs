@@ -8,8 +8,10 @@ using Microsoft.SemanticKernel;
 namespace Aimi.Chat.Api.Orchestration;
 
 /// <summary>One tool call of a turn, as recorded in the message metadata; <paramref name="Item"/> is the event it left behind.</summary>
+/// <param name="ForgetCandidates">What a <c>forget_memory</c> call found and waits on the user's yes for (the next turn's prompt shows it).</param>
 public sealed record ToolCallRecord(
-    string Name, IReadOnlyDictionary<string, string?> Arguments, bool Succeeded, string? Error, Guid? EventId, Guid? GoalId, Guid? HabitId, ItemState? Item = null);
+    string Name, IReadOnlyDictionary<string, string?> Arguments, bool Succeeded, string? Error, Guid? EventId, Guid? GoalId, Guid? HabitId, ItemState? Item = null,
+    IReadOnlyList<ForgetCandidate>? ForgetCandidates = null);
 
 /// <summary>An event's title, status and time after a tool touched it, so later turns know what is still pending.</summary>
 public sealed record ItemState(Guid Id, string Title, string Status, DateTimeOffset? When);
@@ -17,9 +19,10 @@ public sealed record ItemState(Guid Id, string Title, string Status, DateTimeOff
 /// <summary>
 /// The assistant's tools, one instance per turn: each creates or moves the user's plan through the Goals API with the
 /// user's own token. New items start as <c>pending_confirmation</c> until the user agrees. Every call is recorded for the
-/// message metadata; a failure is thrown with the Goals service's own words so the model can tell the user.
+/// message metadata; a failure is thrown with the Goals service's own words so the model can tell the user. The memory
+/// tools are in <c>AssistantToolsPlugin.Memory.cs</c>.
 /// </summary>
-public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn, CancellationToken turnCancellation)
+public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient memory, TurnContext turn, CancellationToken turnCancellation)
 {
     private readonly List<ToolCallRecord> _calls = [];
     private int _created;
@@ -151,7 +154,7 @@ public sealed class AssistantToolsPlugin(GoalsClient goals, TurnContext turn, Ca
         catch (Exception e) when (e is not OperationCanceledException || !turnCancellation.IsCancellationRequested)
         {
             // The Goals service's own words for a refusal; for anything else (down, timed out, circuit open) a plain line.
-            var error = e is GoalsApiException or ToolArgumentException ? e.Message : "The planner is unreachable right now.";
+            var error = e is GoalsApiException or ToolArgumentException or MemoryUnavailableException ? e.Message : "The planner is unreachable right now.";
             _calls.Add(new ToolCallRecord(tool, arguments, false, error, null, null, null));
             throw new KernelException(error, e);
         }

@@ -18,7 +18,8 @@ public sealed record TurnContext(
     string UserId, string Token, Guid SessionId, ChatMessage Message, StartingContext Context, IReadOnlyList<CachedMessage> History, bool NewSession,
     MemoryContextView? Recalled = null);
 
-public sealed record OrchestratorAnswer(string Text, bool EndSession, IReadOnlyList<ToolCallRecord> ToolCalls, bool ModelUnavailable)
+/// <param name="Remember">False for a turn that asked to forget something: neither its message nor the reply becomes a memory.</param>
+public sealed record OrchestratorAnswer(string Text, bool EndSession, IReadOnlyList<ToolCallRecord> ToolCalls, bool ModelUnavailable, bool Remember = true)
 {
     /// <summary>The message metadata: what the turn did (tool calls) and the records it touched.</summary>
     public string MetadataJson() => JsonSerializer.Serialize(new
@@ -28,7 +29,19 @@ public sealed record OrchestratorAnswer(string Text, bool EndSession, IReadOnlyL
         linkedGoalIds = ToolCalls.Where(c => c.GoalId is not null).Select(c => c.GoalId).Distinct(),
         linkedHabitIds = ToolCalls.Where(c => c.HabitId is not null).Select(c => c.HabitId).Distinct(),
         modelUnavailable = ModelUnavailable ? true : (bool?)null,
+        remember = Remember ? (bool?)null : false,
     }, JsonSerializerOptions.Web);
+
+    /// <summary>Whether a message's metadata lets Memory keep it (a forget turn's messages carry <c>"remember": false</c>).</summary>
+    public static bool Remembers(string? metadata)
+    {
+        if (string.IsNullOrEmpty(metadata) || !metadata.Contains("\"remember\"", StringComparison.Ordinal))
+        {
+            return true;
+        }
+        using var document = JsonDocument.Parse(metadata);
+        return !(document.RootElement.TryGetProperty("remember", out var remember) && remember.ValueKind == JsonValueKind.False);
+    }
 }
 
 /// <summary>
@@ -36,12 +49,12 @@ public sealed record OrchestratorAnswer(string Text, bool EndSession, IReadOnlyL
 /// replays the session's recent messages, and lets the model answer with automatic function calling over the user's
 /// plan. When the model is unreachable the user gets a clear line and the conversation goes on.
 /// </summary>
-public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient goals, TimeProvider time, ILogger<ConversationOrchestrator> logger)
+public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient goals, MemoryClient memory, TimeProvider time, ILogger<ConversationOrchestrator> logger)
 {
     public async Task<OrchestratorAnswer> ReplyAsync(TurnContext turn, Func<string, Task>? onDelta, CancellationToken cancellationToken)
     {
         var turnKernel = kernel.Clone();
-        var tools = new AssistantToolsPlugin(goals, turn, cancellationToken);
+        var tools = new AssistantToolsPlugin(goals, memory, turn, cancellationToken);
         turnKernel.Plugins.AddFromObject(tools, "aimi");
         turnKernel.AutoFunctionInvocationFilters.Add(ToolRoundLimit.Instance);
         var history = BuildHistory(turn);
@@ -68,7 +81,7 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
                 }
                 text = reply.ToString();
             }
-            return new OrchestratorAnswer(text.Trim().Length == 0 ? Fallback(turn) : text.Trim(), tools.EndRequested, tools.Calls, false);
+            return new OrchestratorAnswer(text.Trim().Length == 0 ? Fallback(turn) : text.Trim(), tools.EndRequested, tools.Calls, false, !tools.Forgetting);
         }
         catch (AiUnavailableException e)
         {
@@ -78,7 +91,7 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
             {
                 await onDelta(text);
             }
-            return new OrchestratorAnswer(text, tools.EndRequested, tools.Calls, true);
+            return new OrchestratorAnswer(text, tools.EndRequested, tools.Calls, true, !tools.Forgetting);
         }
     }
 
@@ -120,7 +133,7 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         {
             prompt.AppendLine($"When the user tells how an awaiting_feedback item went, call {AssistantTools.RecordFeedback} with outcome done or missed; \"partly\" is done with a note saying what was left.");
         }
-        AppendList(prompt, "Active goals:", context.Goals.Select(g => $"- [{g.Id}] {g.Title} (importance {g.Importance}{(g.DueDate is { } d ? $", due {d:yyyy-MM-dd}" : "")})"));
+        prompt.Append(AssistantPrompt.ActiveGoalsBlock(context.Goals.Select(g => (g.Id, g.Title, g.Importance, g.DueDate))));
         AppendList(prompt, "Habits:", context.Habits.Select(h => $"- [{h.Id}] {h.Title} (cron {h.Cadence}, streak {h.Streak})"));
         AppendList(prompt, "Coming up (7 days):", context.Upcoming.Select(i => $"- [{i.Event.Id}] {i.Event.Title} ({i.Event.Status}, {i.LocalStart ?? i.LocalDue ?? "no time"})"));
         var pending = AssistantPrompt.PendingItemsBlock(pendingItems, zone);
@@ -128,7 +141,13 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         {
             prompt.AppendLine(pending.TrimEnd());
         }
-        AppendMemory(prompt, context.Memory, turn.Recalled);
+        AppendMemory(prompt, context.Memory, turn.Recalled, zone);
+        var forget = AssistantPrompt.ForgetCandidatesBlock(ForgetCandidates(turn));
+        if (forget.Length > 0)
+        {
+            prompt.AppendLine($"You asked whether to forget these; if the user agrees, call {AssistantTools.ForgetMemory} with all their ids as memoryIds:");
+            prompt.Append(forget);
+        }
         return prompt.ToString();
     }
 
@@ -136,8 +155,9 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
     /// What memory found, from the session's start and for this message: the portrait, a <c>Remember:</c> block of facts and
     /// the memories closest to the message (each once), similar past situations, and the graph around the active goals.
     /// </summary>
-    private static void AppendMemory(StringBuilder prompt, MemoryContextView? start, MemoryContextView? recalled)
+    private static void AppendMemory(StringBuilder prompt, MemoryContextView? start, MemoryContextView? recalled, TimeZoneInfo zone)
     {
+        prompt.AppendLine($"Memory: the Remember block below is what the user told you before, in their own words (\"I\" is the user), each with its kind and the day it was said; it holds only what is still true. Answer questions about the user from it and name when they told you when that helps; when it does not answer, call {AssistantTools.SearchMemory}; if that finds nothing, say you don't know yet — never guess. When the user asks you to forget something, call {AssistantTools.ForgetMemory}. Acknowledge what the user tells you about their life briefly, showing what you understood.");
         var latest = recalled ?? start;
         if (latest is null)
         {
@@ -145,10 +165,10 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         }
         AppendList(prompt, "What you remember about the user:", new[] { latest.Summary, latest.Mood is null ? null : $"Recent mood: {latest.Mood}" }
             .Where(l => !string.IsNullOrWhiteSpace(l)).Select(l => $"- {l}"));
-        var remembered = (latest.Facts ?? [])
-            .Concat((recalled?.Memories ?? []).Where(m => m.Kind != "summary").Select(m => m.Content))
-            .Concat(start?.Facts ?? [])
-            .Where(l => !string.IsNullOrWhiteSpace(l));
+        var remembered = Facts(latest, zone)
+            .Concat((recalled?.Memories ?? []).Where(m => m.Kind != "summary" && m.Role != "assistant").Select(m => Remembered(m, zone)))
+            .Concat(start is null ? [] : Facts(start, zone))
+            .Where(r => !string.IsNullOrWhiteSpace(r.Content));
         prompt.Append(AssistantPrompt.RememberBlock(remembered));
         var similar = (recalled?.SimilarSituations ?? []).Concat(start?.SimilarSituations ?? []);
         AppendList(prompt, "Similar past situations:", similar.Select(OneLine).Distinct().Take(5).Select(s => $"- {s}"));
@@ -156,6 +176,34 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         AppendList(prompt, "Around the active goals (memory graph; depth 0 is the goal):", graph
             .OrderBy(n => n.Depth ?? 0).ThenByDescending(n => n.Weight)
             .Select(n => $"- {n.Kind} {OneLine(n.Label)} (depth {n.Depth ?? 0}, weight {n.Weight.ToString("0.##", CultureInfo.InvariantCulture)})"));
+    }
+
+    // A context's facts with their days when Memory sends them (factItems), else as plain lines.
+    private static IEnumerable<RememberedItem> Facts(MemoryContextView context, TimeZoneInfo zone) =>
+        context.FactItems is { Count: > 0 } items
+            ? items.Select(f => Remembered(f, zone))
+            : (context.Facts ?? []).Select(f => new RememberedItem(f, RememberedItem.Kinds.Fact));
+
+    private static RememberedItem Remembered(MemoryItemView m, TimeZoneInfo zone) => new(
+        m.Content, m.Kind, m.ValidFrom is { } at ? DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime) : null, m.Predicate);
+
+    /// <summary>What the previous reply asked whether to forget, when the user has not answered yet (this message is the answer).</summary>
+    internal static IReadOnlyList<ForgetCandidate> ForgetCandidates(TurnContext turn)
+    {
+        var last = turn.History.Count == 0 ? null : turn.History[^1];
+        if (last is null || last.Role != MessageRole.Assistant || !last.Metadata.Contains(AssistantTools.ForgetMemory, StringComparison.Ordinal))
+        {
+            return [];
+        }
+        using var document = JsonDocument.Parse(last.Metadata);
+        if (!document.RootElement.TryGetProperty("toolCalls", out var calls))
+        {
+            return [];
+        }
+        return calls.EnumerateArray()
+            .Where(c => c.TryGetProperty("forgetCandidates", out var found) && found.ValueKind == JsonValueKind.Array)
+            .SelectMany(c => c.GetProperty("forgetCandidates").Deserialize<List<ForgetCandidate>>(JsonSerializerOptions.Web)!)
+            .ToList();
     }
 
     // Memory holds user text: one line per item keeps the prompt's blocks apart.

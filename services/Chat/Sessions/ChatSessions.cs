@@ -132,6 +132,7 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
             Content = content,
             At = now,
             OccurredAt = now,
+            Remember = Orchestration.OrchestratorAnswer.Remembers(metadata),
         }, now);
         await db.SaveChangesAsync(cancellationToken);
         await CommitIfOwnedAsync(transaction, cancellationToken);
@@ -184,6 +185,8 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
             .OrderBy(m => m.Sequence)
             .Select(m => new TranscriptLine { MessageId = m.Id, Role = WireName.Of(m.Role), Content = m.Content, At = m.CreatedAt, Metadata = m.Metadata })
             .ToListAsync(cancellationToken);
+        // A forget turn's messages (the request, annotated with the turn's metadata, and the reply) are not for Memory to keep.
+        transcript = transcript.Select(t => Orchestration.OrchestratorAnswer.Remembers(t.Metadata) ? t : t with { Remember = false }).ToList();
         db.AddOutboxMessage(new ChatSessionEnded
         {
             SessionId = sessionId,

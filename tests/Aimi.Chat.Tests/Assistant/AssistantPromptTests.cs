@@ -36,12 +36,43 @@ public sealed class AssistantPromptTests
     [Fact]
     public void The_remember_block_round_trips_one_line_each_and_once()
     {
-        var block = AssistantPrompt.RememberBlock(["interview at Contoso\non Friday", "likes tea", "likes tea", " "]);
+        var said = new DateOnly(2026, 5, 3);
+        var block = AssistantPrompt.RememberBlock(
+        [
+            new("I have an interview at Contoso\non Friday", "episode", said),
+            new("I like tea", "fact", null, "likes"),
+            new("I like tea", "fact", null, "likes"),
+            new(" ", "fact"),
+            new("Sam [my brother]: lives in Oslo", "fact", said, "lives_in"),
+        ]);
 
-        Assert.Equal("Remember:\n- remember: interview at Contoso on Friday\n- remember: likes tea\n", block);
-        Assert.Equal(["interview at Contoso on Friday", "likes tea"], AssistantPrompt.ParseRemembered("Intro\n" + block + "Habits:\n- x"));
+        Assert.Equal(
+            "Remember:\n- remember [episode, 2026-05-03]: I have an interview at Contoso on Friday\n- remember [fact:likes]: I like tea\n"
+            + "- remember [fact:lives_in, 2026-05-03]: Sam [my brother]: lives in Oslo\n",
+            block);
+        Assert.Equal(
+            [
+                new RememberedItem("I have an interview at Contoso on Friday", "episode", said),
+                new RememberedItem("I like tea", "fact", null, "likes"),
+                new RememberedItem("Sam [my brother]: lives in Oslo", "fact", said, "lives_in"),
+            ],
+            AssistantPrompt.ParseRemembered("Intro\n" + block + "Habits:\n- x"));
         Assert.Empty(AssistantPrompt.ParseRemembered("no block"));
         Assert.Equal("", AssistantPrompt.RememberBlock([]));
+    }
+
+    [Fact]
+    public void Goals_and_forget_candidates_round_trip()
+    {
+        var goal = Guid.NewGuid();
+        var goals = AssistantPrompt.ActiveGoalsBlock([(goal, "Run a marathon\n(finally)", 3, new DateOnly(2027, 4, 1)), (Guid.NewGuid(), "Read more", 1, null)]);
+        Assert.Equal($"Active goals:\n- [{goal:D}] Run a marathon (finally) (importance 3, due 2027-04-01)\n", goals[..goals.IndexOf("- [", 20, StringComparison.Ordinal)]);
+        Assert.Equal(["Run a marathon (finally)", "Read more"], AssistantPrompt.ParseActiveGoals("x\n" + goals + "Habits:\n"));
+
+        var candidate = new ForgetCandidate(Guid.NewGuid(), "I live in Berlin\nnow");
+        var block = AssistantPrompt.ForgetCandidatesBlock([candidate]);
+        Assert.Equal([candidate with { Content = "I live in Berlin now" }], AssistantPrompt.ParseForgetCandidates("Intro\n" + block));
+        Assert.Empty(AssistantPrompt.ParseForgetCandidates("Intro"));
     }
 
     [Fact]

@@ -273,4 +273,23 @@ public sealed class LocalChatModelTests : IDisposable
         Assert.Empty(_host.Plugin.Calls);
         Assert.Equal("I'd note that, but I can't reach your plan right now.", reply.Content);
     }
+
+    [Fact]
+    public async Task A_question_the_remember_block_does_not_answer_is_searched_for_and_answered_from_the_result()
+    {
+        _host.Plugin.Remembered = [new { kind = "episode", content = "My brother Sam lives in Oslo", said = "2026-11-02", role = "user" }];
+        var history = new ChatHistory(AiTestHost.SystemPrompt() + AssistantPrompt.RememberBlock([new("My sister lives in Paris", "episode", new DateOnly(2026, 11, 3))]));
+        history.AddUserMessage("Where does my brother live?");
+
+        var reply = await _host.AskAsync(history);
+
+        var call = Assert.Single(_host.Plugin.Calls);
+        Assert.Equal((AssistantTools.SearchMemory, "Where does my brother live?"), (call.Tool, call.Arguments[AssistantTools.Parameters.Query]));
+        Assert.Equal("You told me on 2 November: your brother Sam lives in Oslo.", reply.Content);
+
+        // Nothing found: an honest "don't know", never the sister's city.
+        _host.Plugin.Remembered = [];
+        history.AddUserMessage("Where does my cousin live?");
+        Assert.StartsWith("I don't know that yet", (await _host.AskAsync(history)).Content, StringComparison.Ordinal);
+    }
 }

@@ -139,11 +139,13 @@ public sealed class LocalIntentRecognizerTests
     }
 
     [Theory]
-    [InlineData("hi", "Hi! Last time you mentioned: preparing for an interview at Contoso. How is it going?")]
-    [InlineData("привет", "Привет! В прошлый раз вы говорили: preparing for an interview at Contoso. Как продвигается?")]
-    public void A_new_conversations_greeting_picks_up_what_memory_found(string message, string reply)
+    [InlineData("hi", "I'm preparing for an interview at Contoso", "Hi! How are the preparations for an interview at Contoso going?")]
+    [InlineData("привет", "Я готовлюсь к собеседованию в Contoso", "Привет! Как идёт подготовка к собеседованию в Contoso?")]
+    public void A_new_conversations_greeting_asks_about_what_the_user_is_working_towards(string message, string remembered, string reply)
     {
-        var state = new ConversationState(AiTestHost.Now, AiTestHost.Berlin, [], null, FirstTurn: true, Remembered: ["preparing for an interview at Contoso"]);
+        var state = new ConversationState(
+            AiTestHost.Now, AiTestHost.Berlin, [], null, FirstTurn: true,
+            Remembered: [new("I like tea", "fact", null, "likes"), new(remembered, "fact", new DateOnly(2026, 11, 20), "preparing_for")]);
 
         Assert.Equal(reply, LocalIntentRecognizer.Decide(message, state).Reply);
         // Later in the conversation, a greeting is only a greeting.

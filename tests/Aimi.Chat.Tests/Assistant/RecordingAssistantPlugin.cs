@@ -142,6 +142,23 @@ public sealed class RecordingAssistantPlugin
         return "session ended";
     }
 
+    /// <summary>What search_memory finds (Memory's items as the real tool returns them: kind, content, said, role).</summary>
+    public IReadOnlyList<object> Remembered { get; set; } = [];
+
+    [KernelFunction(AssistantTools.SearchMemory), Description(AssistantTools.Descriptions.SearchMemory)]
+    public object SearchMemory(string query, string? from = null, string? to = null)
+    {
+        Record(AssistantTools.SearchMemory, (AssistantTools.Parameters.Query, query), (AssistantTools.Parameters.From, from), (AssistantTools.Parameters.To, to));
+        return new { items = Remembered };
+    }
+
+    [KernelFunction(AssistantTools.ForgetMemory), Description(AssistantTools.Descriptions.ForgetMemory)]
+    public object ForgetMemory(string? query = null, string? memoryIds = null)
+    {
+        Record(AssistantTools.ForgetMemory, (AssistantTools.Parameters.Query, query), (AssistantTools.Parameters.MemoryIds, memoryIds));
+        return new { forgotten = 1 };
+    }
+
     private static DateTimeOffset Parse(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture);
 
     private static string Format(DateTimeOffset at) => AssistantPrompt.FormatInstant(at);

@@ -115,7 +115,10 @@ public sealed partial class LocalChatClient : IChatClient
             .GroupBy(c => c.CallId).ToDictionary(g => g.Key, g => g.Last());
         // The user's first words in the session, even when a stored reminder or follow-up came before them.
         var firstTurn = !messages.Take(Math.Max(lastUser, 0)).Any(m => m.Role == ChatRole.User);
-        var state = new ConversationState(now, zone, pending, LastMentioned(messages, callNames, pending), firstTurn, AssistantPrompt.ParseRemembered(system));
+        var state = new ConversationState(
+            now, zone, pending, LastMentioned(messages, callNames, pending), firstTurn, AssistantPrompt.ParseRemembered(system),
+            AssistantPrompt.ParseActiveGoals(system), AssistantPrompt.ParseForgetCandidates(system), userText,
+            now is { } at ? AskedPeriod.Of(userText, TimeZoneInfo.ConvertTime(at, zone)) : null);
         var messageId = "local-" + messages.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var sinceUser = messages.Skip(lastUser + 1).ToList();

@@ -30,7 +30,14 @@ public sealed record ConversationState(
     IReadOnlyList<PendingItem> PendingItems,
     Referent? LastMentioned,
     bool FirstTurn = false,
-    IReadOnlyList<string>? Remembered = null);
+    IReadOnlyList<RememberedItem>? Remembered = null,
+    IReadOnlyList<string>? Goals = null,
+    IReadOnlyList<ForgetCandidate>? ForgetCandidates = null,
+    string? UserText = null,
+    AskedPeriod? Period = null)
+{
+    public IReadOnlyList<RememberedItem> Memory => Remembered ?? [];
+}
 
 /// <summary>
 /// Rule-based intent and slot recognition for English and Russian: goodbye, thanks, greetings, agenda, postpone, cancel,
@@ -61,13 +68,41 @@ public static partial class LocalIntentRecognizer
         if (text.Length == 0)
         {
             // An opening turn without a user message: raise what is still open, else greet.
-            var opening = RaisePending(state, state.PendingItems.Any(p => DetectLanguage(p.Title) == ReplyLanguage.Russian));
-            return LocalDecision.Say(opening ?? "Hi! How can I help today?");
+            var titlesRu = state.PendingItems.Any(p => DetectLanguage(p.Title) == ReplyLanguage.Russian)
+                || state.Memory.Any(r => DetectLanguage(r.Content) == ReplyLanguage.Russian);
+            var first = RaisePending(state, titlesRu) ?? Opening(state, titlesRu);
+            return LocalDecision.Say(first ?? "Hi! How can I help today?");
         }
 
         if (GoodbyePattern().IsMatch(text) && wordCount <= 7 && (time is null || time.IsEmpty))
         {
             return LocalDecision.Call(AssistantTools.EndSession, []);
+        }
+
+        if (state.ForgetCandidates is { Count: > 0 } candidates)
+        {
+            // The answer to "forget all of these?": yes forgets them, no keeps them; anything else goes on as usual.
+            if (ConfirmPattern().IsMatch(text) && !NegationPattern().IsMatch(text))
+            {
+                return LocalDecision.Call(AssistantTools.ForgetMemory, new()
+                {
+                    [AssistantTools.Parameters.MemoryIds] = string.Join(',', candidates.Select(c => c.Id.ToString("D"))),
+                });
+            }
+            if (NoPattern().IsMatch(text))
+            {
+                return LocalDecision.Say(ru ? "Хорошо, ничего не забываю." : "Okay, I'll keep them.");
+            }
+        }
+
+        if (LocalMemory.ForgetRequest(text) is { } forget)
+        {
+            return LocalDecision.Call(AssistantTools.ForgetMemory, new() { [AssistantTools.Parameters.Query] = forget });
+        }
+
+        if (LocalMemory.AsksWhatIsKnown(text))
+        {
+            return LocalDecision.Say(LocalMemory.WhatIKnow(state.Memory, lang));
         }
 
         if (AgendaPattern().IsMatch(text))
@@ -79,6 +114,23 @@ public static partial class LocalIntentRecognizer
 
             var date = time?.Date ?? DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(state.Now.Value, state.TimeZone).DateTime);
             return LocalDecision.Call(AssistantTools.ListAgenda, new() { [AssistantTools.Parameters.Date] = date.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) });
+        }
+
+        if (LocalMemory.IsQuestionAboutUser(text))
+        {
+            // A period ("last weekend") is searched for; else the Remember: block answers when it can, and memory is asked when not.
+            var period = LocalNow(state) is { } localNow ? AskedPeriod.Of(text, localNow) : null;
+            if (period is null && LocalMemory.Answer(text, state.Memory, lang, LocalNow(state)) is { } known)
+            {
+                return LocalDecision.Say(known);
+            }
+            var search = new Dictionary<string, object?> { [AssistantTools.Parameters.Query] = text };
+            if (period is not null)
+            {
+                search[AssistantTools.Parameters.From] = period.From.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+                search[AssistantTools.Parameters.To] = period.To.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+            }
+            return LocalDecision.Call(AssistantTools.SearchMemory, search);
         }
 
         if (PostponePattern().IsMatch(text))
@@ -110,6 +162,11 @@ public static partial class LocalIntentRecognizer
                 return LocalDecision.Say(ru
                     ? "Ничего страшного. Хотите, перенесу на другое время?"
                     : "No worries. Would you like me to move it to another time?");
+            }
+
+            if (ResolveReferent(text, state) is null && wordCount >= 4 && LocalMemory.Acknowledge(text, lang) is { } finished)
+            {
+                return LocalDecision.Say(finished); // "I finished my thesis last year": news, not a task to tick off
             }
 
             return WithReferent(text, state, ru, "complete", id => new() { [AssistantTools.Parameters.EventId] = id }, AssistantTools.CompleteTask);
@@ -239,21 +296,28 @@ public static partial class LocalIntentRecognizer
             return LocalDecision.Say(ru ? "Пожалуйста! Обращайтесь." : "You're welcome! Anything else?");
         }
 
+        var greeting = GreetingPattern().Match(text);
+        // What follows a greeting ("Hi! I just moved to Munich") is heard as well.
+        var told = LocalMemory.Acknowledge(greeting.Success ? text[greeting.Length..].TrimStart(' ', ',', '!', '.') : text, lang);
+        var hello = greeting.Success ? (ru ? "Привет! " : "Hi! ") : "";
         if (state.FirstTurn && RaisePending(state, ru) is { } raised)
         {
             // Items left open in earlier sessions come first.
-            return LocalDecision.Say(GreetingPattern().IsMatch(text) ? (ru ? "Привет! " : "Hi! ") + raised : raised);
+            return LocalDecision.Say(hello + (told is null ? "" : told + " ") + raised);
         }
 
-        if (state.FirstTurn && GreetingPattern().IsMatch(text) && state.Remembered is [var remembered, ..])
+        if (told is not null)
         {
-            // A new conversation picks up what memory found (the prompt's Remember: block), as a model would.
-            return LocalDecision.Say(ru
-                ? $"Привет! В прошлый раз вы говорили: {remembered}. Как продвигается?"
-                : $"Hi! Last time you mentioned: {remembered}. How is it going?");
+            return LocalDecision.Say(hello + told);
         }
 
-        if (GreetingPattern().IsMatch(text))
+        if (state.FirstTurn && greeting.Success && Opening(state, ru) is { } opening)
+        {
+            // A new conversation picks up what the user is working towards (memory's Remember: block, or an active goal).
+            return LocalDecision.Say(hello + opening);
+        }
+
+        if (greeting.Success)
         {
             return LocalDecision.Say(ru
                 ? "Привет! Чем помочь? Могу добавить задачу, событие, цель или привычку, или рассказать, что у вас сегодня."
@@ -269,6 +333,17 @@ public static partial class LocalIntentRecognizer
             ? "Не уверена, что поняла. Я могу записать задачу, событие, цель или привычку, перенести или отменить их, или показать ваши планы."
             : "I'm not sure I understood. I can note a task, an event, a goal or a habit, move or cancel them, or show you your agenda.");
     }
+
+    /// <summary>The opening question of a conversation without pending items: how what the user is working towards is going.</summary>
+    public static string? Opening(ConversationState state, bool ru)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        return LocalMemory.WorkingTowards(state.Memory, state.Goals ?? [], ru ? ReplyLanguage.Russian : ReplyLanguage.English);
+    }
+
+    /// <summary>The user's own clock from the prompt, as a local date-time (their offset), or null without one.</summary>
+    public static DateTimeOffset? LocalNow(ConversationState state) =>
+        state?.Now is { } now ? TimeZoneInfo.ConvertTime(now, state.TimeZone) : null;
 
     /// <summary>"It"/"that": the item named by title in the pending list, else the most recent item of this conversation, else the first pending one.</summary>
     public static Referent? ResolveReferent(string text, ConversationState state, string? preferStatus = null)
@@ -441,7 +516,7 @@ public static partial class LocalIntentRecognizer
     [GeneratedRegex(@"(?<!\w)(?:bye|bye-bye|goodbye|good\s+bye|see\s+you|see\s+ya|good\s+night|talk\s+(?:to\s+you\s+)?later|cya|пока(?!\s+(?:не|нет|что|ещ[её]))|до\s+свидания|до\s+встречи|до\s+связи|всего\s+доброго|спокойной\s+ночи|увидимся)(?!\w)", Options)]
     private static partial Regex GoodbyePattern();
 
-    [GeneratedRegex(@"(?<!\w)(?:what'?s\s+on|what\s+is\s+on|what\s+do\s+i\s+have|what\s+have\s+i\s+got|what'?s\s+planned|what\s+is\s+planned|my\s+(?:agenda|schedule|plans?\s+for)|show\s+(?:me\s+)?(?:my\s+)?(?:agenda|schedule|plans?|tasks|day)|agenda|что\s+у\s+меня|какие\s+(?:у\s+меня\s+)?планы|мо[её]\s+расписание|мои\s+(?:дела|планы|задачи)|что\s+запланировано|покажи\s+(?:мои\s+)?(?:планы|расписание|дела|задачи)|что\s+на\s+(?:сегодня|завтра))(?!\w)", Options)]
+    [GeneratedRegex(@"(?<!\w)(?:what'?s\s+on|what\s+is\s+on|what\s+do\s+i\s+have|what\s+have\s+i\s+got|what'?s\s+planned|what\s+is\s+planned|my\s+(?:agenda|schedule|plans?\s+for)|show\s+(?:me\s+)?(?:my\s+)?(?:agenda|schedule|plans?|tasks|day)|agenda|что\s+у\s+меня(?=\s*(?:сегодня|завтра|послезавтра|на\s|в\s|во\s|по\s|запланировано|\?|$))|какие\s+(?:у\s+меня\s+)?планы|мо[её]\s+расписание|мои\s+(?:дела|планы|задачи)|что\s+запланировано|покажи\s+(?:мои\s+)?(?:планы|расписание|дела|задачи)|что\s+на\s+(?:сегодня|завтра))(?!\w)", Options)]
     private static partial Regex AgendaPattern();
 
     [GeneratedRegex(@"(?<!\w)(?:move|postpone|reschedule|push(?:\s+back)?|delay|put\s+off|перенеси(?:те)?|перенести|перенесём|отложи(?:те)?|отложить|сдвинь(?:те)?|передвинь(?:те)?)(?!\w)", Options)]

@@ -29,6 +29,11 @@ public static class LocalReplyWriter
 
     private static string Sentence(ToolOutcome outcome, bool ru, ConversationState state)
     {
+        if (outcome.Tool is AssistantTools.SearchMemory or AssistantTools.ForgetMemory)
+        {
+            return LocalMemory.AfterTool(outcome, ru ? ReplyLanguage.Russian : ReplyLanguage.English, state);
+        }
+
         if (outcome.Error is { } error)
         {
             return ru ? $"Не получилось: {error}" : $"Sorry, that didn't work: {error}";
