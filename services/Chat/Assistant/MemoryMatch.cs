@@ -1,3 +1,4 @@
+using System.Text.RegularExpressions;
 using Aimi.AI.Local;
 
 namespace Aimi.Chat.Api.Assistant;
@@ -10,7 +11,7 @@ namespace Aimi.Chat.Api.Assistant;
 /// "do", "живу") are <em>cues</em>: they only add to the score. Deterministic; used by the local model and by the
 /// <c>forget_memory</c> tool (which must decide what a remote model's query means the same way).
 /// </summary>
-public static class MemoryMatch
+public static partial class MemoryMatch
 {
     /// <summary>A request reduced to its words: anchors that must be present, cues that help.</summary>
     public sealed record Terms(IReadOnlyList<string> Anchors, IReadOnlyList<string> Cues)
@@ -23,7 +24,7 @@ public static class MemoryMatch
     {
         var anchors = new List<string>();
         var cues = new List<string>();
-        foreach (var word in TextNormalizer.Words(text))
+        foreach (var word in Words(text))
         {
             if (StopWords.Contains(word) || word.Length < 2)
             {
@@ -43,7 +44,7 @@ public static class MemoryMatch
     public static double? Score(Terms terms, string sentence)
     {
         ArgumentNullException.ThrowIfNull(terms);
-        var words = TextNormalizer.Words(sentence);
+        var words = Words(sentence);
         var stems = words.Select(Stem).ToList();
         var anchors = terms.Anchors.Count(a => stems.Any(s => Related(a, s)));
         var cues = terms.Cues.Count(c => stems.Any(s => Related(c, s)));
@@ -59,6 +60,10 @@ public static class MemoryMatch
         return anchors * 2 + cues;
     }
 
+    // Idioms read as the word they mean, on both sides: "for a living" is work, "can't stand" and "не люблю" are hate.
+    private static IReadOnlyList<string> Words(string text) =>
+        TextNormalizer.Words(HatePattern().Replace(LivingPattern().Replace(text, " work "), " hate "));
+
     /// <summary>Whether a sentence is about its speaker: "I …", "I'm …", "я …", "мне …", "меня …", "у меня …" among its first words.</summary>
     public static bool AboutSpeaker(IReadOnlyList<string> words)
     {
@@ -69,19 +74,37 @@ public static class MemoryMatch
             {
                 return true;
             }
-            if (words[i] is "my" or "мой" or "моя" or "мое" or "мои" && i + 1 < words.Count && !SelfNouns.Contains(words[i + 1]))
+            if (words[i] is "my" or "мой" or "моя" or "мое" or "мои" && i + 1 < words.Count)
             {
-                return false; // "my sister …" is about the sister; "my job …" is about the speaker
+                return !People.Contains(words[i + 1]); // "my sister …" is about the sister; "my job …", "my exam …" about the speaker
             }
         }
-        return false;
+        // Russian drops the pronoun: "Готовлюсь к сессии", "Работаю в банке".
+        return words.Count > 0 && FirstPersonVerb().IsMatch(words[0]);
     }
 
     /// <summary>Two stems name the same thing: equal, one a longer form of the other (≥ 4 letters), or near synonyms.</summary>
     private static bool Related(string a, string b) =>
         a == b
         || (Math.Min(a.Length, b.Length) >= 4 && (a.StartsWith(b, StringComparison.Ordinal) || b.StartsWith(a, StringComparison.Ordinal)))
-        || (Synonyms.TryGetValue(a, out var group) && Synonyms.TryGetValue(b, out var other) && group == other);
+        || (GroupOf(a) is { } group && group == GroupOf(b));
+
+    // A stem's synonym group: its own entry, else the longest entry of four letters or more it starts with ("работа" → "работ").
+    private static int? GroupOf(string stem)
+    {
+        if (Synonyms.TryGetValue(stem, out var exact))
+        {
+            return exact;
+        }
+        for (var length = stem.Length - 1; length >= 4; length--)
+        {
+            if (Synonyms.TryGetValue(stem[..length], out var group))
+            {
+                return group;
+            }
+        }
+        return null;
+    }
 
     /// <summary>A light stemmer: English -ing/-ed/-es/-s/-y and Russian inflections are cut while three letters remain.</summary>
     public static string Stem(string word)
@@ -118,7 +141,8 @@ public static class MemoryMatch
         "what", "which", "who", "whom", "whose", "where", "when", "why", "how", "there", "here", "please", "tell", "know", "knew", "remember",
         "remind", "say", "said", "says", "told", "mention", "mentioned", "think", "thought", "again", "ever", "still", "yet", "so", "too", "very",
         "really", "any", "some", "all", "anything", "everything", "something", "whatever", "thing", "things", "stuff", "just", "also", "now", "today", "yesterday", "tomorrow",
-        "week", "weekend", "month", "year", "last", "next", "ago", "forget", "forgot", "delete", "erase", "remove", "please", "again", "okay", "ok",
+        "week", "weekend", "month", "year", "last", "next", "ago", "day", "days", "lately", "currently", "nowadays", "anymore", "exactly", "actually",
+        "usually", "right", "else", "forget", "forgot", "delete", "erase", "remove", "please", "again", "okay", "ok",
         "что", "чему", "чего", "чем", "чём", "кого", "кому", "где", "когда", "кто", "как", "какой", "какая", "какое", "какие", "какого", "какую", "куда", "зачем", "почему", "сколько", "ли", "же",
         "я", "мой", "моя", "мое", "мои", "моего", "моей", "моему", "моим", "моих", "мою", "мне", "меня", "мной", "ты", "тебе", "тебя", "вы", "вам",
         "вас", "ваш", "ваша", "мы", "нам", "нас", "у", "в", "во", "на", "о", "об", "обо", "про", "с", "со", "к", "ко", "по", "за", "из", "от", "до",
@@ -133,25 +157,35 @@ public static class MemoryMatch
     [
         "live", "lives", "lived", "living", "work", "works", "worked", "working", "study", "studies", "studied", "studying", "go", "goes", "went",
         "going", "like", "likes", "liked", "love", "loves", "loved", "get", "got", "make", "made", "feel", "felt", "want", "wanted", "prepare",
-        "preparing", "prepared", "plan", "planning", "planned", "doing", "called", "name",
+        "preparing", "prepared", "plan", "planning", "planned", "doing", "called", "name", "ready", "getting", "based", "staying", "located", "from",
+        // What kind of thing is asked for, not a thing to find: "what subject do I teach?", "what race am I training for?"
+        "subject", "kind", "type", "sort", "food", "dish", "race", "sport", "city", "town", "country", "language", "colour", "color", "book",
+        "film", "movie", "song", "band", "game", "place", "old", "age", "предмет", "вид", "тип", "еда", "еду", "город", "страна", "язык", "цвет",
+        "книга", "фильм", "песня", "игра", "место", "возраст",
         "живу", "живешь", "живет", "живете", "жить", "работаю", "работаешь", "работает", "работаете", "работать", "учусь", "учишься", "учится",
         "учитесь", "учиться", "люблю", "любишь", "любит", "любите", "делаю", "делал", "делала", "делали", "делать", "ходил", "ходила", "ездил",
-        "ездила", "готовлюсь", "готовишься", "готовится", "готовитесь", "зовут", "имя", "занимаюсь", "занимаешься", "занимаетесь", "кем",
+        "ездила", "готовлюсь", "готовишься", "готовится", "готовитесь", "зовут", "имя", "занимаюсь", "занимаешься", "занимаетесь", "кем", "зовут", "звать",
     ];
 
     private static readonly HashSet<string> CueStems = CueWords.Select(Stem).ToHashSet();
 
-    // Nouns after "my" that make a sentence about the speaker ("my job is …", "моя работа …").
-    private static readonly HashSet<string> SelfNouns =
+    // Nouns after "my" that make a sentence about someone else ("my sister lives …", "мой брат учится …").
+    private static readonly HashSet<string> People =
     [
-        "job", "work", "name", "home", "house", "flat", "apartment", "birthday", "age", "plan", "plans", "goal", "dream", "hobby", "major", "degree",
-        "работа", "имя", "дом", "квартира", "день", "цель", "мечта", "хобби", "профессия", "специальность",
+        "mom", "mum", "mother", "dad", "father", "parents", "parent", "brother", "brothers", "sister", "sisters", "wife", "husband", "son", "sons",
+        "daughter", "daughters", "kids", "children", "child", "grandma", "grandmother", "grandpa", "grandfather", "grandparents", "aunt", "uncle",
+        "cousin", "niece", "nephew", "partner", "boyfriend", "girlfriend", "fiance", "fiancee", "friend", "friends", "boss", "colleague",
+        "colleagues", "coworker", "neighbour", "neighbor", "roommate", "flatmate", "teacher", "doctor", "therapist", "family",
+        "мама", "мать", "папа", "отец", "родители", "брат", "братья", "сестра", "сестры", "жена", "муж", "сын", "дочь", "дочка", "дети", "ребенок",
+        "бабушка", "дедушка", "тетя", "дядя", "двоюродный", "двоюродная", "племянник", "племянница", "парень", "девушка", "друг", "подруга",
+        "друзья", "начальник", "начальница", "коллега", "коллеги", "сосед", "соседка", "учитель", "врач", "семья",
     ];
 
     // Near synonyms, by stem: "what is my job?" finds "I work as a nurse"; "where is my home?" finds "I live in Munich".
     private static readonly Dictionary<string, int> Synonyms = Groups(
-        ["job", "work", "profession", "occupation", "career", "employer", "работ", "професси", "должност", "кем"],
-        ["home", "liv", "house", "apartment", "flat", "moved", "жив", "жит", "дом", "квартир", "переехал", "переехала"],
+        ["job", "work", "profession", "occupation", "career", "employer", "работ", "професси", "должност", "кем", "занима", "trabaj"],
+        ["home", "liv", "house", "apartment", "flat", "moved", "based", "staying", "located", "from", "жив", "жит", "дом", "квартир", "переехал", "переехала"],
+        ["prepar", "ready", "studying", "train", "готов", "подготовк"],
         ["study", "stud", "student", "university", "college", "degree", "major", "уч", "учеб", "университет", "институт", "студент"],
         ["allergy", "allergi", "allergic", "аллерги"],
         ["exam", "test", "экзамен", "зачет"],
@@ -159,7 +193,9 @@ public static class MemoryMatch
         ["vacation", "holiday", "trip", "отпуск", "поездк", "каникул"],
         ["dog", "puppy", "собак", "пес", "щенок"],
         ["cat", "kitten", "кот", "кошк", "котенок"],
-        ["smok", "cigarett", "кур", "сигарет"]);
+        ["smok", "cigarett", "кур", "сигарет"],
+        ["hate", "dislik", "ненавиж"],
+        ["like", "love", "enjoy", "favourit", "favorit", "люблю", "нрав"]);
 
     private static Dictionary<string, int> Groups(params string[][] groups)
     {
@@ -173,4 +209,13 @@ public static class MemoryMatch
         }
         return map;
     }
+
+    [GeneratedRegex(@"\bfor\s+a\s+living\b", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex LivingPattern();
+
+    [GeneratedRegex(@"(?<!\w)(?:can'?t\s+stand|cannot\s+stand|don'?t\s+like|do\s+not\s+like|терпеть\s+не\s+могу|не\s+терплю|не\s+люблю)(?!\w)", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex HatePattern();
+
+    [GeneratedRegex(@"^[а-я]{3,}(?:юсь|усь|аю|яю|ую|ею)$")]
+    private static partial Regex FirstPersonVerb();
 }

@@ -245,3 +245,148 @@ public sealed class LocalMemoryTests
     private static ToolOutcome Search(params object[] items) =>
         new(AssistantTools.SearchMemory, new Dictionary<string, object?>(), JsonSerializer.SerializeToElement(new { items }), null);
 }
+
+/// <summary>Phrasings written after the rules, to see how far they carry (the note of issue 16 lists the families).</summary>
+public sealed class LocalMemoryPhrasingTests
+{
+    private static readonly RememberedItem[] Memory =
+    [
+        new("I'm a software engineer at Contoso", "fact", new DateOnly(2026, 11, 2), "works_as"),
+        new("My parents live in Kyiv", "episode", new DateOnly(2026, 11, 2)),
+        new("I've been studying for the GMAT", "episode", new DateOnly(2026, 11, 5)),
+        new("I'm lactose intolerant", "episode", new DateOnly(2026, 11, 5)),
+        new("My name is Dana", "fact", new DateOnly(2026, 11, 1), "name_is"),
+        new("My brother Sam works at a bakery", "episode", new DateOnly(2026, 11, 6)),
+        new("I'm flying to Japan on 3 April", "episode", new DateOnly(2026, 11, 7)),
+        new("Я программист", "fact", new DateOnly(2026, 11, 2), "works_as"),
+        new("Мама живёт в Самаре", "episode", new DateOnly(2026, 11, 2)),
+        new("Меня зовут Оля", "fact", new DateOnly(2026, 11, 1), "name_is"),
+        new("Готовлюсь к сессии", "episode", new DateOnly(2026, 11, 3)),
+        new("Я не ем глютен", "episode", new DateOnly(2026, 11, 3)),
+    ];
+
+    private static ConversationState State => new(AiTestHost.Now, AiTestHost.Berlin, [], null, false, Memory);
+
+    [Theory]
+    [InlineData("What's my profession?", "software engineer")]
+    [InlineData("What do I do for a living?", "software engineer")]
+    [InlineData("Where do I work?", "Contoso")]
+    [InlineData("Where are my parents living these days?", "Kyiv")]
+    [InlineData("What am I studying for?", "GMAT")]
+    [InlineData("What's my name?", "Dana")]
+    [InlineData("Where does my brother work?", "bakery")]
+    [InlineData("When am I flying to Japan?", "3 April")]
+    [InlineData("Do you remember what my brother does?", "bakery")]
+    [InlineData("Кем я работаю?", "программист")]
+    [InlineData("Где живёт мама?", "Самаре")]
+    [InlineData("Как меня зовут?", "Оля")]
+    [InlineData("К чему я готовлюсь?", "сессии")]
+    [InlineData("Что я не ем?", "глютен")]
+    public void Questions(string question, string answer)
+    {
+        var decision = LocalIntentRecognizer.Decide(question, State);
+        Assert.Null(decision.Tool);
+        Assert.Contains(answer, decision.Reply, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("I'm getting ready for my driving test")]
+    [InlineData("My mom is in Lisbon")]
+    [InlineData("I'm a teacher")]
+    [InlineData("I can't eat gluten")]
+    [InlineData("I love hiking")]
+    [InlineData("My name is Dana")]
+    [InlineData("We have two cats")]
+    [InlineData("Я программист")]
+    [InlineData("Мама живёт в Самаре")]
+    [InlineData("Меня зовут Оля")]
+    [InlineData("Готовлюсь к сессии")]
+    [InlineData("У нас две кошки")]
+    [InlineData("Я не ем глютен")]
+    public void Statements(string statement)
+    {
+        var decision = LocalIntentRecognizer.Decide(statement, State);
+        Assert.Null(decision.Tool);
+        Assert.DoesNotContain("not sure", decision.Reply, StringComparison.Ordinal);
+        Assert.DoesNotContain("Не уверена", decision.Reply, StringComparison.Ordinal);
+        Assert.DoesNotContain("?", decision.Reply, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("What have you learned about me?")]
+    [InlineData("Что ты про меня помнишь?")]
+    [InlineData("Что ты знаешь обо мне?")]
+    public void What_is_known(string question)
+    {
+        Assert.Matches("^(Here's what I know about you|Вот что я о вас знаю)", LocalIntentRecognizer.Decide(question, State).Reply);
+    }
+
+    [Theory]
+    [InlineData("Forget my address", "my address")]
+    [InlineData("Stop remembering that I smoke", "I smoke")]
+    [InlineData("Please delete the info that I'm divorced", "I'm divorced")]
+    [InlineData("Удали информацию о том, что я курю", "я курю")]
+    [InlineData("Забудь мой адрес", "мой адрес")]
+    public void Forget(string request, string query)
+    {
+        var decision = LocalIntentRecognizer.Decide(request, State);
+        Assert.Equal(AssistantTools.ForgetMemory, decision.Tool);
+        Assert.Equal(query, decision.Arguments[AssistantTools.Parameters.Query]);
+    }
+}
+
+/// <summary>A second set of phrasings, written before the rules were touched for them; what still fails is listed in the issue note.</summary>
+public sealed class LocalMemorySecondPhrasingTests
+{
+    private static readonly RememberedItem[] Memory =
+    [
+        new("I teach math at a high school", "episode", new DateOnly(2026, 11, 2)),
+        new("My daughter Mia is in kindergarten", "episode", new DateOnly(2026, 11, 2)),
+        new("I'm training for the Berlin marathon", "fact", new DateOnly(2026, 11, 4), "preparing_for"),
+        new("I can't stand cilantro", "fact", new DateOnly(2026, 11, 4), "dislikes"),
+        new("Last Saturday I went climbing with Leo (21 November 2026)", "episode", new DateOnly(2026, 11, 22)),
+        new("My best friend is called Jonas", "episode", new DateOnly(2026, 11, 5)),
+        new("Я работаю бухгалтером в банке", "fact", new DateOnly(2026, 11, 2), "works_as"),
+        new("Мой муж Игорь работает врачом", "episode", new DateOnly(2026, 11, 2)),
+        new("Тренируюсь к полумарафону", "episode", new DateOnly(2026, 11, 4)),
+        new("Терпеть не могу кинзу", "episode", new DateOnly(2026, 11, 4)),
+    ];
+
+    private static ConversationState State => new(AiTestHost.Now, AiTestHost.Berlin, [], null, false, Memory);
+
+    [Theory]
+    [InlineData("What subject do I teach?", "math")]
+    [InlineData("Where do I teach?", "high school")]
+    [InlineData("How old is my daughter?", "kindergarten")]
+    [InlineData("What's my daughter called?", "Mia")]
+    [InlineData("What race am I training for?", "marathon")]
+    [InlineData("What food do I hate?", "cilantro")]
+    [InlineData("Who is my best friend?", "Jonas")]
+    [InlineData("Who did I go climbing with?", "Leo")]
+    [InlineData("Где я работаю?", "банке")]
+    [InlineData("Кем работает мой муж?", "врачом")]
+    [InlineData("Как зовут моего мужа?", "Игорь")]
+    [InlineData("К чему я тренируюсь?", "полумарафону")]
+    [InlineData("Что я не люблю?", "кинзу")]
+    public void Questions(string question, string answer)
+    {
+        var decision = LocalIntentRecognizer.Decide(question, State);
+        Assert.Null(decision.Tool);
+        Assert.Contains(answer, decision.Reply, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("I've been a vegetarian for ten years")]
+    [InlineData("My husband's name is Tom")]
+    [InlineData("Our son starts school in September")]
+    [InlineData("I was born in Minsk")]
+    [InlineData("Мой сын ходит в садик")]
+    [InlineData("Я родилась в Минске")]
+    public void Statements(string statement)
+    {
+        var decision = LocalIntentRecognizer.Decide(statement, State);
+        Assert.Null(decision.Tool);
+        Assert.DoesNotContain("not sure", decision.Reply, StringComparison.Ordinal);
+        Assert.DoesNotContain("Не уверена", decision.Reply, StringComparison.Ordinal);
+    }
+}

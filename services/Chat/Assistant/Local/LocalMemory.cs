@@ -52,7 +52,7 @@ public static partial class LocalMemory
             return false;
         }
         var asks = QuestionStartPattern().IsMatch(trimmed) || (trimmed.EndsWith('?') && QuestionWordPattern().IsMatch(trimmed));
-        return asks && (FirstPersonPattern().IsMatch(trimmed) || NamesSomeone(trimmed));
+        return asks && (FirstPersonPattern().IsMatch(trimmed) || KinPattern().IsMatch(trimmed) || NamesSomeone(trimmed));
     }
 
     /// <summary>"What did I say about the trip?", "what did I do last weekend?": questions answered with every matching sentence, not the best one.</summary>
@@ -69,9 +69,11 @@ public static partial class LocalMemory
         ArgumentNullException.ThrowIfNull(remembered);
         var terms = MemoryMatch.Parse(question);
         var ru = language == ReplyLanguage.Russian;
+        var aboutOthers = KinPattern().IsMatch(question) || NamesSomeone(question);
         var candidates = Usable(remembered)
             .Select(r => (Item: r, Score: terms.IsEmpty ? (all ? 1 : null) : MemoryMatch.Score(terms, Searchable(r))))
             .Where(x => x.Score is not null)
+            .Select(x => (x.Item, Score: x.Score + Preference(x.Item, language, aboutOthers)))
             .OrderByDescending(x => x.Score)
             .ThenByDescending(x => x.Item.Said ?? DateOnly.MinValue)
             .ThenBy(x => x.Item.Kind == RememberedItem.Kinds.Fact ? 0 : 1)
@@ -177,11 +179,16 @@ public static partial class LocalMemory
         var trimmed = text.Trim();
         var words = TextNormalizer.Words(trimmed);
         if (words.Count < 2 || trimmed.EndsWith('?') || QuestionStartPattern().IsMatch(trimmed)
-            || !(FirstPersonPattern().IsMatch(trimmed) || (words.Count >= 3 && NamesSomeoneFirst(trimmed))))
+            || !(FirstPersonPattern().IsMatch(trimmed) || KinPattern().IsMatch(trimmed) || (words.Count >= 3 && NamesSomeoneFirst(trimmed))))
         {
             return null; // about the weather or the world, not the user's life
         }
         var ru = language == ReplyLanguage.Russian;
+        if (NamePattern().Match(trimmed) is { Success: true } named)
+        {
+            var name = named.Groups["name"].Value;
+            return ru ? $"Приятно познакомиться, {name}! Запомню." : $"Nice to meet you, {name}! I'll remember that.";
+        }
         var first = FirstSentence(trimmed);
         var restated = TextNormalizer.Words(first).Count <= 25 ? Perspective.ToSecondPerson(first, language) : null;
         if (LossPattern().IsMatch(trimmed))
@@ -259,21 +266,29 @@ public static partial class LocalMemory
     /// <summary>Remembered things that can answer: facts, and sentences the user stated (not their questions, nor requests to the assistant).</summary>
     private static IEnumerable<RememberedItem> Usable(IEnumerable<RememberedItem> remembered) => remembered.Where(r =>
         r.Kind is RememberedItem.Kinds.Fact or RememberedItem.Kinds.Episode or RememberedItem.Kinds.Note
+        && (r.Kind == RememberedItem.Kinds.Fact || TextNormalizer.Words(r.Content).Count >= 3) // not "hi", "bye", "thanks!"
         && !r.Content.TrimEnd().EndsWith('?')
         && !QuestionStartPattern().IsMatch(r.Content.Trim())
         && ForgetRequest(r.Content) is null
         && !RequestPattern().IsMatch(r.Content.Trim()));
 
+    // Between equal matches: what was said in the question's language, and for a question about the user, what is about the user
+    // ("What's my profession?" is "I'm an engineer", not "my brother works at a bakery").
+    private static double Preference(RememberedItem item, ReplyLanguage language, bool aboutOthers) =>
+        (LocalIntentRecognizer.DetectLanguage(item.Content) == language ? 1 : 0)
+        + (!aboutOthers && MemoryMatch.AboutSpeaker(TextNormalizer.Words(item.Content)) ? 0.5 : 0);
+
     // A fact's kind says what it is about even when its words do not ("I'm a nurse" answers "what is my job?").
     private static string Searchable(RememberedItem item) => item.Predicate switch
     {
         null => item.Content,
-        "works_as" or "works_at" => item.Content + " work job",
-        "lives_in" => item.Content + " live home",
-        "studies_at" => item.Content + " study",
-        "name_is" => item.Content + " name",
-        "preparing_for" => item.Content + " prepare",
-        "likes" => item.Content + " like",
+        "works_as" or "works_at" => item.Content + " work job работа",
+        "lives_in" => item.Content + " live home живу",
+        "studies_at" or "studies" => item.Content + " study учусь",
+        "name_is" => item.Content + " name зовут",
+        "preparing_for" => item.Content + " prepare готовлюсь",
+        "likes" => item.Content + " like люблю",
+        "dislikes" => item.Content + " hate",
         var other when other.StartsWith("allerg", StringComparison.Ordinal) => item.Content + " allergy",
         _ => item.Content,
     };
@@ -324,10 +339,10 @@ public static partial class LocalMemory
 
     private static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpper(text[0], CultureInfo.InvariantCulture) + text[1..];
 
-    [GeneratedRegex(@"^(?:please\s+|pls\s+|пожалуйста,?\s+)?(?:forget|erase|delete\s+(?:from\s+(?:your\s+)?memory\s+)?|remove\s+from\s+(?:your\s+)?memory\s+|don'?t\s+remember|забудь(?:те)?|сотри(?:те)?(?:\s+из\s+памяти)?|удали(?:те)?\s+из\s+памяти|не\s+запоминай(?:те)?)(?!\s+(?:it|about\s+it|this|that\s+one)[\s.!]*$)[\s,:]*(?:(?:that|about|what\s+i\s+(?:said|told\s+you)\s+about|the\s+fact\s+that|что|о\s+том,?\s+что|про|об?|то,?\s+что)\s+)?(?<what>.+)$", Options)]
+    [GeneratedRegex(@"^(?:please\s+|pls\s+|пожалуйста,?\s+)?(?:forget|erase|stop\s+remembering|delete\s+(?:from\s+(?:your\s+)?memory\s+)?|remove\s+from\s+(?:your\s+)?memory\s+|don'?t\s+remember|забудь(?:те)?|сотри(?:те)?(?:\s+из\s+памяти)?|удали(?:те)?(?:\s+из\s+памяти|\s+(?=информаци|запис|данны))|не\s+запоминай(?:те)?|не\s+помни(?:те)?)(?!\s+(?:it|about\s+it|this|that\s+one)[\s.!]*$)[\s,:]*(?:(?:(?:the\s+)?(?:info(?:rmation)?|fact|memory|note)\s+(?:that|about)|that|about|what\s+i\s+(?:said|told\s+you)\s+about|the\s+fact\s+that|(?:информаци[юи]|запис[ьи]|данные)(?:\s+(?:о\s+том,?\s+что|про|об?))?|что|о\s+том,?\s+что|про|об?|то,?\s+что)[\s,]+)?(?<what>.+)$", Options)]
     private static partial Regex ForgetPattern();
 
-    [GeneratedRegex(@"(?<!\w)(?:what\s+do\s+you\s+(?:know|remember)\s+about\s+me|what\s+(?:have\s+i\s+told|did\s+i\s+tell)\s+you(?:\s+about\s+(?:me|myself))?\s*\??$|tell\s+me\s+(?:about\s+)?(?:me|myself|what\s+you\s+know\s+about\s+me)|who\s+am\s+i|what\s+you\s+know\s+about\s+me|что\s+(?:ты|вы)\s+(?:знаешь|знаете|помнишь|помните)\s+обо\s+мне|что\s+(?:ты|вы)\s+обо\s+мне\s+(?:знаешь|знаете|помнишь|помните)|что\s+(?:ты\s+)?(?:знаешь|знаете)\s+про\s+меня|расскажи(?:те)?\s+(?:обо\s+мне|что\s+(?:ты\s+)?знаешь\s+обо\s+мне)|кто\s+я(?:\s+такой|\s+такая)?\s*\??$)", Options)]
+    [GeneratedRegex(@"(?<!\w)(?:what\s+(?:do|did)\s+you\s+(?:know|remember)\s+about\s+me|what\s+(?:have\s+you|did\s+you)\s+(?:learn(?:ed|t)|found\s+out|figured\s+out)\s+about\s+me|what\s+else\s+do\s+you\s+know|(?:что\s+)?(?:ты|вы)?\s*(?:обо\s+мне|про\s+меня)\s+(?:знаешь|знаете|помнишь|помните)|(?:знаешь|знаете|помнишь|помните)\s+(?:обо\s+мне|про\s+меня)|what\s+(?:have\s+i\s+told|did\s+i\s+tell)\s+you(?:\s+about\s+(?:me|myself))?\s*\??$|tell\s+me\s+(?:about\s+)?(?:me|myself|what\s+you\s+know\s+about\s+me)|who\s+am\s+i|what\s+you\s+know\s+about\s+me|что\s+(?:ты|вы)\s+(?:знаешь|знаете|помнишь|помните)\s+обо\s+мне|что\s+(?:ты|вы)\s+обо\s+мне\s+(?:знаешь|знаете|помнишь|помните)|что\s+(?:ты\s+)?(?:знаешь|знаете)\s+про\s+меня|расскажи(?:те)?\s+(?:обо\s+мне|что\s+(?:ты\s+)?знаешь\s+обо\s+мне)|кто\s+я(?:\s+такой|\s+такая)?\s*\??$)", Options)]
     private static partial Regex AboutMePattern();
 
     [GeneratedRegex(@"^(?:what|where|when|who|whom|whose|which|how|why|do|does|did|am|is|are|was|were|have|has|had|tell\s+me|remind\s+me\s+(?:what|where|when|who|how|which|of)|do\s+you\s+(?:know|remember)|что|где|когда|кто|какой|какая|какое|какие|каким|какую|как|куда|откуда|зачем|почему|сколько|кем|чем|с\s+кем|у\s+кого|(?:к|о|об|на|за|про|для|от|у|с)\s+(?:ч[её]му|ч[её]м|что|чего|кого|кому|ком)|помнишь|помните|ты\s+помнишь|вы\s+помните|ты\s+знаешь|вы\s+знаете|знаешь|напомни(?:те)?,?\s+(?:что|где|когда|кто|как|какой|какая|какие|кем|о\s+ч[её]м|про\s+что)|скажи(?:те)?,?\s+(?:что|где|когда|кто|как|какой|кем))(?!\w)", Options)]
@@ -339,8 +354,12 @@ public static partial class LocalMemory
     [GeneratedRegex(@"^(?:can\s+you|could\s+you|would\s+you|will\s+you|please|pls|remind\s+me\s+to|can\s+i|could\s+i|shall\s+i|should\s+i|можешь|можете|не\s+мог(?:ла|ли)?\s+бы|напомни(?:те)?\s+(?:мне\s+)?(?:завтра|сегодня|через|в\s+\d|купить|позвонить|сделать|про|о|об)|пожалуйста)(?!\w)", Options)]
     private static partial Regex RequestPattern();
 
-    [GeneratedRegex(@"(?<!\w)(?:i|i'm|i’m|im|i've|i’ve|me|my|mine|myself|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моему|моих|мою|моим|моими)(?!\w)", Options)]
+    [GeneratedRegex(@"(?<!\w)(?:i|i'm|i’m|im|i've|i’ve|me|my|mine|myself|we|we're|we’re|our|ours|us|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моему|моих|мою|моим|моими|мы|нас|нам|наш|наша|наше|наши)(?!\w)", Options)]
     private static partial Regex FirstPersonPattern();
+
+    // The user's people, named without "my": "Where does mom live?", "Где живёт мама?".
+    [GeneratedRegex(@"(?<!\w)(?:mom|mum|mother|dad|father|parents|brother|sister|wife|husband|son|daughter|grandma|grandmother|grandpa|grandfather|partner|boyfriend|girlfriend|мам[аеуыой]|пап[аеуыой]|родител\w*|брат\w*|сестр\w*|жен[аеуы]|муж\w*|сын\w*|доч\w*|бабушк\w*|дедушк\w*|парн\w*|девушк\w*)(?!\w)", Options)]
+    private static partial Regex KinPattern();
 
     [GeneratedRegex(@"(?<!\w)(?:what\s+(?:did|have)\s+i\s+(?:say|said|tell|told|mention(?:ed)?)|what\s+i\s+(?:said|told\s+you)|everything|all\s+(?:i|you)|что\s+я\s+(?:говорил|говорила|рассказывал|рассказывала|писал|писала)|всё|все,?\s+что)(?!\w)", Options)]
     private static partial Regex AllPattern();
@@ -356,6 +375,9 @@ public static partial class LocalMemory
 
     [GeneratedRegex(@"(?<!\w)(?<verb>preparing\s+for|training\s+for|studying\s+for|working\s+on|working\s+towards|готовлюсь\s+к|готовлюсь\s+ко|тренируюсь\s+к|тренируюсь\s+перед|работаю\s+над)\s+(?<what>[^.!?;]+)", Options)]
     private static partial Regex AimPattern();
+
+    [GeneratedRegex(@"^(?:my\s+name\s+is|call\s+me|i'?m\s+called|меня\s+зовут|зови(?:те)?\s+меня)\s+(?<name>\p{Lu}[\p{L}-]+)[\s.!]*$", RegexOptions.IgnoreCase)]
+    private static partial Regex NamePattern();
 
     [GeneratedRegex(@"(?<=[.!?…])\s")]
     private static partial Regex SentenceEndPattern();
