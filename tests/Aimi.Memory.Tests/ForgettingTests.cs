@@ -140,8 +140,12 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
         var summary = Assert.Single((await client.GetJsonAsync("/memory/search?q=Reykjavik&kind=summary")).Items());
         var fact = Assert.Single((await client.GetJsonAsync("/memory/facts")).Items(), f => f.Str("predicate") == Predicates.LivesIn);
 
+        Assert.Contains("Reykjavik", (await client.GetJsonAsync("/memory/state")).Str("lastSummary"), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/memory/items/{summary.Str("id")}")).StatusCode);
         Assert.Empty(await ForgottenAsync(user));
+        // The portrait drops the forgotten summary's narrative; the session stays marked as remembered.
+        Assert.Null((await client.GetJsonAsync("/memory/state")).Str("lastSummary"));
+        Assert.Equal(1, await host.WithDbAsync(db => db.Summaries.CountAsync(s => s.UserId == user && s.Narrative == "")));
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/memory/items/{fact.Str("id")}")).StatusCode);
         Assert.Equal([said.MessageId.ToString()], await ForgottenAsync(user));
 

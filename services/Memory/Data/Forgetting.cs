@@ -73,8 +73,8 @@ public static class Forgetting
     }
 
     /// <summary>Deletes one memory of the user (an episode also from the context of the next); null when there is none.</summary>
-    public static async Task<(MemoryKind Kind, IReadOnlyList<string> SourceMessageIds)?> DeleteMemoryAsync(this MemoryDbContext db, string userId, Guid id,
-        CancellationToken cancellationToken)
+    public static async Task<(MemoryKind Kind, IReadOnlyList<string> SourceMessageIds, Guid? SourceSessionId)?> DeleteMemoryAsync(
+        this MemoryDbContext db, string userId, Guid id, CancellationToken cancellationToken)
     {
         var deleted = await db.QueryAsync(
             $"""
@@ -82,10 +82,11 @@ public static class Forgetting
                 DELETE FROM memories WHERE id = @id AND user_id = @user
                 RETURNING kind, source_message_ids, source_session_id, content),
             {Unquote}
-            SELECT kind, source_message_ids FROM gone
+            SELECT kind, source_message_ids, source_session_id FROM gone
             """,
             new Dictionary<string, object?> { ["id"] = id, ["user"] = userId },
-            r => (WireName.Parse<MemoryKind>(r.GetString(0)), (IReadOnlyList<string>)r.GetFieldValue<string[]>(1)), cancellationToken);
+            r => (WireName.Parse<MemoryKind>(r.GetString(0)), (IReadOnlyList<string>)r.GetFieldValue<string[]>(1), r.IsDBNull(2) ? (Guid?)null : r.GetGuid(2)),
+            cancellationToken);
         return deleted is [var memory] ? memory : null;
     }
 

@@ -30,7 +30,8 @@ public sealed class UserStates(MemoryDbContext db, GraphStore graph)
             .OrderBy(n => n.CreatedAt).Take(MaxPending)
             .Select(n => new PendingItemView(n.ExternalId ?? n.Id, n.Label, n.Status!)).ToListAsync(cancellationToken);
 
-        var last = summaries.FirstOrDefault();
+        // A summary the user had forgotten keeps its row with an empty narrative: the portrait shows the latest one still there.
+        var last = summaries.FirstOrDefault(s => s.Narrative.Length > 0);
         var moods = summaries.Where(s => s.Mood != null).Select(s => s.Mood!).ToList();
         var changed = state.Version == 0 || state.LastSummary != last?.Narrative || !state.MoodTrend.SequenceEqual(moods)
             || !state.ActiveGoals.SequenceEqual(goals) || !state.Preferences.SequenceEqual(preferences) || !state.PendingItems.SequenceEqual(pending);

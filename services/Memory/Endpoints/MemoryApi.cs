@@ -208,6 +208,13 @@ public static class MemoryApi
         {
             await db.ForgetMessagesAsync(userId, deleted.SourceMessageIds, now, ct);
         }
+        else if (deleted.Kind == MemoryKind.Summary && deleted.SourceSessionId is { } session)
+        {
+            // The session's narrative is what the portrait (lastSummary) shows: it goes with the summary. The row stays, emptied,
+            // as the mark that the session was remembered (a republished end must not summarise it again).
+            await db.Summaries.Where(s => s.UserId == userId && s.SessionId == session)
+                .ExecuteUpdateAsync(s => s.SetProperty(x => x.Narrative, "").SetProperty(x => x.Facts, new List<string>()), ct);
+        }
         await db.Memories.Where(m => m.UserId == userId && m.SupersededBy == id)
             .ExecuteUpdateAsync(s => s.SetProperty(m => m.SupersededBy, (Guid?)null), ct);
         await services.States.RefreshAsync(userId, UserStateReasons.Forgotten, now, ct, announceOnlyIfChanged: true);
