@@ -3,7 +3,8 @@ using System.Globalization;
 namespace Aimi.Benchmarks;
 
 /// <summary><c>[--scenario events|chat] [--rate N] [--duration SECONDS] [--warmup SECONDS] [--concurrency N] [--users N] [--url GATEWAY] [--rabbitmq AMQP-URI]</c>.</summary>
-public sealed record BenchmarkOptions(string Scenario, double Rate, TimeSpan Duration, TimeSpan Warmup, int Concurrency, int Users, Uri? Url, string? RabbitMq)
+public sealed record BenchmarkOptions(
+    string Scenario, double Rate, TimeSpan Duration, TimeSpan Warmup, int Concurrency, int Users, Uri? Url, string? RabbitMq, TimeSpan Idle = default)
 {
     /// <summary>The broker of <c>dotnet run --project Aimi.AppHost</c> (persistent mode: RabbitMQ one port above the standard one).</summary>
     public const string DefaultRabbitMq = "amqp://guest:guest@localhost:5673";
@@ -26,6 +27,7 @@ public sealed record BenchmarkOptions(string Scenario, double Rate, TimeSpan Dur
                                chat service closes above 30 messages a minute (the run refuses a rate/users mix that would);
                                a session ends at 30 stored messages (15 exchanges), so with fewer users (e.g. 100) every
                                session rolls over inside the measured window and session starts show in the figures
+          --idle SECONDS       after the warm-up, measure the CPU of the idle system for this long first (default 0 = not)
           --url URL            a running gateway, e.g. http://localhost:8080 (default: start the system from the AppHost in ephemeral mode)
           --rabbitmq URI       with --url: the broker's amqp:// URI (default amqp://guest:guest@localhost:5673, the AppHost's own broker)
         """;
@@ -49,6 +51,7 @@ public sealed record BenchmarkOptions(string Scenario, double Rate, TimeSpan Dur
                 "--rate" => options with { Rate = Positive(name, Value()) },
                 "--duration" => options with { Duration = TimeSpan.FromSeconds(Positive(name, Value())) },
                 "--warmup" => options with { Warmup = TimeSpan.FromSeconds(NonNegative(name, Value())) },
+                "--idle" => options with { Idle = TimeSpan.FromSeconds(NonNegative(name, Value())) },
                 "--concurrency" => options with { Concurrency = (int)Positive(name, Value()) },
                 "--users" => options with { Users = (int)Positive(name, Value()) },
                 "--url" => options with

@@ -86,9 +86,11 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
     }
     // Measure only events created from here on.
     probe.DelaysMs.Clear();
+    await IdleAsync(cancellationToken);
 
     Console.WriteLine($"POST {gatewayUrl}events at {options.Rate:0.#}/s for {options.Duration.TotalSeconds:0} s as {options.Users} users, at most {options.Concurrency} in flight…");
     var load = new LoadRun(http, options, tokens);
+    var cpu = ProcessCpu.Available ? ProcessCpu.Start() : null;
     await load.RunAsync(cancellationToken);
 
     // Give the outbox a moment to deliver what was committed last.
@@ -98,6 +100,9 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
         await Task.Delay(100, cancellationToken);
     }
 
+    // The window closes when every created event's consumers had their chance: the outbox delay above, plus a settle second.
+    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+    var used = cpu?.Stop();
     var latencies = load.LatenciesMs.Order().ToArray();
     var delays = load.Created.Keys.Where(probe.DelaysMs.ContainsKey).Select(id => probe.DelaysMs[id]).Order().ToArray();
     Console.WriteLine();
@@ -105,6 +110,13 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
     Console.WriteLine($"outcomes   {string.Join(", ", load.Outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key}: {o.Value}"))}");
     Console.WriteLine($"latency    {Percentiles(latencies)}   (from each request's scheduled time)");
     Console.WriteLine($"outbox     {delays.Length}/{load.Created.Count} created events arrived as EventChanged; delay {Percentiles(delays, p90: false)}");
+    if (used is var (byRole, machineMs))
+    {
+        foreach (var line in ProcessCpu.Table(byRole, machineMs, load.Created.Count, "event"))
+        {
+            Console.WriteLine(line);
+        }
+    }
     return load.Created.Count == latencies.Length && delays.Length == load.Created.Count ? 0 : 1;
 }
 
@@ -118,8 +130,13 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
         await chat.RunAsync("warmup", options.Warmup, drain, cancellationToken);
     }
 
+    await IdleAsync(cancellationToken);
     Console.WriteLine($"WebSocket {gatewayUrl}ws/chat: {options.Rate:0.#} messages/s for {options.Duration.TotalSeconds:0} s over {options.Users} users (one socket each, at most {options.MostFramesPerSocketMinute} messages a minute per socket)…");
+    var cpu = ProcessCpu.Available ? ProcessCpu.Start() : null;
     var sent = await chat.RunAsync("measured", options.Duration, drain, cancellationToken);
+    // What each turn leaves to the consumers (Memory's episodes, classifications) finishes within a couple of seconds.
+    await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
+    var used = cpu?.Stop();
 
     var samples = chat.Samples("measured").ToList();
     var accepted = samples.Where(s => s.AckMs is not null).Select(s => s.AckMs!.Value).Order().ToArray();
@@ -142,12 +159,38 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
     var slowSeconds = samples.Where(s => s.AckMs > 100).GroupBy(s => (int)((s.DueMs - start) / 1000)).OrderBy(g => g.Key)
         .Select(g => $"{g.Key}s:{g.Count()}×≤{g.Max(s => s.AckMs!.Value):0}ms").ToList();
     Console.WriteLine($"slow acks  {(slowSeconds.Count == 0 ? "none over 100 ms" : $"over 100 ms by second of the run: {string.Join(" ", slowSeconds)}")}");
+    if (used is var (byRole, machineMs))
+    {
+        foreach (var line in ProcessCpu.Table(byRole, machineMs, samples.Count, "turn"))
+        {
+            Console.WriteLine(line);
+        }
+    }
     Console.WriteLine($"other      {string.Join(", ", chat.Unmatched.OrderBy(u => u.Key).Select(u => $"{u.Key}: {u.Value}").DefaultIfEmpty("none"))}");
     if (chat.ClosedSockets.ToList() is { Count: > 0 } closed)
     {
         Console.WriteLine($"closed     {closed.Count} sockets: {string.Join("; ", closed.Distinct())}");
     }
     return errors.Count == 0 && replied.Length == samples.Count ? 0 : 1;
+}
+
+// What the system costs doing nothing (after the warm-up: JIT and pools settled), per second of idleness.
+async Task IdleAsync(CancellationToken cancellationToken)
+{
+    if (options.Idle <= TimeSpan.Zero || !ProcessCpu.Available)
+    {
+        return;
+    }
+    // The consumers finish what the warm-up left them first.
+    Console.WriteLine($"Idle for {options.Idle.TotalSeconds:0} s (nothing sent), after 15 s for the warm-up's messages to settle…");
+    await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken);
+    var cpu = ProcessCpu.Start();
+    await Task.Delay(options.Idle, cancellationToken);
+    var (byRole, machineMs) = cpu.Stop();
+    foreach (var line in ProcessCpu.Table(byRole, machineMs, (int)Math.Round(options.Idle.TotalSeconds), "idle second"))
+    {
+        Console.WriteLine(line);
+    }
 }
 
 // The gateway limits anonymous callers (these token requests) per IP, so a run with many users waits its turn.

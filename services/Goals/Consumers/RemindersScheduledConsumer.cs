@@ -6,7 +6,11 @@ using MassTransit;
 
 namespace Aimi.Goals.Api.Consumers;
 
-/// <summary>The Notification service planned the event's reminders: <c>planned → scheduled</c>.</summary>
+/// <summary>
+/// The Notification service planned the event's reminders: <c>planned → scheduled</c>, in the history and the API. No
+/// <c>EventChanged</c> for it: Notifications caused it, and Memory and Notifications treat planned and scheduled alike, so a
+/// second announcement of every new event would only cost each of them a transaction (issue 17).
+/// </summary>
 public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle lifecycle, TimeProvider time, ILogger<RemindersScheduledConsumer> logger)
     : IdempotentConsumer<RemindersScheduled, GoalsDbContext>(db, time, logger)
 {
@@ -18,7 +22,7 @@ public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle
             && EventStatusMachine.Apply(item.Status, EventAction.ScheduleReminders).Accepted)
         {
             lifecycle.Transition(item, user, EventAction.ScheduleReminders, Actors.System,
-                $"{message.ReminderCount} reminder(s) planned", new { message.ReminderCount, message.FirstTriggerAt });
+                $"{message.ReminderCount} reminder(s) planned", new { message.ReminderCount, message.FirstTriggerAt }, announce: false);
         }
     }
 }

@@ -27,7 +27,12 @@ public sealed class EventLifecycle(GoalsDbContext db, TimeProvider time)
     }
 
     /// <summary>Applies <paramref name="action"/>; on success <paramref name="mutate"/> may change times before the event is written.</summary>
-    public TransitionResult Transition(EventItem item, User user, EventAction action, string actor, string? reason, object? payload = null, Action<EventItem>? mutate = null)
+    /// <param name="announce">
+    /// False for bookkeeping no other service acts on: the step is written to the history and the version moves, but no
+    /// <c>EventChanged</c> goes out (the next change carries the newer version; consumers compare, never count).
+    /// </param>
+    public TransitionResult Transition(
+        EventItem item, User user, EventAction action, string actor, string? reason, object? payload = null, Action<EventItem>? mutate = null, bool announce = true)
     {
         var now = time.GetUtcNow();
         var previous = item.Status;
@@ -43,7 +48,10 @@ public sealed class EventLifecycle(GoalsDbContext db, TimeProvider time)
             AddHistory(item, from, step, actor, reason, payload, now);
             from = step;
         }
-        db.AddOutboxMessage(item.ToContract(user, ChangeKinds.StatusChanged, previous, now), now);
+        if (announce)
+        {
+            db.AddOutboxMessage(item.ToContract(user, ChangeKinds.StatusChanged, previous, now), now);
+        }
         return result;
     }
 

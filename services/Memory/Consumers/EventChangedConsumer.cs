@@ -10,7 +10,8 @@ namespace Aimi.Memory.Api.Consumers;
 
 /// <summary>
 /// Mirrors a task or event as a Task node (older versions ignored), links it to its goal, and records the outcome when it
-/// becomes done or missed: a note memory, a stronger (done) task→goal edge, and a new <c>user_state</c>.
+/// becomes done or missed: a note memory, a stronger (done) task→goal edge, and a new <c>user_state</c> (only then: the
+/// portrait follows what is learnt, not every change of the plan).
 /// </summary>
 public sealed class EventChangedConsumer(
     MemoryDbContext db, GraphStore graph, UserStates states, IEmbeddingGenerator<string, Embedding<float>> embedder, MemoryWriter writer,
@@ -47,8 +48,10 @@ public sealed class EventChangedConsumer(
             var note = await writer.AddOrReinforceNoteAsync(message.UserId, text, vector, null, [message.EventId.ToString()], message.OccurredAt, now, cancellationToken);
             note.GraphNodeId = node.Id;
             await Db.SaveChangesAsync(cancellationToken);
+            // The portrait is rebuilt when something is learnt (an outcome here, a session's end), not on every change of an
+            // event: its pending items may trail Goals by a few changes in between (Chat reads those from Goals itself).
+            await states.RefreshAsync(message.UserId, UserStateReasons.OutcomeRecorded, now, cancellationToken);
         }
-        await states.RefreshAsync(message.UserId, UserStateReasons.OutcomeRecorded, now, cancellationToken, announceOnlyIfChanged: !outcome);
     }
 }
 

@@ -1,0 +1,109 @@
+using System.Globalization;
+
+namespace Aimi.Benchmarks;
+
+/// <summary>
+/// Where the machine's CPU goes during a measured window, from Linux's /proc: each process's user+system time at the start and
+/// the end, grouped by what it is (a service by its assembly name, PostgreSQL, RabbitMQ, Redis, the benchmark client itself),
+/// plus the whole machine's busy time from /proc/stat. A process started inside the window counts whole; one that ended
+/// inside it is missed (PostgreSQL's pooled backends live across a run). Figures are CPU-milliseconds, not wall time.
+/// </summary>
+public sealed class ProcessCpu
+{
+    private static readonly (string Needle, string Role)[] Roles =
+    [
+        ("Aimi.Gateway", "gateway"), ("Aimi.Goals.Api", "goals"), ("Aimi.Chat.Api", "chat"), ("Aimi.Memory.Api", "memory"),
+        ("Aimi.Notifications.Api", "notifications"), ("Aimi.Web", "web"), ("Aimi.AppHost", "apphost"), ("Aimi.Benchmarks", "bench client"),
+        ("postgres", "postgresql"), ("beam.smp", "rabbitmq"), ("rabbitmq", "rabbitmq"), ("epmd", "rabbitmq"), ("erl_child_setup", "rabbitmq"),
+        ("inet_gethost", "rabbitmq"), ("redis-server", "redis"), ("dcp", "aspire dcp"),
+    ];
+
+    private readonly Dictionary<int, (string Role, double Ms)> _start;
+    private readonly double _machineBusyMs;
+
+    private ProcessCpu(Dictionary<int, (string Role, double Ms)> start, double machineBusyMs)
+    {
+        _start = start;
+        _machineBusyMs = machineBusyMs;
+    }
+
+    /// <summary>Whether /proc can be read here (Linux); elsewhere the benchmark prints no CPU table.</summary>
+    public static bool Available => File.Exists("/proc/stat");
+
+    public static ProcessCpu Start() => new(Snapshot(), MachineBusyMs());
+
+    /// <summary>CPU-ms per role since <see cref="Start"/>, and the machine's busy CPU-ms over the same window.</summary>
+    public (IReadOnlyDictionary<string, double> ByRole, double MachineMs) Stop()
+    {
+        var end = Snapshot();
+        var byRole = new Dictionary<string, double>(StringComparer.Ordinal);
+        foreach (var (pid, now) in end)
+        {
+            var before = _start.TryGetValue(pid, out var was) && was.Role == now.Role ? was.Ms : 0;
+            byRole[now.Role] = byRole.GetValueOrDefault(now.Role) + Math.Max(0, now.Ms - before);
+        }
+        return (byRole, MachineBusyMs() - _machineBusyMs);
+    }
+
+    /// <summary>A table: CPU-s per role over the window and CPU-ms per operation, busiest first.</summary>
+    public static IEnumerable<string> Table(IReadOnlyDictionary<string, double> byRole, double machineMs, int operations, string operation)
+    {
+        var per = Math.Max(operations, 1);
+        yield return $"cpu        machine {machineMs / 1000:0.0} CPU-s = {machineMs / per:0.0} ms per {operation} ({operations} {operation}s)";
+        foreach (var (role, ms) in byRole.Where(r => r.Value >= 5).OrderByDescending(r => r.Value))
+        {
+            yield return $"  {role,-14} {ms / 1000,7:0.00} CPU-s  {ms / per,7:0.00} ms per {operation}";
+        }
+    }
+
+    private static Dictionary<int, (string Role, double Ms)> Snapshot()
+    {
+        var ticksPerSecond = 100.0; // USER_HZ on Linux
+        var processes = new Dictionary<int, (string Role, double Ms)>();
+        foreach (var directory in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(directory), NumberStyles.None, CultureInfo.InvariantCulture, out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                var stat = File.ReadAllText(Path.Combine(directory, "stat"));
+                // The command name is in parentheses and may hold spaces: the fields after its closing one are split safely.
+                var close = stat.LastIndexOf(')');
+                var comm = stat[(stat.IndexOf('(') + 1)..close];
+                var fields = stat[(close + 2)..].Split(' ');
+                var ticks = double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
+                var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
+                var role = pid == Environment.ProcessId ? "bench client" : RoleOf(comm + " " + commandLine);
+                processes[pid] = (role, ticks * 1000 / ticksPerSecond);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+            {
+                // The process ended while it was read.
+            }
+        }
+        return processes;
+    }
+
+    private static string RoleOf(string command)
+    {
+        foreach (var (needle, role) in Roles)
+        {
+            if (command.Contains(needle, StringComparison.Ordinal))
+            {
+                return role;
+            }
+        }
+        return "other";
+    }
+
+    private static double MachineBusyMs()
+    {
+        // cpu  user nice system idle iowait irq softirq steal …
+        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
+        var busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + (fields.Length > 7 ? fields[7] : 0);
+        return busy * 1000 / 100.0;
+    }
+}
