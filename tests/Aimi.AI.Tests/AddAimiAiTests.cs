@@ -23,7 +23,9 @@ public sealed class AddAimiAiTests
         using var withoutChat = Build();
         using var withChat = Build(localChatModel: _ => new EchoChatClient());
 
-        Assert.IsType<LocalEmbeddingGenerator>(withoutChat.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>());
+        var embedder = withoutChat.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+        Assert.IsType<RecentEmbeddingCache>(embedder);
+        Assert.NotNull(embedder.GetService<LocalEmbeddingGenerator>());
         Assert.Null(withoutChat.GetService<IChatCompletionService>()); // a service that needs only embeddings (Memory)
         Assert.NotNull(withChat.GetService<IChatCompletionService>());
     }

@@ -80,7 +80,8 @@ public static class AiServiceCollectionExtensions
             services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(sp =>
             {
                 var client = CreateOpenAiClient(sp, EmbeddingsHttpClientName, options.Embeddings);
-                return new GuardedEmbeddingGenerator(client.GetEmbeddingClient(options.Embeddings.Model!).AsIEmbeddingGenerator(options.Embeddings.Dimensions));
+                return new RecentEmbeddingCache(
+                    new GuardedEmbeddingGenerator(client.GetEmbeddingClient(options.Embeddings.Model!).AsIEmbeddingGenerator(options.Embeddings.Dimensions)));
             });
         }
         else
@@ -92,7 +93,8 @@ public static class AiServiceCollectionExtensions
                     $"{AiOptions.SectionName}:Embeddings:Dimensions is {dimensions}, but the local model ({LocalEmbeddingGenerator.ModelId}) gives {LocalEmbeddingGenerator.DefaultDimensions}.");
             }
 
-            services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>, LocalEmbeddingGenerator>();
+            // A chat message is embedded for the turn's memory search and again as the episode Memory keeps: computed once.
+            services.AddSingleton<IEmbeddingGenerator<string, Embedding<float>>>(_ => new RecentEmbeddingCache(new LocalEmbeddingGenerator()));
         }
 
         return kernel;
