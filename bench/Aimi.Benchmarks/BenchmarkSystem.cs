@@ -1,5 +1,6 @@
 using Aimi.ServiceDefaults;
 using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using Aspire.Hosting.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,13 @@ public sealed class BenchmarkSystem(DistributedApplication app, Uri gateway, str
             deadline.Token);
         // The testing builder forwards every resource's console to this process's log: keep only problems, off the measured path.
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        // Without the dashboard nothing receives telemetry, yet Aspire still gives each project an OTLP endpoint: its exporters
+        // would connect, fail and retry every second (a CPU profile of an idle service showed them as its largest share). The
+        // services export only when an endpoint is set, so without one the figures are the system's own work.
+        foreach (var project in builder.Resources.OfType<ProjectResource>())
+        {
+            project.Annotations.Add(new EnvironmentCallbackAnnotation(context => context.EnvironmentVariables.Remove("OTEL_EXPORTER_OTLP_ENDPOINT")));
+        }
         var app = await builder.BuildAsync(deadline.Token);
         await app.StartAsync(deadline.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, deadline.Token);
