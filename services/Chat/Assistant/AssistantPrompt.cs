@@ -103,36 +103,16 @@ public static partial class AssistantPrompt
     }
 
     /// <summary>Reads every pending-item line of a prompt, in order.</summary>
-    public static IReadOnlyList<PendingItem> ParsePendingItems(string? prompt)
-    {
-        if (prompt is null)
-        {
-            return [];
-        }
-
-        var headerAt = prompt.IndexOf(PendingItemsHeader, StringComparison.Ordinal);
-        if (headerAt < 0)
-        {
-            return [];
-        }
-
-        var items = new List<PendingItem>();
-        foreach (var line in prompt[(headerAt + PendingItemsHeader.Length)..].Split('\n').Skip(1))
-        {
-            var match = PendingItemPattern().Match(line.TrimEnd('\r'));
-            if (!match.Success)
-            {
-                break;
-            }
-
-            DateTimeOffset? at = DateTimeOffset.TryParseExact(match.Groups["at"].Value, "yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture, DateTimeStyles.None, out var parsed)
-                ? parsed
-                : null;
-            items.Add(new PendingItem(Guid.Parse(match.Groups["id"].Value), match.Groups["title"].Value, match.Groups["status"].Value, at));
-        }
-
-        return items;
-    }
+    public static IReadOnlyList<PendingItem> ParsePendingItems(string? prompt) =>
+        BlockLines(prompt, PendingItemsHeader, PendingItemPattern())
+            .Select(match => new PendingItem(
+                Guid.Parse(match.Groups["id"].Value),
+                match.Groups["title"].Value,
+                match.Groups["status"].Value,
+                DateTimeOffset.TryParseExact(match.Groups["at"].Value, "yyyy-MM-dd'T'HH:mm:sszzz", CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
+                    ? at
+                    : null))
+            .ToList();
 
     /// <summary>
     /// The <c>Remember:</c> block: one <c>- remember [fact:lives_in, 2026-05-03]: I live in Munich</c> line per thing memory found
@@ -151,30 +131,14 @@ public static partial class AssistantPrompt
     }
 
     /// <summary>Reads the <c>Remember:</c> block of a prompt back, in order.</summary>
-    public static IReadOnlyList<RememberedItem> ParseRemembered(string? prompt)
-    {
-        var headerAt = prompt?.IndexOf(RememberHeader + "\n", StringComparison.Ordinal) ?? -1;
-        if (headerAt < 0)
-        {
-            return [];
-        }
-        var items = new List<RememberedItem>();
-        foreach (var line in prompt![(headerAt + RememberHeader.Length + 1)..].Split('\n'))
-        {
-            var match = RememberPattern().Match(line.TrimEnd('\r'));
-            if (!match.Success)
-            {
-                break;
-            }
-            DateOnly? said = DateOnly.TryParseExact(match.Groups["said"].Value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
-            items.Add(new RememberedItem(
+    public static IReadOnlyList<RememberedItem> ParseRemembered(string? prompt) =>
+        BlockLines(prompt, RememberHeader, RememberPattern())
+            .Select(match => new RememberedItem(
                 match.Groups["text"].Value,
-                match.Groups["kind"].Success ? match.Groups["kind"].Value : RememberedItem.Kinds.Note,
-                said,
-                match.Groups["about"].Success ? match.Groups["about"].Value : null));
-        }
-        return items;
-    }
+                match.Groups["kind"].Value,
+                DateOnly.TryParseExact(match.Groups["said"].Value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var said) ? said : null,
+                match.Groups["about"].Success ? match.Groups["about"].Value : null))
+            .ToList();
 
     private static string RememberLine(RememberedItem item)
     {
@@ -196,7 +160,7 @@ public static partial class AssistantPrompt
 
     /// <summary>Reads the <c>Confirm forgetting:</c> block of a prompt back.</summary>
     public static IReadOnlyList<ForgetCandidate> ParseForgetCandidates(string? prompt) =>
-        ParseIdLines(prompt, ForgetCandidatesHeader).Select(l => new ForgetCandidate(l.Id, l.Text)).ToList();
+        BlockLines(prompt, ForgetCandidatesHeader, IdLinePattern()).Select(m => new ForgetCandidate(Guid.Parse(m.Groups["id"].Value), m.Groups["text"].Value)).ToList();
 
     /// <summary>The <c>Active goals:</c> block: <c>- [id] title (importance 3, due 2026-12-31)</c> per goal; empty when there are none.</summary>
     public static string ActiveGoalsBlock(IEnumerable<(Guid Id, string Title, int Importance, DateOnly? Due)> goals)
@@ -209,23 +173,25 @@ public static partial class AssistantPrompt
 
     /// <summary>The titles of the <c>Active goals:</c> block, in order (most important first, as written).</summary>
     public static IReadOnlyList<string> ParseActiveGoals(string? prompt) =>
-        ParseIdLines(prompt, ActiveGoalsHeader).Select(l => GoalDetailsPattern().Replace(l.Text, "")).ToList();
+        BlockLines(prompt, ActiveGoalsHeader, IdLinePattern()).Select(m => GoalDetailsPattern().Replace(m.Groups["text"].Value, "")).ToList();
 
-    private static IEnumerable<(Guid Id, string Text)> ParseIdLines(string? prompt, string header)
+    // A block is its header on a line of its own and the lines after it, up to the first that is not one of the block's lines.
+    private static IEnumerable<Match> BlockLines(string? prompt, string header, Regex line)
     {
-        var headerAt = prompt?.IndexOf(header + "\n", StringComparison.Ordinal) ?? -1;
-        if (headerAt < 0)
+        var lines = prompt?.Split('\n') ?? [];
+        var start = Array.FindIndex(lines, l => l.TrimEnd('\r') == header);
+        if (start < 0)
         {
             yield break;
         }
-        foreach (var line in prompt![(headerAt + header.Length + 1)..].Split('\n'))
+        foreach (var text in lines.Skip(start + 1))
         {
-            var match = IdLinePattern().Match(line.TrimEnd('\r'));
+            var match = line.Match(text.TrimEnd('\r'));
             if (!match.Success)
             {
                 yield break;
             }
-            yield return (Guid.Parse(match.Groups["id"].Value), match.Groups["text"].Value);
+            yield return match;
         }
     }
 

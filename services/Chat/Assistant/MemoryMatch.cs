@@ -83,6 +83,9 @@ public static partial class MemoryMatch
         return words.Count > 0 && FirstPersonVerb().IsMatch(words[0]);
     }
 
+    /// <summary>Whether a text names one of the user's family ("mom", "my sister's", "мамы", "у брата").</summary>
+    public static bool MentionsKin(string text) => TextNormalizer.Words(text).Any(w => Kin.Contains(w) || KinStems.Contains(Stem(w)));
+
     /// <summary>Two stems name the same thing: equal, one a longer form of the other (≥ 4 letters), or near synonyms.</summary>
     private static bool Related(string a, string b) =>
         a == b
@@ -169,15 +172,24 @@ public static partial class MemoryMatch
 
     private static readonly HashSet<string> CueStems = CueWords.Select(Stem).ToHashSet();
 
-    // Nouns after "my" that make a sentence about someone else ("my sister lives …", "мой брат учится …").
-    private static readonly HashSet<string> People =
+    // The user's family and partner: who they name without "my" ("Where does mom live?", "Где живёт мама?"), in any form (by stem).
+    private static readonly HashSet<string> Kin =
     [
         "mom", "mum", "mother", "dad", "father", "parents", "parent", "brother", "brothers", "sister", "sisters", "wife", "husband", "son", "sons",
-        "daughter", "daughters", "kids", "children", "child", "grandma", "grandmother", "grandpa", "grandfather", "grandparents", "aunt", "uncle",
-        "cousin", "niece", "nephew", "partner", "boyfriend", "girlfriend", "fiance", "fiancee", "friend", "friends", "boss", "colleague",
+        "daughter", "daughters", "grandma", "grandmother", "grandpa", "grandfather", "grandparents", "partner", "boyfriend", "girlfriend",
+        "мама", "мать", "папа", "отец", "родители", "брат", "братья", "сестра", "сестры", "жена", "муж", "сын", "дочь", "дочка", "дочери",
+        "бабушка", "дедушка", "парень", "парня", "девушка",
+    ];
+
+    private static readonly HashSet<string> KinStems = Kin.Select(Stem).ToHashSet();
+
+    // Nouns after "my" that make a sentence about someone else ("my sister lives …", "мой брат учится …"): kin and the rest.
+    private static readonly HashSet<string> People =
+    [
+        .. Kin,
+        "kids", "children", "child", "aunt", "uncle", "cousin", "niece", "nephew", "fiance", "fiancee", "friend", "friends", "boss", "colleague",
         "colleagues", "coworker", "neighbour", "neighbor", "roommate", "flatmate", "teacher", "doctor", "therapist", "family",
-        "мама", "мать", "папа", "отец", "родители", "брат", "братья", "сестра", "сестры", "жена", "муж", "сын", "дочь", "дочка", "дети", "ребенок",
-        "бабушка", "дедушка", "тетя", "дядя", "двоюродный", "двоюродная", "племянник", "племянница", "парень", "девушка", "друг", "подруга",
+        "дети", "ребенок", "тетя", "дядя", "двоюродный", "двоюродная", "племянник", "племянница", "друг", "подруга",
         "друзья", "начальник", "начальница", "коллега", "коллеги", "сосед", "соседка", "учитель", "врач", "семья",
     ];
 

@@ -52,25 +52,19 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
         {
             return null; // not configured, or a token Memory would only refuse: go on without long-term memory
         }
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(Deadline);
+        var path = query is null ? "/memory/context"
+            : $"/memory/context?q={Uri.EscapeDataString(Truncate(query))}&k={TurnK}{(sessionId is { } id ? $"&sessionId={id}" : "")}";
         try
         {
-            var path = query is null ? "/memory/context"
-                : $"/memory/context?q={Uri.EscapeDataString(Truncate(query))}&k={TurnK}{(sessionId is { } id ? $"&sessionId={id}" : "")}";
-            using var request = new HttpRequestMessage(HttpMethod.Get, path);
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            using var response = await http.SendAsync(request, deadline.Token);
-            if (!response.IsSuccessStatusCode)
-            {
-                LogUnavailable(logger, $"HTTP {(int)response.StatusCode}");
-                return null;
-            }
-            return await response.Content.ReadFromJsonAsync<MemoryContextView>(deadline.Token);
+            using var response = await SendAsync(token, HttpMethod.Get, path, Deadline, cancellationToken);
+            return await response.Content.ReadFromJsonAsync<MemoryContextView>(cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            LogUnavailable(logger, e.GetType().Name);
+            if (e is not MemoryUnavailableException)
+            {
+                LogUnavailable(logger, e.GetType().Name); // an answer that is no context
+            }
             return null;
         }
     }
@@ -84,7 +78,7 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
     {
         var path = $"/memory/search?q={Uri.EscapeDataString(Truncate(query))}&k={k}"
             + (from is { } f ? $"&from={f:yyyy-MM-dd}" : "") + (to is { } t ? $"&to={t:yyyy-MM-dd}" : "");
-        using var response = await SendAsync(token, HttpMethod.Get, path, cancellationToken);
+        using var response = await SendAsync(token, HttpMethod.Get, path, ToolDeadline, cancellationToken);
         return await response.Content.ReadFromJsonAsync<List<MemoryItemView>>(cancellationToken) ?? [];
     }
 
@@ -92,7 +86,7 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
     /// <exception cref="MemoryUnavailableException">Memory is not configured, down, slow or refused the request.</exception>
     public async Task<bool> DeleteItemAsync(string token, Guid id, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(token, HttpMethod.Delete, $"/memory/items/{id:D}", cancellationToken, allowNotFound: true);
+        using var response = await SendAsync(token, HttpMethod.Delete, $"/memory/items/{id:D}", ToolDeadline, cancellationToken, allowNotFound: true);
         return response.StatusCode != System.Net.HttpStatusCode.NotFound;
     }
 
@@ -100,17 +94,19 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
     /// <exception cref="MemoryUnavailableException">Memory is not configured, down, slow or refused the request.</exception>
     public async Task ForgetMessageAsync(string token, Guid messageId, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(token, HttpMethod.Delete, $"/memory/messages/{messageId:D}", cancellationToken);
+        using var response = await SendAsync(token, HttpMethod.Delete, $"/memory/messages/{messageId:D}", ToolDeadline, cancellationToken);
     }
 
-    private async Task<HttpResponseMessage> SendAsync(string token, HttpMethod method, string path, CancellationToken cancellationToken, bool allowNotFound = false)
+    // One request with the user's token within its deadline; the response is read whole (a refusal or a failure is logged and thrown).
+    private async Task<HttpResponseMessage> SendAsync(
+        string token, HttpMethod method, string path, TimeSpan within, CancellationToken cancellationToken, bool allowNotFound = false)
     {
         if (!IsConfigured)
         {
             throw new MemoryUnavailableException("Memory is not configured.");
         }
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(ToolDeadline);
+        deadline.CancelAfter(within);
         HttpResponseMessage response;
         try
         {

@@ -46,7 +46,7 @@ public sealed partial class AssistantToolsPlugin
             var found = await memory.SearchAsync(turn.Token, query, first, last, SearchPool, cancellationToken);
             // The assistant's own past lines are not knowledge about the user (and may repeat what has changed since), nor are the
             // user's questions: a question is most like other questions, so they are asked for in a larger pool and left out.
-            var items = found.Where(m => m.Role != "assistant" && !m.Content.TrimEnd().EndsWith('?')).Take(SearchK).Select(Item).ToList();
+            var items = found.Where(SaidByTheUser).Take(SearchK).Select(Item).ToList();
             return (Serialize(new { items }), null);
         });
 
@@ -102,8 +102,7 @@ public sealed partial class AssistantToolsPlugin
     /// </summary>
     internal static int Things(IReadOnlyList<MemoryItemView> matching)
     {
-        // The user's own questions ("what's my dog's name?") go too, but are not something they said about themselves.
-        var said = matching.Where(m => m.Role != "assistant" && m.Kind != "summary" && !m.Content.TrimEnd().EndsWith('?')).ToList();
+        var said = matching.Where(m => SaidByTheUser(m) && m.Kind != "summary").ToList();
         if (said.Count == 0)
         {
             return matching.Count == 0 ? 0 : 1;
@@ -145,20 +144,14 @@ public sealed partial class AssistantToolsPlugin
         return ids.Count <= ForgetK ? ids : throw new ToolArgumentException($"At most {ForgetK} memories at once.");
     }
 
-    private async Task<string> RecordMemoryAsync(
-        string tool, Dictionary<string, string?> arguments, Func<Task<(string Result, IReadOnlyList<ForgetCandidate>? Candidates)>> call)
-    {
-        try
+    private Task<string> RecordMemoryAsync(
+        string tool, Dictionary<string, string?> arguments, Func<Task<(string Result, IReadOnlyList<ForgetCandidate>? Candidates)>> call) =>
+        RecordCallAsync(tool, arguments, "Memory is unreachable right now.", async () =>
         {
             var (result, candidates) = await call();
-            _calls.Add(new ToolCallRecord(tool, arguments, true, null, null, null, null, ForgetCandidates: candidates));
-            return result;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !turnCancellation.IsCancellationRequested)
-        {
-            var error = e is ToolArgumentException or MemoryUnavailableException ? e.Message : "Memory is unreachable right now.";
-            _calls.Add(new ToolCallRecord(tool, arguments, false, error, null, null, null));
-            throw new KernelException(error, e);
-        }
-    }
+            return (result, new ToolCallRecord(tool, arguments, true, null, null, null, null, ForgetCandidates: candidates));
+        });
+
+    // What the user said about themselves: not the assistant's own lines, nor the user's questions ("what's my dog's name?").
+    private static bool SaidByTheUser(MemoryItemView m) => m.Role != "assistant" && !m.Content.TrimEnd().EndsWith('?');
 }

@@ -142,19 +142,30 @@ public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient
             return (Serialize(changed), changed.Id, changed.GoalId, null, StateOf(changed));
         });
 
-    private async Task<string> RecordAsync(
-        string tool, Dictionary<string, string?> arguments, Func<Task<(string Result, Guid? EventId, Guid? GoalId, Guid? HabitId, ItemState? Item)>> call)
+    private Task<string> RecordAsync(
+        string tool, Dictionary<string, string?> arguments, Func<Task<(string Result, Guid? EventId, Guid? GoalId, Guid? HabitId, ItemState? Item)>> call) =>
+        RecordCallAsync(tool, arguments, "The planner is unreachable right now.", async () =>
+        {
+            var (result, eventId, goalId, habitId, item) = await call();
+            return (result, new ToolCallRecord(tool, arguments, true, null, eventId, goalId, habitId, item));
+        });
+
+    /// <summary>
+    /// Runs a tool and records the call for the message metadata. A refusal (the Goals service's own words, a bad argument,
+    /// Memory unreachable) is told to the model as it is; anything else (down, timed out, circuit open) as <paramref name="unreachable"/>.
+    /// </summary>
+    private async Task<string> RecordCallAsync(
+        string tool, Dictionary<string, string?> arguments, string unreachable, Func<Task<(string Result, ToolCallRecord Record)>> call)
     {
         try
         {
-            var (result, eventId, goalId, habitId, item) = await call();
-            _calls.Add(new ToolCallRecord(tool, arguments, true, null, eventId, goalId, habitId, item));
+            var (result, record) = await call();
+            _calls.Add(record);
             return result;
         }
         catch (Exception e) when (e is not OperationCanceledException || !turnCancellation.IsCancellationRequested)
         {
-            // The Goals service's own words for a refusal; for anything else (down, timed out, circuit open) a plain line.
-            var error = e is GoalsApiException or ToolArgumentException or MemoryUnavailableException ? e.Message : "The planner is unreachable right now.";
+            var error = e is GoalsApiException or ToolArgumentException or MemoryUnavailableException ? e.Message : unreachable;
             _calls.Add(new ToolCallRecord(tool, arguments, false, error, null, null, null));
             throw new KernelException(error, e);
         }

@@ -162,8 +162,8 @@ public sealed class LocalMemoryTests
     [Fact]
     public void A_period_search_quotes_what_was_said_then_in_order()
     {
-        var state = State([]) with { UserText = "What did I do last weekend?", Period = new AskedPeriod(new DateOnly(2026, 11, 21), new DateOnly(2026, 11, 22)) };
-        var found = Search(
+        var state = State([]) with { UserText = "What did I do last weekend?" };
+        var found = SearchOfPeriod("2026-11-21", "2026-11-22",
             new { kind = "episode", content = "I went hiking with Tom", said = "2026-11-22", role = "user" },
             new { kind = "episode", content = "I cleaned the flat", said = "2026-11-21", role = "user" },
             new { kind = "episode", content = "What should I cook?", said = "2026-11-21", role = "user" });
@@ -244,6 +244,10 @@ public sealed class LocalMemoryTests
 
     private static ToolOutcome Search(params object[] items) =>
         new(AssistantTools.SearchMemory, new Dictionary<string, object?>(), JsonSerializer.SerializeToElement(new { items }), null);
+
+    private static ToolOutcome SearchOfPeriod(string from, string to, params object[] items) =>
+        new(AssistantTools.SearchMemory, new Dictionary<string, object?> { [AssistantTools.Parameters.From] = from, [AssistantTools.Parameters.To] = to },
+            JsonSerializer.SerializeToElement(new { items }), null);
 }
 
 /// <summary>Phrasings written after the rules, to see how far they carry (the note of issue 16 lists the families).</summary>

@@ -117,8 +117,7 @@ public sealed partial class LocalChatClient : IChatClient
         var firstTurn = !messages.Take(Math.Max(lastUser, 0)).Any(m => m.Role == ChatRole.User);
         var state = new ConversationState(
             now, zone, pending, LastMentioned(messages, callNames, pending), firstTurn, AssistantPrompt.ParseRemembered(system),
-            AssistantPrompt.ParseActiveGoals(system), AssistantPrompt.ParseForgetCandidates(system), userText,
-            now is { } at ? AskedPeriod.Of(userText, TimeZoneInfo.ConvertTime(at, zone)) : null);
+            AssistantPrompt.ParseActiveGoals(system), AssistantPrompt.ParseForgetCandidates(system), userText);
         var messageId = "local-" + messages.Count.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
         var sinceUser = messages.Skip(lastUser + 1).ToList();

@@ -33,8 +33,7 @@ public sealed record ConversationState(
     IReadOnlyList<RememberedItem>? Remembered = null,
     IReadOnlyList<string>? Goals = null,
     IReadOnlyList<ForgetCandidate>? ForgetCandidates = null,
-    string? UserText = null,
-    AskedPeriod? Period = null)
+    string? UserText = null)
 {
     public IReadOnlyList<RememberedItem> Memory => Remembered ?? [];
 }

@@ -20,9 +20,6 @@ public static partial class LocalMemory
 
     public const int MaxQuoted = 3;
 
-    private static readonly string[] MonthsEn = ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
-    private static readonly string[] MonthsRu = ["января", "февраля", "марта", "апреля", "мая", "июня", "июля", "августа", "сентября", "октября", "ноября", "декабря"];
-
     /// <summary>"Forget that I live in Berlin", "забудь, что я курю": what to forget, or null when the text is no such request.</summary>
     public static string? ForgetRequest(string text)
     {
@@ -52,7 +49,7 @@ public static partial class LocalMemory
             return false;
         }
         var asks = QuestionStartPattern().IsMatch(trimmed) || (trimmed.EndsWith('?') && QuestionWordPattern().IsMatch(trimmed));
-        return asks && (FirstPersonPattern().IsMatch(trimmed) || KinPattern().IsMatch(trimmed) || NamesSomeone(trimmed));
+        return asks && (FirstPersonPattern().IsMatch(trimmed) || MemoryMatch.MentionsKin(trimmed) || NamesSomeone(trimmed));
     }
 
     /// <summary>"What did I say about the trip?", "what did I do last weekend?": questions answered with every matching sentence, not the best one.</summary>
@@ -69,7 +66,7 @@ public static partial class LocalMemory
         ArgumentNullException.ThrowIfNull(remembered);
         var terms = MemoryMatch.Parse(question);
         var ru = language == ReplyLanguage.Russian;
-        var aboutOthers = KinPattern().IsMatch(question) || NamesSomeone(question);
+        var aboutOthers = MemoryMatch.MentionsKin(question) || NamesSomeone(question);
         var candidates = Usable(remembered)
             .Select(r => (Item: r, Score: terms.IsEmpty ? (all ? 1 : null) : MemoryMatch.Score(terms, Searchable(r))))
             .Where(x => x.Score is not null)
@@ -93,7 +90,7 @@ public static partial class LocalMemory
         foreach (var item in quoted)
         {
             var when = When(item.Said, ru, now, leading: false);
-            builder.Append("\n- ").Append(when.Length > 0 ? Capitalize(when) + ": " : "").Append(SaidBack(item.Content, language));
+            builder.Append("\n- ").Append(when.Length > 0 ? Perspective.Capitalize(when) + ": " : "").Append(SaidBack(item.Content, language));
         }
         return builder.ToString();
     }
@@ -112,7 +109,9 @@ public static partial class LocalMemory
         {
             var found = Items(LocalReplyWriter.Property(outcome.Result, "items"));
             var question = state.UserText ?? (outcome.Arguments.TryGetValue(AssistantTools.Parameters.Query, out var asked) ? asked?.ToString() : null) ?? "";
-            return Answer(question, found, language, LocalIntentRecognizer.LocalNow(state), all: state.Period is not null) ?? DontKnow(language);
+            // A search of a period (the call says from/to) quotes what was said then, not only the best match.
+            var ofPeriod = outcome.Arguments.ContainsKey(AssistantTools.Parameters.From) || outcome.Arguments.ContainsKey(AssistantTools.Parameters.To);
+            return Answer(question, found, language, LocalIntentRecognizer.LocalNow(state), all: ofPeriod) ?? DontKnow(language);
         }
         var candidates = Items(LocalReplyWriter.Property(outcome.Result, "candidates"));
         if (LocalReplyWriter.Property(outcome.Result, "needsConfirmation") is { ValueKind: System.Text.Json.JsonValueKind.True } && candidates.Count > 0)
@@ -179,7 +178,7 @@ public static partial class LocalMemory
         var trimmed = text.Trim();
         var words = TextNormalizer.Words(trimmed);
         if (words.Count < 2 || trimmed.EndsWith('?') || QuestionStartPattern().IsMatch(trimmed)
-            || !(FirstPersonPattern().IsMatch(trimmed) || KinPattern().IsMatch(trimmed) || (words.Count >= 3 && NamesSomeoneFirst(trimmed))))
+            || !(FirstPersonPattern().IsMatch(trimmed) || MemoryMatch.MentionsKin(trimmed) || (words.Count >= 3 && NamesSomeoneFirst(trimmed))))
         {
             return null; // about the weather or the world, not the user's life
         }
@@ -207,7 +206,7 @@ public static partial class LocalMemory
                 ? ru ? $"{lead}! Запомню: «{quote}»." : $"{lead}! I'll remember: “{quote}”."
                 : ru ? $"Понятно, запомню: «{quote}»." : $"Got it, I'll remember: “{quote}”.";
         }
-        return lead is not null ? $"{lead}! {Capitalize(restated)}." : ru ? $"Понятно: {restated}." : $"Got it: {restated}.";
+        return lead is not null ? $"{lead}! {Perspective.Capitalize(restated)}." : ru ? $"Понятно: {restated}." : $"Got it: {restated}.";
     }
 
     /// <summary>
@@ -309,7 +308,7 @@ public static partial class LocalMemory
             return ru ? " вчера" : leading ? " yesterday" : "yesterday";
         }
         var year = today is { } t && t.Year == day.Year ? "" : " " + day.Year.ToString(CultureInfo.InvariantCulture);
-        var date = ru ? $"{day.Day} {MonthsRu[day.Month - 1]}{year}" : $"{day.Day} {MonthsEn[day.Month - 1]}{year}";
+        var date = ru ? $"{day.Day} {LocalReplyWriter.MonthsRu[day.Month - 1]}{year}" : day.ToString("d MMMM", CultureInfo.InvariantCulture) + year;
         return ru ? " " + date : leading ? " on " + date : "on " + date;
     }
 
@@ -337,8 +336,6 @@ public static partial class LocalMemory
         "это", "эта", "этот", "то", "там", "тут", "здесь", "сегодня", "вчера", "завтра", "погода", "всё", "все", "ничего", "жизнь", "работа", "так", "и", "а", "но",
     ];
 
-    private static string Capitalize(string text) => text.Length == 0 ? text : char.ToUpper(text[0], CultureInfo.InvariantCulture) + text[1..];
-
     [GeneratedRegex(@"^(?:please\s+|pls\s+|пожалуйста,?\s+)?(?:forget|erase|stop\s+remembering|delete\s+(?:from\s+(?:your\s+)?memory\s+)?|remove\s+from\s+(?:your\s+)?memory\s+|don'?t\s+remember|забудь(?:те)?|сотри(?:те)?(?:\s+из\s+памяти)?|удали(?:те)?(?:\s+из\s+памяти|\s+(?=информаци|запис|данны))|не\s+запоминай(?:те)?|не\s+помни(?:те)?)(?!\s+(?:it|about\s+it|this|that\s+one)[\s.!]*$)[\s,:]*(?:(?:(?:the\s+)?(?:info(?:rmation)?|fact|memory|note)\s+(?:that|about)|that|about|what\s+i\s+(?:said|told\s+you)\s+about|the\s+fact\s+that|(?:информаци[юи]|запис[ьи]|данные)(?:\s+(?:о\s+том,?\s+что|про|об?))?|что|о\s+том,?\s+что|про|об?|то,?\s+что)[\s,]+)?(?<what>.+)$", Options)]
     private static partial Regex ForgetPattern();
 
@@ -356,10 +353,6 @@ public static partial class LocalMemory
 
     [GeneratedRegex(@"(?<!\w)(?:i|i'm|i’m|im|i've|i’ve|me|my|mine|myself|we|we're|we’re|our|ours|us|я|мне|меня|мной|мой|моя|моё|мое|мои|моего|моей|моему|моих|мою|моим|моими|мы|нас|нам|наш|наша|наше|наши)(?!\w)", Options)]
     private static partial Regex FirstPersonPattern();
-
-    // The user's people, named without "my": "Where does mom live?", "Где живёт мама?".
-    [GeneratedRegex(@"(?<!\w)(?:mom|mum|mother|dad|father|parents|brother|sister|wife|husband|son|daughter|grandma|grandmother|grandpa|grandfather|partner|boyfriend|girlfriend|мам[аеуыой]|пап[аеуыой]|родител\w*|брат\w*|сестр\w*|жен[аеуы]|муж\w*|сын\w*|доч\w*|бабушк\w*|дедушк\w*|парн\w*|девушк\w*)(?!\w)", Options)]
-    private static partial Regex KinPattern();
 
     [GeneratedRegex(@"(?<!\w)(?:what\s+(?:did|have)\s+i\s+(?:say|said|tell|told|mention(?:ed)?)|what\s+i\s+(?:said|told\s+you)|everything|all\s+(?:i|you)|что\s+я\s+(?:говорил|говорила|рассказывал|рассказывала|писал|писала)|всё|все,?\s+что)(?!\w)", Options)]
     private static partial Regex AllPattern();
