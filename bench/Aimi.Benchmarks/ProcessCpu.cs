@@ -30,7 +30,7 @@ public sealed class ProcessCpu
     /// <summary>Whether /proc can be read here (Linux); elsewhere the benchmark prints no CPU table.</summary>
     public static bool Available => File.Exists("/proc/stat");
 
-    public static ProcessCpu Start() => new(Snapshot(), MachineBusyMs());
+    public static ProcessCpu Start() => new(Snapshot(), MachineBusy().TotalMilliseconds);
 
     /// <summary>CPU-ms per role since <see cref="Start"/>, and the machine's busy CPU-ms over the same window.</summary>
     public (IReadOnlyDictionary<string, double> ByRole, double MachineMs) Stop()
@@ -42,7 +42,7 @@ public sealed class ProcessCpu
             var before = _start.TryGetValue(pid, out var was) && was.Role == now.Role ? was.Ms : 0;
             byRole[now.Role] = byRole.GetValueOrDefault(now.Role) + Math.Max(0, now.Ms - before);
         }
-        return (byRole, MachineBusyMs() - _machineBusyMs);
+        return (byRole, MachineBusy().TotalMilliseconds - _machineBusyMs);
     }
 
     /// <summary>A table: CPU-s per role over the window and CPU-ms per operation, busiest first.</summary>
@@ -98,12 +98,15 @@ public sealed class ProcessCpu
         return "other";
     }
 
-    private static double MachineBusyMs()
+    /// <summary>
+    /// CPU time the whole machine has spent so far, from <c>/proc/stat</c> (user, nice, system, irq and softirq; not idle, I/O wait
+    /// or time the hypervisor took): the difference over a window says how close the cores are to saturation.
+    /// </summary>
+    public static TimeSpan MachineBusy()
     {
-        // cpu  user nice system idle iowait irq softirq steal …
-        var fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
-            .Select(f => double.Parse(f, CultureInfo.InvariantCulture)).ToArray();
-        var busy = fields[0] + fields[1] + fields[2] + fields[5] + fields[6] + (fields.Length > 7 ? fields[7] : 0);
-        return busy * 1000 / 100.0;
+        // cpu  user nice system idle iowait irq softirq steal …, in clock ticks of 10 ms (USER_HZ).
+        var ticks = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
+            .Select(t => long.Parse(t, CultureInfo.InvariantCulture)).ToArray();
+        return TimeSpan.FromMilliseconds((ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) * 10.0);
     }
 }

@@ -97,21 +97,8 @@ public static class Bench
         return 0;
     }
 
-    /// <summary>
-    /// CPU time the whole machine has spent (the service, PostgreSQL, the benchmark itself), from <c>/proc/stat</c>: per request, it
-    /// says how close two cores are to saturation by one client.
-    /// </summary>
-    private static TimeSpan MachineBusy()
-    {
-        if (!File.Exists("/proc/stat"))
-        {
-            return TimeSpan.Zero;
-        }
-        // cpu user nice system idle iowait irq softirq ...: the busy ones, in clock ticks of 10 ms.
-        var ticks = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1)
-            .Select(t => long.Parse(t, CultureInfo.InvariantCulture)).ToArray();
-        return TimeSpan.FromMilliseconds((ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) * 10.0);
-    }
+    /// <summary>CPU time the whole machine has spent (the service, PostgreSQL, the benchmark itself): per request, how close two cores are to saturation.</summary>
+    private static TimeSpan MachineBusy() => Aimi.Benchmarks.ProcessCpu.Available ? Aimi.Benchmarks.ProcessCpu.MachineBusy() : TimeSpan.Zero;
 
     /// <summary>Figures taken while something else runs are not comparable: the run prints the machine's load beside them.</summary>
     private static string LoadAverage() =>

@@ -199,8 +199,6 @@ public static partial class Perspective
             "want need see saw look seem mean meant get got go went make made help remember forgot forget promised promise asked " +
             "ask gave give sound suggested recommend recommended understand understood agree agreed keep kept wrote write sent");
 
-        private static readonly FrozenSet<string> LocativePrepositions = Set("о об обо в во на при");
-
         private static readonly FrozenSet<string> Prepositions = Set(
             "to for with about at from of by on in into onto without behind beside besides near around toward towards upon among " +
             "between against through under over like than unlike except beyond across along past via per");
