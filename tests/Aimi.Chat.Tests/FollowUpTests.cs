@@ -47,10 +47,14 @@ public sealed class FollowUpTests(ChatHost host) : IClassFixture<ChatHost>
         var followUp = FollowUp(userId, item, "How did the dentist go?", "en");
 
         // Two sends of one follow-up, each with its own message id (a re-published outbox row), racing on one queue.
-        await Task.WhenAll(host.Bus.Bus.Publish(followUp), host.Bus.Bus.Publish(followUp));
-        // A marker behind them on the same queue: once it is stored, both copies have had their chance.
-        await host.Bus.Bus.Publish(followUp with { FollowUpId = Guid.NewGuid(), Question = "Marker" });
-        await StoredAsync(userId, "Marker");
+        Guid[] copies = [Guid.NewGuid(), Guid.NewGuid()];
+        await Task.WhenAll(copies.Select(id => host.Bus.Bus.Publish(followUp, c => c.MessageId = id)));
+        // Both copies have had their chance once each is in the inbox (a copy that lost a race on the user's session retries
+        // first, so a later message on the queue is no marker for them).
+        await Eventually.GetAsync(
+            () => host.WithDbAsync(db => db.Set<Aimi.Messaging.ProcessedMessage>().AsNoTracking()
+                .CountAsync(m => copies.Contains(m.MessageId) && m.Consumer == "chat-follow-up-due")),
+            count => count == copies.Length, because: "both copies to be consumed");
 
         var stored = await host.WithDbAsync(db => db.Messages.AsNoTracking().Where(m => m.UserId == userId && m.Content == "How did the dentist go?").ToListAsync());
         var message = Assert.Single(stored);
