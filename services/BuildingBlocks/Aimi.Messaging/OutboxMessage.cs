@@ -17,8 +17,18 @@ public sealed class OutboxMessage
     public required string Payload { get; init; }
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset? SentAt { get; set; }
+    /// <summary>
+    /// Failed attempts that were this row's own fault (its type no longer resolves, its payload does not read, or it
+    /// failed while the rest of its batch reached the broker); a broker outage does not count.
+    /// </summary>
     public int Attempts { get; set; }
     public string? LastError { get; set; }
+    /// <summary>
+    /// Set once <see cref="Attempts"/> reached <see cref="OutboxOptions.MaxAttempts"/>: the relay no longer picks the row up,
+    /// so it cannot hold back the rows behind it. It is kept (and logged, and counted as <c>aimi.outbox.quarantined</c>);
+    /// clearing it hands the row back to the relay.
+    /// </summary>
+    public DateTimeOffset? QuarantinedAt { get; set; }
     /// <summary>W3C trace context of the request that wrote it, so one trace spans HTTP → outbox → RabbitMQ.</summary>
     public string? TraceParent { get; init; }
     public string? TraceState { get; init; }
@@ -65,10 +75,11 @@ public static class OutboxDbContextExtensions
             e.Property(m => m.SentAt).HasColumnName("sent_at");
             e.Property(m => m.Attempts).HasColumnName("attempts");
             e.Property(m => m.LastError).HasColumnName("last_error").HasMaxLength(2000);
+            e.Property(m => m.QuarantinedAt).HasColumnName("quarantined_at");
             e.Property(m => m.TraceParent).HasColumnName("trace_parent").HasMaxLength(100);
             e.Property(m => m.TraceState).HasColumnName("trace_state").HasMaxLength(512);
-            // The relay's scan: unsent rows in commit order.
-            e.HasIndex(m => m.CreatedAt).HasDatabaseName("ix_outbox_messages_unsent").HasFilter("sent_at IS NULL");
+            // The relay's scan: unsent rows in commit order, quarantined rows left out.
+            e.HasIndex(m => m.CreatedAt).HasDatabaseName("ix_outbox_messages_unsent").HasFilter("sent_at IS NULL AND quarantined_at IS NULL");
         });
 
         modelBuilder.Entity<ProcessedMessage>(e =>

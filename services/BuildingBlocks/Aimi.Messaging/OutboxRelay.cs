@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 using System.Text.Json;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -17,6 +18,8 @@ public sealed class OutboxOptions
     /// <summary>How long one publish may wait for the broker's confirm before the batch is retried.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
     public TimeSpan MaxBackoff { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>A row that failed this many times through its own fault is quarantined (see <see cref="OutboxMessage.QuarantinedAt"/>).</summary>
+    public int MaxAttempts { get; set; } = 10;
     /// <summary>Sent outbox rows and processed-message ids older than this are deleted.</summary>
     public TimeSpan Retention { get; set; } = TimeSpan.FromDays(7);
     public TimeSpan CleanupInterval { get; set; } = TimeSpan.FromHours(1);
@@ -26,6 +29,10 @@ public sealed class OutboxOptions
 /// Publishes outbox rows after their transaction committed. Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c>,
 /// so any number of replicas relay side by side without publishing a row twice; a row is marked sent only after
 /// the broker confirmed it, so a broker outage delays events but loses none (at-least-once; consumers dedupe).
+/// A failure is told apart by whose it is: when nothing of a batch reached the broker the relay backs off and tries
+/// the batch again, counting nothing against the rows; a row that fails alone (its type or payload does not read,
+/// or the broker refused it while taking its neighbours) is counted and, after <see cref="OutboxOptions.MaxAttempts"/>,
+/// quarantined, while the rest keep flowing at full speed.
 /// </summary>
 internal sealed partial class OutboxRelay<TDbContext>(
     IServiceScopeFactory scopes,
@@ -36,6 +43,8 @@ internal sealed partial class OutboxRelay<TDbContext>(
     ILogger<OutboxRelay<TDbContext>> logger) : BackgroundService where TDbContext : DbContext
 {
     private static readonly ActivitySource Source = new("Aimi.Messaging");
+    private static readonly Meter Meter = new("Aimi.Messaging");
+    private static readonly Counter<long> Quarantined = Meter.CreateCounter<long>("aimi.outbox.quarantined", description: "Outbox rows set aside after failing through their own fault");
     private readonly OutboxOptions _options = options.Value;
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -87,7 +96,7 @@ internal sealed partial class OutboxRelay<TDbContext>(
         var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
         var batch = await db.Set<OutboxMessage>()
-            .FromSql($"SELECT * FROM outbox_messages WHERE sent_at IS NULL ORDER BY created_at, id LIMIT {_options.BatchSize} FOR UPDATE SKIP LOCKED")
+            .FromSql($"SELECT * FROM outbox_messages WHERE sent_at IS NULL AND quarantined_at IS NULL ORDER BY created_at, id LIMIT {_options.BatchSize} FOR UPDATE SKIP LOCKED")
             .ToListAsync(cancellationToken);
         if (batch.Count == 0)
         {
@@ -96,32 +105,34 @@ internal sealed partial class OutboxRelay<TDbContext>(
 
         // Publishes overlap so their broker confirms are awaited together; a row is marked sent only once confirmed.
         // Order inside a batch is not guaranteed: events carry a Version for consumers that care.
-        var outcomes = await Task.WhenAll(batch.Select(async message =>
-        {
-            try
-            {
-                await PublishAsync(message, cancellationToken);
-                return (Message: message, Error: (Exception?)null);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                return (Message: message, Error: ex);
-            }
-        }));
+        var outcomes = await Task.WhenAll(batch.Select(async message => (Message: message, Failure: await TryPublishAsync(message, cancellationToken))));
 
-        var sentAt = time.GetUtcNow();
-        var published = 0;
-        foreach (var (message, error) in outcomes)
+        var now = time.GetUtcNow();
+        var published = outcomes.Count(o => o.Failure is null);
+        // Nothing reached the broker: its failures say nothing about the rows. A row that does not read is at fault either way.
+        var brokerAway = published == 0 && outcomes.Any(o => o.Failure is PublishFailure.Broker);
+        foreach (var (message, failure) in outcomes)
         {
-            if (error is null)
+            if (failure is null)
             {
-                message.SentAt = sentAt;
-                published++;
+                message.SentAt = now;
+                continue;
+            }
+            message.LastError = Truncate(failure.Error.Message, 2000);
+            if (brokerAway && failure is PublishFailure.Broker)
+            {
+                continue; // the broker's fault, not the row's: the batch is tried again after a back-off
+            }
+            message.Attempts++;
+            if (message.Attempts >= _options.MaxAttempts)
+            {
+                message.QuarantinedAt = now;
+                Quarantined.Add(1, new KeyValuePair<string, object?>("messaging.message.type", message.MessageType));
+                LogQuarantined(logger, failure.Error, message.Id, message.MessageType, message.Attempts);
             }
             else
             {
-                message.Attempts++;
-                message.LastError = Truncate(error.Message, 2000);
+                LogRowFailed(logger, failure.Error, message.Id, message.MessageType, message.Attempts);
             }
         }
 
@@ -132,20 +143,50 @@ internal sealed partial class OutboxRelay<TDbContext>(
         {
             LogPublished(logger, published);
         }
-        if (published < batch.Count)
+        if (brokerAway)
         {
-            var failure = outcomes.First(o => o.Error is not null).Error!;
-            throw new OutboxPublishException($"Publishing {batch.Count - published} of {batch.Count} outbox messages failed.", failure);
+            throw new OutboxPublishException($"Publishing {batch.Count} outbox message(s) failed.", outcomes.First(o => o.Failure is PublishFailure.Broker).Failure!.Error);
         }
         return published;
     }
 
-    private async Task PublishAsync(OutboxMessage message, CancellationToken cancellationToken)
+    /// <summary>Publishes one row; a failure says whether the row itself is at fault or the broker is.</summary>
+    private async Task<PublishFailure?> TryPublishAsync(OutboxMessage message, CancellationToken cancellationToken)
     {
-        var type = ContractTypes.Resolve(message.MessageType);
-        var payload = JsonSerializer.Deserialize(message.Payload, type, ContractTypes.JsonOptions)
-            ?? throw new InvalidOperationException($"Outbox message {message.Id} has an empty payload.");
+        object payload;
+        Type type;
+        try
+        {
+            type = ContractTypes.Resolve(message.MessageType);
+            payload = JsonSerializer.Deserialize(message.Payload, type, ContractTypes.JsonOptions)
+                ?? throw new InvalidOperationException($"Outbox message {message.Id} has an empty payload.");
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            return new PublishFailure.Row(ex);
+        }
+        try
+        {
+            await PublishAsync(message, payload, type, cancellationToken);
+            return null;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            return new PublishFailure.Broker(ex);
+        }
+    }
 
+    private abstract record PublishFailure(Exception Error)
+    {
+        /// <summary>The row cannot be turned back into its contract: no broker will ever take it.</summary>
+        public sealed record Row(Exception Error) : PublishFailure(Error);
+
+        /// <summary>The broker did not confirm it: the row's fault only if its neighbours went through.</summary>
+        public sealed record Broker(Exception Error) : PublishFailure(Error);
+    }
+
+    private async Task PublishAsync(OutboxMessage message, object payload, Type type, CancellationToken cancellationToken)
+    {
         // Continue the trace of the request that wrote the row; MassTransit carries it on into RabbitMQ headers.
         ActivityContext.TryParse(message.TraceParent, message.TraceState, out var parent);
         using var activity = Source.StartActivity("outbox publish", ActivityKind.Producer, parent);
@@ -174,6 +215,12 @@ internal sealed partial class OutboxRelay<TDbContext>(
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Published {Count} outbox message(s)")]
     private static partial void LogPublished(ILogger logger, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox message {MessageId} ({MessageType}) failed on its own, attempt {Attempts}")]
+    private static partial void LogRowFailed(ILogger logger, Exception exception, Guid messageId, string messageType, int attempts);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Outbox message {MessageId} ({MessageType}) quarantined after {Attempts} failed attempts; the rest of the outbox flows on. Clear its quarantined_at to hand it back to the relay.")]
+    private static partial void LogQuarantined(ILogger logger, Exception exception, Guid messageId, string messageType, int attempts);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay failed; retrying in {BackoffMs} ms")]
     private static partial void LogRelayFailed(ILogger logger, Exception exception, double backoffMs);
