@@ -1,6 +1,9 @@
 using Aimi.Infrastructure;
+using MassTransit;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Xunit;
 
 namespace Aimi.Testing;
@@ -47,6 +50,26 @@ public abstract class ServiceHost<TProgram> : WebApplicationFactory<TProgram>, I
     }
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings() => [];
+
+    /// <summary>
+    /// Whether starting the host waits until its bus has connected and bound its queues (services start without waiting
+    /// for the broker; a test that publishes at once needs the queues there). Off for a test that starts with the broker away.
+    /// </summary>
+    protected virtual bool WaitForBus => true;
+
+    protected override IHost CreateHost(IHostBuilder builder)
+    {
+        var host = base.CreateHost(builder);
+        if (WaitForBus && host.Services.GetService<IBusControl>() is { } bus)
+        {
+            var status = bus.WaitForHealthStatus(BusHealthStatus.Healthy, TimeSpan.FromSeconds(90)).GetAwaiter().GetResult();
+            if (status != BusHealthStatus.Healthy)
+            {
+                throw new InvalidOperationException($"The service's bus did not connect within 90 s ({status}).");
+            }
+        }
+        return host;
+    }
 
     /// <summary>Stops what a derived host started, before the service and its resources go.</summary>
     protected virtual Task BeforeDisposeAsync() => Task.CompletedTask;

@@ -3,6 +3,7 @@ using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 
 namespace Aimi.Messaging;
@@ -36,17 +37,23 @@ public static class MessagingExtensions
         builder.Services.AddSingleton<OutboxNotifyInterceptor>();
         builder.Services.AddHostedService<OutboxRelay<TDbContext>>();
 
+        // The service starts without waiting for the broker and connects when it can; readiness waits for the first
+        // connection only for a while (BrokerReadinessCheck), and a later outage leaves it ready: the outbox buffers.
         builder.Services.AddOptions<MassTransitHostOptions>().Configure(options =>
         {
-            options.WaitUntilStarted = true;
-            options.StartTimeout = TimeSpan.FromSeconds(60);
+            options.WaitUntilStarted = false;
             options.StopTimeout = TimeSpan.FromSeconds(30);
         });
+        builder.Services.AddOptions<BrokerReadinessOptions>().BindConfiguration("Messaging");
+        builder.Services.AddSingleton<BrokerReadinessCheck>();
+        builder.Services.AddHealthChecks().AddCheck<BrokerReadinessCheck>("broker-readiness", tags: [ServiceDefaultsExtensions.ReadinessTag]);
 
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(ServiceEndpointNames.Formatter(service));
             configureConsumers?.Invoke(bus);
+            // Reported, never failing readiness: a lost connection shows as Degraded (answered 200).
+            bus.ConfigureHealthCheckOptions(health => health.MinimalFailureStatus = HealthStatus.Degraded);
             bus.UsingRabbitMq((context, rabbit) =>
             {
                 rabbit.Host(broker.Host, broker.Port, broker.VirtualHost, host =>
