@@ -123,4 +123,37 @@ public sealed class GraphTests(MemoryHost host) : IClassFixture<MemoryHost>
 
         Assert.False(result.Ran);
     }
+
+    [Fact]
+    public async Task A_cleanup_pass_commits_user_by_user_so_one_locked_user_holds_back_nobody_else()
+    {
+        var (first, second) = (TestAuth.NewUserId(), TestAuth.NewUserId());
+        if (string.CompareOrdinal(first, second) > 0)
+        {
+            (first, second) = (second, first); // the pass goes through users in order
+        }
+        await host.RememberAsync(first, "My brother Tom lives in Oslo.");
+        await host.RememberAsync(second, "My sister Anna lives in Riga.");
+        var worker = host.Services.GetRequiredService<Aimi.Memory.Api.Workers.CleanupWorker>();
+        await Eventually.GetAsync(() => worker.RunOnceAsync(default), r => r.Ran); // both have figures now
+
+        // A writer holds the second user's figures, as a long transaction of the second user's would.
+        host.Time.Advance(TimeSpan.FromDays(1));
+        var passAt = host.Time.GetUtcNow();
+        await using var scope = host.Services.CreateAsyncScope();
+        var holder = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
+        await using var held = await holder.Database.BeginTransactionAsync();
+        await holder.Stats.FromSql($"SELECT * FROM memory_stats WHERE user_id = {second} FOR UPDATE").ToListAsync();
+
+        // This pass, or the worker's own now that the clock moved: whichever holds the pass waits for the second user's row.
+        var pass = Task.Run(() => worker.RunOnceAsync(default));
+        Task<MemoryStats> StatsOf(string user) => host.WithDbAsync(db => db.Stats.AsNoTracking().SingleAsync(s => s.UserId == user));
+        // The first user's figures are committed while the pass still waits for the second user's row.
+        await Eventually.GetAsync(() => StatsOf(first), s => s.ComputedAt == passAt, because: "each user's figures commit on their own");
+        Assert.NotEqual(passAt, (await StatsOf(second)).ComputedAt);
+
+        await held.RollbackAsync();
+        await pass;
+        await Eventually.GetAsync(() => StatsOf(second), s => s.ComputedAt == passAt, because: "the pass goes on once the row is free");
+    }
 }

@@ -1,10 +1,10 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
+using Aimi.ServiceDefaults.Workers;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
@@ -40,55 +40,30 @@ internal sealed partial class OutboxRelay<TDbContext>(
     OutboxSignal signal,
     TimeProvider time,
     IOptions<OutboxOptions> options,
-    ILogger<OutboxRelay<TDbContext>> logger) : BackgroundService where TDbContext : DbContext
+    ILogger<OutboxRelay<TDbContext>> logger) : BackgroundLoop(time, logger) where TDbContext : DbContext
 {
     private static readonly ActivitySource Source = new("Aimi.Messaging");
     private static readonly Meter Meter = new("Aimi.Messaging");
     private static readonly Counter<long> Quarantined = Meter.CreateCounter<long>("aimi.outbox.quarantined", description: "Outbox rows set aside after failing through their own fault");
     private readonly OutboxOptions _options = options.Value;
+    private DateTimeOffset _nextCleanup = time.GetUtcNow();
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string LoopName => "Outbox relay";
+
+    protected override TimeSpan MaxBackoff => _options.MaxBackoff;
+
+    protected override async Task<LoopWait> RunPassAsync(CancellationToken stoppingToken)
     {
-        var failures = 0;
-        var nextCleanup = time.GetUtcNow();
-        while (!stoppingToken.IsCancellationRequested)
+        if (Time.GetUtcNow() >= _nextCleanup)
         {
-            try
-            {
-                if (time.GetUtcNow() >= nextCleanup)
-                {
-                    await CleanupAsync(stoppingToken);
-                    nextCleanup = time.GetUtcNow() + _options.CleanupInterval;
-                }
-
-                var published = await RelayBatchAsync(stoppingToken);
-                failures = 0;
-                if (published == _options.BatchSize)
-                {
-                    continue; // more are waiting
-                }
-                await signal.WaitAsync(_options.PollInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                failures++;
-                var backoff = TimeSpan.FromMilliseconds(Math.Min(_options.MaxBackoff.TotalMilliseconds, 200 * Math.Pow(2, Math.Min(failures, 10))));
-                LogRelayFailed(logger, ex, backoff.TotalMilliseconds);
-                try
-                {
-                    await Task.Delay(backoff, time, stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
+            await CleanupAsync(stoppingToken);
+            _nextCleanup = Time.GetUtcNow() + _options.CleanupInterval;
         }
+        // A full batch: more are waiting. Otherwise sleep until a commit in this process (or the poll, for other replicas').
+        return await RelayBatchAsync(stoppingToken) == _options.BatchSize ? LoopWait.None : LoopWait.For(_options.PollInterval);
     }
+
+    protected override Task WaitAsync(LoopWait wait, CancellationToken stoppingToken) => signal.WaitAsync(wait.Delay, Time, stoppingToken);
 
     internal async Task<int> RelayBatchAsync(CancellationToken cancellationToken)
     {
@@ -107,7 +82,7 @@ internal sealed partial class OutboxRelay<TDbContext>(
         // Order inside a batch is not guaranteed: events carry a Version for consumers that care.
         var outcomes = await Task.WhenAll(batch.Select(async message => (Message: message, Failure: await TryPublishAsync(message, cancellationToken))));
 
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var published = outcomes.Count(o => o.Failure is null);
         // Nothing reached the broker: its failures say nothing about the rows. A row that does not read is at fault either way.
         var brokerAway = published == 0 && outcomes.Any(o => o.Failure is PublishFailure.Broker);
@@ -202,7 +177,7 @@ internal sealed partial class OutboxRelay<TDbContext>(
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
-        var cutoff = time.GetUtcNow() - _options.Retention;
+        var cutoff = Time.GetUtcNow() - _options.Retention;
         var sent = await db.Set<OutboxMessage>().Where(m => m.SentAt != null && m.SentAt < cutoff).ExecuteDeleteAsync(cancellationToken);
         var processed = await db.Set<ProcessedMessage>().Where(m => m.ProcessedAt < cutoff).ExecuteDeleteAsync(cancellationToken);
         if (sent + processed > 0)
@@ -221,9 +196,6 @@ internal sealed partial class OutboxRelay<TDbContext>(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Outbox message {MessageId} ({MessageType}) quarantined after {Attempts} failed attempts; the rest of the outbox flows on. Clear its quarantined_at to hand it back to the relay.")]
     private static partial void LogQuarantined(ILogger logger, Exception exception, Guid messageId, string messageType, int attempts);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Outbox relay failed; retrying in {BackoffMs} ms")]
-    private static partial void LogRelayFailed(ILogger logger, Exception exception, double backoffMs);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Outbox cleanup removed {Sent} sent message(s) and {Processed} processed-message id(s)")]
     private static partial void LogCleaned(ILogger logger, int sent, int processed);

@@ -1,6 +1,7 @@
 using Aimi.Chat.Api.Data;
 using Aimi.Chat.Api.Domain;
 using Aimi.Chat.Api.Sessions;
+using Aimi.ServiceDefaults.Workers;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aimi.Chat.Api.Workers;
@@ -15,28 +16,15 @@ public sealed class IdleSweepOptions
 /// Ends sessions idle for ten minutes. Runs in every replica: each candidate is ended by a conditional update that
 /// only one replica can win, and only if no message arrived since the sweep looked, so nothing is ended twice.
 /// </summary>
-public sealed partial class IdleSessionSweeper(IServiceScopeFactory scopes, TimeProvider time, Microsoft.Extensions.Options.IOptions<IdleSweepOptions> options, ILogger<IdleSessionSweeper> logger)
-    : BackgroundService
+public sealed class IdleSessionSweeper(IServiceScopeFactory scopes, TimeProvider time, Microsoft.Extensions.Options.IOptions<IdleSweepOptions> options, ILogger<IdleSessionSweeper> logger)
+    : BackgroundLoop(time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string LoopName => "Idle-session sweep";
+
+    protected override async Task<LoopWait> RunPassAsync(CancellationToken stoppingToken)
     {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await SweepAsync(stoppingToken);
-                await Task.Delay(options.Value.Interval, time, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e) when (e is DbUpdateException or Npgsql.NpgsqlException or InvalidOperationException)
-            {
-                LogSweepFailed(logger, e);
-                await Task.Delay(options.Value.Interval, time, stoppingToken);
-            }
-        }
+        // A full batch: more sessions are waiting to be ended.
+        return await SweepAsync(stoppingToken) >= options.Value.BatchSize ? LoopWait.None : LoopWait.For(options.Value.Interval);
     }
 
     public async Task<int> SweepAsync(CancellationToken cancellationToken)
@@ -44,7 +32,7 @@ public sealed partial class IdleSessionSweeper(IServiceScopeFactory scopes, Time
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<ChatDbContext>();
         var sessions = scope.ServiceProvider.GetRequiredService<ChatSessions>();
-        var cutoff = time.GetUtcNow() - ChatSession.IdleTimeout;
+        var cutoff = Time.GetUtcNow() - ChatSession.IdleTimeout;
         var idle = await db.Sessions.AsNoTracking()
             .Where(s => s.Status == SessionStatus.Active && s.LastActivityAt < cutoff)
             .OrderBy(s => s.LastActivityAt)
@@ -61,7 +49,4 @@ public sealed partial class IdleSessionSweeper(IServiceScopeFactory scopes, Time
         }
         return ended;
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Idle-session sweep failed; retrying at the next interval")]
-    private static partial void LogSweepFailed(ILogger logger, Exception exception);
 }

@@ -1,4 +1,5 @@
 using Aimi.Memory.Api.Data;
+using Aimi.ServiceDefaults.Workers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -19,44 +20,56 @@ public sealed record CleanupResult(bool Ran, int Expired, int DecayedNodes, int 
 
 /// <summary>
 /// Cleanup: deactivates stale memories by kind and age, decays graph weights, recomputes statistics. One replica runs a
-/// pass at a time (a transaction-scoped advisory lock); the others skip it.
+/// pass at a time (a session-scoped advisory lock held for the pass); the others skip it. The pass works in small
+/// transactions (each statement, then one user's statistics at a time), so it never holds one user's rows while it
+/// works through everyone else's, and what it finished stays done if it stops half-way.
 /// </summary>
 public sealed partial class CleanupWorker(IServiceScopeFactory scopes, TimeProvider time, IOptions<CleanupOptions> options, ILogger<CleanupWorker> logger)
-    : BackgroundService
+    : BackgroundLoop(time, logger)
 {
     /// <summary>The advisory lock key ("memory-cleanup").</summary>
     public const long LockKey = 0x6D656D_636C6E;
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    protected override string LoopName => "Memory cleanup";
+
+    protected override async Task<LoopWait> RunPassAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.Interval, time);
-        do
-        {
-            try
-            {
-                await RunOnceAsync(stoppingToken);
-            }
-            catch (Exception e) when (!stoppingToken.IsCancellationRequested)
-            {
-                LogFailed(logger, e);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        await RunOnceAsync(stoppingToken);
+        return LoopWait.For(options.Value.Interval);
     }
 
     public async Task<CleanupResult> RunOnceAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
-        var settings = options.Value;
-        var now = time.GetUtcNow();
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-        var locked = await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock({LockKey}) AS \"Value\"").SingleAsync(cancellationToken);
-        if (!locked)
+        // One connection for the whole pass: the advisory lock belongs to its session.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
         {
-            return new CleanupResult(false, 0, 0, 0, 0);
+            var locked = await db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_lock({LockKey}) AS \"Value\"").SingleAsync(cancellationToken);
+            if (!locked)
+            {
+                return new CleanupResult(false, 0, 0, 0, 0);
+            }
+            try
+            {
+                return await CleanAsync(db, scope.ServiceProvider.GetRequiredService<StatsCalculator>(), cancellationToken);
+            }
+            finally
+            {
+                await db.Database.SqlQuery<bool>($"SELECT pg_advisory_unlock({LockKey}) AS \"Value\"").SingleAsync(CancellationToken.None);
+            }
         }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
+    }
 
+    private async Task<CleanupResult> CleanAsync(MemoryDbContext db, StatsCalculator calculator, CancellationToken cancellationToken)
+    {
+        var settings = options.Value;
+        var now = Time.GetUtcNow();
         var expired = await db.Database.ExecuteSqlAsync($"""
             UPDATE memories SET is_active = false, valid_to = COALESCE(valid_to, {now})
             WHERE is_active AND (
@@ -75,20 +88,16 @@ public sealed partial class CleanupWorker(IServiceScopeFactory scopes, TimeProvi
             WHERE decayed_at < {now}
             """, cancellationToken);
 
-        var users = await db.Memories.Select(m => m.UserId).Union(db.Nodes.Select(n => n.UserId)).Distinct().ToListAsync(cancellationToken);
-        var calculator = scope.ServiceProvider.GetRequiredService<StatsCalculator>();
+        var users = await db.Memories.Select(m => m.UserId).Union(db.Nodes.Select(n => n.UserId)).Distinct().OrderBy(u => u).ToListAsync(cancellationToken);
         foreach (var user in users)
         {
             await calculator.RecomputeAsync(user, now, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken); // one user's figures, one short transaction
+            db.ChangeTracker.Clear();
         }
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
         LogPass(logger, expired, nodes, edges, users.Count);
         return new CleanupResult(true, expired, nodes, edges, users.Count);
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Cleanup pass failed")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Cleanup: {Expired} memories expired, {Nodes} nodes and {Edges} edges decayed, statistics of {Users} users")]
     private static partial void LogPass(ILogger logger, int expired, int nodes, int edges, int users);

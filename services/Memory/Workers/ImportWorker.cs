@@ -2,6 +2,8 @@ using System.Text.Json;
 using Aimi.Contracts.Memory;
 using Aimi.Memory.Api.Data;
 using Aimi.Memory.Api.Domain;
+using Aimi.Messaging;
+using Aimi.ServiceDefaults.Workers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -14,29 +16,7 @@ public sealed class ImportOptions
 }
 
 /// <summary>Wakes the import worker of this replica when an import is queued (others find it on their next poll).</summary>
-public sealed class ImportSignal : IDisposable
-{
-    private readonly SemaphoreSlim _signal = new(0, 1);
-
-    public void Notify()
-    {
-        if (_signal.CurrentCount == 0)
-        {
-            try
-            {
-                _signal.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already signalled.
-            }
-        }
-    }
-
-    public Task WaitAsync(TimeSpan timeout, CancellationToken cancellationToken) => _signal.WaitAsync(timeout, cancellationToken);
-
-    public void Dispose() => _signal.Dispose();
-}
+public sealed class ImportSignal : WakeUpSignal;
 
 /// <summary>
 /// Runs queued imports through the same pipeline as a chat session. Each import is claimed with
@@ -44,32 +24,17 @@ public sealed class ImportSignal : IDisposable
 /// leaves it queued; a failing import is retried, then marked failed with its error.
 /// </summary>
 public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSignal signal, TimeProvider time, IOptions<ImportOptions> options, ILogger<ImportWorker> logger)
-    : BackgroundService
+    : BackgroundLoop(time, logger)
 {
     internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                while (await ProcessOneAsync(stoppingToken))
-                {
-                }
-                await signal.WaitAsync(options.Value.PollInterval, stoppingToken);
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception e)
-            {
-                LogFailed(logger, e);
-                await Task.Delay(options.Value.PollInterval, time, stoppingToken);
-            }
-        }
-    }
+    protected override string LoopName => "Import worker";
+
+    // One import a pass; when none is queued, sleep until one is (here) or until the poll (another replica's).
+    protected override async Task<LoopWait> RunPassAsync(CancellationToken stoppingToken) =>
+        await ProcessOneAsync(stoppingToken) ? LoopWait.None : LoopWait.For(options.Value.PollInterval);
+
+    protected override Task WaitAsync(LoopWait wait, CancellationToken stoppingToken) => signal.WaitAsync(wait.Delay, Time, stoppingToken);
 
     /// <summary>Processes the oldest queued import; false when there was none.</summary>
     public async Task<bool> ProcessOneAsync(CancellationToken cancellationToken)
@@ -92,7 +57,7 @@ public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSign
             {
                 var lines = JsonSerializer.Deserialize<List<ConversationLine>>(import.Transcript, Json) ?? [];
                 var writer = scope.ServiceProvider.GetRequiredService<MemoryWriter>();
-                var now = time.GetUtcNow();
+                var now = Time.GetUtcNow();
                 await writer.RememberConversationAsync(import.UserId, import.Id, lines, UserStateReasons.ConversationImported, now, cancellationToken);
                 import.Status = ImportStatus.Processed;
                 import.ProcessedAt = now;
@@ -122,13 +87,10 @@ public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSign
         if (import.Attempts >= options.Value.MaxAttempts)
         {
             import.Status = ImportStatus.Failed;
-            import.ProcessedAt = time.GetUtcNow();
+            import.ProcessedAt = Time.GetUtcNow();
         }
         await db.SaveChangesAsync(cancellationToken);
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "Import worker pass failed")]
-    private static partial void LogFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Import {ImportId} failed")]
     private static partial void LogImportFailed(ILogger logger, Exception exception, Guid importId);

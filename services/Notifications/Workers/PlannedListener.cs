@@ -1,64 +1,54 @@
 using Aimi.Notifications.Api.Data;
 using Microsoft.EntityFrameworkCore;
+using Aimi.ServiceDefaults.Workers;
 using Npgsql;
 
 namespace Aimi.Notifications.Api.Workers;
 
 /// <summary>
 /// Holds one connection that LISTENs for <see cref="ReminderScheduler.PlannedChannel"/>, so a reminder planned by any
-/// replica (delivered by PostgreSQL when its transaction commits) wakes this replica's dispatcher at once.
+/// replica (delivered by PostgreSQL when its transaction commits) wakes this replica's dispatcher at once. A pass is one
+/// connection's life: it ends only when the connection breaks, and the loop reconnects after its back-off.
 /// </summary>
-public sealed partial class PlannedListener(IServiceScopeFactory scopes, DispatchSignal signal, ILogger<PlannedListener> logger) : BackgroundService
+public sealed class PlannedListener(IServiceScopeFactory scopes, DispatchSignal signal, TimeProvider time, ILogger<PlannedListener> logger)
+    : BackgroundLoop(time, logger)
 {
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private string? _connectionString;
+
+    protected override string LoopName => "Planned-reminder listener";
+
+    protected override TimeSpan MaxBackoff => TimeSpan.FromSeconds(10);
+
+    protected override async Task<LoopWait> RunPassAsync(CancellationToken stoppingToken)
     {
-        string connectionString;
-        await using (var scope = scopes.CreateAsyncScope())
+        _connectionString ??= await ConnectionStringAsync();
+        try
         {
-            connectionString = scope.ServiceProvider.GetRequiredService<NotificationsDbContext>().Database.GetConnectionString()
-                ?? throw new InvalidOperationException("The notifications database has no connection string.");
+            await using var connection = new NpgsqlConnection(_connectionString);
+            connection.Notification += (_, _) => signal.Notify();
+            await connection.OpenAsync(stoppingToken);
+            await using (var listen = new NpgsqlCommand($"LISTEN {ReminderScheduler.PlannedChannel}", connection))
+            {
+                await listen.ExecuteNonQueryAsync(stoppingToken);
+            }
+            Connected();
+            signal.Notify(); // whatever was planned while not listening is read now
+            while (true)
+            {
+                await connection.WaitAsync(stoppingToken);
+            }
         }
-        var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
+        catch (Exception) when (!stoppingToken.IsCancellationRequested)
         {
-            try
-            {
-                await using var connection = new NpgsqlConnection(connectionString);
-                connection.Notification += (_, _) => signal.Notify();
-                await connection.OpenAsync(stoppingToken);
-                await using (var listen = new NpgsqlCommand($"LISTEN {ReminderScheduler.PlannedChannel}", connection))
-                {
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
-                }
-                failures = 0;
-                signal.Notify(); // whatever was planned while not listening is read now
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                failures++;
-                LogListenFailed(logger, ex);
-                signal.Notify();
-                try
-                {
-                    // Real time on purpose: reconnecting to the database is not part of the reminders' clock.
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 200 * Math.Pow(2, Math.Min(failures, 6)))), stoppingToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    return;
-                }
-            }
+            signal.Notify(); // while reconnecting, the dispatcher looks for itself
+            throw;
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Listening for planned reminders failed; reconnecting")]
-    private static partial void LogListenFailed(ILogger logger, Exception exception);
+    private async Task<string> ConnectionStringAsync()
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return scope.ServiceProvider.GetRequiredService<NotificationsDbContext>().Database.GetConnectionString()
+            ?? throw new InvalidOperationException("The notifications database has no connection string.");
+    }
 }
