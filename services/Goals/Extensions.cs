@@ -3,6 +3,7 @@ using Aimi.Goals.Api.Data;
 using Aimi.Messaging;
 using Aimi.Persistence;
 using Aimi.ServiceDefaults;
+using Aimi.ServiceDefaults.Targets;
 using MassTransit;
 
 namespace Aimi.Goals.Api;
@@ -16,6 +17,7 @@ public static class Extensions
         builder.Services.AddScoped<UserDirectory>();
         builder.Services.AddScoped<EventLifecycle>();
         builder.Services.AddScoped<PlanChanges>();
+        builder.AddUserTargets(); // the webhook URL in the profile is checked as the Notification service will call it
 
         builder.AddAimiMessaging<GoalsDbContext>(bus =>
         {

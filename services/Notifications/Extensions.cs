@@ -5,6 +5,7 @@ using Aimi.Notifications.Api.Data;
 using Aimi.Notifications.Api.Workers;
 using Aimi.Persistence;
 using Aimi.ServiceDefaults;
+using Aimi.ServiceDefaults.Targets;
 using MassTransit;
 
 namespace Aimi.Notifications.Api;
@@ -22,9 +23,8 @@ public static class Extensions
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReminderDispatcher>());
         builder.Services.AddHostedService<PlannedListener>();
 
-        builder.Services.AddOptions<WebhookOptions>()
-            .Configure(o => o.AllowPrivateTargets = builder.Environment.IsDevelopment())
-            .BindConfiguration(WebhookOptions.Section);
+        builder.AddUserTargets();
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section);
         builder.Services.AddSingleton<IReminderChannel, InAppChannel>();
         builder.Services.AddSingleton<IReminderChannel, EmailChannel>();

@@ -76,6 +76,40 @@ public sealed class ProfileAndPlanTests(GoalsHost host) : IClassFixture<GoalsHos
     }
 
     [Fact]
+    public async Task Webhook_urls_to_internal_hosts_are_refused_with_one_message_and_change_nothing()
+    {
+        var client = host.ClientFor(TestAuth.NewUserId());
+        var before = await (await client.GetAsync("/me")).ReadAsync<MeResponse>(HttpStatusCode.OK);
+
+        var answers = new List<(string Url, bool Refused, string? Message)>();
+        foreach (var url in TestDns.RefusedUrls)
+        {
+            var response = await client.PutJsonAsync("/me", new { channels = new { inApp = true, webhookUrl = url } });
+            answers.Add(response.StatusCode == HttpStatusCode.BadRequest
+                ? (url, true, (await response.ProblemAsync(HttpStatusCode.BadRequest)).GetProperty("errors").GetProperty("channels.webhookUrl")[0].GetString())
+                : (url, false, null));
+        }
+
+        Assert.Empty(answers.Where(a => !a.Refused).Select(a => a.Url));
+        // One wording for every refusal: the answer does not tell whether an internal name exists or where it points.
+        var message = Assert.Single(answers.Select(a => a.Message).Distinct());
+        Assert.DoesNotContain(TestDns.InternalAddress, message, StringComparison.Ordinal);
+        Assert.Equal(before, await (await client.GetAsync("/me")).ReadAsync<MeResponse>(HttpStatusCode.OK));
+    }
+
+    [Fact]
+    public async Task Webhook_urls_to_public_https_hosts_are_accepted()
+    {
+        var client = host.ClientFor(TestAuth.NewUserId());
+
+        foreach (var url in TestDns.PublicUrls)
+        {
+            var me = await (await client.PutJsonAsync("/me", new { channels = new { inApp = true, webhookUrl = url } })).ReadAsync<MeResponse>(HttpStatusCode.OK);
+            Assert.Equal(url, me.Channels.WebhookUrl);
+        }
+    }
+
+    [Fact]
     public async Task Goals_can_be_created_listed_updated_and_deleted()
     {
         var userId = TestAuth.NewUserId();
@@ -108,6 +142,40 @@ public sealed class ProfileAndPlanTests(GoalsHost host) : IClassFixture<GoalsHos
 
         Assert.Equal(goal.Id, habit.GoalId);
         Assert.Contains("cron", badCron.GetProperty("errors").GetProperty("cadence")[0].GetString());
+    }
+
+    [Theory]
+    [InlineData("* * * * *")]
+    [InlineData("*/5 * * * *")]
+    [InlineData("0,10 * * * *")]
+    [InlineData("0-14 7 * * 1-5")]
+    [InlineData("5,55 0,23 * * *")] // 23:55, then 00:05
+    [InlineData("@every_minute")]
+    public async Task A_habit_cadence_more_frequent_than_every_15_minutes_is_refused_and_changes_nothing(string cadence)
+    {
+        var client = host.ClientFor(TestAuth.NewUserId());
+        var habit = await (await client.PostJsonAsync("/habits", new { title = "Stretch", cadence = "0 7 * * *" })).ReadAsync<HabitResponse>(HttpStatusCode.Created);
+
+        var created = await (await client.PostJsonAsync("/habits", new { title = "Blink", cadence })).ProblemAsync(HttpStatusCode.BadRequest);
+        var updated = await (await client.PutJsonAsync($"/habits/{habit.Id}", new { cadence })).ProblemAsync(HttpStatusCode.BadRequest);
+
+        Assert.Contains("15 minutes", created.GetProperty("errors").GetProperty("cadence")[0].GetString(), StringComparison.Ordinal);
+        Assert.Contains("15 minutes", updated.GetProperty("errors").GetProperty("cadence")[0].GetString(), StringComparison.Ordinal);
+        Assert.Equal([habit], await (await client.GetAsync("/habits")).ReadAsync<List<HabitResponse>>(HttpStatusCode.OK));
+    }
+
+    [Theory]
+    [InlineData("*/15 * * * *")]
+    [InlineData("0,15,30,45 9-17 * * 1-5")]
+    [InlineData("@hourly")]
+    [InlineData("0 7 * * 1-5")]
+    public async Task A_habit_may_fire_every_15_minutes(string cadence)
+    {
+        var client = host.ClientFor(TestAuth.NewUserId());
+
+        var habit = await (await client.PostJsonAsync("/habits", new { title = "Drink water", cadence })).ReadAsync<HabitResponse>(HttpStatusCode.Created);
+
+        Assert.Equal(cadence, habit.Cadence);
     }
 }
 

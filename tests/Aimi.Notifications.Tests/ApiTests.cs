@@ -3,6 +3,7 @@ using Aimi.Contracts.Notifications;
 using Aimi.Notifications.Api.Domain;
 using Aimi.Notifications.Api.Endpoints;
 using Aimi.Testing;
+using Microsoft.EntityFrameworkCore;
 using Xunit;
 
 namespace Aimi.Notifications.Tests;
@@ -103,6 +104,56 @@ public sealed class ApiTests(ManualDispatchHost host) : IClassFixture<ManualDisp
         await host.PublishAsync(Events.Profile(mute, inApp: false));
         var problem = await (await host.ClientFor(mute).PostAsync("/notifications/test", null)).ProblemAsync(HttpStatusCode.BadRequest);
         Assert.True(problem.GetProperty("errors").TryGetProperty("channels", out _));
+    }
+
+    [Fact]
+    public async Task Test_notifications_are_capped_per_user_and_hour_with_a_retry_after()
+    {
+        var userId = TestAuth.NewUserId();
+        var client = host.ClientFor(userId);
+        async Task SendAsync(int count)
+        {
+            for (var i = 0; i < count; i++)
+            {
+                await (await client.PostAsync("/notifications/test", null)).ReadAsync<TestResponse>(HttpStatusCode.Accepted);
+            }
+        }
+
+        await SendAsync(3);
+        host.Time.Advance(TimeSpan.FromMinutes(30));
+        await SendAsync(2);
+        var refused = await client.PostAsync("/notifications/test", null);
+
+        // Five an hour (README): the sixth waits until the first three leave the hour.
+        var problem = await refused.ProblemAsync(HttpStatusCode.TooManyRequests);
+        Assert.Equal(TimeSpan.FromMinutes(30), refused.Headers.RetryAfter?.Delta);
+        Assert.Equal(30 * 60, problem.GetProperty("retryAfter").GetInt32());
+        Assert.Equal(5, await host.WithDbAsync(db => db.Reminders.Where(r => r.UserId == userId && r.Kind == ReminderKind.Test).Select(r => r.EventId).Distinct().CountAsync()));
+        await (await host.ClientFor(TestAuth.NewUserId()).PostAsync("/notifications/test", null)).ReadAsync<TestResponse>(HttpStatusCode.Accepted);
+
+        host.Time.Advance(TimeSpan.FromMinutes(30));
+        await SendAsync(3);
+        await (await client.PostAsync("/notifications/test", null)).ProblemAsync(HttpStatusCode.TooManyRequests);
+    }
+
+    [Fact]
+    public async Task An_eleventh_push_subscription_replaces_the_oldest()
+    {
+        var client = host.ClientFor(TestAuth.NewUserId());
+        var created = new List<PushSubscriptionResponse>();
+        for (var i = 0; i < 11; i++)
+        {
+            created.Add(await (await client.PostJsonAsync("/notifications/push-subscriptions", TargetTests.Subscription($"https://push.example.net/sub/{i}")))
+                .ReadAsync<PushSubscriptionResponse>(HttpStatusCode.Created));
+            host.Time.Advance(TimeSpan.FromSeconds(1));
+        }
+        var renewed = await (await client.PostJsonAsync("/notifications/push-subscriptions", TargetTests.Subscription(created[^1].Endpoint)))
+            .ReadAsync<PushSubscriptionResponse>(HttpStatusCode.OK);
+
+        // Ten a user (README): the first one made room; renewing a known browser's keys takes none.
+        var listed = await (await client.GetAsync("/notifications/push-subscriptions")).ReadAsync<List<PushSubscriptionResponse>>(HttpStatusCode.OK);
+        Assert.Equal(created.Skip(1).Select(s => s.Id), listed.Select(s => s.Id));
+        Assert.Equal(created[^1].Id, renewed.Id);
     }
 
     [Fact]

@@ -1,4 +1,5 @@
 using Aimi.Infrastructure;
+using Aimi.ServiceDefaults.Targets;
 using MassTransit;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
@@ -10,7 +11,8 @@ namespace Aimi.Testing;
 
 /// <summary>
 /// A service under test on real infrastructure: its own fresh database and RabbitMQ virtual host, the test signing
-/// key, hosted in-process by <see cref="WebApplicationFactory{TEntryPoint}"/>. Use as an xunit class fixture.
+/// key, hosted in-process by <see cref="WebApplicationFactory{TEntryPoint}"/>, with host names answered by <see cref="TestDns"/>.
+/// Use as an xunit class fixture.
 /// </summary>
 public abstract class ServiceHost<TProgram> : WebApplicationFactory<TProgram>, IAsyncLifetime where TProgram : class
 {
@@ -47,6 +49,7 @@ public abstract class ServiceHost<TProgram> : WebApplicationFactory<TProgram>, I
         {
             builder.UseSetting(key, value);
         }
+        builder.ConfigureServices(services => services.AddSingleton<HostResolver>(TestDns.ResolveAsync));
     }
 
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings() => [];

@@ -18,6 +18,9 @@ public sealed record UpdateHabitRequest(string? Title, string? Cadence, Guid? Go
 
 public static class HabitsApi
 {
+    /// <summary>A habit is reminded at most this often: every firing is a reminder on each of the user's channels.</summary>
+    public static readonly TimeSpan MinCadenceInterval = TimeSpan.FromMinutes(15);
+
     public static IEndpointRouteBuilder MapHabitEndpoints(this IEndpointRouteBuilder app)
     {
         var habits = app.MapGroup("/habits").WithTags("Habits");
@@ -134,9 +137,16 @@ public static class HabitsApi
         var validation = new Validation()
             .Text("title", title, GoalsDbContext.TitleMaxLength, required)
             .Text("cadence", cadence, 100, required);
-        if (!string.IsNullOrWhiteSpace(cadence) && cadence.Length <= 100 && !IsCron(cadence.Trim()))
+        if (!string.IsNullOrWhiteSpace(cadence) && cadence.Length <= 100)
         {
-            validation.Add("cadence", $"'{cadence}' is not a five-field cron expression (e.g. '0 7 * * 1-5' for weekdays at 7:00).");
+            if (!IsCron(cadence.Trim()))
+            {
+                validation.Add("cadence", $"'{cadence}' is not a five-field cron expression (e.g. '0 7 * * 1-5' for weekdays at 7:00).");
+            }
+            else if (ShortestInterval(cadence.Trim()) < MinCadenceInterval)
+            {
+                validation.Add("cadence", $"'{cadence}' fires more often than every {MinCadenceInterval.TotalMinutes:0} minutes; a habit is reminded at most that often.");
+            }
         }
         return validation;
     }
@@ -152,6 +162,20 @@ public static class HabitsApi
         {
             return false;
         }
+    }
+
+    /// <summary>
+    /// The shortest time between two firings, taken from the minute and hour fields over two whole days as if every day
+    /// were allowed: the day fields only leave firings out, so this is never longer than the real shortest interval (a
+    /// late firing followed by an early one on a day the day fields skip counts too, which only makes the check stricter).
+    /// </summary>
+    private static TimeSpan ShortestInterval(string expression)
+    {
+        var fields = expression.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
+        var daily = CronExpression.Parse(fields.Length == 5 ? $"{fields[0]} {fields[1]} * * *" : expression, CronFormat.Standard); // or a macro: @hourly
+        var from = new DateTime(2000, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        var firings = daily.GetOccurrences(from, from.AddDays(2), fromInclusive: true, toInclusive: false).ToList();
+        return firings.Count < 2 ? TimeSpan.MaxValue : firings.Zip(firings.Skip(1), (a, b) => b - a).Min();
     }
 
     public static HabitResponse ToResponse(Habit h) =>

@@ -1,4 +1,5 @@
 using Aimi.ServiceDefaults.Errors;
+using Aimi.ServiceDefaults.Targets;
 using System.Globalization;
 using System.Net.Mail;
 using Aimi.Goals.Api.Data;
@@ -32,8 +33,9 @@ public static class MeApi
     public static async Task<Ok<MeResponse>> GetMe([AsParameters] GoalsApiServices services) =>
         TypedResults.Ok(ToResponse(await services.CurrentUserAsync()));
 
+    /// <summary>The webhook URL is checked as the Notification service will call it (<see cref="UserTargets"/>).</summary>
     public static async Task<Results<Ok<MeResponse>, ValidationProblem, ProblemHttpResult>> UpdateMe(
-        UpdateMeRequest request, [AsParameters] GoalsApiServices services)
+        UpdateMeRequest request, UserTargets targets, [AsParameters] GoalsApiServices services)
     {
         var validation = new Validation();
         if (request.DisplayName is { Length: > 100 })
@@ -56,9 +58,9 @@ public static class MeApi
             {
                 validation.Add("channels.email", "'channels.email' is not an e-mail address.");
             }
-            if (!string.IsNullOrEmpty(channels.WebhookUrl) && !IsHttpUrl(channels.WebhookUrl))
+            if (Validation.Clean(channels.WebhookUrl) is { } webhookUrl && !await targets.AcceptsAsync(webhookUrl, services.CancellationToken))
             {
-                validation.Add("channels.webhookUrl", "'channels.webhookUrl' must be an absolute http(s) URL.");
+                validation.Add("channels.webhookUrl", targets.Rule("channels.webhookUrl"));
             }
         }
         if (!validation.IsValid)
@@ -120,9 +122,6 @@ public static class MeApi
             return false;
         }
     }
-
-    private static bool IsHttpUrl(string value) =>
-        Uri.TryCreate(value, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps);
 
     public static MeResponse ToResponse(User u) => new(
         u.ExternalSubject, u.DisplayName, u.TimeZone, u.Locale,

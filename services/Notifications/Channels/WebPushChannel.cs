@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Aimi.Notifications.Api.Data;
 using Aimi.Notifications.Api.Domain;
+using Aimi.ServiceDefaults.Targets;
 using Lib.Net.Http.WebPush;
 using Lib.Net.Http.WebPush.Authentication;
 using Microsoft.EntityFrameworkCore;
@@ -37,7 +38,7 @@ public sealed class WebPushChannel : IReminderChannel, IDisposable
     private readonly HttpClient _http;
     private readonly PushServiceClient? _client;
 
-    public WebPushChannel(IServiceScopeFactory scopes, IOptions<WebPushOptions> options, IOptions<WebhookOptions> targets)
+    public WebPushChannel(IServiceScopeFactory scopes, IOptions<WebPushOptions> options, IOptions<UserTargetOptions> targets)
     {
         _scopes = scopes;
         _options = options.Value;

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Aimi.Notifications.Api.Data;
 using Aimi.Notifications.Api.Domain;
+using Aimi.ServiceDefaults.Targets;
 using Microsoft.Extensions.Options;
 
 namespace Aimi.Notifications.Api.Channels;
@@ -12,8 +13,6 @@ public sealed class WebhookOptions
 {
     public const string Section = "Notifications:Webhook";
 
-    /// <summary>Loopback and private targets are refused unless this is set (Development sets it), against server-side request forgery.</summary>
-    public bool AllowPrivateTargets { get; set; }
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
@@ -30,10 +29,10 @@ public sealed class WebhookChannel : IReminderChannel, IDisposable
     private readonly IServiceScopeFactory _scopes;
     private readonly HttpClient _http;
 
-    public WebhookChannel(IServiceScopeFactory scopes, IOptions<WebhookOptions> options)
+    public WebhookChannel(IServiceScopeFactory scopes, IOptions<WebhookOptions> options, IOptions<UserTargetOptions> targets)
     {
         _scopes = scopes;
-        var allowPrivate = options.Value.AllowPrivateTargets;
+        var allowPrivate = targets.Value.AllowPrivateTargets;
         // Own client: a resilience pipeline would retry on its own, beneath the dispatcher's counted, logged attempts.
         _http = new HttpClient(GuardedHttp.CreateHandler(allowPrivate)) { Timeout = options.Value.Timeout };
     }

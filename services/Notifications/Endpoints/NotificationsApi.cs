@@ -1,9 +1,11 @@
 using System.Buffers.Text;
+using System.Globalization;
 using Aimi.Notifications.Api.Channels;
 using Aimi.Notifications.Api.Data;
 using Aimi.Notifications.Api.Domain;
 using Aimi.ServiceDefaults;
 using Aimi.ServiceDefaults.Auth;
+using Aimi.ServiceDefaults.Targets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -42,6 +44,11 @@ public static class NotificationsApi
     public const int MaxOffsets = 10;
     public static readonly int MaxOffsetMinutes = (int)TimeSpan.FromDays(30).TotalMinutes;
     public static readonly int MaxFollowUpMinutes = (int)TimeSpan.FromDays(2).TotalMinutes;
+    /// <summary>Browsers a user may subscribe; a new one beyond it replaces the oldest (a browser that went away is only
+    /// noticed when a push to it fails, so the oldest is the likeliest to be stale).</summary>
+    public const int MaxPushSubscriptions = 10;
+    /// <summary>Test notifications per user in any hour: each one goes out on every channel, to addresses the user chose.</summary>
+    public const int MaxTestsPerHour = 5;
 
     public static IEndpointRouteBuilder MapNotificationEndpoints(this IEndpointRouteBuilder app)
     {
@@ -162,14 +169,15 @@ public static class NotificationsApi
             ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not configured", detail: "Web push has no VAPID key on this server.")
             : TypedResults.Ok(new VapidKeyResponse(options.Value.PublicKey));
 
+    /// <summary>Adds the browser's subscription, or renews the keys of one already known; beyond
+    /// <see cref="MaxPushSubscriptions"/> the oldest subscriptions make room.</summary>
     public static async Task<Results<Created<PushSubscriptionResponse>, Ok<PushSubscriptionResponse>, ValidationProblem>> AddPushSubscription(
-        PushSubscriptionRequest request, [AsParameters] NotificationsApiServices services)
+        PushSubscriptionRequest request, UserTargets targets, [AsParameters] NotificationsApiServices services)
     {
         var errors = new Dictionary<string, string[]>();
-        if (!Uri.TryCreate(request.Endpoint, UriKind.Absolute, out var endpoint) || (endpoint.Scheme != Uri.UriSchemeHttps && endpoint.Scheme != Uri.UriSchemeHttp)
-            || request.Endpoint!.Length > 2000)
+        if (!await targets.AcceptsAsync(request.Endpoint, services.CancellationToken))
         {
-            errors["endpoint"] = ["An absolute https URL of the push service (at most 2000 characters)."];
+            errors["endpoint"] = [targets.Rule("endpoint")];
         }
         if (!IsKey(request.Keys?.P256dh, 65, 0x04))
         {
@@ -184,22 +192,30 @@ public static class NotificationsApi
             return TypedResults.ValidationProblem(errors);
         }
 
-        var existing = await services.Db.PushSubscriptions.SingleOrDefaultAsync(s => s.UserId == services.UserId && s.Endpoint == request.Endpoint, services.CancellationToken);
-        if (existing is not null)
-        {
-            existing.P256dh = request.Keys!.P256dh!;
-            existing.Auth = request.Keys.Auth!;
-            await services.Db.SaveChangesAsync(services.CancellationToken);
-            return TypedResults.Ok(new PushSubscriptionResponse(existing.Id, existing.Endpoint, existing.CreatedAt));
-        }
         var now = services.Time.GetUtcNow();
         var subscription = new PushSubscription
         {
             Id = Guid.CreateVersion7(now), UserId = services.UserId, Endpoint = request.Endpoint!, P256dh = request.Keys!.P256dh!, Auth = request.Keys.Auth!, CreatedAt = now,
         };
-        services.Db.PushSubscriptions.Add(subscription);
-        await services.ReplanAndSaveAsync(); // the first subscription makes web push reachable for upcoming reminders
-        return TypedResults.Created($"/notifications/push-subscriptions/{subscription.Id}", new PushSubscriptionResponse(subscription.Id, subscription.Endpoint, now));
+        PushSubscription? existing = null;
+        // Under the user's lock, so two browsers subscribing at once on two replicas cannot pass the cap together.
+        await services.ReplanAndSaveAsync(async () => // the first subscription makes web push reachable for upcoming reminders
+        {
+            var mine = await services.Db.PushSubscriptions.Where(s => s.UserId == services.UserId)
+                .OrderBy(s => s.CreatedAt).ThenBy(s => s.Id).ToListAsync(services.CancellationToken);
+            existing = mine.SingleOrDefault(s => s.Endpoint == subscription.Endpoint);
+            if (existing is not null)
+            {
+                existing.P256dh = subscription.P256dh;
+                existing.Auth = subscription.Auth;
+                return;
+            }
+            services.Db.PushSubscriptions.RemoveRange(mine.SkipLast(MaxPushSubscriptions - 1));
+            services.Db.PushSubscriptions.Add(subscription);
+        });
+        return existing is not null
+            ? TypedResults.Ok(new PushSubscriptionResponse(existing.Id, existing.Endpoint, existing.CreatedAt))
+            : TypedResults.Created($"/notifications/push-subscriptions/{subscription.Id}", new PushSubscriptionResponse(subscription.Id, subscription.Endpoint, now));
     }
 
     public static async Task<Results<NoContent, NotFound>> DeletePushSubscription(Guid id, [AsParameters] NotificationsApiServices services)
@@ -214,15 +230,30 @@ public static class NotificationsApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>Queues a test notification over each of the user's reachable channels, due now; the dispatcher sends it at once.</summary>
-    public static async Task<Results<Accepted<TestResponse>, ValidationProblem>> SendTest([AsParameters] NotificationsApiServices services)
+    /// <summary>
+    /// Queues a test notification over each of the user's reachable channels, due now; the dispatcher sends it at once.
+    /// At most <see cref="MaxTestsPerHour"/> in any hour, counted in the queue itself so the cap holds across replicas.
+    /// </summary>
+    public static async Task<Results<Accepted<TestResponse>, ValidationProblem, ProblemHttpResult>> SendTest([AsParameters] NotificationsApiServices services)
     {
+        var now = services.Time.GetUtcNow().ToStored();
+        await using var transaction = await services.Db.Database.BeginTransactionAsync(services.CancellationToken);
+        // Two requests of one user count one after the other, so both cannot pass the cap on the last free place.
+        await services.Scheduler.LockUserAsync(services.UserId, services.CancellationToken);
+        var since = now - TimeSpan.FromHours(1);
+        var recent = await services.Db.Reminders.Where(r => r.UserId == services.UserId && r.Kind == ReminderKind.Test && r.CreatedAt > since)
+            .GroupBy(r => r.EventId).Select(test => test.Min(r => r.CreatedAt))
+            .OrderByDescending(at => at).Take(MaxTestsPerHour).ToListAsync(services.CancellationToken);
+        if (recent.Count == MaxTestsPerHour)
+        {
+            // A place frees when the oldest of those leaves the hour.
+            return TooManyTests(services.Http, recent[^1] + TimeSpan.FromHours(1) - now);
+        }
         var recipient = await services.Scheduler.RecipientAsync(services.UserId, services.CancellationToken);
         if (recipient.Channels.Count == 0)
         {
             return Invalid("channels", "None of your channels can be reached: turn on in-app, or add an e-mail, a webhook or a push subscription.");
         }
-        var now = services.Time.GetUtcNow().ToStored();
         var testId = Guid.CreateVersion7(now);
         var rows = recipient.Channels.Select(channel => new Reminder
         {
@@ -231,8 +262,18 @@ public static class NotificationsApi
         }).ToList();
         services.Db.Reminders.AddRange(rows);
         await services.Db.SaveChangesAsync(services.CancellationToken);
-        await services.Scheduler.NotifyDispatchersAsync(services.CancellationToken);
+        await services.Scheduler.NotifyDispatchersAsync(services.CancellationToken); // delivered to the dispatchers at commit
+        await transaction.CommitAsync(services.CancellationToken);
         return TypedResults.Accepted($"/notifications/reminders?eventId={testId}", new TestResponse(rows.Select(ToResponse).ToList()));
+    }
+
+    private static ProblemHttpResult TooManyTests(HttpContext http, TimeSpan wait)
+    {
+        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
+        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many test notifications",
+            detail: $"At most {MaxTestsPerHour} test notifications an hour; the next one can be sent in {seconds} s.",
+            extensions: new Dictionary<string, object?> { ["retryAfter"] = seconds });
     }
 
     private static async Task<SettingsResponse> SettingsOfAsync(NotificationsApiServices services)
@@ -268,11 +309,16 @@ public sealed record NotificationsApiServices(HttpContext Http, NotificationsDbC
 {
     public string UserId => Http.User.GetUserId();
 
-    /// <summary>Saves the change and the re-plan it causes in one transaction.</summary>
-    public async Task ReplanAndSaveAsync()
+    /// <summary>Saves the change and the re-plan it causes in one transaction; <paramref name="underLock"/> reads and
+    /// changes what must be decided under the user's planning lock.</summary>
+    public async Task ReplanAndSaveAsync(Func<Task>? underLock = null)
     {
         await using var transaction = await Db.Database.BeginTransactionAsync(CancellationToken);
         await Scheduler.LockUserAsync(UserId, CancellationToken);
+        if (underLock is not null)
+        {
+            await underLock();
+        }
         await Db.SaveChangesAsync(CancellationToken);
         await Scheduler.ReplanUserAsync(UserId, CancellationToken);
         await Db.SaveChangesAsync(CancellationToken);
