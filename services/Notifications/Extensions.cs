@@ -17,7 +17,11 @@ public static class Extensions
         builder.AddServiceDatabase<NotificationsDbContext>(ResourceNames.NotificationsDb);
 
         builder.Services.AddScoped<ReminderScheduler>();
-        builder.Services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.Section);
+        builder.Services.AddOptions<DispatcherOptions>().BindConfiguration(DispatcherOptions.Section)
+            .Validate(o => o.Concurrency > 0, "Notifications:Dispatcher:Concurrency must be at least 1.")
+            .Validate(o => o.DeliveryTimeout > TimeSpan.Zero && o.DeliveryTimeout * 2 <= o.Lease,
+                "Notifications:Dispatcher:DeliveryTimeout must be positive and at most half the Lease, so an outcome is recorded before the lease runs out.")
+            .ValidateOnStart();
         builder.Services.AddSingleton<DispatchSignal>();
         builder.Services.AddSingleton<ReminderDispatcher>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<ReminderDispatcher>());

@@ -29,10 +29,13 @@ public sealed class WebPushOptions
 /// <summary>
 /// Web Push (RFC 8030) with VAPID (RFC 8292) and an aes128gcm-encrypted payload (RFC 8291) to each of the user's
 /// subscriptions. A 404 or 410 means the browser unsubscribed: the subscription is removed. The Topic header is
-/// derived from the idempotency key, so a retry replaces a still-undelivered copy at the push service.
+/// derived from the idempotency key, so a retry replaces a still-undelivered copy at the push service. The subscriptions
+/// are tried side by side; endpoints go through <see cref="GuardedHttp"/>, which reads at most 4 KiB of an answer.
 /// </summary>
 public sealed class WebPushChannel : IReminderChannel, IDisposable
 {
+    private const int ParallelPushes = 4;
+
     private readonly IServiceScopeFactory _scopes;
     private readonly WebPushOptions _options;
     private readonly HttpClient _http;
@@ -50,6 +53,7 @@ public sealed class WebPushChannel : IReminderChannel, IDisposable
             {
                 DefaultAuthentication = new VapidAuthentication(_options.PublicKey, _options.PrivateKey) { Subject = _options.Subject },
                 DefaultAuthenticationScheme = VapidAuthenticationScheme.Vapid,
+                AutoRetryAfter = false, // the dispatcher retries, counted and logged, within its deadline
             };
         }
     }
@@ -77,42 +81,48 @@ public sealed class WebPushChannel : IReminderChannel, IDisposable
             // Worth keeping at the push service only until the event starts.
             TimeToLive = delivery.Reminder.EventStartsAt is { } start ? (int)Math.Clamp((start - delivery.SentAt).TotalSeconds, 60, 86_400) : 3_600,
         };
-        var delivered = 0;
-        var gone = new List<Domain.PushSubscription>();
-        string? lastError = null;
-        foreach (var subscription in subscriptions)
-        {
-            var target = new WebPushSubscription { Endpoint = subscription.Endpoint };
-            target.SetKey(PushEncryptionKeyName.P256DH, subscription.P256dh);
-            target.SetKey(PushEncryptionKeyName.Auth, subscription.Auth);
-            try
-            {
-                await _client.RequestPushMessageDeliveryAsync(target, message, cancellationToken);
-                delivered++;
-            }
-            catch (PushServiceClientException ex) when (ex.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
-            {
-                gone.Add(subscription);
-            }
-            catch (Exception ex) when (ex is PushServiceClientException or HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-            {
-                lastError = ex.InnerException is ChannelException refused ? refused.Message : ex.Message;
-            }
-        }
+        // Side by side, so a user's slow endpoint adds its time once, not once per subscription.
+        var results = new (Pushed Result, string? Error)[subscriptions.Count];
+        await Parallel.ForEachAsync(Enumerable.Range(0, subscriptions.Count), new ParallelOptions { MaxDegreeOfParallelism = ParallelPushes },
+            async (i, _) => results[i] = await PushAsync(_client, subscriptions[i], message, cancellationToken));
+        var delivered = results.Count(r => r.Result == Pushed.Delivered);
+        var gone = subscriptions.Where((_, i) => results[i].Result == Pushed.Gone).ToList();
         if (gone.Count > 0)
         {
             db.PushSubscriptions.RemoveRange(gone);
-            await db.SaveChangesAsync(cancellationToken);
+            await db.SaveChangesAsync(CancellationToken.None); // one short write, even when the deadline has just passed
         }
         if (delivered > 0)
         {
             return $"{delivered} of {subscriptions.Count} subscription(s)";
         }
-        if (lastError is null)
+        cancellationToken.ThrowIfCancellationRequested(); // given up at the deadline: the dispatcher says so
+        if (results.Where(r => r.Result == Pushed.Failed).Select(r => r.Error).LastOrDefault() is not { } lastError)
         {
             throw new ChannelException("Every push subscription is gone (404/410); they were removed.", permanent: true);
         }
         throw new ChannelException($"Web push failed: {lastError}", permanent: false);
+    }
+
+    private static async Task<(Pushed Result, string? Error)> PushAsync(PushServiceClient client, Domain.PushSubscription subscription, PushMessage message,
+        CancellationToken cancellationToken)
+    {
+        var target = new WebPushSubscription { Endpoint = subscription.Endpoint };
+        target.SetKey(PushEncryptionKeyName.P256DH, subscription.P256dh);
+        target.SetKey(PushEncryptionKeyName.Auth, subscription.Auth);
+        try
+        {
+            await client.RequestPushMessageDeliveryAsync(target, message, cancellationToken);
+            return (Pushed.Delivered, null);
+        }
+        catch (PushServiceClientException ex) when (ex.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.Gone)
+        {
+            return (Pushed.Gone, null);
+        }
+        catch (Exception ex) when (ex is PushServiceClientException or HttpRequestException or OperationCanceledException)
+        {
+            return (Pushed.Failed, ex.InnerException is ChannelException refused ? refused.Message : ex.Message);
+        }
     }
 
     /// <summary>At most 32 URL-safe characters, as RFC 8030 allows for a topic.</summary>
@@ -129,4 +139,11 @@ public sealed class WebPushChannel : IReminderChannel, IDisposable
     }, JsonSerializerOptions.Web);
 
     public void Dispose() => _http.Dispose();
+
+    private enum Pushed
+    {
+        Delivered,
+        Gone,
+        Failed,
+    }
 }

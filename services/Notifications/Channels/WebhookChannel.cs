@@ -18,13 +18,15 @@ public sealed class WebhookOptions
 
 /// <summary>
 /// POSTs the reminder as JSON to the user's URL, signed with HMAC-SHA256 over <c>{timestamp}.{body}</c> with the user's
-/// secret, and an <c>Idempotency-Key</c> the receiver deduplicates retries on. Targets go through <see cref="GuardedHttp"/>.
+/// secret, and an <c>Idempotency-Key</c> the receiver deduplicates retries on. Targets go through <see cref="GuardedHttp"/>,
+/// which reads at most 4 KiB of the answer; the client's timeout and the dispatcher's deadline bound the whole exchange.
 /// </summary>
 public sealed class WebhookChannel : IReminderChannel, IDisposable
 {
     public const string SignatureHeader = "X-Aimi-Signature";
     public const string TimestampHeader = "X-Aimi-Timestamp";
     public const string IdempotencyHeader = "Idempotency-Key";
+    private const int MaxExplanation = 500;
 
     private readonly IServiceScopeFactory _scopes;
     private readonly HttpClient _http;
@@ -86,8 +88,16 @@ public sealed class WebhookChannel : IReminderChannel, IDisposable
             }
             // Only a server-side trouble or a throttle is worth another try; any other refusal will not change.
             var transient = status >= 500 || status is 408 or 429;
-            throw new ChannelException($"The webhook answered {status} {response.ReasonPhrase}.", permanent: !transient);
+            var explanation = Explanation(await response.Content.ReadAsStringAsync(CancellationToken.None));
+            throw new ChannelException($"The webhook answered {status} {response.ReasonPhrase}.{explanation}", permanent: !transient);
         }
+    }
+
+    /// <summary>The start of what the receiver said (already cut to <see cref="GuardedHttp.MaxResponseBody"/>), for the delivery log.</summary>
+    private static string Explanation(string body)
+    {
+        var text = body.ReplaceLineEndings(" ").Trim();
+        return text.Length == 0 ? "" : $" {(text.Length <= MaxExplanation ? text : text[..MaxExplanation] + "…")}";
     }
 
     public static string Sign(string secret, string timestamp, string body) =>

@@ -11,10 +11,15 @@ using Microsoft.Extensions.Options;
 namespace Aimi.Notifications.Api.Workers;
 
 /// <summary>
-/// Sends due reminders. Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c> in batches and leased, so any number of
-/// replicas dispatch side by side, each row by one of them; a replica that dies mid-send gives its rows back when the
-/// lease runs out. It sleeps until the next due time (by <see cref="TimeProvider"/>) or until a nearer reminder is planned
-/// (<see cref="PlannedListener"/>), so no polling interval adds to the lateness.
+/// Sends due reminders. Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c> and leased, so any number of replicas dispatch
+/// side by side, each row by one of them; a replica that dies mid-send gives its rows back when the lease runs out.
+/// In-app rows (and rows settled without a channel: missed, out of attempts) are recorded together right after the claim.
+/// A network delivery (e-mail, web push, webhook) takes one of <see cref="DispatcherOptions.Concurrency"/> slots, must
+/// finish within <see cref="DispatcherOptions.DeliveryTimeout"/> of the claim (well inside the lease), and records its own
+/// outcome the moment it ends; a claim takes no more of them than there are free slots, and the loop goes on claiming while
+/// they run, so one user's slow channel holds up no one else's reminder. It sleeps until the next due time (by
+/// <see cref="TimeProvider"/>), until a nearer reminder is planned (<see cref="PlannedListener"/>) or until a slot frees
+/// while rows wait for one, so no polling interval adds to the lateness.
 /// </summary>
 public sealed partial class ReminderDispatcher(
     IServiceScopeFactory scopes,
@@ -27,6 +32,8 @@ public sealed partial class ReminderDispatcher(
     private static readonly string Instance = $"{Environment.MachineName}/{Environment.ProcessId}";
     private readonly Dictionary<Channel, IReminderChannel> _channels = channels.ToDictionary(c => c.Channel);
     private readonly DispatcherOptions _options = options.Value;
+    /// <summary>Network deliveries in flight, across batches.</summary>
+    private readonly SemaphoreSlim _slots = new(options.Value.Concurrency);
 
     /// <summary>When the background loop will look again, while it sleeps (observable for tests and diagnostics).</summary>
     public DateTimeOffset? SleepingUntil { get; private set; }
@@ -37,48 +44,65 @@ public sealed partial class ReminderDispatcher(
         {
             return;
         }
+        var running = new List<Task>();
         var failures = 0;
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                if (await DispatchDueAsync(stoppingToken) >= _options.BatchSize)
-                {
-                    continue; // more are due right now
-                }
-                failures = 0;
-                var next = await NextWakeAsync(stoppingToken);
-                SleepingUntil = next;
-                await signal.WaitAsync(next, time, stoppingToken);
-                SleepingUntil = null;
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex)
-            {
-                failures++;
-                LogDispatchFailed(logger, ex);
                 try
                 {
-                    await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures, 7)))), time, stoppingToken);
+                    running.RemoveAll(t => t.IsCompleted);
+                    var batch = await StartBatchAsync(stoppingToken);
+                    running.Add(batch.Deliveries); // not awaited: each delivery records itself, the loop claims on
+                    if (batch.Claimed >= _options.BatchSize)
+                    {
+                        continue; // more are due right now
+                    }
+                    failures = 0;
+                    var next = await NextWakeAsync(_slots.CurrentCount > 0, stoppingToken);
+                    SleepingUntil = next;
+                    await signal.WaitAsync(next, time, stoppingToken);
+                    SleepingUntil = null;
                 }
-                catch (OperationCanceledException)
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
                 {
                     return;
                 }
+                catch (Exception ex)
+                {
+                    failures++;
+                    LogDispatchFailed(logger, ex);
+                    try
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures, 7)))), time, stoppingToken);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        return;
+                    }
+                }
             }
+        }
+        finally
+        {
+            // Cancelled with the stopping token, they end promptly and record nothing: their leases give the rows back.
+            await Task.WhenAll(running);
         }
     }
 
-    /// <summary>The earlier of the next due reminder and the next lease to run out, capped by the safety wake.</summary>
-    internal async Task<DateTimeOffset> NextWakeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// The earlier of the next due reminder and the next lease to run out, capped by the safety wake. Rows that need a
+    /// delivery slot count only while one is free: when none is, the slot's release wakes the loop instead.
+    /// </summary>
+    internal async Task<DateTimeOffset> NextWakeAsync(bool slotFree, CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NotificationsDbContext>();
-        var due = await db.Reminders.Where(r => r.Status == ReminderStatus.Scheduled).MinAsync(r => (DateTimeOffset?)r.DueAt, cancellationToken);
-        var lease = await db.Reminders.Where(r => r.Status == ReminderStatus.Sending).MinAsync(r => r.LeaseUntil, cancellationToken);
+        var due = await db.Reminders.Where(r => r.Status == ReminderStatus.Scheduled && (slotFree || r.Channel == Channel.InApp))
+            .MinAsync(r => (DateTimeOffset?)r.DueAt, cancellationToken);
+        var lease = await db.Reminders.Where(r => r.Status == ReminderStatus.Sending && (slotFree || r.Channel == Channel.InApp))
+            .MinAsync(r => r.LeaseUntil, cancellationToken);
         var wake = time.GetUtcNow() + _options.SafetyWake;
         foreach (var candidate in new[] { due, lease })
         {
@@ -93,6 +117,37 @@ public sealed partial class ReminderDispatcher(
     /// <summary>Claims one batch of due rows, delivers them and records the outcomes; returns how many it claimed.</summary>
     public async Task<int> DispatchDueAsync(CancellationToken cancellationToken)
     {
+        var batch = await StartBatchAsync(cancellationToken);
+        await batch.Deliveries;
+        return batch.Claimed;
+    }
+
+    /// <summary>
+    /// Claims due rows, records those that need no network at once, and starts the network deliveries: the returned
+    /// <see cref="Batch.Deliveries"/> ends when the last of them has recorded its outcome.
+    /// </summary>
+    internal async Task<Batch> StartBatchAsync(CancellationToken cancellationToken)
+    {
+        // Started before the claim, so no delivery of this batch runs past claim + DeliveryTimeout.
+        var deadline = new CancellationTokenSource(_options.DeliveryTimeout, time);
+        var sending = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
+        var deliveries = new List<Task>();
+        int claimed;
+        try
+        {
+            claimed = await ClaimAndStartAsync(deliveries, sending.Token, cancellationToken);
+        }
+        catch
+        {
+            // Deliveries already started still record themselves (by the deadline) before the failure surfaces.
+            await EndAsync(deliveries, sending, deadline);
+            throw;
+        }
+        return new Batch(claimed, EndAsync(deliveries, sending, deadline));
+    }
+
+    private async Task<int> ClaimAndStartAsync(List<Task> deliveries, CancellationToken deadline, CancellationToken cancellationToken)
+    {
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<NotificationsDbContext>();
         var started = Stopwatch.GetTimestamp();
@@ -106,50 +161,84 @@ public sealed partial class ReminderDispatcher(
         var userIds = claimed.Select(r => r.UserId).Distinct().ToList();
         var profiles = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.UserId)).ToDictionaryAsync(u => u.UserId, cancellationToken);
         var now = time.GetUtcNow();
-        using var gate = new SemaphoreSlim(_options.Concurrency);
-        var outcomes = await Task.WhenAll(claimed.Select(async reminder =>
+        var immediate = new List<Outcome>();
+        foreach (var reminder in claimed)
         {
             var profile = profiles.GetValueOrDefault(reminder.UserId) ?? UserProfile.Default(reminder.UserId);
-            await gate.WaitAsync(cancellationToken);
-            try
+            if (Settle(reminder, profile, now) is { } settled)
             {
-                return await DeliverAsync(reminder, profile, now, cancellationToken);
+                immediate.Add(settled);
             }
-            finally
+            else if (reminder.Channel == Channel.InApp)
             {
-                gate.Release();
+                immediate.Add(await SendAsync(_channels[Channel.InApp], reminder, profile, now, cancellationToken, cancellationToken));
             }
-        }));
-        var deliveredAt = Stopwatch.GetElapsedTime(started);
-        await CompleteAsync(db, token, outcomes, cancellationToken);
-        var completedAt = Stopwatch.GetElapsedTime(started);
-        LogBatch(logger, claimed.Count, claimedAt, deliveredAt - claimedAt, completedAt - deliveredAt);
+            else
+            {
+                deliveries.Add(DeliverAsync(token, _channels[reminder.Channel], reminder, profile, now, deadline, cancellationToken));
+            }
+        }
+        if (immediate.Count > 0)
+        {
+            await CompleteAsync(db, token, immediate, cancellationToken);
+        }
+        var recordedAt = Stopwatch.GetElapsedTime(started);
+        LogBatch(logger, claimed.Count, claimedAt, immediate.Count, recordedAt - claimedAt, deliveries.Count);
         return claimed.Count;
     }
 
-    /// <summary>Marks due rows (and rows whose lease ran out) <c>sending</c> under a fresh lease token, in one short transaction.</summary>
-    internal async Task<(Guid Token, List<Reminder> Claimed)> ClaimAsync(NotificationsDbContext db, CancellationToken cancellationToken)
+    /// <summary>Ends once every delivery has recorded itself (they never throw), then lets go of the batch's deadline.</summary>
+    private static async Task EndAsync(List<Task> deliveries, CancellationTokenSource sending, CancellationTokenSource deadline)
+    {
+        try
+        {
+            await Task.WhenAll(deliveries);
+        }
+        finally
+        {
+            sending.Dispose();
+            deadline.Dispose();
+        }
+    }
+
+    /// <summary>Claims with as many network rows as this replica has free delivery slots.</summary>
+    internal Task<(Guid Token, List<Reminder> Claimed)> ClaimAsync(NotificationsDbContext db, CancellationToken cancellationToken) =>
+        ClaimAsync(db, Math.Min(_slots.CurrentCount, _options.BatchSize), cancellationToken);
+
+    /// <summary>
+    /// Marks due rows (and rows whose lease ran out) <c>sending</c> under a fresh lease token, in one short statement: up
+    /// to a batch of in-app rows and up to <paramref name="networkRows"/> of the others, each the earliest due first.
+    /// </summary>
+    private async Task<(Guid Token, List<Reminder> Claimed)> ClaimAsync(NotificationsDbContext db, int networkRows, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         var token = Guid.NewGuid();
         var leaseUntil = now + _options.Lease;
+        var inApp = WireName.Of(Channel.InApp);
         var claimed = await db.Reminders.FromSql($"""
-            UPDATE reminder_queue AS r
-            SET status = 'sending', lease_until = {leaseUntil}, lease_token = {token}, attempts = r.attempts + 1, updated_at = {now}
-            FROM (
+            WITH in_app AS (
                 SELECT id FROM reminder_queue
-                WHERE (status = 'scheduled' AND due_at <= {now}) OR (status = 'sending' AND lease_until <= {now})
+                WHERE ((status = 'scheduled' AND due_at <= {now}) OR (status = 'sending' AND lease_until <= {now})) AND channel = {inApp}
                 ORDER BY due_at
                 LIMIT {_options.BatchSize}
                 FOR UPDATE SKIP LOCKED
-            ) AS due
-            WHERE r.id = due.id
+            ), network AS (
+                SELECT id FROM reminder_queue
+                WHERE ((status = 'scheduled' AND due_at <= {now}) OR (status = 'sending' AND lease_until <= {now})) AND channel <> {inApp}
+                ORDER BY due_at
+                LIMIT {networkRows}
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE reminder_queue AS r
+            SET status = 'sending', lease_until = {leaseUntil}, lease_token = {token}, attempts = r.attempts + 1, updated_at = {now}
+            WHERE r.id IN (SELECT id FROM in_app UNION ALL SELECT id FROM network)
             RETURNING r.*
             """).AsNoTracking().ToListAsync(cancellationToken);
         return (token, claimed);
     }
 
-    private async Task<Outcome> DeliverAsync(Reminder reminder, UserProfile profile, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>The outcome of a row that needs no channel (missed, out of attempts, no such channel), or null.</summary>
+    private Outcome? Settle(Reminder reminder, UserProfile profile, DateTimeOffset now)
     {
         if (reminder.Kind != ReminderKind.FollowUp && reminder.EventStartsAt is { } start && now > start + _options.MissedGrace)
         {
@@ -160,33 +249,89 @@ public sealed partial class ReminderDispatcher(
             // Taken over after leases ran out again and again (a crash loop): stop.
             return new Outcome(reminder, profile, null, LogOutcomes.Failed, null, reminder.LastError ?? "Too many attempts.", true, 0);
         }
-        if (!_channels.TryGetValue(reminder.Channel, out var channel))
+        if (!_channels.ContainsKey(reminder.Channel))
         {
             return new Outcome(reminder, profile, null, LogOutcomes.Failed, null, $"No {WireName.Of(reminder.Channel)} channel is configured.", true, 0);
         }
+        return null;
+    }
 
+    /// <summary>
+    /// One network delivery: waits for a slot, sends before the deadline, and records its outcome in its own short
+    /// transaction. It never throws: a failure to record leaves the row to its lease.
+    /// </summary>
+    private async Task DeliverAsync(Guid token, IReminderChannel channel, Reminder reminder, UserProfile profile, DateTimeOffset now,
+        CancellationToken deadline, CancellationToken stoppingToken)
+    {
+        try
+        {
+            Outcome outcome;
+            try
+            {
+                await _slots.WaitAsync(deadline);
+            }
+            catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+            {
+                outcome = new Outcome(reminder, profile, null, LogOutcomes.Retry, null, "No delivery slot came free before the deadline.", false, 0);
+                await CompleteOneAsync(token, outcome, stoppingToken);
+                return;
+            }
+            try
+            {
+                outcome = await SendAsync(channel, reminder, profile, now, deadline, stoppingToken);
+            }
+            finally
+            {
+                if (_slots.Release() == 0)
+                {
+                    signal.Notify(); // the loop may be asleep for want of a slot
+                }
+            }
+            await CompleteOneAsync(token, outcome, stoppingToken);
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            LogNotRecorded(logger, ex, reminder.Id);
+        }
+    }
+
+    private async Task CompleteOneAsync(Guid token, Outcome outcome, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        await CompleteAsync(scope.ServiceProvider.GetRequiredService<NotificationsDbContext>(), token, [outcome], cancellationToken);
+    }
+
+    private async Task<Outcome> SendAsync(IReminderChannel channel, Reminder reminder, UserProfile profile, DateTimeOffset now,
+        CancellationToken deadline, CancellationToken stoppingToken)
+    {
         var delivery = new Delivery(reminder, profile, ReminderText.For(reminder, profile), reminder.IdempotencyKey, now);
         var started = Stopwatch.GetTimestamp();
         try
         {
-            var providerId = await channel.SendAsync(delivery, cancellationToken);
+            var providerId = await channel.SendAsync(delivery, deadline);
             return new Outcome(reminder, profile, delivery.Text, LogOutcomes.Sent, providerId, null, false, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
         {
+            var error = ex is OperationCanceledException && deadline.IsCancellationRequested
+                ? $"Given up: no answer within the delivery deadline ({_options.DeliveryTimeout.TotalSeconds:0} s)."
+                : ex.Message;
             var permanent = ex is ChannelException { Permanent: true };
             LogDeliveryFailed(logger, ex, reminder.Id, WireName.Of(reminder.Channel), reminder.Attempts);
-            return new Outcome(reminder, profile, delivery.Text, LogOutcomes.Retry, null, ex.Message, permanent, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+            return new Outcome(reminder, profile, delivery.Text, LogOutcomes.Retry, null, error, permanent, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         }
     }
 
     /// <summary>
-    /// Records every outcome in one transaction, but only for rows this claim still holds (checked by lease token in the
-    /// same statement that writes them): a row re-planned or taken over meanwhile belongs to someone else now. The new
-    /// state comes from the entity's methods; it is written set-based (one UPDATE, one INSERT of logs) because a batch
-    /// is hundreds of rows.
+    /// Records outcomes in one transaction, but only for rows this claim still holds (checked by lease token in the same
+    /// statement that writes them): a row re-planned or taken over meanwhile belongs to someone else now. The new state
+    /// comes from the entity's methods; it is written set-based (one UPDATE, one INSERT of logs) because the in-app part
+    /// of a batch is hundreds of rows; a network delivery writes its one row the same way.
     /// </summary>
-    private async Task CompleteAsync(NotificationsDbContext db, Guid token, Outcome[] outcomes, CancellationToken cancellationToken)
+    private async Task CompleteAsync(NotificationsDbContext db, Guid token, IReadOnlyList<Outcome> outcomes, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         foreach (var outcome in outcomes)
@@ -263,7 +408,13 @@ public sealed partial class ReminderDispatcher(
             await scheduler.NotifyDispatchersAsync(CancellationToken.None);
         }
         await transaction.CommitAsync(CancellationToken.None);
-        LogDispatched(logger, outcomes.Length, held.Count);
+        LogDispatched(logger, outcomes.Count, held.Count);
+    }
+
+    public override void Dispose()
+    {
+        base.Dispose();
+        _slots.Dispose();
     }
 
     /// <summary>In-app delivery and the record Goals and Chat follow: one event per sent reminder, committed with the row.</summary>
@@ -310,6 +461,9 @@ public sealed partial class ReminderDispatcher(
 
     private static string? Truncate(string? value) => value is null || value.Length <= 2000 ? value : value[..2000];
 
+    /// <summary>A claim: how many rows it took, and its network deliveries, which end once each has recorded its outcome.</summary>
+    internal sealed record Batch(int Claimed, Task Deliveries);
+
     private sealed record Outcome(Reminder Reminder, UserProfile Profile, ReminderText? Text, string Result, string? ProviderId, string? Error, bool Permanent, double LatencyMs);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatching reminders failed; retrying")]
@@ -318,8 +472,11 @@ public sealed partial class ReminderDispatcher(
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivering reminder {ReminderId} over {Channel} failed (attempt {Attempt})")]
     private static partial void LogDeliveryFailed(ILogger logger, Exception exception, Guid reminderId, string channel, int attempt);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Batch of {Count}: claim {Claim}, deliver {Deliver}, complete {Complete}")]
-    private static partial void LogBatch(ILogger logger, int count, TimeSpan claim, TimeSpan deliver, TimeSpan complete);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The outcome of reminder {ReminderId} could not be recorded; its lease gives it back")]
+    private static partial void LogNotRecorded(ILogger logger, Exception exception, Guid reminderId);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Batch of {Count}: claim {Claim}, {Immediate} recorded at once in {Complete}, {Network} network deliveries started")]
+    private static partial void LogBatch(ILogger logger, int count, TimeSpan claim, int immediate, TimeSpan complete, int network);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Dispatched {Count} reminder(s), {Held} still held at completion")]
     private static partial void LogDispatched(ILogger logger, int count, int held);
