@@ -17,7 +17,7 @@ internal sealed partial class ProblemExceptionHandler(IProblemDetailsService pro
         if (exception is Aimi.ServiceDefaults.Errors.RequestException refused)
         {
             // A use case's refusal that no endpoint mapped itself: the same problem details the endpoint would write.
-            await refused.ToProblem().ExecuteAsync(httpContext);
+            await refused.ToProblem(httpContext).ExecuteAsync(httpContext);
             return true;
         }
 

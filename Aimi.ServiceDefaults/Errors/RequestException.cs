@@ -10,6 +10,7 @@ public enum ErrorKind
     NotFound,
     Conflict,
     TooLarge,
+    TooManyRequests,
 }
 
 /// <summary>
@@ -32,6 +33,8 @@ public sealed class RequestException : Exception
     /// <summary>Field → messages, for <see cref="ErrorKind.Invalid"/> (and a too-large field).</summary>
     public IReadOnlyDictionary<string, string[]> Errors { get; }
     public IReadOnlyDictionary<string, object?> Extensions { get; }
+    /// <summary>For <see cref="ErrorKind.TooManyRequests"/>: when to try again (the HTTP edge sends it as <c>Retry-After</c>).</summary>
+    public TimeSpan? RetryAfter { get; private init; }
 
     public int Status => Kind switch
     {
@@ -39,6 +42,7 @@ public sealed class RequestException : Exception
         ErrorKind.NotFound => StatusCodes.Status404NotFound,
         ErrorKind.Conflict => StatusCodes.Status409Conflict,
         ErrorKind.TooLarge => StatusCodes.Status413PayloadTooLarge,
+        ErrorKind.TooManyRequests => StatusCodes.Status429TooManyRequests,
         _ => StatusCodes.Status400BadRequest,
     };
 
@@ -60,10 +64,29 @@ public sealed class RequestException : Exception
     public static RequestException Conflict(string title, string detail, IReadOnlyDictionary<string, object?>? extensions = null) =>
         new(ErrorKind.Conflict, title, detail, extensions: extensions);
 
+    public static RequestException TooManyRequests(string title, string detail, TimeSpan retryAfter)
+    {
+        var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+        return new(ErrorKind.TooManyRequests, title, $"{detail} Try again in {seconds} s.", extensions: new Dictionary<string, object?> { ["retryAfter"] = seconds })
+        {
+            RetryAfter = TimeSpan.FromSeconds(seconds),
+        };
+    }
+
     public static RequestException StaleVersion(int? currentVersion) => Conflict(
         "Version conflict",
         $"The record was changed by someone else; its current version is {currentVersion}. Reload it and try again.",
         new Dictionary<string, object?> { ["currentVersion"] = currentVersion });
+
+    /// <summary>Problem details as <see cref="ToProblem()"/>, and the <c>Retry-After</c> header when there is one.</summary>
+    public ProblemHttpResult ToProblem(HttpContext http)
+    {
+        if (RetryAfter is { } after)
+        {
+            http.Response.Headers.RetryAfter = ((int)after.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        return ToProblem();
+    }
 
     /// <summary>Problem details: status, title, detail, and <c>errors</c> when there are field errors.</summary>
     public ProblemHttpResult ToProblem()

@@ -12,8 +12,8 @@ public sealed record BenchmarkOptions(
     public const string Events = "events";
     public const string Chat = "chat";
 
-    /// <summary>The chat service closes a socket that sends more than this many frames in a minute.</summary>
-    public const int SocketFramesPerMinute = 30;
+    /// <summary>The chat service answers at most this many messages a minute per user (Chat:Limits:TurnsPerMinute).</summary>
+    public const int TurnsPerUserMinute = 20;
 
     public const string Usage = """
         Usage: dotnet run -c Release --project bench/Aimi.Benchmarks -- [options]
@@ -23,8 +23,8 @@ public sealed record BenchmarkOptions(
           --warmup SECONDS     send at the same rate for this long first, not measured (JIT, connection pools; default 5, 0 = none)
           --concurrency N      events: most requests in flight; later ones wait and their wait counts as latency (default 64)
           --users N            spread the load round-robin over N users, each with its own token (default 10 events, 150 chat):
-                               the gateway limits each user to 20 requests/s, and chat has one socket per user, which the
-                               chat service closes above 30 messages a minute (the run refuses a rate/users mix that would);
+                               the gateway limits each user to 20 requests/s, and chat has one socket per user, and the chat
+                               service answers at most 20 messages a minute per user (the run refuses a rate/users mix above);
                                a session ends at 30 stored messages (15 exchanges), so with fewer users (e.g. 100) every
                                session rolls over inside the measured window and session starts show in the figures
           --idle SECONDS       after the warm-up, measure the CPU of the idle system for this long first (default 0 = not)
@@ -62,11 +62,11 @@ public sealed record BenchmarkOptions(
                 _ => throw new ArgumentException($"Unknown argument '{name}'."),
             };
         }
-        if (options.Scenario == Chat && options.MostFramesPerSocketMinute > SocketFramesPerMinute - 3)
+        if (options.Scenario == Chat && options.MostFramesPerSocketMinute > TurnsPerUserMinute - 2)
         {
             throw new ArgumentException(
-                $"{options.Rate:0.#} messages/s over {options.Users} sockets is up to {options.MostFramesPerSocketMinute} messages a minute on one socket; " +
-                $"the chat service closes a socket above {SocketFramesPerMinute}. Use more --users.");
+                $"{options.Rate:0.#} messages/s over {options.Users} sockets is up to {options.MostFramesPerSocketMinute} messages a minute for one user; " +
+                $"the chat service answers at most {TurnsPerUserMinute}. Use more --users.");
         }
         return options;
     }

@@ -33,6 +33,9 @@ public static class Extensions
 
         builder.Services.AddSingleton<SessionCache>();
         builder.Services.AddSingleton<ConnectionRegistry>();
+        builder.Services.AddOptions<ChatLimitsOptions>().BindConfiguration("Chat:Limits");
+        builder.Services.AddSingleton<TurnBudget>();
+        builder.Services.AddSingleton<SocketLimiter>();
         builder.Services.AddScoped<ChatSessions>();
         builder.Services.AddScoped<ChatTurns>();
         builder.Services.AddScoped<StartingContextAssembler>();

@@ -99,19 +99,28 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
         Assert.Equal(2, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == userId)));
     }
 
-    [Fact]
-    public async Task A_flood_closes_the_socket_politely_with_a_reason()
+    [Theory]
+    [InlineData("ping")]
+    [InlineData("binary")]
+    [InlineData("oversized")]
+    public async Task A_flood_of_any_frame_closes_the_socket_politely_with_a_reason(string kind)
     {
         using var socket = await ConnectAsync(TestAuth.NewUserId());
 
-        for (var i = 0; i < 31; i++)
+        for (var i = 0; i < 61; i++)
         {
-            await SendAsync(socket, """{"type":"ping"}""");
+            var sent = kind switch
+            {
+                "ping" => SendAsync(socket, """{"type":"ping"}"""),
+                "binary" => socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None),
+                _ => SendAsync(socket, new string('x', 33 * 1024)),
+            };
+            await sent;
         }
         var closed = await ReceiveUntilAsync(socket, "closed");
 
         Assert.Equal((int)WebSocketCloseStatus.PolicyViolation, closed.GetProperty("status").GetInt32());
-        Assert.Contains("Too many messages", closed.GetProperty("reason").GetString());
+        Assert.Contains("Too many frames", closed.GetProperty("reason").GetString());
     }
 
     [Fact]

@@ -39,6 +39,9 @@ public class AimiSystem : IAsyncLifetime
                 .WithEnvironment("OTEL_EXPORTER_OTLP_PROTOCOL", "http/protobuf")
                 .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "200");
         }
+        // A scripted conversation talks faster than a person: the per-user turn budget (20 a minute) is tested in Chat's own tests.
+        builder.CreateResourceBuilder(builder.Resources.OfType<ProjectResource>().Single(p => p.Name == ResourceNames.ChatApi))
+            .WithEnvironment("Chat__Limits__TurnsPerMinute", "600");
 
         using var timeout = new CancellationTokenSource(StartTimeout);
         _app = await builder.BuildAsync(timeout.Token);

@@ -43,7 +43,7 @@ public static class ChatApi
         }
         catch (RequestException e)
         {
-            return e.ToProblem();
+            return e.ToProblem(http);
         }
     }
 

@@ -13,8 +13,11 @@ public sealed record ClientFrame(string? Type, string? Content, string? ClientMe
 public sealed class ChatSocketOptions
 {
     public int MaxFrameBytes { get; set; } = 32 * 1024;
-    /// <summary>More messages than this in a minute on one socket close it with a reason (the gateway limits per user too).</summary>
-    public int MaxMessagesPerMinute { get; set; } = 30;
+    /// <summary>
+    /// More frames than this in a minute on one socket (any frame: messages, pings, binary, oversized, malformed) close it
+    /// with a reason. The turns they ask for are limited per user besides (<see cref="Sessions.ChatLimitsOptions"/>).
+    /// </summary>
+    public int MaxFramesPerMinute { get; set; } = 60;
 }
 
 /// <summary>
@@ -30,7 +33,7 @@ public static partial class ChatSocket
         return app;
     }
 
-    private static async Task Accept(HttpContext http, ConnectionRegistry registry, IServiceScopeFactory scopes, TimeProvider time,
+    private static async Task Accept(HttpContext http, ConnectionRegistry registry, SocketLimiter limiter, IServiceScopeFactory scopes, TimeProvider time,
         Microsoft.Extensions.Options.IOptions<ChatSocketOptions> options, ILoggerFactory loggers)
     {
         if (!http.WebSockets.IsWebSocketRequest)
@@ -44,10 +47,10 @@ public static partial class ChatSocket
         var token = BearerToken.Of(http);
         var expires = http.User.GetTokenExpiry();
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
-        using var connection = new ChatConnection(userId, socket);
+        using var connection = new ChatConnection(userId, socket, time.GetUtcNow());
         registry.Add(connection);
         var logger = loggers.CreateLogger("Aimi.Chat.Socket");
-        var flood = new FloodGuard(options.Value.MaxMessagesPerMinute, time);
+        var flood = new FloodGuard(options.Value.MaxFramesPerMinute, time);
         // The socket lives only as long as the token that opened it: at its expiry the server closes it, saying why.
         using var expiry = expires is { } at
             ? time.CreateTimer(_ => _ = connection.CloseAsync(WebSocketCloseStatus.PolicyViolation, TokenExpiredReason, CancellationToken.None),
@@ -55,6 +58,7 @@ public static partial class ChatSocket
             : null;
         try
         {
+            await limiter.OpenedAsync(connection); // may close this user's oldest socket, here or on another replica
             while (socket.State == WebSocketState.Open)
             {
                 var (kind, text) = await ReceiveAsync(socket, options.Value.MaxFrameBytes, http.RequestAborted);
@@ -64,23 +68,25 @@ public static partial class ChatSocket
                     await connection.CloseAsync(WebSocketCloseStatus.PolicyViolation, TokenExpiredReason, CancellationToken.None);
                     return;
                 }
+                if (kind == FrameKind.Closed)
+                {
+                    await connection.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
+                    return;
+                }
+                // Every frame counts, whatever it carries: a flood of binary or oversized frames costs the server too.
+                if (!flood.Allow())
+                {
+                    await connection.CloseAsync(WebSocketCloseStatus.PolicyViolation, "Too many frames; slow down and reconnect.", CancellationToken.None);
+                    return;
+                }
                 switch (kind)
                 {
-                    case FrameKind.Closed:
-                        await connection.CloseAsync(WebSocketCloseStatus.NormalClosure, "bye", CancellationToken.None);
-                        return;
                     case FrameKind.TooLarge:
                         await connection.SendAsync(Error("too_large", $"A frame may be at most {options.Value.MaxFrameBytes} bytes."), http.RequestAborted);
                         continue;
                     case FrameKind.Binary:
                         await connection.SendAsync(Error("bad_frame", "Send JSON text frames."), http.RequestAborted);
                         continue;
-                }
-
-                if (!flood.Allow())
-                {
-                    await socket.CloseOutputAsync(WebSocketCloseStatus.PolicyViolation, "Too many messages; slow down and reconnect.", CancellationToken.None);
-                    return;
                 }
                 await HandleFrameAsync(text!, connection, userId, token, scopes, http.RequestAborted);
             }
@@ -92,6 +98,7 @@ public static partial class ChatSocket
         finally
         {
             registry.Remove(connection);
+            await limiter.ClosedAsync(connection);
         }
     }
 
@@ -147,7 +154,11 @@ public static partial class ChatSocket
         }
         catch (RequestException e)
         {
-            await connection.SendAsync(new { type = "error", code = e.Code, message = e.Message, errors = e.Errors, frame.ClientMessageId }, cancellationToken);
+            await connection.SendAsync(new
+            {
+                type = "error", code = e.Code, message = e.Message, errors = e.Errors, frame.ClientMessageId,
+                retryAfter = e.RetryAfter is { } after ? (int?)after.TotalSeconds : null,
+            }, cancellationToken);
         }
         catch (Exception e) when (e is not (OperationCanceledException or WebSocketException))
         {

@@ -33,6 +33,7 @@ public sealed class ChatTurns(
     StartingContextAssembler contexts,
     MemoryClient memory,
     ConversationOrchestrator orchestrator,
+    TurnBudget budget,
     TimeProvider time)
 {
     /// <summary>A stored message with no reply younger than this is taken to be still in progress; older, its turn died and is answered again.</summary>
@@ -57,6 +58,13 @@ public sealed class ChatTurns(
         {
             // Still being answered by the first copy: answering it twice would run its tools twice.
             throw MessageInProgress();
+        }
+
+        // A new turn (not a resend of one already answered or running) takes from the user's budget before anything is stored.
+        if (await budget.TryTakeAsync(userId, cancellationToken) is { } retryAfter)
+        {
+            throw RequestException.TooManyRequests("Too many messages",
+                "You have sent more messages in the last minute than the assistant answers for one person.", retryAfter);
         }
 
         var (session, isNew) = earlier is not null

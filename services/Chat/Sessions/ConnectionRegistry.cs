@@ -6,12 +6,13 @@ using System.Text.Json;
 namespace Aimi.Chat.Api.Sessions;
 
 /// <summary>An open chat WebSocket; sends are serialised because a WebSocket allows one writer at a time.</summary>
-public sealed class ChatConnection(string userId, WebSocket socket) : IDisposable
+public sealed class ChatConnection(string userId, WebSocket socket, DateTimeOffset openedAt) : IDisposable
 {
     private readonly SemaphoreSlim _sendLock = new(1, 1);
 
     public Guid Id { get; } = Guid.NewGuid();
     public string UserId { get; } = userId;
+    public DateTimeOffset OpenedAt { get; } = openedAt;
     public WebSocket Socket { get; } = socket;
 
     public async Task SendAsync(object frame, CancellationToken cancellationToken)
@@ -66,12 +67,22 @@ public sealed class ChatConnection(string userId, WebSocket socket) : IDisposabl
 public sealed partial class ConnectionRegistry(ILogger<ConnectionRegistry> logger)
 {
     private readonly ConcurrentDictionary<string, ConcurrentDictionary<Guid, ChatConnection>> _byUser = new();
+    private readonly ConcurrentDictionary<Guid, ChatConnection> _byId = new();
 
-    public void Add(ChatConnection connection) =>
+    public void Add(ChatConnection connection)
+    {
+        _byId[connection.Id] = connection;
         _byUser.GetOrAdd(connection.UserId, _ => new()).TryAdd(connection.Id, connection);
+    }
+
+    public ChatConnection? Find(Guid connectionId) => _byId.GetValueOrDefault(connectionId);
+
+    public IReadOnlyList<ChatConnection> OpenOf(string userId) =>
+        _byUser.TryGetValue(userId, out var connections) ? connections.Values.ToList() : [];
 
     public void Remove(ChatConnection connection)
     {
+        _byId.TryRemove(connection.Id, out _);
         if (_byUser.TryGetValue(connection.UserId, out var connections))
         {
             connections.TryRemove(connection.Id, out _);

@@ -1,0 +1,123 @@
+using System.Net;
+using System.Net.WebSockets;
+using System.Text;
+using System.Text.Json;
+using Aimi.Chat.Api.Sessions;
+using Aimi.Testing;
+using Microsoft.EntityFrameworkCore;
+using Xunit;
+
+namespace Aimi.Chat.Tests;
+
+/// <summary>Chat with small per-user limits: three turns a minute, two sockets.</summary>
+public sealed class LimitedChatHost : ChatHost
+{
+    public const int TurnsPerMinute = 3;
+    public const int SocketsPerUser = 2;
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ChatSettings() =>
+    [
+        new("Chat:Limits:TurnsPerMinute", $"{TurnsPerMinute}"),
+        new("Chat:Limits:SocketsPerUser", $"{SocketsPerUser}"),
+    ];
+}
+
+public sealed class ChatLimitsTests(LimitedChatHost host) : IClassFixture<LimitedChatHost>
+{
+    [Fact]
+    public async Task One_budget_of_turns_a_minute_covers_REST_and_every_socket_and_a_refused_turn_stores_nothing()
+    {
+        var userId = TestAuth.NewUserId();
+        var client = host.ClientFor(userId);
+        using var first = await ConnectAsync(userId);
+        using var second = await ConnectAsync(userId);
+
+        (await client.PostJsonAsync("/chat/send", new { content = "hello" })).EnsureSuccessStatusCode();
+        await SendAsync(first, """{"type":"message","content":"how are you","clientMessageId":"s1"}""");
+        await ReceiveUntilAsync(first, "reply");
+        await SendAsync(second, """{"type":"message","content":"good morning","clientMessageId":"s2"}""");
+        await ReceiveUntilAsync(second, "reply");
+
+        // The budget is spent: REST answers 429 with when to come back, a socket an error frame, and neither stores the message.
+        var refused = await client.PostJsonAsync("/chat/send", new { content = "one more" });
+        Assert.Equal(HttpStatusCode.TooManyRequests, refused.StatusCode);
+        Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
+        var problem = await refused.ReadAsync<JsonElement>(HttpStatusCode.TooManyRequests);
+        Assert.Equal("Too many messages", problem.GetProperty("title").GetString());
+        await SendAsync(first, """{"type":"message","content":"and another","clientMessageId":"s3"}""");
+        var error = await ReceiveUntilAsync(first, "error");
+        Assert.Equal("too_many_requests", error.GetProperty("code").GetString());
+        Assert.True(error.GetProperty("retryAfter").GetInt32() > 0);
+        Assert.Equal(6, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == userId)));
+
+        // A resend of an answered message is no new turn: it still gets its answer.
+        await SendAsync(first, """{"type":"message","content":"how are you","clientMessageId":"s1"}""");
+        Assert.True((await ReceiveUntilAsync(first, "reply")).GetProperty("duplicate").GetBoolean());
+
+        // A minute later the budget is back.
+        host.Time.Advance(TimeSpan.FromMinutes(2));
+        (await client.PostJsonAsync("/chat/send", new { content = "one more" })).EnsureSuccessStatusCode();
+    }
+
+    [Fact]
+    public async Task A_socket_beyond_the_users_limit_closes_the_oldest_with_a_reason()
+    {
+        var userId = TestAuth.NewUserId();
+        using var oldest = await ConnectAsync(userId);
+        await PingAsync(oldest);
+        using var middle = await ConnectAsync(userId);
+        await PingAsync(middle);
+        using var newest = await ConnectAsync(userId);
+        await PingAsync(newest);
+
+        var closed = await ReceiveUntilAsync(oldest, "closed");
+        Assert.Equal((int)WebSocketCloseStatus.PolicyViolation, closed.GetProperty("status").GetInt32());
+        Assert.Equal(SocketLimiter.TooManySocketsReason, closed.GetProperty("reason").GetString());
+        await PingAsync(middle);
+        await PingAsync(newest);
+
+        // Another user's sockets are not this user's count.
+        using var other = await ConnectAsync(TestAuth.NewUserId());
+        await PingAsync(other);
+        await PingAsync(middle);
+    }
+
+    private async Task<WebSocket> ConnectAsync(string userId) =>
+        await host.Server.CreateWebSocketClient().ConnectAsync(
+            new Uri(host.Server.BaseAddress, $"ws/chat?access_token={TestAuth.Token(userId)}"), CancellationToken.None);
+
+    private static Task SendAsync(WebSocket socket, string text) =>
+        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
+
+    private static async Task PingAsync(WebSocket socket)
+    {
+        await SendAsync(socket, """{"type":"ping"}""");
+        await ReceiveUntilAsync(socket, "pong");
+    }
+
+    private static async Task<JsonElement> ReceiveUntilAsync(WebSocket socket, string type)
+    {
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var buffer = new byte[64 * 1024];
+        while (true)
+        {
+            using var frame = new MemoryStream();
+            WebSocketReceiveResult result;
+            do
+            {
+                result = await socket.ReceiveAsync(buffer, timeout.Token);
+                if (result.MessageType == WebSocketMessageType.Close)
+                {
+                    var closed = JsonSerializer.SerializeToElement(new { type = "closed", status = (int)result.CloseStatus!, reason = result.CloseStatusDescription });
+                    return type == "closed" ? closed : throw new InvalidOperationException($"The socket closed: {result.CloseStatusDescription}");
+                }
+                frame.Write(buffer, 0, result.Count);
+            } while (!result.EndOfMessage);
+            var parsed = JsonDocument.Parse(frame.ToArray()).RootElement;
+            if (parsed.GetProperty("type").GetString() == type)
+            {
+                return parsed;
+            }
+        }
+    }
+}
