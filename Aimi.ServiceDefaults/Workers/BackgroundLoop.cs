@@ -24,6 +24,9 @@ public abstract partial class BackgroundLoop(TimeProvider time, ILogger logger) 
 
     protected TimeProvider Time { get; } = time;
 
+    /// <summary>A loop switched off by its settings does not run at all.</summary>
+    protected virtual bool Enabled => true;
+
     /// <summary>
     /// Tells the loop that a pass that lasts (a connection held open) got going: a later failure backs off from the start
     /// again instead of from where the last outage left it.
@@ -38,6 +41,10 @@ public abstract partial class BackgroundLoop(TimeProvider time, ILogger logger) 
 
     protected sealed override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (!Enabled)
+        {
+            return;
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             try

@@ -5,6 +5,7 @@ using Aimi.Notifications.Api.Channels;
 using Aimi.Notifications.Api.Data;
 using Aimi.Notifications.Api.Domain;
 using Aimi.ServiceDefaults;
+using Aimi.ServiceDefaults.Workers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +28,7 @@ public sealed partial class ReminderDispatcher(
     DispatchSignal signal,
     TimeProvider time,
     IOptions<DispatcherOptions> options,
-    ILogger<ReminderDispatcher> logger) : BackgroundService
+    ILogger<ReminderDispatcher> logger) : BackgroundLoop(time, logger)
 {
     private static readonly string Instance = $"{Environment.MachineName}/{Environment.ProcessId}";
     private readonly Dictionary<Channel, IReminderChannel> _channels = channels.ToDictionary(c => c.Channel);
@@ -38,57 +39,40 @@ public sealed partial class ReminderDispatcher(
     /// <summary>When the background loop will look again, while it sleeps (observable for tests and diagnostics).</summary>
     public DateTimeOffset? SleepingUntil { get; private set; }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Deliveries of earlier batches still running (touched by the loop only; awaited when the host stops).</summary>
+    private readonly List<Task> _running = [];
+
+    protected override string LoopName => "Reminder dispatch";
+
+    protected override TimeSpan MaxBackoff => TimeSpan.FromSeconds(10);
+
+    protected override bool Enabled => _options.Enabled;
+
+    protected override async Task<LoopWait> RunPassAsync(CancellationToken stoppingToken)
     {
-        if (!_options.Enabled)
+        _running.RemoveAll(t => t.IsCompleted);
+        var batch = await StartBatchAsync(stoppingToken);
+        _running.Add(batch.Deliveries); // not awaited: each delivery records itself, the loop claims on
+        if (batch.Claimed >= _options.BatchSize)
         {
-            return;
+            return LoopWait.None; // more are due right now
         }
-        var running = new List<Task>();
-        var failures = 0;
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                try
-                {
-                    running.RemoveAll(t => t.IsCompleted);
-                    var batch = await StartBatchAsync(stoppingToken);
-                    running.Add(batch.Deliveries); // not awaited: each delivery records itself, the loop claims on
-                    if (batch.Claimed >= _options.BatchSize)
-                    {
-                        continue; // more are due right now
-                    }
-                    failures = 0;
-                    var next = await NextWakeAsync(_slots.CurrentCount > 0, stoppingToken);
-                    SleepingUntil = next;
-                    await signal.WaitAsync(next, time, stoppingToken);
-                    SleepingUntil = null;
-                }
-                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-                {
-                    return;
-                }
-                catch (Exception ex)
-                {
-                    failures++;
-                    LogDispatchFailed(logger, ex);
-                    try
-                    {
-                        await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(10_000, 100 * Math.Pow(2, Math.Min(failures, 7)))), time, stoppingToken);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return;
-                    }
-                }
-            }
-        }
-        finally
-        {
-            // Cancelled with the stopping token, they end promptly and record nothing: their leases give the rows back.
-            await Task.WhenAll(running);
-        }
+        var next = await NextWakeAsync(_slots.CurrentCount > 0, stoppingToken);
+        SleepingUntil = next;
+        return LoopWait.Until(next, Time);
+    }
+
+    protected override async Task WaitAsync(LoopWait wait, CancellationToken stoppingToken)
+    {
+        await signal.WaitAsync(wait.Delay, Time, stoppingToken);
+        SleepingUntil = null;
+    }
+
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken);
+        // Cancelled with the stopping token, they end promptly and record nothing: their leases give the rows back.
+        await Task.WhenAll(_running);
     }
 
     /// <summary>
@@ -103,7 +87,7 @@ public sealed partial class ReminderDispatcher(
             .MinAsync(r => (DateTimeOffset?)r.DueAt, cancellationToken);
         var lease = await db.Reminders.Where(r => r.Status == ReminderStatus.Sending && (slotFree || r.Channel == Channel.InApp))
             .MinAsync(r => r.LeaseUntil, cancellationToken);
-        var wake = time.GetUtcNow() + _options.SafetyWake;
+        var wake = Time.GetUtcNow() + _options.SafetyWake;
         foreach (var candidate in new[] { due, lease })
         {
             if (candidate is { } at && at < wake)
@@ -129,7 +113,7 @@ public sealed partial class ReminderDispatcher(
     internal async Task<Batch> StartBatchAsync(CancellationToken cancellationToken)
     {
         // Started before the claim, so no delivery of this batch runs past claim + DeliveryTimeout.
-        var deadline = new CancellationTokenSource(_options.DeliveryTimeout, time);
+        var deadline = new CancellationTokenSource(_options.DeliveryTimeout, Time);
         var sending = CancellationTokenSource.CreateLinkedTokenSource(deadline.Token, cancellationToken);
         var deliveries = new List<Task>();
         int claimed;
@@ -160,7 +144,7 @@ public sealed partial class ReminderDispatcher(
 
         var userIds = claimed.Select(r => r.UserId).Distinct().ToList();
         var profiles = await db.Users.AsNoTracking().Where(u => userIds.Contains(u.UserId)).ToDictionaryAsync(u => u.UserId, cancellationToken);
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var immediate = new List<Outcome>();
         foreach (var reminder in claimed)
         {
@@ -211,7 +195,7 @@ public sealed partial class ReminderDispatcher(
     /// </summary>
     private async Task<(Guid Token, List<Reminder> Claimed)> ClaimAsync(NotificationsDbContext db, int networkRows, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         var token = Guid.NewGuid();
         var leaseUntil = now + _options.Lease;
         var inApp = WireName.Of(Channel.InApp);
@@ -333,7 +317,7 @@ public sealed partial class ReminderDispatcher(
     /// </summary>
     private async Task CompleteAsync(NotificationsDbContext db, Guid token, IReadOnlyList<Outcome> outcomes, CancellationToken cancellationToken)
     {
-        var now = time.GetUtcNow();
+        var now = Time.GetUtcNow();
         foreach (var outcome in outcomes)
         {
             var reminder = outcome.Reminder;
@@ -388,7 +372,7 @@ public sealed partial class ReminderDispatcher(
                 {outcomes.Select(o => o.ProviderId).ToArray()}, {outcomes.Select(o => o.Reminder.IdempotencyKey).ToArray()})
             """, CancellationToken.None);
 
-        var scheduler = new ReminderScheduler(db, time);
+        var scheduler = new ReminderScheduler(db, Time);
         var replanned = false;
         foreach (var outcome in outcomes.Where(o => o.Reminder.Status == ReminderStatus.Sent && held.Contains(o.Reminder.Id)))
         {
@@ -465,9 +449,6 @@ public sealed partial class ReminderDispatcher(
     internal sealed record Batch(int Claimed, Task Deliveries);
 
     private sealed record Outcome(Reminder Reminder, UserProfile Profile, ReminderText? Text, string Result, string? ProviderId, string? Error, bool Permanent, double LatencyMs);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Dispatching reminders failed; retrying")]
-    private static partial void LogDispatchFailed(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Delivering reminder {ReminderId} over {Channel} failed (attempt {Attempt})")]
     private static partial void LogDeliveryFailed(ILogger logger, Exception exception, Guid reminderId, string channel, int attempt);
