@@ -1,5 +1,6 @@
 using Aimi.Goals.Api.Consumers;
 using Aimi.Goals.Api.Data;
+using Aimi.Goals.Api.Workers;
 using Aimi.Messaging;
 using Aimi.Persistence;
 using Aimi.ServiceDefaults;
@@ -16,6 +17,7 @@ public static class Extensions
         builder.Services.AddScoped<UserDirectory>();
         builder.Services.AddScoped<EventLifecycle>();
         builder.Services.AddScoped<PlanChanges>();
+        builder.Services.AddHostedService<IdempotencyKeySweeper>();
 
         builder.AddAimiMessaging<GoalsDbContext>(bus =>
         {
