@@ -40,6 +40,8 @@ public sealed class IdempotencyTests(GoalsHost host) : IClassFixture<GoalsHost>
         var first = await SendAsync(client, HttpMethod.Post, path, json.RootElement, "create-1");
         var again = await SendAsync(client, HttpMethod.Post, path, json.RootElement, "create-1");
 
+        var all = await (await client.GetAsync(path)).ReadAsync<List<System.Text.Json.JsonElement>>(HttpStatusCode.OK);
+        Assert.Single(all);
         Assert.Equal(HttpStatusCode.Created, first.StatusCode);
         Assert.Equal(HttpStatusCode.Created, again.StatusCode);
         Assert.False(Replayed(first));
@@ -47,8 +49,6 @@ public sealed class IdempotencyTests(GoalsHost host) : IClassFixture<GoalsHost>
         Assert.Equal(first.Headers.Location, again.Headers.Location);
         Assert.Equal(await first.Content.ReadAsStringAsync(), await again.Content.ReadAsStringAsync());
         Assert.Equal("application/json", again.Content.Headers.ContentType?.MediaType);
-        var all = await (await client.GetAsync(path)).ReadAsync<List<System.Text.Json.JsonElement>>(HttpStatusCode.OK);
-        Assert.Single(all);
     }
 
     [Fact]
@@ -62,13 +62,13 @@ public sealed class IdempotencyTests(GoalsHost host) : IClassFixture<GoalsHost>
             .ReadAsync<EventResponse>(HttpStatusCode.OK);
         var again = await SendAsync(client, HttpMethod.Post, $"/events/{created.Id}/postpone", new { by = "01:00:00" }, "move-1");
 
-        Assert.True(Replayed(again));
-        Assert.Equal(first, await again.ReadAsync<EventResponse>(HttpStatusCode.OK));
         var now = await (await client.GetAsync($"/events/{created.Id}")).ReadAsync<EventResponse>(HttpStatusCode.OK);
         Assert.Equal(created.StartsAt!.Value.AddHours(1), now.StartsAt);
         Assert.Equal(first.Version, now.Version);
         var history = await (await client.GetAsync($"/events/{created.Id}/history")).ReadAsync<List<HistoryResponse>>(HttpStatusCode.OK);
         Assert.Single(history, h => h.To == Aimi.Goals.Api.Domain.EventStatus.Postponed);
+        Assert.True(Replayed(again));
+        Assert.Equal(first, await again.ReadAsync<EventResponse>(HttpStatusCode.OK));
     }
 
     [Fact]
@@ -163,9 +163,9 @@ public sealed class IdempotencyTests(GoalsHost host) : IClassFixture<GoalsHost>
         host.Time.Advance(TimeSpan.FromMinutes(2));
         var expired = await SendAsync(client, HttpMethod.Post, "/goals", new { title = "Stretch" }, "daily-1");
 
+        Assert.Equal(2, (await (await client.GetAsync("/goals")).ReadAsync<List<GoalResponse>>(HttpStatusCode.OK)).Count);
         Assert.True(Replayed(stillKnown));
         Assert.False(Replayed(expired)); // a new request: the key was free again
-        Assert.Equal(2, (await (await client.GetAsync("/goals")).ReadAsync<List<GoalResponse>>(HttpStatusCode.OK)).Count);
         Assert.Equal(1, await StoredKeysAsync(subject));
 
         // The sweeper also runs on its own as the clock moves; either run leaves no expired key.
