@@ -1,5 +1,6 @@
 using Aimi.Goals.Api.Consumers;
 using Aimi.Goals.Api.Data;
+using Aimi.Goals.Api.Workers;
 using Aimi.Messaging;
 using Aimi.Persistence;
 using Aimi.ServiceDefaults;
@@ -18,6 +19,7 @@ public static class Extensions
         builder.Services.AddScoped<EventLifecycle>();
         builder.Services.AddScoped<PlanChanges>();
         builder.AddUserTargets(); // the webhook URL in the profile is checked as the Notification service will call it
+        builder.Services.AddHostedService<IdempotencyKeySweeper>();
 
         builder.AddAimiMessaging<GoalsDbContext>(bus =>
         {

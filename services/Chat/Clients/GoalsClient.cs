@@ -31,33 +31,41 @@ public sealed class GoalsApiException(HttpStatusCode status, string detail) : Ex
 /// <summary>
 /// The Goals service's API, called with the user's own token (so Goals scopes every call to that user) and marked as
 /// the assistant's doing. Base address by service discovery: <c>services__goals-api__http__0</c>.
+/// Every write carries an <c>Idempotency-Key</c>: the resilience handler retries a POST that timed out or got a 5xx,
+/// and Goals answers a retry with the first attempt's response instead of doing the work again.
 /// </summary>
 public sealed class GoalsClient(HttpClient http, TimeProvider time)
 {
+    public const string IdempotencyHeader = "Idempotency-Key";
+
     private static readonly JsonSerializerOptions Json = CreateJson();
 
-    public Task<ProfileView> GetProfileAsync(string token, CancellationToken ct) => SendAsync<ProfileView>(HttpMethod.Get, "/me", token, null, ct);
+    public Task<ProfileView> GetProfileAsync(string token, CancellationToken ct) => SendAsync<ProfileView>(HttpMethod.Get, "/me", token, null, null, ct);
 
     public Task<AgendaView> GetAgendaAsync(string token, DateOnly? date, CancellationToken ct) =>
-        SendAsync<AgendaView>(HttpMethod.Get, date is { } d ? $"/agenda?date={d:yyyy-MM-dd}" : "/agenda", token, null, ct);
+        SendAsync<AgendaView>(HttpMethod.Get, date is { } d ? $"/agenda?date={d:yyyy-MM-dd}" : "/agenda", token, null, null, ct);
 
     public Task<AgendaView> GetWindowAsync(string token, DateTimeOffset from, DateTimeOffset to, CancellationToken ct) =>
-        SendAsync<AgendaView>(HttpMethod.Get, $"/agenda?from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(to.ToString("O"))}", token, null, ct);
+        SendAsync<AgendaView>(HttpMethod.Get, $"/agenda?from={Uri.EscapeDataString(from.ToString("O"))}&to={Uri.EscapeDataString(to.ToString("O"))}", token, null, null, ct);
 
-    public Task<List<GoalView>> ActiveGoalsAsync(string token, CancellationToken ct) => SendAsync<List<GoalView>>(HttpMethod.Get, "/goals?status=active", token, null, ct);
+    public Task<List<GoalView>> ActiveGoalsAsync(string token, CancellationToken ct) => SendAsync<List<GoalView>>(HttpMethod.Get, "/goals?status=active", token, null, null, ct);
 
-    public Task<List<HabitView>> ActiveHabitsAsync(string token, CancellationToken ct) => SendAsync<List<HabitView>>(HttpMethod.Get, "/habits?status=active", token, null, ct);
+    public Task<List<HabitView>> ActiveHabitsAsync(string token, CancellationToken ct) => SendAsync<List<HabitView>>(HttpMethod.Get, "/habits?status=active", token, null, null, ct);
 
-    public Task<EventView> CreateEventAsync(string token, object request, CancellationToken ct) => SendAsync<EventView>(HttpMethod.Post, "/events", token, request, ct);
+    /// <param name="idempotencyKey">The same for every attempt of one logical write (see <see cref="IdempotencyHeader"/>).</param>
+    public Task<EventView> CreateEventAsync(string token, string idempotencyKey, object request, CancellationToken ct) =>
+        SendAsync<EventView>(HttpMethod.Post, "/events", token, request, idempotencyKey, ct);
 
-    public Task<EventView> ActAsync(string token, Guid eventId, string action, object? body, CancellationToken ct) =>
-        SendAsync<EventView>(HttpMethod.Post, $"/events/{eventId}/{action}", token, body ?? new { }, ct);
+    public Task<EventView> ActAsync(string token, string idempotencyKey, Guid eventId, string action, object? body, CancellationToken ct) =>
+        SendAsync<EventView>(HttpMethod.Post, $"/events/{eventId}/{action}", token, body ?? new { }, idempotencyKey, ct);
 
-    public Task<GoalView> CreateGoalAsync(string token, object request, CancellationToken ct) => SendAsync<GoalView>(HttpMethod.Post, "/goals", token, request, ct);
+    public Task<GoalView> CreateGoalAsync(string token, string idempotencyKey, object request, CancellationToken ct) =>
+        SendAsync<GoalView>(HttpMethod.Post, "/goals", token, request, idempotencyKey, ct);
 
-    public Task<HabitView> CreateHabitAsync(string token, object request, CancellationToken ct) => SendAsync<HabitView>(HttpMethod.Post, "/habits", token, request, ct);
+    public Task<HabitView> CreateHabitAsync(string token, string idempotencyKey, object request, CancellationToken ct) =>
+        SendAsync<HabitView>(HttpMethod.Post, "/habits", token, request, idempotencyKey, ct);
 
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, string token, object? body, CancellationToken ct)
+    private async Task<T> SendAsync<T>(HttpMethod method, string path, string token, object? body, string? idempotencyKey, CancellationToken ct)
     {
         // A turn (or a socket) can outlive its token: an expired one is never sent on, Goals would only refuse it.
         if (TokenExpiry.Of(token) is { } expires && time.GetUtcNow() >= expires)
@@ -67,6 +75,10 @@ public sealed class GoalsClient(HttpClient http, TimeProvider time)
         using var request = new HttpRequestMessage(method, path);
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
         request.Headers.Add(InternalHeaders.Actor, "assistant");
+        if (idempotencyKey is not null)
+        {
+            request.Headers.Add(IdempotencyHeader, idempotencyKey);
+        }
         if (body is not null)
         {
             request.Content = JsonContent.Create(body, body.GetType(), options: Json);

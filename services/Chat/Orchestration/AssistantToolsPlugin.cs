@@ -25,7 +25,7 @@ public sealed record ItemState(Guid Id, string Title, string Status, DateTimeOff
 public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient memory, TurnContext turn, CancellationToken turnCancellation)
 {
     private readonly List<ToolCallRecord> _calls = [];
-    private int _created;
+    private int _writes;
 
     public IReadOnlyList<ToolCallRecord> Calls => _calls;
     public bool EndRequested { get; private set; }
@@ -39,10 +39,11 @@ public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient
         CancellationToken cancellationToken = default) =>
         RecordAsync(AssistantTools.CreateEvent, new() { ["title"] = title, ["startsAt"] = startsAt, ["endsAt"] = endsAt, ["notes"] = notes }, async () =>
         {
-            var created = await goals.CreateEventAsync(turn.Token, new
+            var key = NextWriteKey();
+            var created = await goals.CreateEventAsync(turn.Token, key, new
             {
                 type = "event", title, notes, startsAt = Instant(startsAt, "startsAt"), endsAt = OptionalInstant(endsAt, "endsAt"),
-                source = "chat", sourceMessageId = NextSourceId(), confirmed = false,
+                source = "chat", sourceMessageId = key, confirmed = false,
             }, cancellationToken);
             return (Serialize(created), created.Id, created.GoalId, null, StateOf(created));
         });
@@ -55,9 +56,10 @@ public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient
         CancellationToken cancellationToken = default) =>
         RecordAsync(AssistantTools.CreateTask, new() { ["title"] = title, ["dueAt"] = dueAt, ["notes"] = notes }, async () =>
         {
-            var created = await goals.CreateEventAsync(turn.Token, new
+            var key = NextWriteKey();
+            var created = await goals.CreateEventAsync(turn.Token, key, new
             {
-                type = "task", title, notes, dueAt = OptionalInstant(dueAt, "dueAt"), source = "chat", sourceMessageId = NextSourceId(), confirmed = false,
+                type = "task", title, notes, dueAt = OptionalInstant(dueAt, "dueAt"), source = "chat", sourceMessageId = key, confirmed = false,
             }, cancellationToken);
             return (Serialize(created), created.Id, created.GoalId, null, StateOf(created));
         });
@@ -70,7 +72,7 @@ public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient
         CancellationToken cancellationToken = default) =>
         RecordAsync(AssistantTools.CreateGoal, new() { ["title"] = title, ["description"] = description, ["dueDate"] = dueDate }, async () =>
         {
-            var goal = await goals.CreateGoalAsync(turn.Token, new { title, description, dueDate = OptionalDate(dueDate) }, cancellationToken);
+            var goal = await goals.CreateGoalAsync(turn.Token, NextWriteKey(), new { title, description, dueDate = OptionalDate(dueDate) }, cancellationToken);
             return (Serialize(goal), null, goal.Id, null, null);
         });
 
@@ -82,7 +84,7 @@ public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient
         CancellationToken cancellationToken = default) =>
         RecordAsync(AssistantTools.CreateHabit, new() { ["title"] = title, ["cadence"] = cadence, ["goalId"] = goalId }, async () =>
         {
-            var habit = await goals.CreateHabitAsync(turn.Token, new { title, cadence, goalId = OptionalId(goalId) }, cancellationToken);
+            var habit = await goals.CreateHabitAsync(turn.Token, NextWriteKey(), new { title, cadence, goalId = OptionalId(goalId) }, cancellationToken);
             return (Serialize(habit), null, habit.GoalId, habit.Id, null);
         });
 
@@ -137,8 +139,9 @@ public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient
     private Task<string> ActAsync(string tool, string eventId, string action, Func<object>? body, Dictionary<string, string?> arguments, CancellationToken cancellationToken) =>
         RecordAsync(tool, arguments, async () =>
         {
+            var key = NextWriteKey();
             var id = Guid.TryParse(eventId, out var parsed) ? parsed : throw new ToolArgumentException($"'{eventId}' is not an event id.");
-            var changed = await goals.ActAsync(turn.Token, id, action, body?.Invoke(), cancellationToken);
+            var changed = await goals.ActAsync(turn.Token, key, id, action, body?.Invoke(), cancellationToken);
             return (Serialize(changed), changed.Id, changed.GoalId, null, StateOf(changed));
         });
 
@@ -171,8 +174,10 @@ public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient
         }
     }
 
-    // One chat message may create several items; each gets its own idempotency key, stable across a resend.
-    private string NextSourceId() => $"{turn.Message.Id:N}:{++_created}";
+    // One chat message may make several writes; each gets its own idempotency key from the message and the write's place
+    // in the turn, so a retry of the call and a re-run of the same turn (a resend after the first died) send the same key.
+    // A created event also keeps it as its sourceMessageId.
+    private string NextWriteKey() => $"{turn.Message.Id:N}:{++_writes}";
 
     private static ItemState StateOf(EventView e) => new(e.Id, e.Title, e.Status, e.StartsAt ?? e.DueAt);
 

@@ -143,10 +143,15 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         return message;
     }
 
-    /// <summary>The last messages of the session, from the cache or, on a miss, from the database (refilling the cache).</summary>
-    public async Task<IReadOnlyList<CachedMessage>> HistoryAsync(Guid sessionId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The last messages of the session, from the cache when it holds as many as the session counts, else from the
+    /// database (refilling the cache). A cache write that failed (Redis down or timing out) leaves the list short, and a
+    /// short list is never read as the history.
+    /// </summary>
+    public async Task<IReadOnlyList<CachedMessage>> HistoryAsync(ChatSession session, CancellationToken cancellationToken)
     {
-        if (await cache.GetAsync(sessionId) is { } cached)
+        var sessionId = session.Id;
+        if (await cache.GetAsync(sessionId) is { } cached && cached.Count == Math.Min(session.MessageCount, ChatSession.MessageLimit))
         {
             return cached;
         }

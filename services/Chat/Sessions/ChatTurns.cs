@@ -95,7 +95,7 @@ public sealed class ChatTurns(
             await sessions.SaveContextAsync(session, context.ToJson(), cancellationToken);
         }
 
-        var history = await sessions.HistoryAsync(session.Id, cancellationToken);
+        var history = await sessions.HistoryAsync(session, cancellationToken);
         var turn = new TurnContext(userId, token, session.Id, message, context, history.Where(h => h.Id != message.Id).ToList(), isNew, await recall);
         var answer = await orchestrator.ReplyAsync(turn, onDelta, cancellationToken);
 

@@ -15,6 +15,7 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
     public DbSet<Habit> Habits => Set<Habit>();
     public DbSet<EventItem> Events => Set<EventItem>();
     public DbSet<EventHistoryEntry> EventHistory => Set<EventHistoryEntry>();
+    public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -88,6 +89,18 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
             e.Property(h => h.Actor).HasMaxLength(20);
             e.Property(h => h.Reason).HasMaxLength(500);
             e.Property(h => h.Payload).HasColumnType("jsonb");
+        });
+
+        modelBuilder.Entity<IdempotentRequest>(e =>
+        {
+            e.ToTable("idempotent_requests");
+            e.HasKey(r => new { r.Subject, r.Key });
+            e.Property(r => r.Subject).HasMaxLength(200);
+            e.Property(r => r.Key).HasMaxLength(Endpoints.Idempotency.MaxKeyLength);
+            e.Property(r => r.Fingerprint).HasMaxLength(64);
+            e.Property(r => r.ContentType).HasMaxLength(200);
+            e.Property(r => r.Location).HasMaxLength(2000);
+            e.HasIndex(r => r.CreatedAt); // the sweep of expired keys
         });
 
         modelBuilder.AddMessagingTables();

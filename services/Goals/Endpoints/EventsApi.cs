@@ -49,7 +49,7 @@ public static class EventsApi
 
     public static IEndpointRouteBuilder MapEventEndpoints(this IEndpointRouteBuilder app)
     {
-        var events = app.MapGroup("/events").WithTags("Events");
+        var events = app.MapGroup("/events").WithTags("Events").WithIdempotencyKeys();
         events.MapGet("/", ListEvents).WithName("ListEvents");
         events.MapGet("/{id:guid}", GetEvent).WithName("GetEvent");
         events.MapPost("/", CreateEvent).WithName("CreateEvent");

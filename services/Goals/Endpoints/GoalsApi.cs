@@ -19,7 +19,7 @@ public static class GoalsApi
 {
     public static IEndpointRouteBuilder MapGoalEndpoints(this IEndpointRouteBuilder app)
     {
-        var goals = app.MapGroup("/goals").WithTags("Goals");
+        var goals = app.MapGroup("/goals").WithTags("Goals").WithIdempotencyKeys();
         goals.MapGet("/", ListGoals).WithName("ListGoals");
         goals.MapGet("/{id:guid}", GetGoal).WithName("GetGoal");
         goals.MapPost("/", CreateGoal).WithName("CreateGoal");

@@ -23,7 +23,7 @@ public static class HabitsApi
 
     public static IEndpointRouteBuilder MapHabitEndpoints(this IEndpointRouteBuilder app)
     {
-        var habits = app.MapGroup("/habits").WithTags("Habits");
+        var habits = app.MapGroup("/habits").WithTags("Habits").WithIdempotencyKeys();
         habits.MapGet("/", ListHabits).WithName("ListHabits");
         habits.MapGet("/{id:guid}", GetHabit).WithName("GetHabit");
         habits.MapPost("/", CreateHabit).WithName("CreateHabit");

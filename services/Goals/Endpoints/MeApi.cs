@@ -24,7 +24,7 @@ public static class MeApi
 
     public static IEndpointRouteBuilder MapMeEndpoints(this IEndpointRouteBuilder app)
     {
-        var me = app.MapGroup("/me").WithTags("Profile");
+        var me = app.MapGroup("/me").WithTags("Profile").WithIdempotencyKeys();
         me.MapGet("/", GetMe).WithName("GetProfile");
         me.MapPut("/", UpdateMe).WithName("UpdateProfile");
         return app;
