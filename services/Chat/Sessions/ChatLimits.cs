@@ -48,8 +48,9 @@ public sealed partial class TurnBudget(IConnectionMultiplexer redis, TimeProvide
                 [1 - intoMinute / TimeSpan.FromMinutes(1), options.Value.TurnsPerMinute, 120]).WaitAsync(cancellationToken);
             return taken == 1 ? null : Max(untilNextMinute, TimeSpan.FromSeconds(1));
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
+            // Any failure of the client (not the caller giving up): the budget is this replica's until Redis answers.
             LogRedisUnavailable(logger, e);
             return TakeLocally(userId, now);
         }
@@ -83,7 +84,7 @@ public sealed partial class TurnBudget(IConnectionMultiplexer redis, TimeProvide
 
 /// <summary>
 /// At most <see cref="ChatLimitsOptions.SocketsPerUser"/> open chat sockets per user across replicas. Each open socket is
-/// listed in Redis under its user, oldest first; opening one more closes the oldest, wherever it is, through a Redis
+/// listed in Redis under its user in the order opened; opening one more closes the oldest, wherever it is, through a Redis
 /// channel every replica listens on. Without Redis the limit holds per replica.
 /// </summary>
 public sealed partial class SocketLimiter : IDisposable
@@ -92,16 +93,28 @@ public sealed partial class SocketLimiter : IDisposable
     private static readonly RedisChannel CloseChannel = RedisChannel.Literal("aimi:chat:sockets:close");
     private static readonly TimeSpan ListLifetime = TimeSpan.FromDays(1);
 
+    // KEYS: the user's list. ARGV: the new socket, the limit, the list's lifetime. Numbers the socket after the newest (so
+    // order never depends on clocks), and takes out and returns the oldest beyond the limit.
+    private const string OpenScript = """
+        local newest = redis.call('ZREVRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+        local order = 1
+        if newest[2] then order = tonumber(newest[2]) + 1 end
+        redis.call('ZADD', KEYS[1], order, ARGV[1])
+        redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+        local excess = redis.call('ZRANGE', KEYS[1], 0, -(tonumber(ARGV[2]) + 1))
+        if #excess > 0 then redis.call('ZREM', KEYS[1], unpack(excess)) end
+        return excess
+        """;
+
     private readonly IConnectionMultiplexer _redis;
     private readonly ConnectionRegistry _registry;
-    private readonly TimeProvider _time;
     private readonly IOptions<ChatLimitsOptions> _options;
     private readonly ILogger<SocketLimiter> _logger;
     private readonly Lazy<Task> _subscribed;
 
-    public SocketLimiter(IConnectionMultiplexer redis, ConnectionRegistry registry, TimeProvider time, IOptions<ChatLimitsOptions> options, ILogger<SocketLimiter> logger)
+    public SocketLimiter(IConnectionMultiplexer redis, ConnectionRegistry registry, IOptions<ChatLimitsOptions> options, ILogger<SocketLimiter> logger)
     {
-        (_redis, _registry, _time, _options, _logger) = (redis, registry, time, options, logger);
+        (_redis, _registry, _options, _logger) = (redis, registry, options, logger);
         _subscribed = new Lazy<Task>(() => _redis.GetSubscriber().SubscribeAsync(CloseChannel, (channel, value) =>
         {
             if (Guid.TryParse((string?)value, out var id) && _registry.Find(id) is { } connection)
@@ -120,23 +133,14 @@ public sealed partial class SocketLimiter : IDisposable
         try
         {
             await _subscribed.Value;
-            var db = _redis.GetDatabase();
-            var key = Key(connection.UserId);
-            var batch = db.CreateBatch();
-            var added = batch.SortedSetAddAsync(key, connection.Id.ToString(), _time.GetUtcNow().UtcTicks);
-            var expiry = batch.KeyExpireAsync(key, ListLifetime);
-            var oldest = batch.SortedSetRangeByRankAsync(key, 0, -(limit + 1));
-            batch.Execute();
-            await Task.WhenAll(added, expiry, oldest);
-            foreach (var id in await oldest)
+            var excess = (RedisValue[]?)await _redis.GetDatabase().ScriptEvaluateAsync(OpenScript,
+                [Key(connection.UserId)], [connection.Id.ToString(), limit, (long)ListLifetime.TotalSeconds]) ?? [];
+            foreach (var id in excess)
             {
-                if (await db.SortedSetRemoveAsync(key, id))
-                {
-                    await _redis.GetSubscriber().PublishAsync(CloseChannel, id);
-                }
+                await _redis.GetSubscriber().PublishAsync(CloseChannel, id);
             }
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogRedisUnavailable(_logger, e);
             foreach (var extra in _registry.OpenOf(connection.UserId).OrderByDescending(c => c.OpenedAt).Skip(limit))
@@ -152,7 +156,7 @@ public sealed partial class SocketLimiter : IDisposable
         {
             await _redis.GetDatabase().SortedSetRemoveAsync(Key(connection.UserId), connection.Id.ToString());
         }
-        catch (Exception e) when (e is RedisException or TimeoutException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             LogRedisUnavailable(_logger, e); // the entry expires with the list, or is the first closed when the user opens more
         }

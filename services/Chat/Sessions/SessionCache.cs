@@ -92,7 +92,10 @@ public sealed partial class SessionCache(IConnectionMultiplexer redis, ILogger<S
     /// (<see cref="RedisTimeoutException"/> is a <see cref="TimeoutException"/>, not a RedisException), or a multiplexer
     /// being disposed at shutdown. Cancellation is not among them.
     /// </summary>
-    private static bool IsCacheFailure(Exception e) => e is RedisException or TimeoutException or ObjectDisposedException;
+    // A cache never fails a turn: whatever the client throws (its own exceptions, a timeout, a pipe read after the
+    // connection was torn down, the cancellation of commands queued on a dropped connection: no method here takes a
+    // caller's token) means the database answers instead.
+    private static bool IsCacheFailure(Exception e) => e is not OutOfMemoryException;
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Redis session cache failed reading session {SessionId}; using the database")]
     private static partial void LogReadFailed(ILogger logger, Exception exception, Guid sessionId);
