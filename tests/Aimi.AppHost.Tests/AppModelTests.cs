@@ -160,6 +160,8 @@ public class AppModelTests
         var web = await model.Resource(ResourceNames.Web).EnvironmentAsync();
 
         Assert.Equal("true", gateway["Auth__DevTokens"]);
+        // The gateway refuses development tokens in any other environment (the testing builder runs the AppHost's launch profile).
+        Assert.Equal("Development", gateway["ASPNETCORE_ENVIRONMENT"]);
         Assert.True(gateway.ContainsKey("Auth__SigningKey"));
         Assert.False(gateway.ContainsKey("Auth__Authority"));
         Assert.False(web.ContainsKey("Web__Oidc__Authority"));
