@@ -11,7 +11,7 @@ namespace Aspire.Hosting;
 /// The vocabulary of <c>Program.cs</c>. Infrastructure: in run mode the machine's own PostgreSQL (pgvector), Redis and RabbitMQ
 /// as local executables (no container engine is needed, see <see cref="LocalServers"/>); in publish mode Aspire's standard
 /// container resources under the same names, so the manifest is the one Aspire tooling expects. Services: a project with the
-/// conventions every Aimi service shares (HTTP health check, signing key, quick OTLP flush at stop).
+/// conventions every Aimi host shares (HTTP health check, quick OTLP flush at stop), and for those that validate tokens the signing key.
 /// </summary>
 public static class AimiResources
 {
@@ -47,15 +47,11 @@ public static class AimiResources
     public static IResourceBuilder<IResourceWithConnectionString> AddRabbitMqServer(this IDistributedApplicationBuilder builder, string name) =>
         builder.ExecutionContext.IsPublishMode ? builder.AddRabbitMQ(name).WithManagementPlugin().WithDataVolume($"aimi-{name}-data") : builder.AddLocalRabbitMq(name);
 
-    /// <summary>An Aimi service: ready when <c>/health</c> answers 200; it stops within a second of SIGTERM.</summary>
+    /// <summary>An Aimi service that validates bearer tokens: an Aimi host (<see cref="AddHost{TProject}"/>) with the signing key or the authority.</summary>
     public static IResourceBuilder<ProjectResource> AddService<TProject>(this IDistributedApplicationBuilder builder, string name)
         where TProject : IProjectMetadata, new()
     {
-        var service = builder.AddProject<TProject>(name, launchProfileName: null)
-            .WithHttpEndpoint()
-            .WithHttpHealthCheck(HealthPath)
-            // The exporter would otherwise wait ~10 s at stop for the dashboard, which DCP stops at the same moment.
-            .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000");
+        var service = builder.AddHost<TProject>(name);
         if (Authority(builder) is { } authority)
         {
             service.WithEnvironment("Auth__Authority", authority)
@@ -65,18 +61,33 @@ public static class AimiResources
         {
             service.WithEnvironment("Auth__SigningKey", SigningKey(builder));
         }
-        if (builder.ExecutionContext.IsRunMode)
-        {
-            service.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName);
-        }
         return service;
     }
 
-    /// <summary>The web client's host; with an identity provider configured, the page signs users in there.</summary>
+    /// <summary>An Aimi host: ready when <c>/health</c> answers 200; it stops within a second of SIGTERM.</summary>
+    private static IResourceBuilder<ProjectResource> AddHost<TProject>(this IDistributedApplicationBuilder builder, string name)
+        where TProject : IProjectMetadata, new()
+    {
+        var host = builder.AddProject<TProject>(name, launchProfileName: null)
+            .WithHttpEndpoint()
+            .WithHttpHealthCheck(HealthPath)
+            // The exporter would otherwise wait ~10 s at stop for the dashboard, which DCP stops at the same moment.
+            .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000");
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            host.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName);
+        }
+        return host;
+    }
+
+    /// <summary>
+    /// The web client's host; with an identity provider configured, the page signs users in there. It serves public files and
+    /// validates no token, so it gets neither the signing key nor the authority.
+    /// </summary>
     public static IResourceBuilder<ProjectResource> AddWebClient<TProject>(this IDistributedApplicationBuilder builder, string name)
         where TProject : IProjectMetadata, new()
     {
-        var web = builder.AddService<TProject>(name);
+        var web = builder.AddHost<TProject>(name);
         if (Authority(builder) is { } authority)
         {
             // Client id and scope only when given: the web host has their defaults (WebClientOptions).

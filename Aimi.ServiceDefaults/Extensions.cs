@@ -27,7 +27,11 @@ public static class ServiceDefaultsExtensions
     private const string HealthPath = "/health";
     private const string AlivePath = "/alive";
 
-    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    /// <param name="validatesTokens">
+    /// False only for a host that serves nothing but public files (the web client): it then gets neither a signing key nor an
+    /// authority, and its pipeline authenticates no one.
+    /// </param>
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder, bool validatesTokens = true) where TBuilder : IHostApplicationBuilder
     {
         builder.ConfigureOpenTelemetry();
         builder.AddDefaultHealthChecks();
@@ -47,7 +51,16 @@ public static class ServiceDefaultsExtensions
         builder.Services.ConfigureHttpJsonOptions(options => ConfigureJson(options.SerializerOptions));
         // Bind failures throw, so the handler can say what was wrong (the default is an empty 400 outside Development).
         builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
-        builder.AddAimiAuthentication();
+        if (validatesTokens)
+        {
+            builder.AddAimiAuthentication();
+        }
+        else
+        {
+            // UseServiceDefaults' UseAuthentication/UseAuthorization need their services; no scheme means no token is read.
+            builder.Services.AddAuthentication();
+            builder.Services.AddAuthorization();
+        }
         return builder;
     }
 

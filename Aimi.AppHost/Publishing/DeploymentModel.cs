@@ -16,7 +16,8 @@ public sealed record DeployedRabbitMq(string Name, string Image) : Deployed(Name
 
 /// <summary>A service project; <see cref="IsGateway"/> marks the one with an external endpoint.</summary>
 /// <param name="ProjectPath">The project file relative to the repository root, with forward slashes.</param>
-public sealed record DeployedProject(string Name, string ProjectPath, IReadOnlyList<Deployed> References, bool IsGateway) : Deployed(Name);
+/// <param name="ValidatesTokens">Given the signing key in the model: the gateway and the services, not the web client's host.</param>
+public sealed record DeployedProject(string Name, string ProjectPath, IReadOnlyList<Deployed> References, bool IsGateway, bool ValidatesTokens) : Deployed(Name);
 
 /// <summary>A reference to another project by name.</summary>
 public sealed record DeployedProjectReference(string Name) : Deployed(Name);
@@ -70,7 +71,9 @@ public sealed record DeploymentModel(IReadOnlyList<Deployed> Resources)
             .ToList();
         var path = Path.GetRelativePath(repositoryRoot, project.GetProjectMetadata().ProjectPath).Replace('\\', '/');
         var external = project.Annotations.OfType<EndpointAnnotation>().Any(e => e.IsExternal);
-        return new DeployedProject(project.Name, path, references, external);
+        var signingKey = project.Annotations.OfType<ResourceRelationshipAnnotation>()
+            .Any(r => r.Resource is ParameterResource { Name: AimiResources.SigningKeyParameter });
+        return new DeployedProject(project.Name, path, references, external, signingKey);
     }
 
     private static string Image(ContainerResource container) =>

@@ -6,13 +6,11 @@ namespace Aimi.AppHost.Publishing;
 /// <summary>
 /// Publishing the manifest (<c>--publisher manifest --output-path deploy/aspire-manifest.json</c>) also writes <c>kubernetes/</c>
 /// beside it, from the same Aspire model. The folder belongs to the generator: files it no longer produces are deleted, so
-/// it always equals a fresh run (the operator's <c>secrets.env</c>/<c>config.env</c> excepted).
+/// it always equals a fresh run (the operator's <c>*.env</c> files, written from the <c>*.env.example</c> ones, excepted).
 /// </summary>
 public static class KubernetesPublishing
 {
     public const string KubernetesFolder = "kubernetes";
-
-    private static readonly string[] OperatorFiles = ["secrets.env", "config.env"];
 
     public static IDistributedApplicationBuilder AddKubernetesManifests(this IDistributedApplicationBuilder builder)
     {
@@ -53,7 +51,7 @@ public static class KubernetesPublishing
         }
         var expected = files.Select(f => Path.GetFullPath(Path.Combine(folder, f.Path))).ToHashSet();
         foreach (var stale in Directory.EnumerateFiles(folder, "*", SearchOption.AllDirectories)
-                     .Where(p => !expected.Contains(Path.GetFullPath(p)) && !OperatorFiles.Contains(Path.GetFileName(p)))
+                     .Where(p => !expected.Contains(Path.GetFullPath(p)) && !IsOperatorFile(p))
                      .Order(StringComparer.Ordinal))
         {
             File.Delete(stale);
@@ -61,4 +59,7 @@ public static class KubernetesPublishing
         }
         return log;
     }
+
+    /// <summary>The operator's settings and secrets (<c>config.env</c>, <c>secrets/goals-api.env</c>…): never generated, never deleted.</summary>
+    public static bool IsOperatorFile(string path) => path.EndsWith(".env", StringComparison.Ordinal);
 }

@@ -13,6 +13,7 @@ public sealed class Kustomization
     public IList<string>? Resources { get; init; }
     public IList<KustomizeGenerator>? ConfigMapGenerator { get; init; }
     public IList<KustomizeGenerator>? SecretGenerator { get; init; }
+    public IList<KustomizeReplacement>? Replacements { get; init; }
     public IList<KustomizePatch>? Patches { get; init; }
     public IList<KustomizeImage>? Images { get; init; }
 }
@@ -30,6 +31,38 @@ public sealed class KustomizeGenerator
     public string? Behavior { get; init; }
     public IList<string>? Literals { get; init; }
     public IList<string>? Envs { get; init; }
+    public KustomizeGeneratorOptions? Options { get; init; }
+}
+
+public sealed class KustomizeGeneratorOptions
+{
+    public IDictionary<string, string>? Annotations { get; init; }
+}
+
+/// <summary>A <c>replacements</c> entry: a value of one object copied into fields of others.</summary>
+public sealed class KustomizeReplacement
+{
+    public required KustomizeReplacementSource Source { get; init; }
+    public required IList<KustomizeReplacementTarget> Targets { get; init; }
+}
+
+public sealed class KustomizeReplacementSource
+{
+    public required string Kind { get; init; }
+    public required string Name { get; init; }
+    public required string FieldPath { get; init; }
+}
+
+public sealed class KustomizeReplacementTarget
+{
+    public required KustomizeSelector Select { get; init; }
+    public required IList<string> FieldPaths { get; init; }
+}
+
+public sealed class KustomizeSelector
+{
+    public required string Kind { get; init; }
+    public required string Name { get; init; }
 }
 
 public sealed class KustomizePatch

@@ -23,6 +23,14 @@ public static class AuthExtensions
     public static IHostApplicationBuilder AddAimiAuthentication(this IHostApplicationBuilder builder)
     {
         var options = AuthOptions.From(builder.Configuration);
+        if (options.SigningKey is not null && options.Authority is not null && !builder.Environment.IsDevelopmentOrTesting())
+        {
+            // The key wins below, so the authority would be ignored without a word and anyone holding the key could mint tokens.
+            throw new InvalidOperationException(
+                $"Auth:SigningKey and Auth:Authority are both set in the '{builder.Environment.EnvironmentName}' environment: tokens signed " +
+                "with the key would be accepted and the authority ignored. Set one: Auth:Authority for an OpenID Connect provider (remove " +
+                "Auth__SigningKey from the service's secret), or Auth:SigningKey alone for symmetric tokens.");
+        }
         builder.Services.AddSingleton(options);
 
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)

@@ -19,6 +19,8 @@ public static class GatewayExtensions
             // DataAnnotations do not descend into the nested section, so its rules are checked here.
             .Validate(o => o.RateLimit.PermitsPerSecond is > 0 and <= 100_000, "Gateway:RateLimit:PermitsPerSecond must be in (0, 100000].")
             .Validate(o => o.RateLimit.Burst is >= 1 and <= 100_000, "Gateway:RateLimit:Burst must be in [1, 100000].")
+            .Validate(o => o.TrustedProxies.All(TrustedProxies.IsNetwork),
+                "Gateway:TrustedProxies must list addresses or CIDR networks (10.0.0.0/8, fd00::/8, 192.0.2.7).")
             .ValidateOnStart();
 
         var auth = AuthOptions.From(builder.Configuration);
@@ -26,7 +28,15 @@ public static class GatewayExtensions
         {
             throw new InvalidOperationException("Auth:DevTokens=true needs Auth:SigningKey: development tokens are signed with it.");
         }
+        if (auth.DevTokensEnabled && !builder.Environment.IsDevelopmentOrTesting())
+        {
+            throw new InvalidOperationException(
+                $"Auth:DevTokens=true is refused in the '{builder.Environment.EnvironmentName}' environment: POST /auth/dev-token would let " +
+                "anyone sign in as anyone. Development tokens are for Development only; elsewhere users sign in at an OpenID Connect " +
+                "provider (Auth:Authority).");
+        }
 
+        builder.Services.AddTrustedProxies();
         builder.Services.AddPerUserRateLimiting();
         builder.Services.AddServiceRoutes();
         return builder;

@@ -34,6 +34,12 @@ public sealed class GatewayOptions
 
     public RateLimitOptions RateLimit { get; set; } = new();
 
+    /// <summary>
+    /// The proxies in front of the gateway (the ingress controller's pod network), as addresses or CIDR networks. Only a
+    /// request from one of them has its <c>X-Forwarded-For</c>/<c>X-Forwarded-Proto</c> believed; empty trusts nobody.
+    /// </summary>
+    public List<string> TrustedProxies { get; set; } = [];
+
     /// <summary>A token bucket per user (per client IP when anonymous).</summary>
     public sealed class RateLimitOptions
     {

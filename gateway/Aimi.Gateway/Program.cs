@@ -10,6 +10,7 @@ builder.AddGatewayServices();
 
 var app = builder.Build();
 
+app.UseTrustedProxies();
 app.UseCorrelationId();
 app.UseServiceDefaults();
 app.UseRateLimiter();

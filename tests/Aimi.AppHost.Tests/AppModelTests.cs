@@ -136,7 +136,7 @@ public class AppModelTests
     {
         var model = await AppHostModels.RunModeAsync("--Aimi:Auth:Authority=https://login.example.com", "--Aimi:Web:ClientId=aimi-spa");
 
-        foreach (var name in Services)
+        foreach (var name in Services.Where(s => s != ResourceNames.Web))
         {
             var environment = await model.Resource(name).EnvironmentAsync();
             Assert.Equal("https://login.example.com", environment["Auth__Authority"]);
@@ -147,6 +147,8 @@ public class AppModelTests
         var web = await model.Resource(ResourceNames.Web).EnvironmentAsync();
         Assert.Equal("https://login.example.com", web["Web__Oidc__Authority"]);
         Assert.Equal("aimi-spa", web["Web__Oidc__ClientId"]);
+        // The web client's host validates no token: it gets neither the authority nor the signing key.
+        Assert.DoesNotContain(web.Keys, key => key.StartsWith("Auth__", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -158,8 +160,11 @@ public class AppModelTests
         var web = await model.Resource(ResourceNames.Web).EnvironmentAsync();
 
         Assert.Equal("true", gateway["Auth__DevTokens"]);
+        // The gateway refuses development tokens in any other environment (the testing builder runs the AppHost's launch profile).
+        Assert.Equal("Development", gateway["ASPNETCORE_ENVIRONMENT"]);
         Assert.True(gateway.ContainsKey("Auth__SigningKey"));
         Assert.False(gateway.ContainsKey("Auth__Authority"));
         Assert.False(web.ContainsKey("Web__Oidc__Authority"));
+        Assert.False(web.ContainsKey("Auth__SigningKey"), "The web client's host gets the signing key.");
     }
 }

@@ -47,7 +47,7 @@ public partial class PublishTests
         }
         var extra = Directory.EnumerateFiles(Path.Combine(Deploy, KubernetesPublishing.KubernetesFolder), "*", SearchOption.AllDirectories)
             .Select(p => Path.GetRelativePath(Deploy, p))
-            .Where(p => !generated.Contains(p) && Path.GetFileName(p) is not ("secrets.env" or "config.env"));
+            .Where(p => !generated.Contains(p) && !KubernetesPublishing.IsOperatorFile(p));
         Assert.Empty(extra);
 
         // Project paths in the manifest are relative to its folder: compare where they point, the rest as written.
@@ -77,7 +77,7 @@ public partial class PublishTests
             Assert.Equal(deployment.Spec.Selector.MatchLabels, service.Spec.Selector);
             var port = Assert.Single(service.Spec.Ports);
             Assert.Equal("http", port.TargetPort.Value);
-            Assert.Equal(project.IsGateway ? "LoadBalancer" : "ClusterIP", service.Spec.Type);
+            Assert.Equal("ClusterIP", service.Spec.Type);
             if (!project.IsGateway)
             {
                 Assert.Equal(KubernetesManifests.ContainerPort, port.Port);
@@ -100,7 +100,7 @@ public partial class PublishTests
             Assert.Equal(["--migrate"], container.Args);
             Assert.Null(container.Command);
             Assert.Equal(deployment.Image, container.Image);
-            Assert.Equal(deployment.Env.Select(e => e.Name), container.Env.Select(e => e.Name));
+            Assert.Equal(deployment.Env.Select(e => e.Name).Where(name => name != KubernetesManifests.SigningKeySecretKey), container.Env.Select(e => e.Name));
             Assert.Equal(deployment.EnvFrom.Select(e => e.ConfigMapRef.Name), container.EnvFrom.Select(e => e.ConfigMapRef.Name));
             Assert.Equal("Never", job.Spec.Template.Spec.RestartPolicy);
             Assert.Equal(KubernetesManifests.Components.Migration, job.Metadata.Labels[KubernetesManifests.ComponentLabel]);
@@ -137,10 +137,11 @@ public partial class PublishTests
 
             var container = Assert.Single(objects.OfType<V1Deployment>().Single(d => d.Metadata.Name == project.Name).Spec.Template.Spec.Containers);
             var expectedSecrets = project.References.Where(r => r is DeployedDatabase or DeployedRedis or DeployedRabbitMq)
-                .Select(r => $"ConnectionStrings__{r.Name}").Append("Auth__SigningKey");
-            Assert.Equal(expectedSecrets, container.Env.Select(e => e.Name));
-            Assert.All(container.Env, e => Assert.Equal((KubernetesManifests.SecretName, e.Name), (e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key)));
-            Assert.All(settings.Keys.Concat(container.Env.Select(e => e.Name)), name => Assert.Matches(AspireName(), name));
+                .Select(r => $"ConnectionStrings__{r.Name}").Concat(project.ValidatesTokens ? ["Auth__SigningKey"] : []);
+            var env = container.Env ?? [];
+            Assert.Equal(expectedSecrets, env.Select(e => e.Name));
+            Assert.All(env, e => Assert.Equal((KubernetesManifests.SecretName(project.Name), e.Name), (e.ValueFrom.SecretKeyRef.Name, e.ValueFrom.SecretKeyRef.Key)));
+            Assert.All(settings.Keys.Concat(env.Select(e => e.Name)), name => Assert.Matches(AspireName(), name));
         }
     }
 
@@ -179,23 +180,22 @@ public partial class PublishTests
     [Fact]
     public void The_overlays_render_with_kustomize()
     {
-        var rendered = RenderOverlays();
-        foreach (var (overlay, objects) in rendered)
+        foreach (var (overlay, objects) in Rendered.Value)
         {
             var development = overlay == "development";
             var configMaps = objects.OfType<V1ConfigMap>().ToDictionary(c => c.Metadata.Name);
             Assert.Equal(development ? "true" : "false", configMaps[$"{ResourceNamesGateway}-env"].Data["Auth__DevTokens"]);
             Assert.Equal(development ? "Development" : "Production", configMaps["aimi-config"].Data["ASPNETCORE_ENVIRONMENT"]);
 
-            // Every secret reference points at the generated Secret and at a key its secrets.env.example provides.
-            var secret = Assert.Single(objects.OfType<V1Secret>());
+            // Every secret reference points at a generated Secret and, unless optional, at a key its *.env.example provides.
+            var secrets = objects.OfType<V1Secret>().ToDictionary(s => s.Metadata.Name);
             var containers = objects.OfType<V1Deployment>().SelectMany(d => d.Spec.Template.Spec.Containers)
                 .Concat(objects.OfType<V1StatefulSet>().SelectMany(s => s.Spec.Template.Spec.Containers))
                 .Concat(objects.OfType<V1Job>().SelectMany(j => j.Spec.Template.Spec.Containers));
             var references = containers.SelectMany(c => c.Env ?? []).Where(e => e.ValueFrom?.SecretKeyRef is not null).Select(e => e.ValueFrom.SecretKeyRef).ToList();
             Assert.NotEmpty(references);
-            Assert.All(references, r => Assert.Equal(secret.Metadata.Name, r.Name));
-            Assert.All(references, r => Assert.Contains(r.Key, secret.Data.Keys));
+            Assert.All(references, r => Assert.Contains(r.Name, secrets.Keys));
+            Assert.All(references.Where(r => r.Optional != true), r => Assert.Contains(r.Key, secrets[r.Name].Data.Keys));
             Assert.Equal(Model.Projects.Count(), objects.OfType<V1Deployment>().Count(d => d.Metadata.Labels[KubernetesManifests.ComponentLabel] == "service"));
         }
     }
@@ -234,7 +234,14 @@ public partial class PublishTests
                     : ($"ConnectionStrings__{reference.Name}", $"{{{reference.Name}.connectionString}}");
                 Assert.Equal(value, env.GetProperty(key).GetString());
             }
-            Assert.Equal("{auth-signing-key.value}", env.GetProperty("Auth__SigningKey").GetString());
+            if (project.ValidatesTokens)
+            {
+                Assert.Equal("{auth-signing-key.value}", env.GetProperty("Auth__SigningKey").GetString());
+            }
+            else
+            {
+                Assert.False(env.TryGetProperty("Auth__SigningKey", out _), $"{project.Name} gets the signing key.");
+            }
             // The exporter gives up within a second at stop instead of holding the service ~10 s.
             Assert.Equal("1000", env.GetProperty("OTEL_EXPORTER_OTLP_TIMEOUT").GetString());
             var http = resource.GetProperty("bindings").GetProperty("http");
@@ -268,11 +275,11 @@ public partial class PublishTests
             }
         });
 
-        // No Secret object with data: overlays generate aimi-secrets from the operator's git-ignored secrets.env.
+        // No Secret object with data: overlays generate each workload's Secret from the operator's git-ignored secrets/<name>.env.
         var yamlObjects = Files.Where(f => f.Path.EndsWith(".yaml", StringComparison.Ordinal) && !f.Path.EndsWith("kustomization.yaml", StringComparison.Ordinal))
             .SelectMany(f => KubernetesYaml.LoadAllFromString(f.Content));
         Assert.Empty(yamlObjects.OfType<V1Secret>());
-        Assert.Contains("overlays/*/secrets.env", Files.Single(f => f.Path == "kubernetes/.gitignore").Content, StringComparison.Ordinal);
+        Assert.Contains("overlays/*/secrets/*.env", Files.Single(f => f.Path == "kubernetes/.gitignore").Content, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -282,7 +289,7 @@ public partial class PublishTests
         try
         {
             var stale = Path.Combine(output, "base", "removed-service-deployment.yaml");
-            var secrets = Path.Combine(output, "overlays", "development", "secrets.env");
+            var secrets = Path.Combine(output, "overlays", "development", "secrets", "goals-api.env");
             Directory.CreateDirectory(Path.GetDirectoryName(stale)!);
             Directory.CreateDirectory(Path.GetDirectoryName(secrets)!);
             File.WriteAllText(stale, "kind: Deployment\n");
@@ -317,6 +324,9 @@ public partial class PublishTests
 
     private static readonly string[] Overlays = ["development", "production"];
 
+    /// <summary>Both overlays rendered once (kustomize takes a second or two each); tests only read them.</summary>
+    private static readonly Lazy<Dictionary<string, List<object>>> Rendered = new(RenderOverlays);
+
     private const string ResourceNamesGateway = Aimi.ServiceDefaults.ResourceNames.Gateway;
 
     private static List<object> Objects(string folder) =>
@@ -332,7 +342,7 @@ public partial class PublishTests
         Assert.Single(Kustomization(overlay).ConfigMapGenerator!, g => g.Name == name);
 
     /// <summary>
-    /// The overlays as kubectl would apply them, with secrets.env/config.env made from the examples. Renders with `kubectl kustomize`
+    /// The overlays as kubectl would apply them, with the operator's *.env files made from the examples. Renders with `kubectl kustomize`
     /// (offline); where kubectl is not installed, merges the overlay's generators into the base by the same rules.
     /// </summary>
     private static Dictionary<string, List<object>> RenderOverlays()

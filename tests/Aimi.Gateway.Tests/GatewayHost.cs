@@ -2,6 +2,7 @@ using Aimi.ServiceDefaults;
 using Aimi.Testing;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Aimi.Gateway.Tests;
@@ -22,6 +23,9 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
     public FakeService? Web { get; private set; }
 
     protected virtual bool HasWebClient => false;
+
+    /// <summary>The host's environment: test hosts run as <c>Testing</c>; start-up checks try others.</summary>
+    protected virtual string HostEnvironment => AimiEnvironments.Testing;
 
     public Uri BaseAddress { get; private set; } = null!;
     public LogCapture Logs { get; } = new();
@@ -53,7 +57,7 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(HostEnvironment);
         IEnumerable<KeyValuePair<string, string?>> settings =
         [
             .. TestAuth.Settings,

@@ -1,7 +1,8 @@
 using Aimi.Web;
 
 var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+// Public files and their settings only: tokens are validated by the gateway and the services, never here.
+builder.AddServiceDefaults(validatesTokens: false);
 builder.AddWebClient();
 
 var app = builder.Build();

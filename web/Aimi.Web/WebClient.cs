@@ -14,6 +14,10 @@ public static class WebClient
         builder.Services.AddOptions<WebClientOptions>().BindConfiguration(WebClientOptions.Section)
             .Validate(o => o.Authority is null || o.Authority.IsAbsoluteUri, "Web:Oidc:Authority must be an absolute URL.")
             .Validate(o => !string.IsNullOrWhiteSpace(o.ClientId), "Web:Oidc:ClientId must be set.")
+            // Without an authority the page offers development sign-in, and the gateway hands out development tokens only in Development.
+            .Validate(o => o.UsesOidc || builder.Environment.IsDevelopmentOrTesting(),
+                $"Web:Oidc:Authority must be set in the '{builder.Environment.EnvironmentName}' environment: without it the page offers " +
+                "development sign-in, which only a Development gateway answers. Set Web__Oidc__Authority and Web__Oidc__ClientId.")
             .ValidateOnStart();
         return builder;
     }
