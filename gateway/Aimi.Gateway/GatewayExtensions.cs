@@ -7,6 +7,7 @@ namespace Aimi.Gateway;
 public static class GatewayExtensions
 {
     public const string DefaultUrl = "http://localhost:8080";
+    private const string ForwarderLogCategory = "Yarp.ReverseProxy.Forwarder.HttpForwarder";
 
     /// <summary>Everything the gateway registers besides the shared service defaults.</summary>
     public static WebApplicationBuilder AddGatewayServices(this WebApplicationBuilder builder)
@@ -39,6 +40,9 @@ public static class GatewayExtensions
         builder.Services.AddTrustedProxies();
         builder.Services.AddPerUserRateLimiting();
         builder.Services.AddServiceRoutes();
+        // YARP's "Proxying to <url>" line carries the query string (a search text, a socket's access token): never written,
+        // whatever the configuration says. Traces record each forwarded request, redacted.
+        builder.Logging.AddFilter(ForwarderLogCategory, LogLevel.Warning);
         return builder;
     }
 

@@ -75,13 +75,16 @@ public sealed class OpenAiChatHost : ChatHost
             : [],
     ];
 
-    /// <summary>Every search query string and every DELETE path the stand-in Memory was called with, in order.</summary>
-    public System.Collections.Concurrent.ConcurrentQueue<string> MemorySearches { get; } = new();
+    /// <summary>Every search and every DELETE path the stand-in Memory was called with, in order.</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<SearchAsked> MemorySearches { get; } = new();
 
     public System.Collections.Concurrent.ConcurrentQueue<string> MemoryDeletes { get; } = new();
 
-    /// <summary>Every query string the stand-in Memory was called with, in order ("" for none).</summary>
-    public System.Collections.Concurrent.ConcurrentQueue<string> MemoryQueries { get; } = new();
+    /// <summary>Every context the stand-in Memory was asked for, in order (no <c>Q</c> at a session's start).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<ContextAsked> MemoryQueries { get; } = new();
+
+    /// <summary>Every request the stand-in Memory received, as its method, path and query string ("POST /memory/context").</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> MemoryRequests { get; } = new();
 
     public FakeOpenAiServer Model { get; private set; } = null!;
     public WebApplication Memory { get; private set; } = null!;
@@ -94,19 +97,25 @@ public sealed class OpenAiChatHost : ChatHost
         var memory = WebApplication.CreateSlimBuilder();
         memory.WebHost.UseUrls("http://127.0.0.1:0");
         Memory = memory.Build();
-        Memory.MapGet("/memory/context", (HttpRequest request) =>
+        Memory.Use(async (context, next) =>
+        {
+            MemoryRequests.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
+            await next(context);
+        });
+        // Memory's POST /memory/context and /memory/search: the message travels in the body.
+        Memory.MapPost("/memory/context", (HttpRequest request, ContextAsked asked) =>
         {
             if (!request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.Ordinal))
             {
                 return Results.Unauthorized();
             }
-            MemoryQueries.Enqueue(request.QueryString.Value ?? "");
-            return request.Query["q"] is [{ } q] ? Results.Json(TurnContext(q)) : Results.Json(StartContext());
+            MemoryQueries.Enqueue(asked);
+            return asked.Q is { } q ? Results.Json(TurnContext(q)) : Results.Json(StartContext());
         });
-        Memory.MapGet("/memory/search", (HttpRequest request) =>
+        Memory.MapPost("/memory/search", (SearchAsked asked) =>
         {
-            MemorySearches.Enqueue(request.QueryString.Value ?? "");
-            return Results.Json(Found(request.Query["q"].ToString()));
+            MemorySearches.Enqueue(asked);
+            return Results.Json(Found(asked.Q));
         });
         Memory.MapDelete("/memory/items/{id:guid}", (Guid id) =>
         {
@@ -140,6 +149,12 @@ public sealed class OpenAiChatHost : ChatHost
         await Memory.DisposeAsync();
     }
 }
+
+/// <summary>The body of Memory's <c>POST /memory/context</c> as the stand-in reads it.</summary>
+public sealed record ContextAsked(string? Q, int? K, Guid? SessionId);
+
+/// <summary>The body of Memory's <c>POST /memory/search</c> as the stand-in reads it.</summary>
+public sealed record SearchAsked(string Q, int? K, string? From, string? To);
 
 public sealed class ModelProviderTests(OpenAiChatHost host) : IClassFixture<OpenAiChatHost>
 {
@@ -191,8 +206,9 @@ public sealed class ModelProviderTests(OpenAiChatHost host) : IClassFixture<Open
         await (await chat.SendAsync("call me tomorrow?")).ReadAsync<SendResult>(HttpStatusCode.OK);
 
         // The second turn's session already has its starting context: one call, with the message as q and k=8, naming the session so
-        // that Memory leaves out its own messages (already in the prompt).
-        Assert.Equal([$"?q=call%20me%20tomorrow%3F&k=8&sessionId={first.SessionId}"], host.MemoryQueries.Skip(before));
+        // that Memory leaves out its own messages (already in the prompt). The message is in the body, in no URL.
+        Assert.Equal([new ContextAsked("call me tomorrow?", 8, first.SessionId)], host.MemoryQueries.Skip(before));
+        Assert.DoesNotContain(host.MemoryRequests, r => r.Contains('?', StringComparison.Ordinal) || r.Contains("call", StringComparison.Ordinal));
         var system = host.Model.ChatRequests[^1].Messages[0].Content!;
         Assert.Contains("- remember [fact]: Prefers morning calls (recalled for: call me tomorrow?)", system);
         Assert.Contains("- remember [fact]: interview at Contoso on Friday", system);
@@ -216,7 +232,8 @@ public sealed class ModelProviderTests(OpenAiChatHost host) : IClassFixture<Open
         Assert.Contains("aimi-forget_memory", first.ToolNames);
         Assert.Contains("call search_memory", first.Messages[0].Content);
         Assert.Contains("call forget_memory", first.Messages[0].Content);
-        Assert.Contains("?q=where%20my%20sister%20lives&k=24&from=2026-11-01&to=2026-11-30", host.MemorySearches);
+        Assert.Contains(new SearchAsked("where my sister lives", 24, "2026-11-01", "2026-11-30"), host.MemorySearches);
+        Assert.DoesNotContain(host.MemoryRequests, r => r.Contains('?', StringComparison.Ordinal) || r.Contains("sister", StringComparison.Ordinal));
         // The result reaches the model with the day it was said, in the user's calendar.
         var toolResult = host.Model.ChatRequests[^1].ToolResults.Single().Content!;
         Assert.Contains("My sister lives in Paris", toolResult);

@@ -65,8 +65,8 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
             new($"services:{ResourceNames.GoalsApi}:http:0", Goals.Url),
             new($"services:{ResourceNames.NotificationsApi}:http:0", DeadAddress),
             .. Web is null ? [] : new KeyValuePair<string, string?>[] { new($"services:{ResourceNames.Web}:http:0", Web.Url) },
-            // YARP logs each forwarded request at Information; the correlation test reads its scope.
-            new("Logging:LogLevel:Yarp.ReverseProxy.Forwarder", "Information"),
+            // Routing logs each request's endpoint at Information; the correlation test reads its scope.
+            new("Logging:LogLevel:Microsoft.AspNetCore.Routing.EndpointMiddleware", "Information"),
             .. Settings(),
         ];
         // UseSetting (not ConfigureAppConfiguration) so Program sees the values while it builds.

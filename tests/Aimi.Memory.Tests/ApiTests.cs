@@ -74,6 +74,33 @@ public sealed class ApiTests(MemoryHost host) : IClassFixture<MemoryHost>
     }
 
     [Fact]
+    public async Task Context_and_search_asked_in_a_body_answer_as_the_query_string_does()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        await host.RememberAsync(user, "I live in Lisbon. I'm writing a novel about the sea.", "My sister Anna lives in Porto.");
+        var session = Guid.NewGuid();
+
+        var byQuery = await client.GetJsonAsync($"/memory/context?q=Lisbon%20novel&k=5&sessionId={session}");
+        var byBody = await (await client.PostJsonAsync("/memory/context", new { q = "Lisbon novel", k = 5, sessionId = session })).ReadAsync<JsonElement>(HttpStatusCode.OK);
+        var found = await client.GetJsonAsync("/memory/search?q=sister&k=3&kind=episode");
+        var foundByBody = await (await client.PostJsonAsync("/memory/search", new { q = "sister", k = 3, kind = "episode" })).ReadAsync<JsonElement>(HttpStatusCode.OK);
+
+        Assert.NotEmpty(byQuery.GetProperty("memories").Items());
+        Assert.Equal(Ids(byQuery.GetProperty("memories")), Ids(byBody.GetProperty("memories")));
+        Assert.Equal(byQuery.GetProperty("facts").ToString(), byBody.GetProperty("facts").ToString());
+        Assert.NotEmpty(found.Items());
+        Assert.Equal(Ids(found), Ids(foundByBody));
+        // The same rules, naming the same fields.
+        var tooLong = await (await client.PostJsonAsync("/memory/context", new { q = new string('x', MemoryApi.MaxQueryLength + 1) })).ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.True(tooLong.GetProperty("errors").TryGetProperty("q", out _), tooLong.ToString());
+        var blank = await (await client.PostJsonAsync("/memory/search", new { q = " ", k = 0 })).ProblemAsync(HttpStatusCode.BadRequest);
+        Assert.True(blank.GetProperty("errors").TryGetProperty("q", out _) && blank.GetProperty("errors").TryGetProperty("k", out _), blank.ToString());
+
+        static List<string> Ids(JsonElement items) => items.Items().Select(i => i.Str("id")).ToList();
+    }
+
+    [Fact]
     public async Task Forgetting_one_item_removes_it_from_search_and_context()
     {
         var user = TestAuth.NewUserId();

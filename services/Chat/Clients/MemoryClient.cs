@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using Aimi.ServiceDefaults.Auth;
@@ -5,7 +6,7 @@ using Aimi.ServiceDefaults.Auth;
 namespace Aimi.Chat.Api.Clients;
 
 /// <summary>
-/// What Memory knows of the user (<c>GET /memory/context</c>): the portrait and similar past situations, the user's state
+/// What Memory knows of the user (<c>POST /memory/context</c>): the portrait and similar past situations, the user's state
 /// (with what waits on them), the graph around the active goals, and the memories closest to the message.
 /// </summary>
 public sealed record MemoryContextView(
@@ -29,8 +30,9 @@ public sealed record MemoryItemView(
     DateTimeOffset? ValidFrom = null, string? Role = null, string? Subject = null, string? Predicate = null, DateOnly? OccurredFrom = null, DateOnly? OccurredTo = null);
 
 /// <summary>
-/// The Memory service's context (<c>GET /memory/context</c>), without a query at session start and with the user's message
-/// (<c>q</c>, top <see cref="TurnK"/>) on each turn. Optional: when Memory is not configured, is
+/// The Memory service's context (<c>POST /memory/context</c>), without a query at session start and with the user's message
+/// (<c>q</c>, top <see cref="TurnK"/>) on each turn. The message goes in the body, never in a URL, where access logs and traces
+/// would keep it. Optional: when Memory is not configured, is
 /// down, slow or its circuit is open, the conversation goes on without it. The call has a short deadline and never
 /// throws (only the caller's own cancellation ends it).
 /// </summary>
@@ -52,11 +54,10 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
         {
             return null; // not configured, or a token Memory would only refuse: go on without long-term memory
         }
-        var path = query is null ? "/memory/context"
-            : $"/memory/context?q={Uri.EscapeDataString(Truncate(query))}&k={TurnK}{(sessionId is { } id ? $"&sessionId={id}" : "")}";
+        var body = query is null ? new ContextQuery(null, null, null) : new ContextQuery(Truncate(query), TurnK, sessionId);
         try
         {
-            using var response = await SendAsync(token, HttpMethod.Get, path, Deadline, cancellationToken);
+            using var response = await SendAsync(token, HttpMethod.Post, "/memory/context", Deadline, cancellationToken, JsonContent.Create(body));
             return await response.Content.ReadFromJsonAsync<MemoryContextView>(cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
@@ -70,15 +71,14 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
     }
 
     /// <summary>
-    /// <c>GET /memory/search</c>: the user's current memories closest to <paramref name="query"/>, optionally only those of the days
+    /// <c>POST /memory/search</c>: the user's current memories closest to <paramref name="query"/>, optionally only those of the days
     /// <paramref name="from"/>..<paramref name="to"/>. For the assistant's <c>search_memory</c> and <c>forget_memory</c> tools.
     /// </summary>
     /// <exception cref="MemoryUnavailableException">Memory is not configured, down, slow or refused the request.</exception>
     public async Task<List<MemoryItemView>> SearchAsync(string token, string query, DateOnly? from, DateOnly? to, int k, CancellationToken cancellationToken)
     {
-        var path = $"/memory/search?q={Uri.EscapeDataString(Truncate(query))}&k={k}"
-            + (from is { } f ? $"&from={f:yyyy-MM-dd}" : "") + (to is { } t ? $"&to={t:yyyy-MM-dd}" : "");
-        using var response = await SendAsync(token, HttpMethod.Get, path, ToolDeadline, cancellationToken);
+        var body = new SearchQuery(Truncate(query), k, from?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture), to?.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        using var response = await SendAsync(token, HttpMethod.Post, "/memory/search", ToolDeadline, cancellationToken, JsonContent.Create(body));
         return await response.Content.ReadFromJsonAsync<List<MemoryItemView>>(cancellationToken) ?? [];
     }
 
@@ -99,7 +99,7 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
 
     // One request with the user's token within its deadline; the response is read whole (a refusal or a failure is logged and thrown).
     private async Task<HttpResponseMessage> SendAsync(
-        string token, HttpMethod method, string path, TimeSpan within, CancellationToken cancellationToken, bool allowNotFound = false)
+        string token, HttpMethod method, string path, TimeSpan within, CancellationToken cancellationToken, HttpContent? content = null, bool allowNotFound = false)
     {
         if (!IsConfigured)
         {
@@ -110,7 +110,7 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
         HttpResponseMessage response;
         try
         {
-            using var request = new HttpRequestMessage(method, path);
+            using var request = new HttpRequestMessage(method, path) { Content = content };
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
             response = await http.SendAsync(request, HttpCompletionOption.ResponseContentRead, deadline.Token);
         }
@@ -137,6 +137,11 @@ public sealed partial class MemoryClient(HttpClient http, IConfiguration configu
         query.Length <= MaxQueryLength ? query : query[..(char.IsHighSurrogate(query[MaxQueryLength - 1]) ? MaxQueryLength - 1 : MaxQueryLength)];
 
     private const int MaxQueryLength = 1000;
+
+    // Memory's request bodies (MemoryApi.ContextQuery and SearchQuery).
+    private sealed record ContextQuery(string? Q, int? K, Guid? SessionId);
+
+    private sealed record SearchQuery(string Q, int K, string? From, string? To);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Memory service unavailable ({Reason}); going on without long-term memory")]
     private static partial void LogUnavailable(ILogger logger, string reason);

@@ -13,7 +13,7 @@ using Microsoft.SemanticKernel.ChatCompletion;
 namespace Aimi.Chat.Api.Orchestration;
 
 /// <summary>Everything one turn needs: who, with which token, in which session, what was said and known.</summary>
-/// <param name="Recalled">What Memory found for this message (<c>GET /memory/context?q=</c>); null when Memory did not answer in time.</param>
+/// <param name="Recalled">What Memory found for this message (<c>POST /memory/context</c> with the message); null when Memory did not answer in time.</param>
 public sealed record TurnContext(
     string UserId, string Token, Guid SessionId, ChatMessage Message, StartingContext Context, IReadOnlyList<CachedMessage> History, bool NewSession,
     MemoryContextView? Recalled = null);

@@ -135,6 +135,9 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
             e.Property(i => i.Error).HasMaxLength(2000);
             e.HasIndex(i => new { i.UserId, i.ConversationId }).IsUnique();
             e.HasIndex(i => i.CreatedAt).HasFilter("status = 'queued'").HasDatabaseName("ix_conversation_imports_queued");
+            // When the user's last import ended (whose turn it is next), and what the user imported in the last day (the quota).
+            e.HasIndex(i => new { i.UserId, i.ProcessedAt });
+            e.HasIndex(i => new { i.UserId, i.CreatedAt });
         });
 
         modelBuilder.Entity<MemoryStats>(e =>

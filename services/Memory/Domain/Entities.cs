@@ -262,20 +262,53 @@ public enum ImportStatus
     Failed,
 }
 
-/// <summary>A transcript a user brought from elsewhere, processed by the import worker like a chat session.</summary>
+/// <summary>
+/// A transcript a user brought from elsewhere, processed by the import worker like a chat session. The raw transcript is
+/// kept only until the import ends (processed, or failed for good): what it said lives on as episodes and derived memories.
+/// </summary>
 public sealed class ConversationImport
 {
     public Guid Id { get; init; }
     public required string UserId { get; init; }
     /// <summary>The client's id, unique per user: importing it again returns the first import.</summary>
     public required string ConversationId { get; init; }
-    public ImportStatus Status { get; set; }
-    public required string Transcript { get; init; }
+    public ImportStatus Status { get; private set; }
+    /// <summary>The lines as JSON while the import is queued; null once it has ended.</summary>
+    public string? Transcript { get; private set; }
+    /// <summary>UTF-8 bytes of the messages' content: what counts against the user's daily import volume, kept after the transcript goes.</summary>
+    public int TranscriptBytes { get; init; }
     public int MessageCount { get; init; }
-    public string? Error { get; set; }
-    public int Attempts { get; set; }
+    public string? Error { get; private set; }
+    public int Attempts { get; private set; }
     public DateTimeOffset CreatedAt { get; init; }
-    public DateTimeOffset? ProcessedAt { get; set; }
+    public DateTimeOffset? ProcessedAt { get; private set; }
+
+    public static ConversationImport Queue(Guid id, string userId, string conversationId, string transcript, int transcriptBytes, int messageCount,
+        DateTimeOffset now) => new()
+        {
+            Id = id, UserId = userId, ConversationId = conversationId, Status = ImportStatus.Queued, Transcript = transcript,
+            TranscriptBytes = transcriptBytes, MessageCount = messageCount, CreatedAt = now,
+        };
+
+    public void MarkProcessed(DateTimeOffset now) => End(ImportStatus.Processed, now);
+
+    /// <summary>Counts a failed attempt; the last allowed one fails the import for good, keeping the error.</summary>
+    public void RecordFailure(string error, int maxAttempts, DateTimeOffset now)
+    {
+        Attempts++;
+        Error = error;
+        if (Attempts >= maxAttempts)
+        {
+            End(ImportStatus.Failed, now);
+        }
+    }
+
+    private void End(ImportStatus status, DateTimeOffset now)
+    {
+        Status = status;
+        ProcessedAt = now;
+        Transcript = null;
+    }
 }
 
 /// <summary>Per-user figures the cleanup worker recomputes.</summary>

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using Aimi.Memory.Api.Data;
 using Aimi.Memory.Api.Domain;
@@ -5,7 +6,7 @@ using Aimi.Memory.Api.Workers;
 using Aimi.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
-using Npgsql;
+using Microsoft.Extensions.Options;
 
 namespace Aimi.Memory.Api.Endpoints;
 
@@ -24,6 +25,14 @@ public static class ConversationsApi
     public const int MaxContentLength = 4000;
     public const int MaxSpeakerLength = 100;
 
+    /// <summary>When to try again with too many imports waiting: about the time a queued import takes.</summary>
+    public static readonly TimeSpan QueuedRetryAfter = TimeSpan.FromSeconds(30);
+
+    /// <summary>The first key of the per-user advisory lock of the quota ("impt"); the second is the hash of the user id.</summary>
+    private const int ImportLockSpace = 0x696D7074;
+
+    private static readonly TimeSpan Day = TimeSpan.FromHours(24);
+
     public static IEndpointRouteBuilder MapConversationEndpoints(this IEndpointRouteBuilder app)
     {
         var conversations = app.MapGroup("/memory/conversations").WithTags("Memory");
@@ -32,9 +41,13 @@ public static class ConversationsApi
         return app;
     }
 
-    /// <summary>202 with the status URL; the same <c>conversationId</c> again answers with the first import, changing nothing.</summary>
+    /// <summary>
+    /// 202 with the status URL; the same <c>conversationId</c> again answers with the first import, changing nothing. A user
+    /// may have <see cref="ImportOptions.MaxQueuedPerUser"/> imports waiting and import <see cref="ImportOptions.MaxBytesPerDay"/>
+    /// bytes of messages in any 24 hours, counted in the database (so across replicas); beyond either, a 429 with <c>Retry-After</c>.
+    /// </summary>
     public static async Task<Results<AcceptedAtRoute<ImportResponse>, ValidationProblem, ProblemHttpResult>> Import(
-        HttpRequest http, ImportSignal signal, [AsParameters] MemoryApiServices services)
+        HttpRequest http, ImportSignal signal, IOptions<ImportOptions> options, [AsParameters] MemoryApiServices services)
     {
         // Checked before reading, so an oversized body is refused without buffering it.
         if (http.ContentLength is > MaxBodyBytes)
@@ -59,27 +72,31 @@ public static class ConversationsApi
         var conversationId = request!.ConversationId!.Trim();
         var lines = request.Messages!.Select(m => new ConversationLine(m.Id!, m.Role!, string.IsNullOrWhiteSpace(m.Speaker) ? null : m.Speaker.Trim(), m.Content!, m.CreatedAt!.Value))
             .OrderBy(l => l.At).ToList();
-        var now = services.Time.GetUtcNow();
-        var import = new ConversationImport
+        var bytes = lines.Sum(l => Encoding.UTF8.GetByteCount(l.Content));
+        var limits = options.Value;
+        if (bytes > limits.MaxBytesPerDay)
         {
-            Id = Guid.CreateVersion7(now),
-            UserId = userId,
-            ConversationId = conversationId,
-            Status = ImportStatus.Queued,
-            Transcript = JsonSerializer.Serialize(lines, ImportWorker.Json),
-            MessageCount = lines.Count,
-            CreatedAt = now,
-        };
-        services.Db.Imports.Add(import);
-        try
-        {
-            await services.Db.SaveChangesAsync(services.CancellationToken);
-            signal.Notify();
+            return Problems.TooLarge($"The messages hold {bytes} bytes; at most {limits.MaxBytesPerDay} can be imported in a day.");
         }
-        catch (DbUpdateException e) when (e.InnerException is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation })
+
+        var db = services.Db;
+        var ct = services.CancellationToken;
+        var now = services.Time.GetUtcNow();
+        await using var transaction = await db.Database.BeginTransactionAsync(ct);
+        // One user's imports are counted one request at a time, so two requests cannot both take the last free place.
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ImportLockSpace}, hashtext({userId}))", ct);
+        var import = await db.Imports.AsNoTracking().SingleOrDefaultAsync(i => i.UserId == userId && i.ConversationId == conversationId, ct);
+        if (import is null)
         {
-            services.Db.ChangeTracker.Clear();
-            import = await services.Db.Imports.AsNoTracking().SingleAsync(i => i.UserId == userId && i.ConversationId == conversationId, services.CancellationToken);
+            if (await OverQuotaAsync(db, http.HttpContext, userId, bytes, limits, now, ct) is { } refused)
+            {
+                return refused;
+            }
+            import = ConversationImport.Queue(Guid.CreateVersion7(now), userId, conversationId, JsonSerializer.Serialize(lines, ImportWorker.Json), bytes, lines.Count, now);
+            db.Imports.Add(import);
+            await db.SaveChangesAsync(ct);
+            await transaction.CommitAsync(ct);
+            signal.Notify();
         }
         return TypedResults.AcceptedAtRoute(ToResponse(import), "GetConversationImport", new { conversationId = import.ConversationId });
     }
@@ -91,6 +108,35 @@ public static class ConversationsApi
         var userId = services.UserId;
         var import = await services.Db.Imports.AsNoTracking().SingleOrDefaultAsync(i => i.UserId == userId && i.ConversationId == conversationId, services.CancellationToken);
         return import is null ? Problems.NotFound("Conversation", conversationId) : TypedResults.Ok(ToResponse(import));
+    }
+
+    /// <summary>The 429 when the user has too many imports waiting, or this one would take the day's volume over the cap; null when it fits.</summary>
+    private static async Task<ProblemHttpResult?> OverQuotaAsync(
+        MemoryDbContext db, HttpContext http, string userId, int bytes, ImportOptions limits, DateTimeOffset now, CancellationToken ct)
+    {
+        var queued = await db.Imports.CountAsync(i => i.UserId == userId && i.Status == ImportStatus.Queued, ct);
+        if (queued >= limits.MaxQueuedPerUser)
+        {
+            return Problems.TooManyRequests(http, "Too many imports waiting",
+                $"At most {limits.MaxQueuedPerUser} of your imports may wait at once; send this one when one of them is processed.", QueuedRetryAfter);
+        }
+        var since = now - Day;
+        var used = await db.Imports.Where(i => i.UserId == userId && i.CreatedAt > since).SumAsync(i => (long)i.TranscriptBytes, ct);
+        var excess = used + bytes - limits.MaxBytesPerDay;
+        if (excess <= 0)
+        {
+            return null;
+        }
+        // Room comes back as the day's earliest imports leave the 24 hours: this one fits once enough of them have.
+        var freedAt = await db.Database.SqlQuery<DateTimeOffset>($"""
+            SELECT created_at AS "Value" FROM (
+                SELECT created_at, sum(transcript_bytes) OVER (ORDER BY created_at, id) AS freed
+                FROM conversation_imports WHERE user_id = {userId} AND created_at > {since}) AS day
+            WHERE freed >= {excess}
+            ORDER BY created_at LIMIT 1
+            """).SingleAsync(ct);
+        return Problems.TooManyRequests(http, "Daily import volume reached",
+            $"At most {limits.MaxBytesPerDay} bytes of messages may be imported in 24 hours; {used} are, and this import holds {bytes}.", freedAt + Day - now);
     }
 
     private static ImportResponse ToResponse(ConversationImport i) =>

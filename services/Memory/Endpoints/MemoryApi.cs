@@ -37,6 +37,12 @@ public sealed record StatsResponse(
 /// <param name="ForgottenMessages">The messages Memory had been told to forget: with everything else gone, the list goes too.</param>
 public sealed record ForgetResponse(int Memories, int Summaries, int Nodes, int Imports, int ForgottenMessages);
 
+/// <summary>The body of <c>POST /memory/context</c>: the query string's fields, so the user's message stays out of URLs and traces.</summary>
+public sealed record ContextQuery(string? Q, int? K, Guid? SessionId);
+
+/// <summary>The body of <c>POST /memory/search</c>: the query string's fields of <c>GET</c>.</summary>
+public sealed record SearchQuery(string? Q, int? K, string? Kind, bool? IncludeInactive, string? From, string? To);
+
 public static class MemoryApi
 {
     public const int MaxQueryLength = 1000;
@@ -48,7 +54,9 @@ public static class MemoryApi
     {
         var memory = app.MapGroup("/memory").WithTags("Memory");
         memory.MapGet("/context", GetContext).WithName("GetMemoryContext");
+        memory.MapPost("/context", PostContext).WithName("PostMemoryContext");
         memory.MapGet("/search", Search).WithName("SearchMemory");
+        memory.MapPost("/search", PostSearch).WithName("PostSearchMemory");
         memory.MapGet("/state", GetState).WithName("GetUserState");
         memory.MapGet("/graph", GetGraph).WithName("GetGraph");
         memory.MapGet("/graph/nodes/{id:guid}/incoming", GetIncoming).WithName("GetIncomingNodes");
@@ -104,6 +112,14 @@ public static class MemoryApi
             memories,
             facts.Select(f => ToResponse(f, null)).ToList()));
     }
+
+    /// <summary>The context as <see cref="GetContext"/> answers it, asked in a body: what Chat sends, as the query is the user's message.</summary>
+    public static Task<Results<Ok<ContextResponse>, ValidationProblem>> PostContext(ContextQuery query, [AsParameters] MemoryApiServices services) =>
+        GetContext(query.Q, query.K, query.SessionId, services);
+
+    /// <summary>The search as <see cref="Search"/> answers it, asked in a body.</summary>
+    public static Task<Results<Ok<List<MemoryItemResponse>>, ValidationProblem>> PostSearch(SearchQuery query, [AsParameters] MemoryApiServices services) =>
+        Search(query.Q, query.K, query.Kind, query.IncludeInactive, query.From, query.To, services);
 
     /// <param name="from">With <paramref name="to"/>: only memories of these days (said then, or naming a day then), dates as <c>2023-05-07</c>.</param>
     public static async Task<Results<Ok<List<MemoryItemResponse>>, ValidationProblem>> Search(

@@ -13,6 +13,12 @@ public sealed class ImportOptions
 {
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
     public int MaxAttempts { get; set; } = 3;
+
+    /// <summary>How many imports a user may have queued (or being processed) at once.</summary>
+    public int MaxQueuedPerUser { get; set; } = 5;
+
+    /// <summary>How many bytes of message content a user may import in any 24 hours.</summary>
+    public long MaxBytesPerDay { get; set; } = 20 * 1024 * 1024;
 }
 
 /// <summary>Wakes the import worker of this replica when an import is queued (others find it on their next poll).</summary>
@@ -21,7 +27,9 @@ public sealed class ImportSignal : WakeUpSignal;
 /// <summary>
 /// Runs queued imports through the same pipeline as a chat session. Each import is claimed with
 /// <c>FOR UPDATE SKIP LOCKED</c> in the transaction that processes it, so replicas never process one twice and a crash
-/// leaves it queued; a failing import is retried, then marked failed with its error.
+/// leaves it queued; a failing import is retried, then marked failed with its error. Users take turns: the next import is
+/// the oldest of the user whose last import ended longest ago (or who never had one), so one user's long queue does not
+/// hold up another's single import. An ended import keeps its status and error, not its transcript.
 /// </summary>
 public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSignal signal, TimeProvider time, IOptions<ImportOptions> options, ILogger<ImportWorker> logger)
     : BackgroundLoop(time, logger)
@@ -36,7 +44,7 @@ public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSign
 
     protected override Task WaitAsync(LoopWait wait, CancellationToken stoppingToken) => signal.WaitAsync(wait.Delay, Time, stoppingToken);
 
-    /// <summary>Processes the oldest queued import; false when there was none.</summary>
+    /// <summary>Processes the next queued import (users in turn, each user's oldest first); false when there was none.</summary>
     public async Task<bool> ProcessOneAsync(CancellationToken cancellationToken)
     {
         await using var scope = scopes.CreateAsyncScope();
@@ -45,8 +53,15 @@ public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSign
         Exception failure;
         await using (var transaction = await db.Database.BeginTransactionAsync(cancellationToken))
         {
+            // A user never served comes first (NULLS FIRST); an import being processed elsewhere is locked and skipped.
             var claimed = await db.Imports
-                .FromSql($"SELECT * FROM conversation_imports WHERE status = 'queued' ORDER BY created_at LIMIT 1 FOR UPDATE SKIP LOCKED")
+                .FromSql($"""
+                    SELECT i.* FROM conversation_imports AS i
+                    WHERE i.status = 'queued'
+                    ORDER BY (SELECT max(e.processed_at) FROM conversation_imports AS e WHERE e.user_id = i.user_id) NULLS FIRST, i.created_at, i.id
+                    LIMIT 1
+                    FOR UPDATE OF i SKIP LOCKED
+                    """)
                 .ToListAsync(cancellationToken);
             if (claimed is not [var import])
             {
@@ -55,12 +70,12 @@ public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSign
             claimedId = import.Id;
             try
             {
-                var lines = JsonSerializer.Deserialize<List<ConversationLine>>(import.Transcript, Json) ?? [];
+                var transcript = import.Transcript ?? throw new InvalidDataException("A queued import without its transcript.");
+                var lines = JsonSerializer.Deserialize<List<ConversationLine>>(transcript, Json) ?? [];
                 var writer = scope.ServiceProvider.GetRequiredService<MemoryWriter>();
                 var now = Time.GetUtcNow();
                 await writer.RememberConversationAsync(import.UserId, import.Id, lines, UserStateReasons.ConversationImported, now, cancellationToken);
-                import.Status = ImportStatus.Processed;
-                import.ProcessedAt = now;
+                import.MarkProcessed(now);
                 await db.SaveChangesAsync(cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
                 return true;
@@ -82,13 +97,8 @@ public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSign
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
         var import = await db.Imports.SingleAsync(i => i.Id == id, cancellationToken);
-        import.Attempts++;
-        import.Error = $"{error.GetType().Name}: {error.Message}"[..Math.Min(2000, error.GetType().Name.Length + 2 + error.Message.Length)];
-        if (import.Attempts >= options.Value.MaxAttempts)
-        {
-            import.Status = ImportStatus.Failed;
-            import.ProcessedAt = Time.GetUtcNow();
-        }
+        var message = $"{error.GetType().Name}: {error.Message}";
+        import.RecordFailure(message[..Math.Min(2000, message.Length)], options.Value.MaxAttempts, Time.GetUtcNow());
         await db.SaveChangesAsync(cancellationToken);
     }
 

@@ -69,9 +69,12 @@ namespace Aimi.Memory.Api.Data.Migrations
                         .HasColumnName("status");
 
                     b.Property<string>("Transcript")
-                        .IsRequired()
                         .HasColumnType("jsonb")
                         .HasColumnName("transcript");
+
+                    b.Property<int>("TranscriptBytes")
+                        .HasColumnType("integer")
+                        .HasColumnName("transcript_bytes");
 
                     b.Property<string>("UserId")
                         .IsRequired()
@@ -89,6 +92,12 @@ namespace Aimi.Memory.Api.Data.Migrations
                     b.HasIndex("UserId", "ConversationId")
                         .IsUnique()
                         .HasDatabaseName("ix_conversation_imports_user_id_conversation_id");
+
+                    b.HasIndex("UserId", "CreatedAt")
+                        .HasDatabaseName("ix_conversation_imports_user_id_created_at");
+
+                    b.HasIndex("UserId", "ProcessedAt")
+                        .HasDatabaseName("ix_conversation_imports_user_id_processed_at");
 
                     b.ToTable("conversation_imports", (string)null);
                 });
