@@ -27,6 +27,13 @@ public sealed class GoalsBurst(Uri goals, string database, BusRecorder bus, ITes
             BaseAddress = goals,
             Timeout = TimeSpan.FromSeconds(30),
         };
+        // Warm: each user exists and the service's paths are compiled, so the fault lands in a steady flow, not a cold start.
+        foreach (var user in _users)
+        {
+            using var warm = new HttpRequestMessage(HttpMethod.Get, "events");
+            warm.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestAuth.Token(user));
+            (await http.SendAsync(warm)).EnsureSuccessStatusCode();
+        }
         var result = await Burst.RunAsync(count, interval, (i, ct) =>
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "events")
