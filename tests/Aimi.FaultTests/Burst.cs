@@ -40,7 +40,7 @@ public static class Burst
         var retried = 0;
         var replayed = 0;
         long faultStartedAt = -1;
-        long recoveredAt = long.MaxValue;
+        var timeline = new ConcurrentQueue<(long Start, long End, bool Ok)>();
         using var stop = new CancellationTokenSource(deadline);
 
         async Task Client(int i)
@@ -72,6 +72,7 @@ public static class Burst
                     // No answer: the request may or may not have been done; the retry with the same key tells.
                     failures.AddOrUpdate(e is HttpRequestException { HttpRequestError: var kind } ? kind.ToString() : e.GetType().Name, 1, (_, n) => n + 1);
                 }
+                timeline.Enqueue((attemptStart, clock.ElapsedTicks, status is { } answered && (int)answered < 300));
                 if (status is { } failed && (int)failed >= 500)
                 {
                     failures.AddOrUpdate(((int)failed).ToString(System.Globalization.CultureInfo.InvariantCulture), 1, (_, n) => n + 1);
@@ -79,10 +80,6 @@ public static class Burst
                 if (status is { } s && (int)s < 500)
                 {
                     answers[i] = s;
-                    if ((int)s is >= 200 and < 300 && Interlocked.Read(ref faultStartedAt) is var f and >= 0 && attemptStart > f)
-                    {
-                        InterlockedMin(ref recoveredAt, clock.ElapsedTicks);
-                    }
                     if ((int)s >= 300)
                     {
                         errors.Enqueue($"request {i}: {(int)s}");
@@ -118,17 +115,10 @@ public static class Burst
         {
             await faultTask;
         }
-        var recovery = recoveredAt == long.MaxValue || faultStartedAt < 0
-            ? TimeSpan.MaxValue
-            : TimeSpan.FromSeconds((recoveredAt - faultStartedAt) / (double)Stopwatch.Frequency);
+        // Recovered: the first success of an attempt begun after the last failure ended, counted from the fault.
+        var lastFailure = timeline.Where(a => !a.Ok).Select(a => a.End).DefaultIfEmpty(faultStartedAt).Max();
+        var recoveredAt = timeline.Where(a => a.Ok && a.Start >= lastFailure).Select(a => a.End).DefaultIfEmpty(lastFailure).Min();
+        var recovery = TimeSpan.FromSeconds(Math.Max(0, recoveredAt - faultStartedAt) / (double)Stopwatch.Frequency);
         return new Result(answers, attempts, retried, replayed, count - answers.Count, recovery, errors.ToList(), failures);
-    }
-
-    private static void InterlockedMin(ref long target, long value)
-    {
-        long current;
-        while (value < (current = Interlocked.Read(ref target)) && Interlocked.CompareExchange(ref target, value, current) != current)
-        {
-        }
     }
 }
