@@ -29,11 +29,11 @@ public sealed class GoalsKillTests(ITestOutputHelper output) : IAsyncLifetime, I
     public async Task Goals_killed_mid_burst_loses_no_create_and_does_none_twice()
     {
         var burst = new GoalsBurst(_goals.BaseAddress, _database.ConnectionString, _bus, output);
-        await burst.RunAsync("kill -9 Goals mid-burst", count: 200, interval: TimeSpan.FromMilliseconds(40), async () =>
+        await _goals.ShowingLogOnFailureAsync(output, () => burst.RunAsync("kill -9 Goals mid-burst", count: 200, interval: TimeSpan.FromMilliseconds(40), async () =>
         {
             _goals.Kill();
             await _goals.StartAsync();
-        }, _goals.Log);
+        }));
     }
 
     // The process first (xunit calls DisposeAsync before Dispose): it must not outlive its database.

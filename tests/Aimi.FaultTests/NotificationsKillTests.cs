@@ -45,7 +45,10 @@ public sealed class NotificationsKillTests(ITestOutputHelper output) : IAsyncLif
     }
 
     [Fact]
-    public async Task Notifications_killed_mid_dispatch_loses_no_reminder_and_the_key_absorbs_a_resend()
+    public Task Notifications_killed_mid_dispatch_loses_no_reminder_and_the_key_absorbs_a_resend() =>
+        _notifications.ShowingLogOnFailureAsync(output, KillMidDispatchAsync);
+
+    private async Task KillMidDispatchAsync()
     {
         var users = Enumerable.Range(0, Users).Select(_ => TestAuth.NewUserId()).ToArray();
         using var http = new HttpClient { BaseAddress = _notifications.BaseAddress };

@@ -30,12 +30,12 @@ public sealed class PostgresRestartTests(ITestOutputHelper output) : IAsyncLifet
     public async Task Goals_through_a_database_restart_loses_no_create_and_does_none_twice()
     {
         var burst = new GoalsBurst(_goals.BaseAddress, _database, _bus, output);
-        await burst.RunAsync("PostgreSQL restarted mid-burst (Goals)", count: 200, interval: TimeSpan.FromMilliseconds(40), async () =>
+        await _goals.ShowingLogOnFailureAsync(output, () => burst.RunAsync("PostgreSQL restarted mid-burst (Goals)", count: 200, interval: TimeSpan.FromMilliseconds(40), async () =>
         {
             await _postgres.StopHardAsync();
             await Task.Delay(TimeSpan.FromSeconds(3)); // an outage the clients see, not only a blip
             await _postgres.StartAgainAsync();
-        }, _goals.Log);
+        }));
     }
 
     public async Task DisposeAsync()

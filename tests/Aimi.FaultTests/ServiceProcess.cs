@@ -102,6 +102,22 @@ public sealed class ServiceProcess : IDisposable
         }
     }
 
+    /// <summary>Runs a case's body; if it fails, the process's log (the end of it) goes to the test output.</summary>
+    public async Task ShowingLogOnFailureAsync(Xunit.Abstractions.ITestOutputHelper output, Func<Task> body)
+    {
+        try
+        {
+            await body();
+        }
+        catch
+        {
+            var lines = Log.Split(Environment.NewLine);
+            output.WriteLine($"--- {Path.GetFileName(_dll)}, last {Math.Min(lines.Length, 300)} lines ---");
+            output.WriteLine(string.Join(Environment.NewLine, lines.TakeLast(300)));
+            throw;
+        }
+    }
+
     /// <summary>kill -9: no shutdown hooks, no flush, requests in flight cut.</summary>
     public void Kill()
     {
