@@ -137,13 +137,14 @@ public sealed class GraphTests(MemoryHost host) : IClassFixture<MemoryHost>
         var worker = host.Services.GetRequiredService<Aimi.Memory.Api.Workers.CleanupWorker>();
         await Eventually.GetAsync(() => worker.RunOnceAsync(default), r => r.Ran); // both have figures now
 
-        // A writer holds the second user's figures, as a long transaction of the second user's would.
-        host.Time.Advance(TimeSpan.FromDays(1));
-        var passAt = host.Time.GetUtcNow();
+        // A writer holds the second user's figures, as a long transaction of the second user's would; only then does the
+        // clock move, so no pass at the new time (the worker's own included) can get past that row before the test lets go.
         await using var scope = host.Services.CreateAsyncScope();
         var holder = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
         await using var held = await holder.Database.BeginTransactionAsync();
         await holder.Stats.FromSql($"SELECT * FROM memory_stats WHERE user_id = {second} FOR UPDATE").ToListAsync();
+        host.Time.Advance(TimeSpan.FromDays(1));
+        var passAt = host.Time.GetUtcNow();
 
         // This pass, or the worker's own now that the clock moved: whichever holds the pass waits for the second user's row.
         var pass = Task.Run(() => worker.RunOnceAsync(default));

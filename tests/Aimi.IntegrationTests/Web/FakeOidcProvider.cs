@@ -23,6 +23,7 @@ public sealed class FakeOidcProvider : IAsyncDisposable
     private readonly RsaSecurityKey _key = new(RSA.Create(2048)) { KeyId = "test-key" };
     private readonly ConcurrentDictionary<string, Grant> _codes = new();
     private readonly ConcurrentDictionary<string, string> _refreshTokens = new();
+    private readonly ConcurrentQueue<string> _revoked = new();
     private readonly TimeSpan _tokenLifetime;
     private WebApplication _app = null!;
     private int _refreshes;
@@ -52,6 +53,7 @@ public sealed class FakeOidcProvider : IAsyncDisposable
             app.MapGet("/authorize", (HttpRequest request) => SignInForm(request));
             app.MapPost("/authorize", (HttpRequest request) => provider.SignIn(request));
             app.MapPost("/token", (HttpRequest request) => provider.Token(request));
+            app.MapPost("/revoke", (HttpRequest request) => provider.Revoke(request));
         });
         return provider;
     }
@@ -66,6 +68,7 @@ public sealed class FakeOidcProvider : IAsyncDisposable
         ["issuer"] = Issuer,
         ["authorization_endpoint"] = $"{Issuer}/authorize",
         ["token_endpoint"] = $"{Issuer}/token",
+        ["revocation_endpoint"] = $"{Issuer}/revoke",
         ["jwks_uri"] = $"{Issuer}/keys",
         ["response_types_supported"] = Code,
         ["subject_types_supported"] = Public,
@@ -100,6 +103,27 @@ public sealed class FakeOidcProvider : IAsyncDisposable
         var code = Convert.ToHexString(RandomNumberGenerator.GetBytes(16));
         _codes[code] = new Grant(form["user"].ToString(), form["redirect_uri"].ToString(), form["code_challenge"].ToString());
         return Results.Redirect($"{form["redirect_uri"]}?code={code}&state={Uri.EscapeDataString(form["state"].ToString())}");
+    }
+
+    /// <summary>The users whose refresh tokens were revoked, in order.</summary>
+    public IReadOnlyList<string> Revoked => [.. _revoked];
+
+    /// <summary>Whether any refresh token the provider issued to <paramref name="user"/> still works.</summary>
+    public bool HasRefreshToken(string user) => _refreshTokens.Values.Contains(user);
+
+    // RFC 7009: 200 whether or not the token was known.
+    private async Task<IResult> Revoke(HttpRequest request)
+    {
+        var form = await request.ReadFormAsync();
+        if (form["client_id"] != ClientId)
+        {
+            return Error("invalid_client");
+        }
+        if (_refreshTokens.TryRemove(form["token"].ToString(), out var owner))
+        {
+            _revoked.Enqueue(owner);
+        }
+        return Results.Ok();
     }
 
     private async Task<IResult> Token(HttpRequest request)

@@ -84,4 +84,30 @@ public class OidcSignInTests(OidcAimiSystem system, Browser browser) : IClassFix
         Assert.Equal(FakeOidcProvider.ClientId, config.GetProperty("clientId").GetString());
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
     }
+
+    [Fact]
+    public async Task Signing_out_leaves_nothing_of_the_user_in_the_browser_and_revokes_the_refresh_token()
+    {
+        var page = await browser.NewPageAsync(system.Gateway);
+        var aimi = new AimiPage(page, system.Gateway);
+        await page.GotoAsync("/");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in with your organisation" }).ClickAsync();
+        await page.GetByLabel("User name").FillAsync("yuri");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Continue" }).ClickAsync();
+        await Expect(page.Locator("#connection-status[data-state=open]")).ToBeVisibleAsync();
+        await Expect(await aimi.SendAsync("hello")).Not.ToBeEmptyAsync();
+        await page.Locator("#chat-input").FillAsync("a draft about my doctor's appointment");
+        // A message the page still holds for resending, as after a dropped connection.
+        await page.EvaluateAsync("subject => localStorage.setItem(`aimi.outbox.${subject}`, JSON.stringify([{ clientMessageId: 'x', content: 'unsent' }]))",
+            "oidc-yuri");
+        Assert.True(system.Provider.HasRefreshToken("yuri"));
+
+        await page.Locator("#sign-out").ClickAsync();
+        await Expect(page.Locator("#sign-in")).ToBeVisibleAsync();
+
+        var kept = await page.EvaluateAsync<string[]>("() => [...Object.keys(localStorage), ...Object.keys(sessionStorage)].filter(k => k.startsWith('aimi.'))");
+        Assert.Empty(kept);
+        Assert.Contains("yuri", system.Provider.Revoked);
+        Assert.False(system.Provider.HasRefreshToken("yuri"));
+    }
 }

@@ -92,10 +92,20 @@ export class Auth extends EventTarget {
     this.dispatchEvent(new Event('expired'));
   }
 
-  signOut() {
+  /**
+   * Forgets everything this browser kept of Aimi (the session and its refresh token, every unsent message and draft,
+   * the remembered name), and revokes the refresh token at the provider when it can: a shared computer keeps nothing.
+   */
+  async signOut() {
     clearTimeout(this.#timer);
+    const refreshToken = this.#session?.refreshToken;
     this.#session = null;
-    localStorage.removeItem(storageKey);
+    for (const storage of [localStorage, sessionStorage]) {
+      for (const key of Object.keys(storage).filter(k => k.startsWith('aimi.'))) storage.removeItem(key);
+    }
+    if (this.usesProvider && refreshToken) {
+      await oidc.revoke(this.#config, refreshToken).catch(() => false);
+    }
     this.dispatchEvent(new Event('signedout'));
   }
 

@@ -81,6 +81,21 @@ export function refresh(config, refreshToken) {
   return tokenRequest(config, { grant_type: 'refresh_token', refresh_token: refreshToken });
 }
 
+/**
+ * Tells the provider the refresh token is no longer wanted (RFC 7009), if it offers revocation; a provider that does
+ * not, or does not answer, leaves the token to expire on its own.
+ */
+export async function revoke(config, refreshToken) {
+  const metadata = await discover(config.authority);
+  if (!metadata.revocation_endpoint) return false;
+  const response = await fetch(metadata.revocation_endpoint, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ client_id: config.clientId, token: refreshToken, token_type_hint: 'refresh_token' }),
+  });
+  return response.ok;
+}
+
 async function tokenRequest(config, fields) {
   const metadata = await discover(config.authority);
   const response = await fetch(metadata.token_endpoint, {
