@@ -37,22 +37,7 @@ public sealed class GoalsKillTests(ITestOutputHelper output) : IAsyncLifetime, I
     }
 
     // The process first (xunit calls DisposeAsync before Dispose): it must not outlive its database.
-    public async Task DisposeAsync()
-    {
-        _goals?.Dispose();
-        if (_bus is not null)
-        {
-            await _bus.DisposeAsync();
-        }
-        if (_virtualHost is not null)
-        {
-            await _virtualHost.DisposeAsync();
-        }
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => Resources.DisposeInOrderAsync(_goals, _bus, _virtualHost, _database);
 
     public void Dispose() => _goals?.Dispose();
 }

@@ -139,26 +139,7 @@ public sealed class NotificationsKillTests(ITestOutputHelper output) : IAsyncLif
         Assert.True(response.IsSuccessStatusCode, $"{method} {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
     }
 
-    public async Task DisposeAsync()
-    {
-        _notifications?.Dispose();
-        if (_hooks is not null)
-        {
-            await _hooks.DisposeAsync();
-        }
-        if (_bus is not null)
-        {
-            await _bus.DisposeAsync();
-        }
-        if (_virtualHost is not null)
-        {
-            await _virtualHost.DisposeAsync();
-        }
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => Resources.DisposeInOrderAsync(_notifications, _hooks, _bus, _virtualHost, _database);
 
     public void Dispose() => _notifications?.Dispose();
 }

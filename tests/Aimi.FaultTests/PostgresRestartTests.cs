@@ -38,22 +38,7 @@ public sealed class PostgresRestartTests(ITestOutputHelper output) : IAsyncLifet
         }));
     }
 
-    public async Task DisposeAsync()
-    {
-        _goals?.Dispose();
-        if (_bus is not null)
-        {
-            await _bus.DisposeAsync();
-        }
-        if (_virtualHost is not null)
-        {
-            await _virtualHost.DisposeAsync();
-        }
-        if (_postgres is not null)
-        {
-            await _postgres.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => Resources.DisposeInOrderAsync(_goals, _bus, _virtualHost, _postgres);
 
     public void Dispose() => _goals?.Dispose();
 }

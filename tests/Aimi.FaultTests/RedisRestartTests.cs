@@ -107,23 +107,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
         return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
     }
 
-    public async Task DisposeAsync()
-    {
-        _chat?.Dispose();
-        _redis?.Dispose();
-        if (_absentServices is not null)
-        {
-            await _absentServices.DisposeAsync();
-        }
-        if (_virtualHost is not null)
-        {
-            await _virtualHost.DisposeAsync();
-        }
-        if (_database is not null)
-        {
-            await _database.DisposeAsync();
-        }
-    }
+    public Task DisposeAsync() => Resources.DisposeInOrderAsync(_chat, _redis, _absentServices, _virtualHost, _database);
 
     public void Dispose()
     {
