@@ -64,9 +64,11 @@ public sealed class RequestException : Exception
     public static RequestException Conflict(string title, string detail, IReadOnlyDictionary<string, object?>? extensions = null) =>
         new(ErrorKind.Conflict, title, detail, extensions: extensions);
 
+    /// <summary>A 429: <paramref name="detail"/> and when to try again (whole seconds, at least one), in the body as
+    /// <c>retryAfter</c> and, through <see cref="ToProblem(HttpContext)"/>, in the <c>Retry-After</c> header.</summary>
     public static RequestException TooManyRequests(string title, string detail, TimeSpan retryAfter)
     {
-        var seconds = (int)Math.Ceiling(retryAfter.TotalSeconds);
+        var seconds = Math.Max(1, (int)Math.Ceiling(retryAfter.TotalSeconds));
         return new(ErrorKind.TooManyRequests, title, $"{detail} Try again in {seconds} s.", extensions: new Dictionary<string, object?> { ["retryAfter"] = seconds })
         {
             RetryAfter = TimeSpan.FromSeconds(seconds),

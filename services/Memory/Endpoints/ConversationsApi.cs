@@ -4,6 +4,7 @@ using Aimi.Memory.Api.Data;
 using Aimi.Memory.Api.Domain;
 using Aimi.Memory.Api.Workers;
 using Aimi.ServiceDefaults;
+using Aimi.ServiceDefaults.Errors;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
@@ -117,8 +118,8 @@ public static class ConversationsApi
         var queued = await db.Imports.CountAsync(i => i.UserId == userId && i.Status == ImportStatus.Queued, ct);
         if (queued >= limits.MaxQueuedPerUser)
         {
-            return Problems.TooManyRequests(http, "Too many imports waiting",
-                $"At most {limits.MaxQueuedPerUser} of your imports may wait at once; send this one when one of them is processed.", QueuedRetryAfter);
+            return RequestException.TooManyRequests("Too many imports waiting",
+                $"At most {limits.MaxQueuedPerUser} of your imports may wait at once; send this one when one of them is processed.", QueuedRetryAfter).ToProblem(http);
         }
         var since = now - Day;
         var used = await db.Imports.Where(i => i.UserId == userId && i.CreatedAt > since).SumAsync(i => (long)i.TranscriptBytes, ct);
@@ -135,8 +136,8 @@ public static class ConversationsApi
             WHERE freed >= {excess}
             ORDER BY created_at LIMIT 1
             """).SingleAsync(ct);
-        return Problems.TooManyRequests(http, "Daily import volume reached",
-            $"At most {limits.MaxBytesPerDay} bytes of messages may be imported in 24 hours; {used} are, and this import holds {bytes}.", freedAt + Day - now);
+        return RequestException.TooManyRequests("Daily import volume reached",
+            $"At most {limits.MaxBytesPerDay} bytes of messages may be imported in 24 hours; {used} are, and this import holds {bytes}.", freedAt + Day - now).ToProblem(http);
     }
 
     private static ImportResponse ToResponse(ConversationImport i) =>

@@ -21,15 +21,6 @@ public static class Problems
     public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooLarge(string detail) =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Request too large", detail: detail);
 
-    /// <summary>A 429 naming when to try again, in the <c>Retry-After</c> header and as <c>retryAfter</c> (seconds) in the body.</summary>
-    public static Microsoft.AspNetCore.Http.HttpResults.ProblemHttpResult TooManyRequests(HttpContext http, string title, string detail, TimeSpan wait)
-    {
-        var seconds = Math.Max(1, (long)Math.Ceiling(wait.TotalSeconds));
-        http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: title, detail: $"{detail} Try again in {seconds} s.",
-            extensions: new Dictionary<string, object?> { ["retryAfter"] = seconds });
-    }
-
     public static Microsoft.AspNetCore.Http.HttpResults.ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
         TypedResults.ValidationProblem(errors, title: "Invalid request");
 

@@ -1,10 +1,10 @@
 using System.Buffers.Text;
-using System.Globalization;
 using Aimi.Notifications.Api.Channels;
 using Aimi.Notifications.Api.Data;
 using Aimi.Notifications.Api.Domain;
 using Aimi.ServiceDefaults;
 using Aimi.ServiceDefaults.Auth;
+using Aimi.ServiceDefaults.Errors;
 using Aimi.ServiceDefaults.Targets;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -247,7 +247,8 @@ public static class NotificationsApi
         if (recent.Count == MaxTestsPerHour)
         {
             // A place frees when the oldest of those leaves the hour.
-            return TooManyTests(services.Http, recent[^1] + TimeSpan.FromHours(1) - now);
+            return RequestException.TooManyRequests("Too many test notifications",
+                $"At most {MaxTestsPerHour} test notifications an hour.", recent[^1] + TimeSpan.FromHours(1) - now).ToProblem(services.Http);
         }
         var recipient = await services.Scheduler.RecipientAsync(services.UserId, services.CancellationToken);
         if (recipient.Channels.Count == 0)
@@ -265,15 +266,6 @@ public static class NotificationsApi
         await services.Scheduler.NotifyDispatchersAsync(services.CancellationToken); // delivered to the dispatchers at commit
         await transaction.CommitAsync(services.CancellationToken);
         return TypedResults.Accepted($"/notifications/reminders?eventId={testId}", new TestResponse(rows.Select(ToResponse).ToList()));
-    }
-
-    private static ProblemHttpResult TooManyTests(HttpContext http, TimeSpan wait)
-    {
-        var seconds = Math.Max(1, (int)Math.Ceiling(wait.TotalSeconds));
-        http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-        return TypedResults.Problem(statusCode: StatusCodes.Status429TooManyRequests, title: "Too many test notifications",
-            detail: $"At most {MaxTestsPerHour} test notifications an hour; the next one can be sent in {seconds} s.",
-            extensions: new Dictionary<string, object?> { ["retryAfter"] = seconds });
     }
 
     private static async Task<SettingsResponse> SettingsOfAsync(NotificationsApiServices services)
