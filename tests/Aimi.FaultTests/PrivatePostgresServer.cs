@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
+using Aimi.Testing;
 using Npgsql;
 
 namespace Aimi.FaultTests;
@@ -37,7 +36,7 @@ public sealed class PrivatePostgresServer : IAsyncDisposable
             ?? throw new InvalidOperationException("No PostgreSQL server binaries under /usr/lib/postgresql.");
         var directory = Path.Combine(Path.GetTempPath(), $"aimi-pg-{Guid.NewGuid():N}"[..20]);
         Directory.CreateDirectory(directory);
-        var server = new PrivatePostgresServer(bin, directory, FreePort());
+        var server = new PrivatePostgresServer(bin, directory, Ports.Free());
         if (Environment.UserName == "root")
         {
             await RunAsync("chown", "postgres:postgres", directory);
@@ -98,10 +97,4 @@ public sealed class PrivatePostgresServer : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -20,7 +20,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
     private const int Messages = 100;
     private TestDatabase _database = null!;
     private TestVirtualHost _virtualHost = null!;
-    private RestartableRedis _redis = null!;
+    private PrivateRedisServer _redis = null!;
     private WebApplication _absentServices = null!;
     private ServiceProcess _chat = null!;
 
@@ -28,8 +28,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
     {
         _database = await TestInfrastructure.CreateDatabaseAsync(ResourceNames.ChatDb);
         _virtualHost = await TestInfrastructure.CreateVirtualHostAsync(ResourceNames.ChatDb);
-        _redis = new RestartableRedis();
-        await _redis.StartAsync();
+        _redis = await PrivateRedisServer.StartAsync();
         // Goals and Memory answer nothing: a turn's context is best-effort, and this case is about Chat and its cache.
         _absentServices = await LoopbackApp.StartAsync(app => app.Run(context =>
         {
@@ -74,7 +73,7 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
         {
             _redis.Kill();
             await Task.Delay(TimeSpan.FromSeconds(3));
-            await _redis.StartAsync();
+            await _redis.StartAgainAsync();
         }, deadline: TimeSpan.FromMinutes(2));
 
         await using var connection = new NpgsqlConnection(_database.ConnectionString);
@@ -112,6 +111,6 @@ public sealed class RedisRestartTests(ITestOutputHelper output) : IAsyncLifetime
     public void Dispose()
     {
         _chat?.Dispose();
-        _redis?.Dispose();
+        _redis?.Kill();
     }
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Reflection;
 using System.Text;
 using Aimi.Infrastructure;
@@ -25,7 +24,7 @@ public sealed class ServiceProcess : IDisposable
     public ServiceProcess(string serviceFolder, string assemblyName, IEnumerable<KeyValuePair<string, string?>> settings)
     {
         _dll = Path.Combine(RepositoryRoot.Find(), "services", serviceFolder, "bin", Configuration, "net10.0", $"{assemblyName}.dll");
-        Port = FreePort();
+        Port = Ports.Free();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
         _settings = settings.ToDictionary(s => s.Key, s => s.Value);
     }
@@ -146,10 +145,4 @@ public sealed class ServiceProcess : IDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace Aimi.Testing;
 
@@ -51,7 +49,7 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
         // the next attempt takes other ports.
         for (var attempt = 1; ; attempt++)
         {
-            var node = new PrivateRabbitMqNode(name, FreePort(), FreePort(), directory);
+            var node = new PrivateRabbitMqNode(name, Ports.Free(), Ports.Free(), directory);
             try
             {
                 await node.StartAsync(TimeSpan.FromSeconds(90));
@@ -107,12 +105,6 @@ public sealed class PrivateRabbitMqNode : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
 
     private static async Task RunAsync(string file, string[] args, Dictionary<string, string>? environment)
     {
