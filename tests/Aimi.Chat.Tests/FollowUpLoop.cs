@@ -105,7 +105,7 @@ public sealed class LoopGateway(string chat, string goals, string notifications)
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(Microsoft.Extensions.Hosting.AimiEnvironments.Testing);
         IEnumerable<KeyValuePair<string, string?>> settings =
         [
             .. TestAuth.Settings,

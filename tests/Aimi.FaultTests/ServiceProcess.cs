@@ -58,8 +58,8 @@ public sealed class ServiceProcess : IDisposable
             WorkingDirectory = Path.GetDirectoryName(_dll)!,
         };
         start.Environment["ASPNETCORE_URLS"] = BaseAddress.ToString().TrimEnd('/');
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Testing";
-        start.Environment["DOTNET_ENVIRONMENT"] = "Testing";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = Microsoft.Extensions.Hosting.AimiEnvironments.Testing;
+        start.Environment["DOTNET_ENVIRONMENT"] = Microsoft.Extensions.Hosting.AimiEnvironments.Testing;
         start.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = null;
         foreach (var (key, value) in _settings)
         {

@@ -35,7 +35,7 @@ public abstract class ServiceHost<TProgram> : WebApplicationFactory<TProgram>, I
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(AimiEnvironments.Testing);
         // UseSetting (not ConfigureAppConfiguration) so the values are visible while Program reads configuration.
         IEnumerable<KeyValuePair<string, string?>> settings =
         [

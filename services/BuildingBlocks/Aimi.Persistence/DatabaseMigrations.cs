@@ -23,7 +23,7 @@ public static partial class DatabaseMigrations
     {
         var migrateOnly = args.Contains(MigrateArgument);
         var onStartup = app.Configuration.GetValue<bool?>("Database:MigrateOnStartup")
-            ?? (app.Environment.IsDevelopment() || app.Environment.IsEnvironment("Testing"));
+            ?? app.Environment.IsDevelopmentOrTesting();
         if (migrateOnly || onStartup)
         {
             await using var scope = app.Services.CreateAsyncScope();
