@@ -114,10 +114,9 @@ public static class Idempotency
         return new Answer(response.StatusCode, response.ContentType, location.Length > 0 ? location : null, Encoding.UTF8.GetString(buffer.ToArray()));
     }
 
-    private static ProblemHttpResult KeyReused(string key) => TypedResults.Problem(
-        statusCode: StatusCodes.Status409Conflict,
-        title: "Idempotency key reused",
-        detail: $"The {Header} '{key}' was used for a different request within the last {Lifetime.TotalHours:0} hours; send a new key for a new request.");
+    private static ProblemHttpResult KeyReused(string key) => RequestException.Conflict(
+        "Idempotency key reused",
+        $"The {Header} '{key}' was used for a different request within the last {Lifetime.TotalHours:0} hours; send a new key for a new request.").ToProblem();
 
     /// <summary>A response as the endpoint first gave it, written again (to the first caller, or to a repeat).</summary>
     private sealed record Answer(int StatusCode, string? ContentType, string? Location, string Body, bool Replayed = false) : IResult
