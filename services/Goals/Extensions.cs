@@ -18,6 +18,7 @@ public static class Extensions
         builder.Services.AddScoped<UserDirectory>();
         builder.Services.AddScoped<EventLifecycle>();
         builder.Services.AddScoped<PlanChanges>();
+        builder.Services.AddScoped<ContactChannels>();
         builder.AddUserTargets(); // the webhook URL in the profile is checked as the Notification service will call it
         builder.Services.AddHostedService<IdempotencyKeySweeper>();
 
@@ -25,6 +26,7 @@ public static class Extensions
         {
             bus.AddConsumer<ReminderDeliveredConsumer, ReminderDeliveredConsumerDefinition>();
             bus.AddConsumer<RemindersScheduledConsumer, RemindersScheduledConsumerDefinition>();
+            bus.AddConsumer<WebhookVerificationCompletedConsumer, WebhookVerificationCompletedConsumerDefinition>();
         }, service: "goals");
 
         builder.Services.AddOpenApi();

@@ -17,6 +17,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi().AllowAnonymous();
 app.MapMeEndpoints();
+app.MapContactEndpoints();
 app.MapGoalEndpoints();
 app.MapHabitEndpoints();
 app.MapEventEndpoints();

@@ -77,6 +77,7 @@ public sealed record UserProfileChanged
     public required DateTimeOffset OccurredAt { get; init; }
 }
 
+/// <summary>Where reminders may go: only addresses their owner confirmed and URLs that answered the verification challenge.</summary>
 public sealed record NotificationChannels
 {
     public required bool InApp { get; init; }
@@ -104,4 +105,32 @@ public static class EventStatuses
     public const string Missed = "missed";
     public const string Postponed = "postponed";
     public const string Cancelled = "cancelled";
+}
+
+/// <summary>
+/// A profile got a new e-mail address: nothing is sent there until its owner types this code back (<c>POST
+/// /me/email/confirm</c>). Notifications mails it once, unless it has expired by then; Goals keeps only its hash.
+/// </summary>
+public sealed record EmailConfirmationRequested
+{
+    public required Guid ConfirmationId { get; init; }
+    public required string UserId { get; init; }
+    public required string Email { get; init; }
+    public required string Code { get; init; }
+    /// <summary>The language of the mail.</summary>
+    public required string Locale { get; init; }
+    public required DateTimeOffset ExpiresAt { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+/// <summary>
+/// A profile got a new webhook URL (or the user asked for a re-check): Notifications posts a challenge there and answers
+/// with <see cref="Aimi.Contracts.Notifications.WebhookVerificationCompleted"/>; reminders go there only once it passed.
+/// </summary>
+public sealed record WebhookVerificationRequested
+{
+    public required Guid VerificationId { get; init; }
+    public required string UserId { get; init; }
+    public required string WebhookUrl { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
 }

@@ -57,3 +57,26 @@ public sealed record FollowUpDue
     public required DateTimeOffset OccurredAt { get; init; }
 }
 
+
+/// <summary>
+/// The answer to <see cref="Aimi.Contracts.Goals.WebhookVerificationRequested"/>: whether the URL echoed the challenge
+/// in time, and if not, why.
+/// </summary>
+public sealed record WebhookVerificationCompleted
+{
+    public required Guid VerificationId { get; init; }
+    public required string UserId { get; init; }
+    public required string WebhookUrl { get; init; }
+    public required bool Verified { get; init; }
+    public string? Error { get; init; }
+    public required DateTimeOffset OccurredAt { get; init; }
+}
+
+/// <summary>
+/// The words of the verification request a webhook receives: <c>{"type":"aimi.webhook.verification","challenge":"…"}</c>;
+/// the receiver answers 2xx with the challenge as its body, or as <c>{"challenge":"…"}</c>.
+/// </summary>
+public static class WebhookVerificationWords
+{
+    public const string Type = "aimi.webhook.verification";
+}

@@ -16,6 +16,7 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
     public DbSet<EventItem> Events => Set<EventItem>();
     public DbSet<EventHistoryEntry> EventHistory => Set<EventHistoryEntry>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
+    public DbSet<ContactVerification> ContactVerifications => Set<ContactVerification>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -30,6 +31,8 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
             e.Property(u => u.NotifyEmail).HasMaxLength(320);
             e.Property(u => u.NotifyWebhookUrl).HasMaxLength(2000);
             e.Property(u => u.Settings).HasColumnType("jsonb");
+            e.Property(u => u.EmailStatus).HasSnakeCaseConversion().HasMaxLength(20);
+            e.Property(u => u.WebhookStatus).HasSnakeCaseConversion().HasMaxLength(20);
             e.Property(u => u.Version).IsConcurrencyToken();
         });
 
@@ -101,6 +104,18 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
             e.Property(r => r.ContentType).HasMaxLength(200);
             e.Property(r => r.Location).HasMaxLength(2000);
             e.HasIndex(r => r.CreatedAt); // the sweep of expired keys
+        });
+
+        modelBuilder.Entity<ContactVerification>(e =>
+        {
+            e.ToTable("contact_verifications");
+            e.HasKey(v => new { v.UserId, v.Channel });
+            e.HasOne<User>().WithMany().HasForeignKey(v => v.UserId).OnDelete(DeleteBehavior.Cascade);
+            e.Property(v => v.Channel).HasSnakeCaseConversion().HasMaxLength(20);
+            e.Property(v => v.Target).HasMaxLength(2000);
+            e.Property(v => v.CodeHash).HasMaxLength(64);
+            e.Property(v => v.LastError).HasMaxLength(500);
+            e.Property(v => v.RowVersion).IsRowVersion();
         });
 
         modelBuilder.AddMessagingTables();

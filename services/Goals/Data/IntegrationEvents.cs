@@ -65,7 +65,13 @@ public static class IntegrationEvents
         Locale = u.Locale,
         QuietHoursStart = u.QuietHoursStart,
         QuietHoursEnd = u.QuietHoursEnd,
-        Channels = new NotificationChannels { InApp = u.NotifyInApp, Email = u.NotifyEmail, WebhookUrl = u.NotifyWebhookUrl },
+        // An address is announced, and so used, only once its owner proved it.
+        Channels = new NotificationChannels
+        {
+            InApp = u.NotifyInApp,
+            Email = u.EmailStatus == ContactStatus.Verified ? u.NotifyEmail : null,
+            WebhookUrl = u.WebhookStatus == ContactStatus.Verified ? u.NotifyWebhookUrl : null,
+        },
         Version = u.Version,
         OccurredAt = now,
     };

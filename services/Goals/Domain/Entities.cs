@@ -31,6 +31,9 @@ public sealed class User : VersionedEntity
     public bool NotifyInApp { get; set; } = true;
     public string? NotifyEmail { get; set; }
     public string? NotifyWebhookUrl { get; set; }
+    /// <summary>Null without an address; reminders go only to a verified one (<see cref="ContactVerification"/>).</summary>
+    public ContactStatus? EmailStatus { get; set; }
+    public ContactStatus? WebhookStatus { get; set; }
     /// <summary>Free-form preferences (JSON object) the assistant may keep.</summary>
     public string Settings { get; set; } = "{}";
 }

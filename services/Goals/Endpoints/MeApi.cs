@@ -5,14 +5,18 @@ using System.Net.Mail;
 using Aimi.Goals.Api.Data;
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;
+using Aimi.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Aimi.Goals.Api.Endpoints;
 
 public sealed record ChannelsDto(bool InApp, string? Email, string? WebhookUrl);
 
+/// <summary>The channels with where each address stands (<c>pending</c>, <c>verified</c>, <c>failed</c>; null without one): reminders go only to a verified one.</summary>
+public sealed record ChannelsResponse(bool InApp, string? Email, string? EmailStatus, string? WebhookUrl, string? WebhookStatus);
+
 public sealed record MeResponse(
-    string Id, string? DisplayName, string TimeZone, string Locale, string? QuietHoursStart, string? QuietHoursEnd, ChannelsDto Channels, int Version);
+    string Id, string? DisplayName, string TimeZone, string Locale, string? QuietHoursStart, string? QuietHoursEnd, ChannelsResponse Channels, int Version);
 
 /// <summary>Fields left out stay as they are; send an empty string to clear an optional one. <c>expectedVersion</c> follows <see cref="ExpectedVersion"/>.</summary>
 public sealed record UpdateMeRequest(
@@ -35,7 +39,7 @@ public static class MeApi
 
     /// <summary>The webhook URL is checked as the Notification service will call it (<see cref="UserTargets"/>).</summary>
     public static async Task<Results<Ok<MeResponse>, ValidationProblem, ProblemHttpResult>> UpdateMe(
-        UpdateMeRequest request, UserTargets targets, [AsParameters] GoalsApiServices services)
+        UpdateMeRequest request, UserTargets targets, ContactChannels contacts, [AsParameters] GoalsApiServices services)
     {
         var validation = new Validation();
         if (request.DisplayName is { Length: > 100 })
@@ -78,15 +82,23 @@ public static class MeApi
         if (request.Locale is not null) user.Locale = CultureInfo.GetCultureInfo(request.Locale).Name;
         if (request.QuietHoursStart is not null) user.QuietHoursStart = quietStart;
         if (request.QuietHoursEnd is not null) user.QuietHoursEnd = quietEnd;
-        if (request.Channels is { } c)
-        {
-            user.NotifyInApp = c.InApp;
-            user.NotifyEmail = Validation.Clean(c.Email);
-            user.NotifyWebhookUrl = Validation.Clean(c.WebhookUrl);
-        }
         if ((user.QuietHoursStart is null) != (user.QuietHoursEnd is null))
         {
             return new Validation().Add("quietHours", "Give both quietHoursStart and quietHoursEnd, or clear both.").ToProblem();
+        }
+        if (request.Channels is { } c)
+        {
+            user.NotifyInApp = c.InApp;
+            try
+            {
+                // A new address is pending until proven; a code or a challenge goes out with this save.
+                await contacts.SetEmailAsync(user, Validation.Clean(c.Email), services.CancellationToken);
+                await contacts.SetWebhookAsync(user, Validation.Clean(c.WebhookUrl), services.CancellationToken);
+            }
+            catch (RequestException e)
+            {
+                return e.ToProblem(services.Http);
+            }
         }
 
         services.Changes.Updated(user);
@@ -126,5 +138,7 @@ public static class MeApi
     public static MeResponse ToResponse(User u) => new(
         u.ExternalSubject, u.DisplayName, u.TimeZone, u.Locale,
         u.QuietHoursStart?.ToString("HH:mm", CultureInfo.InvariantCulture), u.QuietHoursEnd?.ToString("HH:mm", CultureInfo.InvariantCulture),
-        new ChannelsDto(u.NotifyInApp, u.NotifyEmail, u.NotifyWebhookUrl), u.Version);
+        new ChannelsResponse(u.NotifyInApp, u.NotifyEmail, Status(u.EmailStatus), u.NotifyWebhookUrl, Status(u.WebhookStatus)), u.Version);
+
+    private static string? Status(ContactStatus? status) => status is { } s ? WireName.Of(s) : null;
 }

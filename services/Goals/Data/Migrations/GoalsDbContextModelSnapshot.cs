@@ -72,6 +72,64 @@ namespace Aimi.Goals.Api.Data.Migrations
                     b.ToTable("idempotent_requests", (string)null);
                 });
 
+            modelBuilder.Entity("Aimi.Goals.Api.Domain.ContactVerification", b =>
+                {
+                    b.Property<Guid>("UserId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("user_id");
+
+                    b.Property<string>("Channel")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("channel");
+
+                    b.Property<int>("Attempts")
+                        .HasColumnType("integer")
+                        .HasColumnName("attempts");
+
+                    b.Property<Guid?>("CheckId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("check_id");
+
+                    b.Property<string>("CodeHash")
+                        .HasMaxLength(64)
+                        .HasColumnType("character varying(64)")
+                        .HasColumnName("code_hash");
+
+                    b.Property<DateTimeOffset?>("ExpiresAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("expires_at");
+
+                    b.Property<string>("LastError")
+                        .HasMaxLength(500)
+                        .HasColumnType("character varying(500)")
+                        .HasColumnName("last_error");
+
+                    b.Property<uint>("RowVersion")
+                        .IsConcurrencyToken()
+                        .ValueGeneratedOnAddOrUpdate()
+                        .HasColumnType("xid")
+                        .HasColumnName("xmin");
+
+                    b.Property<int>("SentInWindow")
+                        .HasColumnType("integer")
+                        .HasColumnName("sent_in_window");
+
+                    b.Property<string>("Target")
+                        .HasMaxLength(2000)
+                        .HasColumnType("character varying(2000)")
+                        .HasColumnName("target");
+
+                    b.Property<DateTimeOffset>("WindowStartedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("window_started_at");
+
+                    b.HasKey("UserId", "Channel")
+                        .HasName("pk_contact_verifications");
+
+                    b.ToTable("contact_verifications", (string)null);
+                });
+
             modelBuilder.Entity("Aimi.Goals.Api.Domain.EventHistoryEntry", b =>
                 {
                     b.Property<long>("Id")
@@ -372,6 +430,11 @@ namespace Aimi.Goals.Api.Data.Migrations
                         .HasColumnType("character varying(100)")
                         .HasColumnName("display_name");
 
+                    b.Property<string>("EmailStatus")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("email_status");
+
                     b.Property<string>("ExternalSubject")
                         .IsRequired()
                         .HasMaxLength(200)
@@ -425,6 +488,11 @@ namespace Aimi.Goals.Api.Data.Migrations
                         .IsConcurrencyToken()
                         .HasColumnType("integer")
                         .HasColumnName("version");
+
+                    b.Property<string>("WebhookStatus")
+                        .HasMaxLength(20)
+                        .HasColumnType("character varying(20)")
+                        .HasColumnName("webhook_status");
 
                     b.HasKey("Id")
                         .HasName("pk_users");
@@ -517,6 +585,16 @@ namespace Aimi.Goals.Api.Data.Migrations
                         .HasDatabaseName("ix_processed_messages_processed_at");
 
                     b.ToTable("processed_messages", (string)null);
+                });
+
+            modelBuilder.Entity("Aimi.Goals.Api.Domain.ContactVerification", b =>
+                {
+                    b.HasOne("Aimi.Goals.Api.Domain.User", null)
+                        .WithMany()
+                        .HasForeignKey("UserId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_contact_verifications_users_user_id");
                 });
 
             modelBuilder.Entity("Aimi.Goals.Api.Domain.EventHistoryEntry", b =>
