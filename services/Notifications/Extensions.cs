@@ -30,6 +30,8 @@ public static class Extensions
         builder.AddUserTargets();
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.Section);
         builder.Services.AddOptions<SmtpOptions>().BindConfiguration(SmtpOptions.Section);
+        builder.Services.AddSingleton<SmtpMail>();
+        builder.Services.AddSingleton<WebhookVerifier>();
         builder.Services.AddSingleton<IReminderChannel, InAppChannel>();
         builder.Services.AddSingleton<IReminderChannel, EmailChannel>();
         builder.Services.AddSingleton<IReminderChannel, WebhookChannel>();
@@ -41,6 +43,8 @@ public static class Extensions
             bus.AddConsumer<EventChangedConsumer, EventChangedConsumerDefinition>();
             bus.AddConsumer<UserProfileChangedConsumer, UserProfileChangedConsumerDefinition>();
             bus.AddConsumer<HabitChangedConsumer, HabitChangedConsumerDefinition>();
+            bus.AddConsumer<EmailConfirmationRequestedConsumer, EmailConfirmationRequestedConsumerDefinition>();
+            bus.AddConsumer<WebhookVerificationRequestedConsumer, WebhookVerificationRequestedConsumerDefinition>();
         }, service: "notifications");
 
         builder.Services.AddOpenApi();

@@ -20,39 +20,21 @@ public sealed class SmtpOptions
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(15);
 }
 
-/// <summary>
-/// E-mail over SMTP: a subject, a plain-text and an HTML body in the user's language, times in the user's zone. The
-/// Message-Id is derived from the idempotency key, so a retry after a lost answer is the same message to the receiver.
-/// </summary>
-public sealed class EmailChannel(IOptions<SmtpOptions> options) : IReminderChannel
+/// <summary>One message over the configured SMTP server; a refused recipient is a permanent failure, the rest may pass on a retry.</summary>
+public sealed class SmtpMail(IOptions<SmtpOptions> options)
 {
-    public const string MessageIdDomain = "reminders.aimi";
     private readonly SmtpOptions _options = options.Value;
 
-    public Channel Channel => Channel.Email;
+    public bool Configured => !string.IsNullOrWhiteSpace(_options.Host);
 
-    public async Task<string?> SendAsync(Delivery delivery, CancellationToken cancellationToken)
+    /// <summary>Sends from the configured sender; returns the server's answer.</summary>
+    public async Task<string> SendAsync(MimeMessage message, CancellationToken cancellationToken)
     {
         if (string.IsNullOrWhiteSpace(_options.Host))
         {
             throw new ChannelException("No SMTP server is configured (Notifications:Smtp:Host).", permanent: true);
         }
-        if (!MailboxAddress.TryParse(delivery.Profile.Email, out var to))
-        {
-            throw new ChannelException("The profile has no valid e-mail address.", permanent: true);
-        }
-
-        var message = new MimeMessage
-        {
-            Subject = delivery.Text.Subject,
-            MessageId = $"{delivery.IdempotencyKey}@{MessageIdDomain}",
-            Date = delivery.SentAt,
-            Body = new BodyBuilder { TextBody = delivery.Text.Text, HtmlBody = delivery.Text.Html }.ToMessageBody(),
-        };
         message.From.Add(MailboxAddress.Parse(_options.From));
-        message.To.Add(to);
-        message.Headers.Add("X-Aimi-Idempotency-Key", delivery.IdempotencyKey);
-
         using var client = new SmtpClient { Timeout = (int)_options.Timeout.TotalMilliseconds };
         try
         {
@@ -73,5 +55,39 @@ public sealed class EmailChannel(IOptions<SmtpOptions> options) : IReminderChann
         {
             throw new ChannelException($"Sending e-mail failed: {ex.Message}", permanent: false, ex);
         }
+    }
+}
+
+/// <summary>
+/// E-mail over SMTP: a subject, a plain-text and an HTML body in the user's language, times in the user's zone. The
+/// Message-Id is derived from the idempotency key, so a retry after a lost answer is the same message to the receiver.
+/// </summary>
+public sealed class EmailChannel(SmtpMail smtp) : IReminderChannel
+{
+    public const string MessageIdDomain = "reminders.aimi";
+
+    public Channel Channel => Channel.Email;
+
+    public async Task<string?> SendAsync(Delivery delivery, CancellationToken cancellationToken)
+    {
+        if (!smtp.Configured)
+        {
+            throw new ChannelException("No SMTP server is configured (Notifications:Smtp:Host).", permanent: true);
+        }
+        if (!MailboxAddress.TryParse(delivery.Profile.Email, out var to))
+        {
+            throw new ChannelException("The profile has no valid e-mail address.", permanent: true);
+        }
+
+        var message = new MimeMessage
+        {
+            Subject = delivery.Text.Subject,
+            MessageId = $"{delivery.IdempotencyKey}@{MessageIdDomain}",
+            Date = delivery.SentAt,
+            Body = new BodyBuilder { TextBody = delivery.Text.Text, HtmlBody = delivery.Text.Html }.ToMessageBody(),
+        };
+        message.To.Add(to);
+        message.Headers.Add("X-Aimi-Idempotency-Key", delivery.IdempotencyKey);
+        return await smtp.SendAsync(message, cancellationToken);
     }
 }

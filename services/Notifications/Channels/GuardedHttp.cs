@@ -16,7 +16,8 @@ public static class GuardedHttp
     /// <summary>What is kept of a response body (enough for an error's explanation); the rest is never read.</summary>
     public const int MaxResponseBody = 4096;
 
-    public static HttpMessageHandler CreateHandler(bool allowPrivate) => new BoundedResponses(new SocketsHttpHandler
+    /// <param name="readSuccessBodies">Whether a success's body is read too (its first 4 KiB): a verification's answer is in it.</param>
+    public static HttpMessageHandler CreateHandler(bool allowPrivate, bool readSuccessBodies = false) => new BoundedResponses(readSuccessBodies, new SocketsHttpHandler
     {
         AllowAutoRedirect = false, // a redirect could lead anywhere
         ConnectCallback = (context, cancellationToken) => ConnectAsync(context, allowPrivate, cancellationToken),
@@ -28,10 +29,10 @@ public static class GuardedHttp
     /// <summary>
     /// Replaces each response's body before the caller sees it and lets the connection go: a success says all in its
     /// status, so its body is not read at all; of a refusal's body, which explains it, the first <see cref="MaxResponseBody"/>
-    /// bytes are kept, read under the request's cancellation (the client's timeout and the caller's deadline). A receiver
+    /// bytes are kept (and of a success's, when the handler was made to read them), read under the request's cancellation (the client's timeout and the caller's deadline). A receiver
     /// answering with a huge or endless body costs 4 KiB, and one that stalls mid-body no more than the deadline.
     /// </summary>
-    private sealed class BoundedResponses(HttpMessageHandler inner) : DelegatingHandler(inner)
+    private sealed class BoundedResponses(bool readSuccessBodies, HttpMessageHandler inner) : DelegatingHandler(inner)
     {
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -39,7 +40,7 @@ public static class GuardedHttp
             var original = response.Content;
             try
             {
-                var head = response.IsSuccessStatusCode ? [] : await ReadHeadAsync(original, cancellationToken);
+                var head = response.IsSuccessStatusCode && !readSuccessBodies ? [] : await ReadHeadAsync(original, cancellationToken);
                 var bounded = new ByteArrayContent(head);
                 foreach (var (name, values) in original.Headers)
                 {

@@ -14,6 +14,8 @@ public sealed class WebhookOptions
     public const string Section = "Notifications:Webhook";
 
     public TimeSpan Timeout { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>How long a new URL has to echo its verification challenge, body included.</summary>
+    public TimeSpan VerificationTimeout { get; set; } = TimeSpan.FromSeconds(10);
 }
 
 /// <summary>
