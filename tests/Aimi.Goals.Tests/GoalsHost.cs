@@ -22,7 +22,8 @@ public class GoalsHost() : ServiceHost<Program>(ResourceNames.GoalsDb)
     {
         await base.InitializeAsync();
         Bus = await BusRecorder.StartAsync(VirtualHost.ConnectionString,
-            typeof(EventChanged), typeof(GoalChanged), typeof(HabitChanged), typeof(UserProfileChanged));
+            typeof(EventChanged), typeof(GoalChanged), typeof(HabitChanged), typeof(UserProfileChanged),
+            typeof(EmailConfirmationRequested), typeof(WebhookVerificationRequested));
         _ = Server; // start the service now, so the first test does not pay for it
     }
 

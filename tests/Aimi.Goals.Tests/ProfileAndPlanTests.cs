@@ -53,7 +53,10 @@ public sealed class ProfileAndPlanTests(GoalsHost host) : IClassFixture<GoalsHos
         Assert.Equal(("Anna", "Europe/Moscow", "ru-RU", "22:30", "07:00"), (me.DisplayName, me.TimeZone, me.Locale, me.QuietHoursStart, me.QuietHoursEnd));
         var published = await host.Bus.WaitForAsync<UserProfileChanged>(p => p.UserId == userId && p.TimeZone == "Europe/Moscow");
         Assert.Equal(new TimeOnly(22, 30), published[0].QuietHoursStart);
-        Assert.Equal("anna@example.org", published[0].Channels.Email);
+        // Stored, but pending: nothing goes to an address (or URL) before its owner proved it.
+        Assert.Equal(("anna@example.org", "pending", "pending"), (me.Channels.Email, me.Channels.EmailStatus, me.Channels.WebhookStatus));
+        Assert.Null(published[0].Channels.Email);
+        Assert.Null(published[0].Channels.WebhookUrl);
     }
 
     [Theory]
