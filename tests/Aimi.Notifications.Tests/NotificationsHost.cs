@@ -28,7 +28,8 @@ public class NotificationsHost() : ServiceHost<Program>(ResourceNames.Notificati
     public override async Task InitializeAsync()
     {
         await base.InitializeAsync();
-        Bus = await BusRecorder.StartAsync(VirtualHost.ConnectionString, typeof(RemindersScheduled), typeof(ReminderDelivered), typeof(FollowUpDue));
+        Bus = await BusRecorder.StartAsync(VirtualHost.ConnectionString, typeof(RemindersScheduled), typeof(ReminderDelivered), typeof(FollowUpDue),
+            typeof(WebhookVerificationCompleted));
         _ = Server;
     }
 
