@@ -347,6 +347,9 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         await aimi.Page.Locator("#reminder-form button[type=submit]").ClickAsync();
         await Expect(aimi.Page.Locator(".notice", new() { HasText = "Saved." }).Last).ToBeVisibleAsync();
         await Expect(aimi.Page.Locator("#push-status")).ToHaveTextAsync("Web push is not configured on this server.");
+        // The address is kept but not used until its owner types back the code mailed to it.
+        await Expect(aimi.Page.Locator("#email-status")).ToContainTextAsync("Not confirmed yet");
+        await Expect(aimi.Page.GetByLabel("Code from the mail")).ToBeVisibleAsync();
         await Browser.ScreenshotAsync(aimi.Page, "15-settings");
         await aimi.AssertAccessibleAsync();
 
@@ -355,6 +358,7 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         Assert.Equal("Europe/Berlin", me.GetProperty("timeZone").GetString());
         Assert.StartsWith("22:00", me.GetProperty("quietHoursStart").GetString());
         Assert.Equal("gus@example.com", me.GetProperty("channels").GetProperty("email").GetString());
+        Assert.Equal("pending", me.GetProperty("channels").GetProperty("emailStatus").GetString());
         var settings = await api.GetFromJsonAsync<JsonElement>("/notifications/settings");
         Assert.Equal([1440, 30, 15], settings.GetProperty("offsetsMinutes").EnumerateArray().Select(o => o.GetInt32()).OrderDescending());
         Assert.Contains("email", settings.GetProperty("channels").EnumerateArray().Select(c => c.GetString()));

@@ -21,6 +21,19 @@ export class SettingsView extends EventTarget {
     root.querySelector('#reminder-form').addEventListener('submit', event => this.#saveReminders(event));
     root.querySelector('#push-enable').addEventListener('click', event => this.#enablePush(event.currentTarget));
     root.querySelector('#webhook-secret').addEventListener('click', event => this.#rotateSecret(event.currentTarget));
+    root.querySelector('#email-confirm').addEventListener('click', event => busy(event.currentTarget, async () => {
+      this.#profile = await this.#api.post('/me/email/confirm', { code: root.querySelector('#email-code').value.trim() });
+      root.querySelector('#email-code').value = '';
+      this.#renderVerification();
+    }));
+    root.querySelector('#email-resend').addEventListener('click', event => busy(event.currentTarget, async () => {
+      this.#profile = await this.#api.post('/me/email/resend', {});
+      notify(t('settings.emailSent'));
+    }));
+    root.querySelector('#webhook-verify').addEventListener('click', event => busy(event.currentTarget, async () => {
+      this.#profile = await this.#api.post('/me/webhook/verify', {});
+      this.#renderVerification();
+    }));
     root.querySelector('#send-test').addEventListener('click', event => busy(event.currentTarget, async () => {
       await this.#api.post('/notifications/test', {});
       notify(t('settings.testDone'));
@@ -80,8 +93,21 @@ export class SettingsView extends EventTarget {
     }));
     form.elements.email.value = this.#profile.channels.email ?? '';
     form.elements.webhookUrl.value = this.#profile.channels.webhookUrl ?? '';
+    this.#renderVerification();
     form.elements.followUpEnabled.checked = s.followUpEnabled;
     form.elements.followUpAfterMinutes.value = s.followUpAfterMinutes;
+  }
+
+  /** An address is used only once proven: a code typed back for e-mail, an echoed challenge for a webhook. */
+  #renderVerification() {
+    const { emailStatus, webhookStatus } = this.#profile.channels;
+    this.#root.querySelector('#email-verification').hidden = !emailStatus;
+    this.#root.querySelector('#email-status').textContent = emailStatus ? t(`settings.emailStatus.${emailStatus}`) : '';
+    const codeNeeded = emailStatus === 'pending';
+    this.#root.querySelector('#email-code').closest('.field').hidden = !codeNeeded;
+    for (const id of ['#email-confirm', '#email-resend']) this.#root.querySelector(id).hidden = !codeNeeded;
+    this.#root.querySelector('#webhook-verification').hidden = !webhookStatus;
+    this.#root.querySelector('#webhook-status').textContent = webhookStatus ? t(`settings.webhookStatus.${webhookStatus}`) : '';
   }
 
   async #saveProfile(event) {
