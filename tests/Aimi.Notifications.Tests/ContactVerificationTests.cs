@@ -2,12 +2,14 @@ using System.Net;
 using System.Text.Json;
 using Aimi.Contracts.Goals;
 using Aimi.Contracts.Notifications;
+using Aimi.Messaging;
 using Aimi.Notifications.Api.Channels;
 using Aimi.ServiceDefaults.Targets;
 using Aimi.Testing;
 using MassTransit;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using netDumbster.smtp;
@@ -81,12 +83,17 @@ public sealed class ContactVerificationTests(VerificationHost host) : IClassFixt
         var request = Confirmation(userId, "nina@example.org", "402913", expiresIn: TimeSpan.FromMinutes(30));
         var messageId = Guid.NewGuid();
 
+        var expiredId = Guid.NewGuid();
+
         await host.Bus.Bus.Publish(request, c => c.MessageId = messageId);
         await host.Bus.Bus.Publish(request, c => c.MessageId = messageId); // redelivered
-        await host.Bus.Bus.Publish(Confirmation(userId, "nina@example.org", "111111", expiresIn: TimeSpan.FromMinutes(-1)));
-        // The marker: a later code on the same queue; once it is mailed, the ones before it have been handled.
+        await host.Bus.Bus.Publish(Confirmation(userId, "nina@example.org", "111111", expiresIn: TimeSpan.FromMinutes(-1)), c => c.MessageId = expiredId);
+        // The marker: a later code on the same queue; once it is mailed, the ones before it have been taken.
         await host.Bus.Bus.Publish(Confirmation(userId, "marker@example.org", "999999", expiresIn: TimeSpan.FromMinutes(30)));
         await Eventually.GetAsync(() => Task.FromResult(MailsTo("marker@example.org").Count), n => n == 1, because: "the marker mail");
+        // Consumers run side by side: the expired one is known to be done once its handling committed.
+        await Eventually.GetAsync(() => ProcessedAsync(expiredId), done => done, because: $"message {expiredId} to be processed");
+        await Eventually.GetAsync(() => ProcessedAsync(messageId), done => done, because: $"message {messageId} to be processed");
 
         var mail = Assert.Single(MailsTo("nina@example.org"));
         Assert.Contains("402913", mail.Data, StringComparison.Ordinal);
@@ -128,6 +135,9 @@ public sealed class ContactVerificationTests(VerificationHost host) : IClassFixt
         Assert.NotNull(error);
         Assert.Contains("private network", error, StringComparison.Ordinal);
     }
+
+    private Task<bool> ProcessedAsync(Guid messageId) => host.WithDbAsync(db =>
+        db.Set<ProcessedMessage>().AnyAsync(m => m.Consumer == "notifications-email-confirmation-requested" && m.MessageId == messageId));
 
     private List<netDumbster.smtp.SmtpMessage> MailsTo(string address) =>
         host.Smtp.ReceivedEmail.Where(m => m.ToAddresses.Any(a => a.Address == address)).ToList();
