@@ -349,7 +349,7 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         await Expect(aimi.Page.Locator("#push-status")).ToHaveTextAsync("Web push is not configured on this server.");
         // The address is kept but not used until its owner types back the code mailed to it.
         await Expect(aimi.Page.Locator("#email-status")).ToContainTextAsync("Not confirmed yet");
-        await Expect(aimi.Page.GetByLabel("Code from the mail")).ToBeVisibleAsync();
+        await Expect(aimi.Page.GetByLabel("Confirmation code")).ToBeVisibleAsync();
         await Browser.ScreenshotAsync(aimi.Page, "15-settings");
         await aimi.AssertAccessibleAsync();
 
