@@ -70,6 +70,9 @@ public sealed class PrivateRedisServer : IAsyncDisposable
     /// <summary>Write commands from every client wait in the server until <see cref="UnpauseAsync"/> (reads go on).</summary>
     public Task PauseWritesAsync() => ClientAsync("PAUSE", "600000", "WRITE");
 
+    /// <summary>Every command from every client waits in the server (reads too) until <see cref="UnpauseAsync"/>.</summary>
+    public Task PauseAsync() => ClientAsync("PAUSE", "600000", "ALL");
+
     public Task UnpauseAsync() => ClientAsync("UNPAUSE");
 
     /// <summary>Cuts every ordinary client's connection but this one's; what a cut client had waiting is dropped unrun.</summary>
