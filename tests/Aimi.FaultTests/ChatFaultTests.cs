@@ -35,9 +35,8 @@ public sealed class ChatFaultTests(ITestOutputHelper output) : IAsyncLifetime, I
     public Task Chat_through_a_paused_cache_stores_every_message_and_reply_once() =>
         _system.Chat.ShowingLogOnFailureAsync(output, () => Burst().RunAsync("Redis paused 5 s mid-burst (Chat, CLIENT PAUSE ALL)", Messages, TimeSpan.FromMilliseconds(60), async () =>
         {
-            await _system.Redis.PauseAsync();
+            await _system.Redis.PauseAllAsync(TimeSpan.FromSeconds(5));
             await Task.Delay(TimeSpan.FromSeconds(5));
-            await _system.Redis.UnpauseAsync();
         }));
 
     private ChatBurst Burst() => new(_system.Gateway.BaseAddress, _system.Database.ConnectionString, output);
