@@ -41,17 +41,7 @@ public sealed class ChatSystem : IAsyncDisposable
         var absent = system._absent.BaseAddress().ToString().TrimEnd('/');
         var memoryAddress = memory?.ToString().TrimEnd('/') ?? absent;
         system.Chat = new ServiceProcess("Chat", "Aimi.Chat.Api",
-        [
-            new($"ConnectionStrings:{ResourceNames.ChatDb}", system.Database.ConnectionString),
-            new($"ConnectionStrings:{ResourceNames.RabbitMq}", system.VirtualHost.ConnectionString),
-            new($"ConnectionStrings:{ResourceNames.Redis}", system.Redis.ConnectionString),
-            new($"services:{ResourceNames.GoalsApi}:http:0", absent),
-            new($"services:{ResourceNames.MemoryApi}:http:0", memoryAddress),
-            new("AI:Chat:Provider", "local"),
-            new("Chat:Limits:TurnsPerMinute", "1000"), // the burst is many turns per user on purpose
-            new("Database:MigrateOnStartup", "true"),
-            .. TestAuth.Settings,
-        ]);
+            Settings(system.Database.ConnectionString, system.VirtualHost.ConnectionString, system.Redis.ConnectionString, absent, memoryAddress));
         await system.Chat.StartAsync();
         system.Gateway = ServiceProcess.Gateway(GatewaySettings.For(
             (ResourceNames.ChatApi, [system.Chat.BaseAddress]),
@@ -59,6 +49,20 @@ public sealed class ChatSystem : IAsyncDisposable
         await system.Gateway.StartAsync();
         return system;
     }
+
+    /// <summary>The settings a Chat child process runs with; Goals' and Memory's addresses may point where nothing answers.</summary>
+    public static IEnumerable<KeyValuePair<string, string?>> Settings(string database, string rabbitMq, string redis, string goals, string memory) =>
+    [
+        new($"ConnectionStrings:{ResourceNames.ChatDb}", database),
+        new($"ConnectionStrings:{ResourceNames.RabbitMq}", rabbitMq),
+        new($"ConnectionStrings:{ResourceNames.Redis}", redis),
+        new($"services:{ResourceNames.GoalsApi}:http:0", goals),
+        new($"services:{ResourceNames.MemoryApi}:http:0", memory),
+        new("AI:Chat:Provider", "local"),
+        new("Chat:Limits:TurnsPerMinute", "1000"), // the burst is many turns per user on purpose
+        new("Database:MigrateOnStartup", "true"),
+        .. TestAuth.Settings,
+    ];
 
     public async ValueTask DisposeAsync() =>
         await Resources.DisposeInOrderAsync(Gateway, Chat, Redis, _absent, VirtualHost, Database);

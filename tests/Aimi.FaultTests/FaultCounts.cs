@@ -9,7 +9,7 @@ public sealed record FaultCounts(string Case, int Accepted, int Stored, int Deli
     public const string Header = "| case | accepted | stored | delivered | lost | duplicated | latency while the fault lasts | recovery time |";
 
     /// <summary>What the requests made while the fault lasted took (or, for reminders, how late they arrived).</summary>
-    public string FaultLatency { get; init; } = "";
+    public string FaultLatency { get; init; } = "—";
 
     public string Row => string.Create(CultureInfo.InvariantCulture,
         $"| {Case} | {Accepted} | {Stored} | {Delivered} | {Lost} | {Duplicated} | {FaultLatency} | {Recovery.TotalSeconds:0.0} s |");

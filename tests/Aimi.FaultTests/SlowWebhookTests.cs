@@ -141,7 +141,8 @@ public sealed class SlowWebhookTests(ITestOutputHelper output) : IAsyncLifetime,
         Assert.Equal(PerUser, Keys("normal"));
         Assert.Equal(PerUser, Hits("normal"));
         Assert.All(byReceiver["normal"], r => Assert.Equal("sent", r.Status));
-        Assert.True(lateness.Max < TimeSpan.FromSeconds(3), $"the normal user's reminders were late by up to {lateness.Max}");
+        // Within a delivery deadline: no normal reminder waited behind a silent or streaming delivery (each holds its slot up to it).
+        Assert.True(lateness.Max < TimeSpan.FromSeconds(5), $"the normal user's reminders were late by up to {lateness.Max}");
         Assert.Equal(PerUser, Keys("streaming"));
         Assert.Equal(PerUser, Hits("streaming"));
         Assert.All(byReceiver["streaming"], r => Assert.Equal("sent", r.Status));
