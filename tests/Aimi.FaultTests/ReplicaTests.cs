@@ -64,18 +64,17 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime, IDi
             .. TestAuth.Settings,
         ]);
         _processes.AddRange([.. goals, .. chat, .. notifications]);
-        // The first of each pair migrates its database, then the second starts on it; the three services side by side.
-        await Task.WhenAll(new[] { goals, chat, notifications }.Select(async pair =>
+        // One after another (the first of a pair migrates its database), with time to spare: seven processes start on two cores.
+        foreach (var process in (ServiceProcess[])[.. goals, .. chat, .. notifications])
         {
-            await pair[0].StartAsync();
-            await pair[1].StartAsync();
-        }));
+            await process.StartAsync(TimeSpan.FromMinutes(4));
+        }
         _gateway = ServiceProcess.Gateway(GatewaySettings.For(
             (ResourceNames.GoalsApi, [.. goals.Select(p => p.BaseAddress)]),
             (ResourceNames.ChatApi, [.. chat.Select(p => p.BaseAddress)]),
             (ResourceNames.NotificationsApi, [.. notifications.Select(p => p.BaseAddress)])));
         _processes.Add(_gateway);
-        await _gateway.StartAsync();
+        await _gateway.StartAsync(TimeSpan.FromMinutes(4));
     }
 
     private T Keep<T>(T resource) where T : IAsyncDisposable
