@@ -32,6 +32,7 @@ public static class Extensions
             .AddCheck<RedisHealthCheck>(ResourceNames.Redis, HealthStatus.Degraded, ["ready"]);
 
         builder.Services.AddSingleton<SessionCache>();
+        builder.Services.AddSingleton<TurnLeases>();
         builder.Services.AddSingleton<ConnectionRegistry>();
         builder.Services.AddOptions<ChatLimitsOptions>().BindConfiguration("Chat:Limits");
         builder.Services.AddSingleton<TurnBudget>();

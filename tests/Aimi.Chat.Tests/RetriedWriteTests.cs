@@ -177,4 +177,31 @@ public sealed class RetriedWriteTests(LossyGoalsChatHost host) : IClassFixture<L
         Assert.All(runs, r => Assert.Equal($"{again.Message.Id:N}:1", r.Key));
         Assert.Equal(1, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.SessionId == again.SessionId && m.ReplyToId == again.Message.Id)));
     }
+    [Fact]
+    public async Task A_turn_that_died_is_answered_again_at_once_when_no_one_holds_its_lease()
+    {
+        var (chat, _, _) = await UserAsync();
+        host.Faults.FailCommitAfterStoring("assistant");
+        var died = await chat.SendAsync("hello there", clientMessageId: "died-1");
+        Assert.Equal(HttpStatusCode.InternalServerError, died.StatusCode);
+
+        // Within the in-flight window: the turn that died released its lease, so the resend answers instead of a 409.
+        var again = await (await chat.SendAsync("hello there", clientMessageId: "died-1")).ReadAsync<SendResult>(HttpStatusCode.OK);
+
+        Assert.Equal("died-1", again.Message.ClientMessageId);
+        Assert.Equal(1, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.ClientMessageId == "died-1")));
+    }
+
+    [Fact]
+    public async Task A_resend_while_another_replica_holds_the_turns_lease_is_409()
+    {
+        var (chat, _, userId) = await UserAsync();
+        // Another replica is answering this message right now.
+        await host.Services.GetRequiredService<StackExchange.Redis.IConnectionMultiplexer>().GetDatabase().StringSetAsync(TurnLeases.Key(userId, "held-1"), "another-replica", TimeSpan.FromMinutes(1));
+
+        var response = await chat.SendAsync("hello there", clientMessageId: "held-1");
+
+        Assert.Equal(HttpStatusCode.Conflict, response.StatusCode);
+        Assert.Equal(0, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.ClientMessageId == "held-1")));
+    }
 }

@@ -20,7 +20,7 @@ public sealed class GoalsBurst(Uri goals, string database, BusRecorder bus, ITes
 
     private string Title(int i) => $"fault {_run} #{i:000}";
 
-    public async Task<FaultCounts> RunAsync(string caseName, int count, TimeSpan interval, Func<Task> fault)
+    public async Task<FaultCounts> RunAsync(string caseName, int count, TimeSpan interval, Func<Task> fault, int? faultAt = null, TimeSpan? deadline = null)
     {
         using var http = new HttpClient(new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.FromSeconds(10) })
         {
@@ -43,7 +43,7 @@ public sealed class GoalsBurst(Uri goals, string database, BusRecorder bus, ITes
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestAuth.Token(_users[i % Users]));
             request.Headers.Add("Idempotency-Key", $"burst-{_run}-{i}");
             return http.SendAsync(request, ct);
-        }, faultAt: count / 2, fault, deadline: TimeSpan.FromMinutes(2));
+        }, faultAt ?? count / 2, fault, deadline ?? TimeSpan.FromMinutes(2));
 
         // A marker created after the burst: once its message crossed the broker, the relay has sent what was committed before it.
         var markerTitle = $"fault {_run} marker";
@@ -70,7 +70,10 @@ public sealed class GoalsBurst(Uri goals, string database, BusRecorder bus, ITes
         var counts = new FaultCounts(caseName, accepted.Count, rows.Count, announced.Count, lostRows + lostMessages, duplicateRows, result.Recovery,
             $"{result.Attempts} attempts for {count} requests, {result.Retried} sent again, {result.Replayed} answered from a stored answer; failed attempts: {result.FailureSummary}; "
             + $"{created.Count} EventChanged \"created\" received, {distinctMessages} distinct (event, version) — "
-            + $"{created.Count - distinctMessages} copies sent again, under {messageIds} message ids (one per event); errors: {string.Join(", ", result.Errors.DefaultIfEmpty("none"))}");
+            + $"{created.Count - distinctMessages} copies sent again, under {messageIds} message ids (one per event); errors: {string.Join(", ", result.Errors.DefaultIfEmpty("none"))}")
+        {
+            FaultLatency = result.FaultLatency.ToString(),
+        };
         counts.Print(output);
 
         Assert.True(result.Unanswered == 0 && accepted.Count == count, $"{result.Unanswered} requests never accepted; {string.Join(", ", result.Errors)}");

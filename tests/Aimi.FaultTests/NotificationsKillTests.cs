@@ -103,6 +103,8 @@ public sealed class NotificationsKillTests(ITestOutputHelper output) : IAsyncLif
             () => Task.FromResult(_bus.Received<ReminderDelivered>(m => eventIds.Contains(m.EventId))), m => m.Select(x => x.ReminderId).Distinct().Count() >= Reminders,
             TimeSpan.FromSeconds(60), "every ReminderDelivered");
 
+        // What the kill cost: how late the reminders due between the kill and the first new one after the restart were sent.
+        var lateness = Latency.Of(await LatenessAsync(users, killedAt, killedAt + recovery));
         var keys = _hooks.Hits.Count;
         var hits = _hooks.Hits.Values.Sum();
         var distinctDelivered = delivered.Select(m => m.ReminderId).Distinct().Count();
@@ -110,13 +112,35 @@ public sealed class NotificationsKillTests(ITestOutputHelper output) : IAsyncLif
         var counts = new FaultCounts("kill -9 Notifications mid-dispatch", (int)planned, (int)sent, keys,
             Reminders - keys + (Reminders - distinctDelivered), hits - keys, recovery,
             $"{atKill} reminders had arrived at the kill; webhook calls: {hits} for {keys} idempotency keys ({hits - keys} sent again after the kill, "
-            + $"same key, which the receiver drops); ReminderDelivered: {delivered.Count} received, {distinctDelivered} distinct reminders under {messageIds} message ids");
+            + $"same key, which the receiver drops); ReminderDelivered: {delivered.Count} received, {distinctDelivered} distinct reminders under {messageIds} message ids; "
+            + "latency column: how late the reminders due while the service was down were sent")
+        {
+            FaultLatency = $"{lateness} late",
+        };
         counts.Print(output);
 
         Assert.Equal(Reminders, keys);
         Assert.Equal(Reminders, distinctDelivered);
         Assert.Equal(Reminders, messageIds); // a copy sent again by the outbox relay keeps its id, and consumers drop it
         Assert.Equal(Reminders, (int)sent);
+    }
+
+    private async Task<List<TimeSpan>> LatenessAsync(string[] users, DateTime from, DateTime to)
+    {
+        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(
+            "SELECT sent_at - due_at FROM reminder_queue WHERE user_id = ANY($1) AND kind = 'event' AND sent_at IS NOT NULL AND due_at BETWEEN $2 AND $3", connection)
+        {
+            Parameters = { new() { Value = users }, new() { Value = from }, new() { Value = to } },
+        };
+        var lateness = new List<TimeSpan>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            lateness.Add(reader.GetTimeSpan(0));
+        }
+        return lateness;
     }
 
     private async Task<long> ScalarAsync(string sql, string[] users)

@@ -22,12 +22,24 @@ public sealed class ServiceProcess : IDisposable
     private Process? _process;
 
     public ServiceProcess(string serviceFolder, string assemblyName, IEnumerable<KeyValuePair<string, string?>> settings)
+        : this(BuildOutput(Path.Combine("services", serviceFolder), assemblyName), settings)
     {
-        _dll = Path.Combine(RepositoryRoot.Find(), "services", serviceFolder, "bin", Configuration, "net10.0", $"{assemblyName}.dll");
+    }
+
+    private ServiceProcess(string dll, IEnumerable<KeyValuePair<string, string?>> settings)
+    {
+        _dll = dll;
         Port = Ports.Free();
         BaseAddress = new Uri($"http://127.0.0.1:{Port}/");
         _settings = settings.ToDictionary(s => s.Key, s => s.Value);
     }
+
+    /// <summary>The gateway (<c>gateway/Aimi.Gateway</c>), routing to the services whose addresses the settings give.</summary>
+    public static ServiceProcess Gateway(IEnumerable<KeyValuePair<string, string?>> settings) =>
+        new(BuildOutput(Path.Combine("gateway", "Aimi.Gateway"), "Aimi.Gateway"), settings);
+
+    private static string BuildOutput(string projectFolder, string assemblyName) =>
+        Path.Combine(RepositoryRoot.Find(), projectFolder, "bin", Configuration, "net10.0", $"{assemblyName}.dll");
 
     public int Port { get; }
     public Uri BaseAddress { get; }

@@ -24,6 +24,11 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
 
     protected virtual bool HasWebClient => false;
 
+    /// <summary>A second goals-api replica (<c>services:goals-api:http:1</c>), when the subclass runs two.</summary>
+    public FakeService? GoalsReplica { get; private set; }
+
+    protected virtual bool HasTwoGoalsReplicas => false;
+
     /// <summary>The host's environment: test hosts run as <c>Testing</c>; start-up checks try others.</summary>
     protected virtual string HostEnvironment => AimiEnvironments.Testing;
 
@@ -38,6 +43,7 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
         Chat = await FakeService.StartAsync(ResourceNames.ChatApi);
         Goals = await FakeService.StartAsync(ResourceNames.GoalsApi);
         Web = HasWebClient ? await FakeService.StartAsync(ResourceNames.Web) : null;
+        GoalsReplica = HasTwoGoalsReplicas ? await FakeService.StartAsync(ResourceNames.GoalsApi) : null;
         UseKestrel(0);
         StartServer();
         BaseAddress = CreateClient().BaseAddress!;
@@ -65,6 +71,7 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
             new($"services:{ResourceNames.GoalsApi}:http:0", Goals.Url),
             new($"services:{ResourceNames.NotificationsApi}:http:0", DeadAddress),
             .. Web is null ? [] : new KeyValuePair<string, string?>[] { new($"services:{ResourceNames.Web}:http:0", Web.Url) },
+            .. GoalsReplica is null ? [] : new KeyValuePair<string, string?>[] { new($"services:{ResourceNames.GoalsApi}:http:1", GoalsReplica.Url) },
             // Routing logs each request's endpoint at Information; the correlation test reads its scope.
             new("Logging:LogLevel:Microsoft.AspNetCore.Routing.EndpointMiddleware", "Information"),
             .. Settings(),
@@ -94,6 +101,10 @@ public class GatewayHost : WebApplicationFactory<Program>, IAsyncLifetime
         if (Web is not null)
         {
             await Web.DisposeAsync();
+        }
+        if (GoalsReplica is not null)
+        {
+            await GoalsReplica.DisposeAsync();
         }
     }
 }

@@ -70,6 +70,12 @@ public sealed class PrivateRedisServer : IAsyncDisposable
     /// <summary>Write commands from every client wait in the server until <see cref="UnpauseAsync"/> (reads go on).</summary>
     public Task PauseWritesAsync() => ClientAsync("PAUSE", "600000", "WRITE");
 
+    /// <summary>
+    /// Every command from every client (reads too, and this one's UNPAUSE) waits in the server for <paramref name="duration"/>;
+    /// the server lifts the pause by itself.
+    /// </summary>
+    public Task PauseAllAsync(TimeSpan duration) => ClientAsync("PAUSE", ((long)duration.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), "ALL");
+
     public Task UnpauseAsync() => ClientAsync("UNPAUSE");
 
     /// <summary>Cuts every ordinary client's connection but this one's; what a cut client had waiting is dropped unrun.</summary>

@@ -34,9 +34,13 @@ public sealed class ChatTurns(
     MemoryClient memory,
     ConversationOrchestrator orchestrator,
     TurnBudget budget,
+    TurnLeases leases,
     TimeProvider time)
 {
-    /// <summary>A stored message with no reply younger than this is taken to be still in progress; older, its turn died and is answered again.</summary>
+    /// <summary>
+    /// When Redis cannot tell whether a stored message without a reply is being answered (<see cref="TurnLeases"/>): younger than
+    /// this it is taken to be still in progress; older, its turn died and is answered again.
+    /// </summary>
     public static readonly TimeSpan InFlightWindow = TimeSpan.FromMinutes(2);
 
     public async Task<SendResult> SendAsync(
@@ -54,9 +58,12 @@ public sealed class ChatTurns(
                 earlierSession.Status == SessionStatus.Ended, earlierSession.EndReason is { } r ? WireName.Of(r) : null, Duplicate: true);
         }
 
-        if (earlier is not null && time.GetUtcNow() - earlier.CreatedAt < InFlightWindow)
+        // Whoever answers a client message holds its lease while the turn runs: a resend meets it (still being answered:
+        // answering it twice would run its tools twice), or claims it (the first copy died with its request or process).
+        await using var lease = clientMessageId is null ? TurnLease.Unknown : await leases.ClaimAsync(userId, clientMessageId);
+        if (lease.State == TurnLeaseState.HeldElsewhere
+            || (lease.State == TurnLeaseState.Unknown && earlier is not null && time.GetUtcNow() - earlier.CreatedAt < InFlightWindow))
         {
-            // Still being answered by the first copy: answering it twice would run its tools twice.
             throw MessageInProgress();
         }
 

@@ -1,0 +1,273 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Net.Http.Headers;
+using System.Net.WebSockets;
+using System.Text.Json;
+using Aimi.Contracts.Chat;
+using Aimi.Contracts.Notifications;
+using Aimi.ServiceDefaults;
+using Aimi.Testing;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Npgsql;
+using Xunit.Abstractions;
+
+namespace Aimi.FaultTests;
+
+/// <summary>
+/// Two replicas of Goals, Chat and Notifications behind one gateway (<c>services__x__http__0</c> and <c>__1</c>), each pair on
+/// one database: events created through the gateway, their in-app reminders sent once, pushed to the socket of their own user
+/// (wherever it is connected), and idle sessions ended once although both Chat replicas sweep.
+/// </summary>
+[Trait("Category", "Faults")]
+public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime, IDisposable
+{
+    private const int Users = 6;
+    private const int EventsPerUser = 5;
+    private readonly List<IAsyncDisposable> _resources = [];
+    private readonly List<ServiceProcess> _processes = [];
+    private TestDatabase _goalsDb = null!;
+    private TestDatabase _chatDb = null!;
+    private TestDatabase _notificationsDb = null!;
+    private TestVirtualHost _virtualHost = null!;
+    private BusRecorder _bus = null!;
+    private ServiceProcess _gateway = null!;
+
+    public async Task InitializeAsync()
+    {
+        _goalsDb = Keep(await TestInfrastructure.CreateDatabaseAsync(ResourceNames.GoalsDb));
+        _chatDb = Keep(await TestInfrastructure.CreateDatabaseAsync(ResourceNames.ChatDb));
+        _notificationsDb = Keep(await TestInfrastructure.CreateDatabaseAsync(ResourceNames.NotificationsDb));
+        _virtualHost = Keep(await TestInfrastructure.CreateVirtualHostAsync("replicas"));
+        _bus = Keep(await BusRecorder.StartAsync(_virtualHost.ConnectionString, typeof(ReminderDelivered), typeof(ChatSessionEnded)));
+        var redis = Keep(await PrivateRedisServer.StartAsync());
+        var absent = Keep(await LoopbackApp.StartAsync(app => app.Run(context =>
+        {
+            context.Response.StatusCode = StatusCodes.Status404NotFound;
+            return Task.CompletedTask;
+        })));
+
+        ServiceProcess[] Pair(string folder, string assembly, IEnumerable<KeyValuePair<string, string?>> settings) =>
+            [new(folder, assembly, settings), new(folder, assembly, settings)];
+        var goals = Pair("Goals", "Aimi.Goals.Api", GoalsSettings.For(_goalsDb.ConnectionString, _virtualHost.ConnectionString));
+        var chat = Pair("Chat", "Aimi.Chat.Api",
+        [
+            .. ChatSystem.Settings(_chatDb.ConnectionString, _virtualHost.ConnectionString, redis.ConnectionString,
+                goals[0].BaseAddress.ToString().TrimEnd('/'), absent.BaseAddress().ToString().TrimEnd('/')),
+            new("Chat:IdleSweep:Interval", "00:00:01"),
+        ]);
+        var notifications = Pair("Notifications", "Aimi.Notifications.Api",
+        [
+            new($"ConnectionStrings:{ResourceNames.NotificationsDb}", _notificationsDb.ConnectionString),
+            new($"ConnectionStrings:{ResourceNames.RabbitMq}", _virtualHost.ConnectionString),
+            new("Database:MigrateOnStartup", "true"),
+            .. TestAuth.Settings,
+        ]);
+        _processes.AddRange([.. goals, .. chat, .. notifications]);
+        // One after another (the first of a pair migrates its database), with time to spare: seven processes start on two cores.
+        foreach (var process in (ServiceProcess[])[.. goals, .. chat, .. notifications])
+        {
+            await process.StartAsync(TimeSpan.FromMinutes(4));
+        }
+        _gateway = ServiceProcess.Gateway(GatewaySettings.For(
+            (ResourceNames.GoalsApi, [.. goals.Select(p => p.BaseAddress)]),
+            (ResourceNames.ChatApi, [.. chat.Select(p => p.BaseAddress)]),
+            (ResourceNames.NotificationsApi, [.. notifications.Select(p => p.BaseAddress)])));
+        _processes.Add(_gateway);
+        await _gateway.StartAsync(TimeSpan.FromMinutes(4));
+    }
+
+    private T Keep<T>(T resource) where T : IAsyncDisposable
+    {
+        _resources.Insert(0, resource);
+        return resource;
+    }
+
+    [Fact]
+    public Task Two_replicas_send_each_reminder_once_push_it_to_its_own_socket_and_end_each_idle_session_once() =>
+        _gateway.ShowingLogOnFailureAsync(output, ReplicasAsync);
+
+    private async Task ReplicasAsync()
+    {
+        var users = Enumerable.Range(0, Users).Select(_ => TestAuth.NewUserId()).ToArray();
+        using var http = new HttpClient { BaseAddress = _gateway.BaseAddress, Timeout = TimeSpan.FromSeconds(30) };
+        var frames = users.ToDictionary(u => u, _ => new ConcurrentQueue<(JsonElement Frame, DateTimeOffset At)>());
+        using var stop = new CancellationTokenSource();
+        var sockets = new List<(ClientWebSocket Socket, Task Reading)>();
+        foreach (var user in users)
+        {
+            await SendAsync(http, user, HttpMethod.Put, "notifications/settings",
+                new { offsetsMinutes = (int[])[15], channels = (string[])[ReminderChannels.InApp], followUpEnabled = false });
+            // A session per user (the idle sweep's work later), then the user's socket, through the gateway to either replica.
+            await SendAsync(http, user, HttpMethod.Post, "chat/send", new { content = "hello", clientMessageId = $"{user}-hello" });
+            var socket = new ClientWebSocket();
+            await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_gateway.Port}/ws/chat?access_token={TestAuth.Token(user)}"), CancellationToken.None);
+            sockets.Add((socket, ReadAsync(socket, frames[user], stop.Token)));
+        }
+
+        // Events through the gateway (either Goals replica), starting in 15 min 20 s: their T-15m reminders fall due together.
+        var start = DateTimeOffset.UtcNow.AddMinutes(15).AddSeconds(20);
+        var eventOwner = new Dictionary<Guid, string>();
+        for (var i = 0; i < Users * EventsPerUser; i++)
+        {
+            var user = users[i % Users];
+            using var created = await SendAsync(http, user, HttpMethod.Post, "events", new { title = $"Replica {i}", startsAt = start.AddMilliseconds(200 * i) });
+            using var body = JsonDocument.Parse(await created.Content.ReadAsStringAsync());
+            eventOwner[body.RootElement.GetProperty("id").GetGuid()] = user;
+        }
+        var expected = eventOwner.Count;
+
+        var sent = await Eventually.GetAsync(() => ScalarAsync(_notificationsDb, "SELECT count(*) FROM reminder_queue WHERE user_id = ANY($1) AND status = 'sent'", users),
+            n => n >= expected, TimeSpan.FromSeconds(120), "every reminder sent");
+        await Eventually.GetAsync(() => Task.FromResult(frames.Values.Sum(f => f.Count(x => Type(x.Frame) == "reminder"))), n => n >= expected,
+            TimeSpan.FromSeconds(60), "every reminder pushed");
+        var delivered = _bus.Received<ReminderDelivered>(m => eventOwner.ContainsKey(m.EventId));
+        var deliveredIds = _bus.MessageIds<ReminderDelivered>(m => eventOwner.ContainsKey(m.EventId)).Distinct().Count();
+        var dues = await DuesAsync(users);
+        var pushes = users.SelectMany(u => frames[u].Where(f => Type(f.Frame) == "reminder")
+            .Select(f => (Socket: u, EventId: f.Frame.GetProperty("eventId").GetGuid(), ReminderId: f.Frame.GetProperty("reminderId").GetGuid(), f.At))).ToList();
+        var rightSocket = pushes.Count(p => eventOwner.TryGetValue(p.EventId, out var owner) && owner == p.Socket);
+        var distinctPushes = pushes.Select(p => (p.Socket, p.ReminderId)).Distinct().Count();
+        var lateness = Latency.Of(pushes.Where(p => dues.ContainsKey(p.ReminderId)).GroupBy(p => p.ReminderId).Select(g => g.Min(p => p.At) - dues[g.Key]).ToList());
+
+        // Idle: every user's session last active 11 minutes ago; both Chat replicas sweep every second.
+        var sessions = await ExecuteAsync(_chatDb, "UPDATE chat_sessions SET last_activity_at = now() - interval '11 minutes' WHERE user_id = ANY($1) AND status = 'active'", users);
+        var endedRows = await Eventually.GetAsync(() => ScalarAsync(_chatDb, "SELECT count(*) FROM chat_sessions WHERE user_id = ANY($1) AND end_reason = 'idle'", users),
+            n => n >= sessions, TimeSpan.FromSeconds(60), "every idle session ended");
+        await Eventually.GetAsync(() => Task.FromResult(frames.Values.Sum(f => f.Count(x => Type(x.Frame) == "session_ended"))), n => n >= sessions,
+            TimeSpan.FromSeconds(60), "every session end pushed");
+        var ended = await Eventually.GetAsync(() => Task.FromResult(_bus.Received<ChatSessionEnded>(m => users.Contains(m.UserId))), m => m.Count >= sessions,
+            TimeSpan.FromSeconds(60), "every ChatSessionEnded");
+        var endedIds = _bus.MessageIds<ChatSessionEnded>(m => users.Contains(m.UserId)).Distinct().Count();
+        var endPushes = users.Sum(u => frames[u].Count(f => Type(f.Frame) == "session_ended"));
+
+        await stop.CancelAsync();
+        foreach (var (socket, reading) in sockets)
+        {
+            socket.Abort();
+            await reading;
+            socket.Dispose();
+        }
+
+        var rows = new[]
+        {
+            new FaultCounts("two replicas each: reminders", expected, (int)sent, delivered.Select(m => m.ReminderId).Distinct().Count(),
+                expected - delivered.Select(m => m.ReminderId).Distinct().Count(), deliveredIds - delivered.Select(m => m.ReminderId).Distinct().Count(), TimeSpan.Zero,
+                $"{expected} events created through the gateway; {sent} reminder rows sent; ReminderDelivered: {delivered.Count} received under {deliveredIds} message ids")
+            {
+                FaultLatency = $"{lateness} late (push at the socket)",
+            },
+            new FaultCounts("two replicas each: socket pushes", expected, pushes.Count, rightSocket, expected - rightSocket, pushes.Count - distinctPushes, TimeSpan.Zero,
+                $"{Users} sockets through the gateway; {pushes.Count} reminder frames, {rightSocket} on their own user's socket, {pushes.Count - rightSocket} on another's"),
+            new FaultCounts("two replicas each: idle sweep", (int)sessions, (int)endedRows, endPushes, (int)sessions - ended.Select(e => e.SessionId).Distinct().Count(),
+                endedIds - (int)sessions + (endPushes - (int)sessions), TimeSpan.Zero,
+                $"{sessions} sessions made idle; {endedRows} ended as idle; ChatSessionEnded: {ended.Count} received under {endedIds} message ids; {endPushes} session_ended frames"),
+        };
+        foreach (var row in rows)
+        {
+            row.Print(output);
+        }
+
+        Assert.Equal(expected, (int)sent);
+        Assert.Equal(expected, delivered.Select(m => m.ReminderId).Distinct().Count());
+        Assert.Equal(expected, deliveredIds);
+        Assert.Equal(expected, pushes.Count);
+        Assert.Equal(expected, rightSocket);
+        Assert.Equal(Users, (int)sessions);
+        Assert.Equal(sessions, endedRows);
+        Assert.Equal(Users, endedIds);
+        Assert.Equal(Users, ended.Select(e => e.SessionId).Distinct().Count());
+        Assert.Equal(Users, endPushes);
+    }
+
+    private static string? Type(JsonElement frame) => frame.TryGetProperty("type", out var type) ? type.GetString() : null;
+
+    private static async Task ReadAsync(ClientWebSocket socket, ConcurrentQueue<(JsonElement, DateTimeOffset)> frames, CancellationToken stop)
+    {
+        var buffer = new byte[64 * 1024];
+        try
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                using var message = new MemoryStream();
+                WebSocketReceiveResult received;
+                do
+                {
+                    received = await socket.ReceiveAsync(buffer, stop);
+                    message.Write(buffer, 0, received.Count);
+                }
+                while (!received.EndOfMessage);
+                if (received.MessageType == WebSocketMessageType.Close)
+                {
+                    return;
+                }
+                frames.Enqueue((JsonDocument.Parse(message.ToArray()).RootElement.Clone(), DateTimeOffset.UtcNow));
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or WebSocketException)
+        {
+        }
+    }
+
+    private async Task<Dictionary<Guid, DateTimeOffset>> DuesAsync(string[] users)
+    {
+        await using var connection = new NpgsqlConnection(_notificationsDb.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("SELECT id, due_at FROM reminder_queue WHERE user_id = ANY($1)", connection) { Parameters = { new() { Value = users } } };
+        var dues = new Dictionary<Guid, DateTimeOffset>();
+        await using var reader = await command.ExecuteReaderAsync();
+        while (await reader.ReadAsync())
+        {
+            dues[reader.GetGuid(0)] = reader.GetFieldValue<DateTimeOffset>(1);
+        }
+        return dues;
+    }
+
+    private static async Task<long> ScalarAsync(TestDatabase database, string sql, string[] users)
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = users } } };
+        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
+    }
+
+    private static async Task<long> ExecuteAsync(TestDatabase database, string sql, string[] users)
+    {
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = users } } };
+        return await command.ExecuteNonQueryAsync();
+    }
+
+    private static async Task<HttpResponseMessage> SendAsync(HttpClient http, string user, HttpMethod method, string url, object body)
+    {
+        using var request = new HttpRequestMessage(method, url)
+        {
+            Content = new StringContent(JsonSerializer.Serialize(body, TestJson.Options), System.Text.Encoding.UTF8, "application/json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestAuth.Token(user));
+        var response = await http.SendAsync(request);
+        Assert.True(response.IsSuccessStatusCode, $"{method} {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        return response;
+    }
+
+    public async Task DisposeAsync()
+    {
+        foreach (var process in Enumerable.Reverse(_processes))
+        {
+            process.Dispose();
+        }
+        foreach (var resource in _resources)
+        {
+            await resource.DisposeAsync();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var process in _processes)
+        {
+            process.Dispose();
+        }
+    }
+}
