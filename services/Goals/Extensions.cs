@@ -25,6 +25,7 @@ public static class Extensions
         {
             bus.AddConsumer<ReminderDeliveredConsumer, ReminderDeliveredConsumerDefinition>();
             bus.AddConsumer<RemindersScheduledConsumer, RemindersScheduledConsumerDefinition>();
+            bus.AddConsumer<AccountErasureCompletedConsumer, AccountErasureCompletedConsumerDefinition>();
         }, service: "goals");
 
         builder.Services.AddOpenApi();

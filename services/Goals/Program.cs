@@ -17,6 +17,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi().AllowAnonymous();
 app.MapMeEndpoints();
+app.MapErasureEndpoints();
 app.MapGoalEndpoints();
 app.MapHabitEndpoints();
 app.MapEventEndpoints();

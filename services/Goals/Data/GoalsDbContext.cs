@@ -16,6 +16,7 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
     public DbSet<EventItem> Events => Set<EventItem>();
     public DbSet<EventHistoryEntry> EventHistory => Set<EventHistoryEntry>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
+    public DbSet<AccountErasure> Erasures => Set<AccountErasure>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -101,6 +102,23 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
             e.Property(r => r.ContentType).HasMaxLength(200);
             e.Property(r => r.Location).HasMaxLength(2000);
             e.HasIndex(r => r.CreatedAt); // the sweep of expired keys
+        });
+
+        modelBuilder.Entity<AccountErasure>(e =>
+        {
+            e.ToTable("account_erasures");
+            e.Property(x => x.Subject).HasMaxLength(200);
+            e.HasIndex(x => new { x.Subject, x.RequestedAt });
+            // One erasure under way per user, whatever the number of replicas.
+            e.HasIndex(x => x.Subject).IsUnique().HasFilter("completed_at IS NULL").HasDatabaseName("ux_account_erasures_one_pending");
+            e.HasMany(x => x.Steps).WithOne().HasForeignKey(s => s.ErasureId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AccountErasureStep>(e =>
+        {
+            e.ToTable("account_erasure_steps");
+            e.HasKey(x => new { x.ErasureId, x.Service });
+            e.Property(x => x.Service).HasMaxLength(30);
         });
 
         modelBuilder.AddMessagingTables();
