@@ -41,6 +41,8 @@ public static class Extensions
             bus.AddConsumer<EventChangedConsumer, EventChangedConsumerDefinition>();
             bus.AddConsumer<UserProfileChangedConsumer, UserProfileChangedConsumerDefinition>();
             bus.AddConsumer<HabitChangedConsumer, HabitChangedConsumerDefinition>();
+            bus.AddConsumer<AccountErasureRequestedConsumer, AccountErasureRequestedConsumerDefinition>();
+            bus.AddConsumer<AccountErasedConsumer, AccountErasedConsumerDefinition>();
         }, service: "notifications");
 
         builder.Services.AddOpenApi();
