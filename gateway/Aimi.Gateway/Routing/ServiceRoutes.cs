@@ -19,6 +19,7 @@ public static class ServiceRoutes
         ("chat", ResourceNames.ChatApi, "/chat/{**rest}"),
         ("chat-websocket", ResourceNames.ChatApi, "/ws/chat"),
         ("me", ResourceNames.GoalsApi, "/me"),
+        ("me-erasure", ResourceNames.GoalsApi, "/me/erasure"),
         ("goals", ResourceNames.GoalsApi, "/goals/{**rest}"),
         ("habits", ResourceNames.GoalsApi, "/habits/{**rest}"),
         ("events", ResourceNames.GoalsApi, "/events/{**rest}"),
