@@ -24,7 +24,7 @@ public partial class SystemTests
         Assert.Equal(HttpStatusCode.Accepted, deleted.StatusCode);
         Assert.EndsWith("/me/erasure", deleted.Headers.Location?.ToString(), StringComparison.Ordinal);
         var status = await Eventually.GetAsync(
-            () => http.GetFromJsonAsync<JsonElement>(new Uri("/me/erasure", UriKind.Relative)),
+            () => SlowlyAsync(http, "/me/erasure"),
             s => s.GetProperty("status").GetString() == "completed", TimeSpan.FromMinutes(2), "the erasure to complete");
         Assert.Equal(["goals", "chat", "memory", "notifications"], status.GetProperty("erased").EnumerateArray().Select(s => s.GetString()));
 
@@ -55,12 +55,19 @@ public partial class SystemTests
         (await http.PutAsJsonAsync(new Uri("/notifications/settings", UriKind.Relative), new { followUpEnabled = false })).EnsureSuccessStatusCode();
         await SendAsync(http, $"I live in {city} and I'm preparing for an interview at Contoso");
         await SendAsync(http, "bye");
-        await Eventually.GetAsync(() => http.GetFromJsonAsync<JsonElement>(new Uri($"/memory/search?q={city}", UriKind.Relative)),
+        await Eventually.GetAsync(() => SlowlyAsync(http, $"/memory/search?q={city}"),
             items => items.GetArrayLength() > 0, TimeSpan.FromSeconds(60), $"{city} to be remembered");
-        await Eventually.GetAsync(() => http.GetFromJsonAsync<JsonElement>(new Uri("/memory/state", UriKind.Relative)),
+        await Eventually.GetAsync(() => SlowlyAsync(http, "/memory/state"),
             s => s.GetProperty("lastSummary").ValueKind == JsonValueKind.String, TimeSpan.FromSeconds(60), "the session to be summarised");
-        await Eventually.GetAsync(() => http.GetFromJsonAsync<JsonElement>(new Uri("/notifications/reminders", UriKind.Relative)),
+        await Eventually.GetAsync(() => SlowlyAsync(http, "/notifications/reminders"),
             items => items.GetArrayLength() > 0, TimeSpan.FromSeconds(30), "the dentist's reminders to be planned");
+    }
+
+    /// <summary>A poll at a pace the gateway's per-user rate limit allows.</summary>
+    private static async Task<JsonElement> SlowlyAsync(HttpClient http, string path)
+    {
+        await Task.Delay(TimeSpan.FromMilliseconds(500));
+        return await http.GetFromJsonAsync<JsonElement>(new Uri(path, UriKind.Relative));
     }
 
     private static async Task AssertNothingOfAsync(HttpClient http)
