@@ -66,9 +66,11 @@ public sealed class AccountErasureTests(ChatHost host) : IClassFixture<ChatHost>
             DueAt = host.Time.GetUtcNow(), OccurredAt = host.Time.GetUtcNow(),
         }, "chat-follow-up-due");
         Assert.False(await host.WithDbAsync(db => db.Sessions.AnyAsync(s => s.UserId == user)));
+        // Nor does the user start one while the other services are still erasing.
+        await (await host.ClientFor(user).SendAsync("hello again")).ProblemAsync(HttpStatusCode.Conflict);
 
         // Every service is done: a reminder from before stays dropped, a later one is the fresh account's.
-        var completedAt = host.Time.GetUtcNow().AddMinutes(1);
+        var completedAt = host.Time.GetUtcNow().AddMinutes(-1);
         await host.Bus.Bus.Publish(new AccountErased { ErasureId = erasureId, UserId = user, CompletedAt = completedAt });
         await Eventually.GetAsync(() => host.WithDbAsync(db => db.Set<ErasedUser>().AnyAsync(u => u.UserId == user && u.ReleasedAt != null)), released => released);
         await PublishAndWaitAsync(Reminder(user, "Old: gym in 15 minutes", completedAt.AddSeconds(-5)), "chat-reminder-delivered");

@@ -78,6 +78,20 @@ public sealed class AccountErasureTests(GoalsHost host) : IClassFixture<GoalsHos
     }
 
     [Fact]
+    public async Task Answers_arriving_together_complete_the_erasure_once()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        var accepted = await (await client.DeleteAsync("/me")).ReadAsync<ErasureResponse>(HttpStatusCode.Accepted);
+
+        await Task.WhenAll(new[] { ErasureServices.Chat, ErasureServices.Memory, ErasureServices.Notifications }.Select(s => AnswerAsync(user, accepted.Id, s)));
+
+        var done = await Eventually.GetAsync(() => StatusAsync(client), s => s.Status == ErasureApi.Completed || s.Pending.Count == 0);
+        Assert.Equal(ErasureApi.Completed, done.Status);
+        Assert.Single(await _accounts.WaitForAsync<AccountErased>(e => e.UserId == user));
+    }
+
+    [Fact]
     public async Task The_erasure_status_is_the_callers_own()
     {
         var user = TestAuth.NewUserId();

@@ -18,8 +18,11 @@ public sealed class AccountErasureCompletedConsumer(GoalsDbContext db, TimeProvi
 
     protected override async Task HandleAsync(AccountErasureCompleted message, ConsumeContext<AccountErasureCompleted> context, CancellationToken cancellationToken)
     {
-        var erasure = await Db.Erasures.FromSql($"SELECT * FROM account_erasures WHERE id = {message.ErasureId} AND subject = {message.UserId} FOR UPDATE")
-            .Include(e => e.Steps).SingleOrDefaultAsync(cancellationToken);
+        // Locked first and read after, in two statements: a read that waited for the lock inside one statement would see the
+        // row again but not the step the answer before it had just committed, and two last answers would each see one missing.
+        await Db.Database.ExecuteSqlAsync($"SELECT 1 FROM account_erasures WHERE id = {message.ErasureId} FOR UPDATE", cancellationToken);
+        var erasure = await Db.Erasures.Include(e => e.Steps)
+            .SingleOrDefaultAsync(e => e.Id == message.ErasureId && e.Subject == message.UserId, cancellationToken);
         if (erasure is null || !ErasureServices.All.Contains(message.Service))
         {
             return;
