@@ -58,6 +58,8 @@ public static class Extensions
             bus.AddConsumer<MessageClassifiedConsumer, MessageClassifiedConsumerDefinition>();
             bus.AddConsumer<FollowUpDueConsumer, FollowUpDueConsumerDefinition>();
             bus.AddConsumer<FollowUpPushConsumer, FollowUpPushConsumerDefinition>();
+            bus.AddConsumer<AccountErasureRequestedConsumer, AccountErasureRequestedConsumerDefinition>();
+            bus.AddConsumer<AccountErasedConsumer, AccountErasedConsumerDefinition>();
         }, service: "chat");
 
         builder.Services.AddOpenApi();

@@ -27,6 +27,7 @@ public static class Extensions
             bus.AddConsumer<ReminderDeliveredConsumer, ReminderDeliveredConsumerDefinition>();
             bus.AddConsumer<RemindersScheduledConsumer, RemindersScheduledConsumerDefinition>();
             bus.AddConsumer<WebhookVerificationCompletedConsumer, WebhookVerificationCompletedConsumerDefinition>();
+            bus.AddConsumer<AccountErasureCompletedConsumer, AccountErasureCompletedConsumerDefinition>();
         }, service: "goals");
 
         builder.Services.AddOpenApi();

@@ -18,6 +18,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi().AllowAnonymous();
 app.MapMeEndpoints();
 app.MapContactEndpoints();
+app.MapErasureEndpoints();
 app.MapGoalEndpoints();
 app.MapHabitEndpoints();
 app.MapEventEndpoints();

@@ -50,6 +50,8 @@ public static class Extensions
             bus.AddConsumer<EventChangedConsumer, EventChangedConsumerDefinition>();
             bus.AddConsumer<GoalChangedConsumer, GoalChangedConsumerDefinition>();
             bus.AddConsumer<HabitChangedConsumer, HabitChangedConsumerDefinition>();
+            bus.AddConsumer<AccountErasureRequestedConsumer, AccountErasureRequestedConsumerDefinition>();
+            bus.AddConsumer<AccountErasedConsumer, AccountErasedConsumerDefinition>();
         }, service: "memory");
 
         builder.Services.AddOpenApi();

@@ -45,6 +45,8 @@ public static class Extensions
             bus.AddConsumer<HabitChangedConsumer, HabitChangedConsumerDefinition>();
             bus.AddConsumer<EmailConfirmationRequestedConsumer, EmailConfirmationRequestedConsumerDefinition>();
             bus.AddConsumer<WebhookVerificationRequestedConsumer, WebhookVerificationRequestedConsumerDefinition>();
+            bus.AddConsumer<AccountErasureRequestedConsumer, AccountErasureRequestedConsumerDefinition>();
+            bus.AddConsumer<AccountErasedConsumer, AccountErasedConsumerDefinition>();
         }, service: "notifications");
 
         builder.Services.AddOpenApi();

@@ -40,6 +40,7 @@ public sealed class ProxyTests(GatewayHost gateway) : IClassFixture<GatewayHost>
     [Theory]
     [InlineData("/me", ResourceNames.GoalsApi)]
     [InlineData("/me/channels", ResourceNames.GoalsApi)]
+    [InlineData("/me/erasure", ResourceNames.GoalsApi)]
     [InlineData("/goals", ResourceNames.GoalsApi)]
     [InlineData("/goals/7b0c", ResourceNames.GoalsApi)]
     [InlineData("/habits/1", ResourceNames.GoalsApi)]

@@ -26,6 +26,10 @@ public sealed class FollowUpDueConsumer(ChatDbContext db, ChatSessions sessions,
 
     protected override async Task HandleAsync(FollowUpDue message, ConsumeContext<FollowUpDue> context, CancellationToken cancellationToken)
     {
+        if (!await Db.AdmitAsync(message.UserId, message.OccurredAt, cancellationToken))
+        {
+            return; // about an account erased after it was due
+        }
         // Two copies under different message ids would both pass the check below: the second waits here for the first's commit.
         await Db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({message.FollowUpId.ToString()}, 0))", cancellationToken);
         var marker = JsonSerializer.Serialize(new { followUpId = message.FollowUpId }, JsonSerializerOptions.Web);

@@ -22,9 +22,9 @@ public sealed class ReminderDeliveredConsumer(ChatDbContext db, ChatSessions ses
 
     protected override async Task HandleAsync(ReminderDelivered message, ConsumeContext<ReminderDelivered> context, CancellationToken cancellationToken)
     {
-        if (message.Channel != ReminderChannels.InApp)
+        if (message.Channel != ReminderChannels.InApp || !await Db.AdmitAsync(message.UserId, message.DeliveredAt, cancellationToken))
         {
-            return;
+            return; // another channel's, or about an account erased after it went out
         }
         var metadata = JsonSerializer.Serialize(new { kind = "reminder", reminderId = message.ReminderId, linkedEventIds = new[] { message.EventId }, tags = ReminderTags }, JsonSerializerOptions.Web);
         await sessions.AppendToActiveAsync(message.UserId, MessageRole.Assistant, message.Text, metadata, cancellationToken);

@@ -41,5 +41,6 @@ public sealed class ChatDbContext(DbContextOptions<ChatDbContext> options) : DbC
         });
 
         modelBuilder.AddMessagingTables();
+        modelBuilder.AddErasedUsers();
     }
 }

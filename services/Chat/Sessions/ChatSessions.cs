@@ -3,6 +3,7 @@ using Aimi.Chat.Api.Domain;
 using Aimi.Contracts.Chat;
 using Aimi.Messaging;
 using Aimi.ServiceDefaults;
+using Aimi.ServiceDefaults.Errors;
 using Microsoft.EntityFrameworkCore;
 
 namespace Aimi.Chat.Api.Sessions;
@@ -32,6 +33,12 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
         if (active is not null)
         {
             await EndAsync(active.Id, EndReason.Idle, cancellationToken);
+        }
+
+        // An account being erased starts no conversation until every service is done; afterwards it is a fresh one.
+        if (await db.IsErasedAsync(userId, now, cancellationToken))
+        {
+            throw RequestException.Conflict("Account erasure in progress", "This account is being erased; it can chat again once that is done.");
         }
 
         // INSERT … ON CONFLICT rather than catching the unique violation: inside a consumer's transaction a failed

@@ -17,6 +17,7 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
     public DbSet<EventHistoryEntry> EventHistory => Set<EventHistoryEntry>();
     public DbSet<IdempotentRequest> IdempotentRequests => Set<IdempotentRequest>();
     public DbSet<ContactVerification> ContactVerifications => Set<ContactVerification>();
+    public DbSet<AccountErasure> Erasures => Set<AccountErasure>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -116,6 +117,23 @@ public sealed class GoalsDbContext(DbContextOptions<GoalsDbContext> options) : D
             e.Property(v => v.CodeHash).HasMaxLength(64);
             e.Property(v => v.LastError).HasMaxLength(500);
             e.Property(v => v.RowVersion).IsRowVersion();
+        });
+
+        modelBuilder.Entity<AccountErasure>(e =>
+        {
+            e.ToTable("account_erasures");
+            e.Property(x => x.Subject).HasMaxLength(200);
+            e.HasIndex(x => new { x.Subject, x.RequestedAt });
+            // One erasure under way per user, whatever the number of replicas.
+            e.HasIndex(x => x.Subject).IsUnique().HasFilter("completed_at IS NULL").HasDatabaseName("ux_account_erasures_one_pending");
+            e.HasMany(x => x.Steps).WithOne().HasForeignKey(s => s.ErasureId).OnDelete(DeleteBehavior.Cascade);
+        });
+
+        modelBuilder.Entity<AccountErasureStep>(e =>
+        {
+            e.ToTable("account_erasure_steps");
+            e.HasKey(x => new { x.ErasureId, x.Service });
+            e.Property(x => x.Service).HasMaxLength(30);
         });
 
         modelBuilder.AddMessagingTables();

@@ -16,6 +16,8 @@ public sealed class UserDirectory(GoalsDbContext db, PlanChanges changes, TimePr
         var now = time.GetUtcNow();
         var user = new User { Id = Guid.CreateVersion7(now), ExternalSubject = subject, CreatedAt = now };
         await using var transaction = db.Database.CurrentTransaction is null ? await db.Database.BeginTransactionAsync(cancellationToken) : null;
+        await db.LockSubjectAsync(subject, cancellationToken);
+        await db.EnsureNotErasingAsync(subject, cancellationToken);
         // ON CONFLICT, not a caught unique violation: concurrent first requests of one user wait here for the winner's
         // commit and then insert nothing, in a transaction that is still usable.
         var inserted = await db.Database.ExecuteSqlAsync($"""

@@ -25,6 +25,10 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
 
     protected override async Task HandleAsync(ChatMessageRecorded message, ConsumeContext<ChatMessageRecorded> context, CancellationToken cancellationToken)
     {
+        if (!await Db.AdmitAsync(message.UserId, message.At, cancellationToken))
+        {
+            return; // about an account erased, or memory forgotten, after this happened
+        }
         var now = Time.GetUtcNow();
         var line = new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At) { Remember = message.Remember };
         if (await writer.AddEpisodesAsync(message.UserId, message.SessionId, [line], now, cancellationToken) is [])

@@ -15,6 +15,10 @@ public sealed class ChatSessionEndedConsumer(MemoryDbContext db, MemoryWriter wr
 
     protected override async Task HandleAsync(ChatSessionEnded message, ConsumeContext<ChatSessionEnded> context, CancellationToken cancellationToken)
     {
+        if (!await Db.AdmitAsync(message.UserId, message.StartedAt, cancellationToken))
+        {
+            return; // about an account erased, or memory forgotten, after this happened
+        }
         var lines = message.Transcript
             .Select(l => new ConversationLine(l.MessageId.ToString(), l.Role, null, l.Content, l.At) { Remember = l.Remember })
             .ToList();

@@ -26,6 +26,10 @@ public sealed class EventChangedConsumer(
 
     protected override async Task HandleAsync(EventChanged message, ConsumeContext<EventChanged> context, CancellationToken cancellationToken)
     {
+        if (!await Db.AdmitAsync(message.UserId, message.OccurredAt, cancellationToken))
+        {
+            return; // about an account erased, or memory forgotten, after this happened
+        }
         var now = Time.GetUtcNow();
         var node = await graph.MirrorAsync(message.UserId, NodeKind.Task, message.EventId, message.Title, message.Status, message.Version, now, cancellationToken);
         if (node is null)

@@ -15,6 +15,10 @@ public sealed class GoalChangedConsumer(MemoryDbContext db, GraphStore graph, Us
 
     protected override async Task HandleAsync(GoalChanged message, ConsumeContext<GoalChanged> context, CancellationToken cancellationToken)
     {
+        if (!await Db.AdmitAsync(message.UserId, message.OccurredAt, cancellationToken))
+        {
+            return; // about an account erased, or memory forgotten, after this happened
+        }
         var now = Time.GetUtcNow();
         var status = message.Change == ChangeKinds.Deleted ? ChangeKinds.Deleted : message.Status;
         if (await graph.MirrorAsync(message.UserId, NodeKind.Goal, message.GoalId, message.Title, status, message.Version, now, cancellationToken) is null)

@@ -14,6 +14,10 @@ public sealed class HabitChangedConsumer(MemoryDbContext db, GraphStore graph, T
 
     protected override async Task HandleAsync(HabitChanged message, ConsumeContext<HabitChanged> context, CancellationToken cancellationToken)
     {
+        if (!await Db.AdmitAsync(message.UserId, message.OccurredAt, cancellationToken))
+        {
+            return; // about an account erased, or memory forgotten, after this happened
+        }
         var now = Time.GetUtcNow();
         var status = message.Change == ChangeKinds.Deleted ? ChangeKinds.Deleted : message.Status;
         var node = await graph.MirrorAsync(message.UserId, NodeKind.Habit, message.HabitId, message.Title, status, message.Version, now, cancellationToken);

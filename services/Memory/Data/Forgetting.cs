@@ -1,4 +1,5 @@
 using Aimi.Memory.Api.Domain;
+using Aimi.Messaging;
 using Aimi.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage;
@@ -54,6 +55,40 @@ public static class Forgetting
             await db.Database.CloseConnectionAsync();
         }
         return forgotten;
+    }
+
+    /// <summary>
+    /// The first step of every write about the user (a consumer, an import): takes the lock shared until the caller's transaction
+    /// ends, so a forget-me or an erasure either finds this write committed (and deletes it) or comes first (and this write sees its
+    /// mark); then false when what happened at <paramref name="occurredAt"/> belongs to what the user had erased or forgotten.
+    /// </summary>
+    public static async Task<bool> AdmitAsync(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken)
+    {
+        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock_shared({LockSpace}, hashtext({userId}))", cancellationToken);
+        return !await db.IsErasedAsync(userId, occurredAt, cancellationToken);
+    }
+
+    /// <summary>
+    /// The shared lock without waiting, for a writer that already holds a row a forget deletes (a claimed import): waiting there
+    /// while the forget waits for that row would deadlock. False when a forget holds or awaits the lock.
+    /// </summary>
+    public static Task<bool> TryLockForWritingAsync(this MemoryDbContext db, string userId, CancellationToken cancellationToken) =>
+        db.Database.SqlQuery<bool>($"SELECT pg_try_advisory_xact_lock_shared({LockSpace}, hashtext({userId})) AS \"Value\"").SingleAsync(cancellationToken);
+
+    /// <summary>
+    /// Deletes everything Memory holds of the user except <c>user_state</c> (forget-me empties it, an erasure deletes it). Call
+    /// under <see cref="LockForForgettingAsync"/>: writers in flight have committed, later ones wait and then see the mark.
+    /// </summary>
+    public static async Task<ForgetCounts> DeleteEverythingOfAsync(this MemoryDbContext db, string userId, CancellationToken cancellationToken)
+    {
+        var memories = await db.Memories.Where(m => m.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+        var summaries = await db.Summaries.Where(s => s.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+        await db.Edges.Where(e => e.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+        var nodes = await db.Nodes.Where(n => n.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+        var imports = await db.Imports.Where(i => i.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+        await db.Stats.Where(s => s.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+        var forgotten = await db.ForgottenMessages.Where(f => f.UserId == userId).ExecuteDeleteAsync(cancellationToken);
+        return new ForgetCounts(memories, summaries, nodes, imports, forgotten);
     }
 
     /// <summary>Takes the user's lock alone until the caller's transaction ends: writers in flight commit first, new ones wait.</summary>
@@ -117,3 +152,5 @@ public static class Forgetting
                 AND m.context = gone.content AND m.source_message_ids <> gone.source_message_ids)
         """;
 }
+
+public sealed record ForgetCounts(int Memories, int Summaries, int Nodes, int Imports, int ForgottenMessages);

@@ -157,6 +157,7 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
         });
 
         modelBuilder.AddMessagingTables();
+        modelBuilder.AddErasedUsers();
     }
 }
 

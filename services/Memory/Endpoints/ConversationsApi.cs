@@ -86,6 +86,10 @@ public static class ConversationsApi
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // One user's imports are counted one request at a time, so two requests cannot both take the last free place.
         await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock({ImportLockSpace}, hashtext({userId}))", ct);
+        if (!await db.AdmitAsync(userId, now, ct))
+        {
+            throw RequestException.Conflict("Account erasure in progress", "This account is being erased; nothing can be imported until that is done.");
+        }
         var import = await db.Imports.AsNoTracking().SingleOrDefaultAsync(i => i.UserId == userId && i.ConversationId == conversationId, ct);
         if (import is null)
         {

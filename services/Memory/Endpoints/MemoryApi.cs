@@ -1,6 +1,7 @@
 using Aimi.Contracts.Memory;
 using Aimi.Memory.Api.Data;
 using Aimi.Memory.Api.Domain;
+using Aimi.Messaging;
 using Aimi.ServiceDefaults;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
@@ -269,24 +270,25 @@ public static class MemoryApi
         return TypedResults.NoContent();
     }
 
-    /// <summary>Forget me: every memory, summary, graph node and edge, import, figure and forgotten message of the user; the state is emptied.</summary>
+    /// <summary>
+    /// Forget me: every memory, summary, graph node and edge, import, figure and forgotten message of the user; the state is emptied.
+    /// Race-free: it waits for writes in flight to commit and deletes them too, and it leaves a mark dated now, so a write that was
+    /// waiting (or a message that occurred before it and arrives later) adds nothing back.
+    /// </summary>
     public static async Task<Ok<ForgetResponse>> ForgetMe([AsParameters] MemoryApiServices services)
     {
         var userId = services.UserId;
         var db = services.Db;
         var ct = services.CancellationToken;
+        var now = services.Time.GetUtcNow();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
-        var memories = await db.Memories.Where(m => m.UserId == userId).ExecuteDeleteAsync(ct);
-        var summaries = await db.Summaries.Where(s => s.UserId == userId).ExecuteDeleteAsync(ct);
-        await db.Edges.Where(e => e.UserId == userId).ExecuteDeleteAsync(ct);
-        var nodes = await db.Nodes.Where(n => n.UserId == userId).ExecuteDeleteAsync(ct);
-        var imports = await db.Imports.Where(i => i.UserId == userId).ExecuteDeleteAsync(ct);
-        await db.Stats.Where(s => s.UserId == userId).ExecuteDeleteAsync(ct);
-        var forgotten = await db.ForgottenMessages.Where(f => f.UserId == userId).ExecuteDeleteAsync(ct);
-        await services.States.ClearAsync(userId, services.Time.GetUtcNow(), ct);
+        await db.LockForForgettingAsync(userId, ct);
+        var deleted = await db.DeleteEverythingOfAsync(userId, ct);
+        await services.States.ClearAsync(userId, now, ct);
+        await db.RecordErasedAsync(userId, Guid.Empty, now, now, release: now, ct);
         await db.SaveChangesAsync(ct);
         await transaction.CommitAsync(ct);
-        return TypedResults.Ok(new ForgetResponse(memories, summaries, nodes, imports, forgotten));
+        return TypedResults.Ok(new ForgetResponse(deleted.Memories, deleted.Summaries, deleted.Nodes, deleted.Imports, deleted.ForgottenMessages));
     }
 
     internal static MemoryItemResponse ToResponse(MemoryItem m, double? score) => new(

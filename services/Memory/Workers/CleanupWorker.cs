@@ -91,8 +91,14 @@ public sealed partial class CleanupWorker(IServiceScopeFactory scopes, TimeProvi
         var users = await db.Memories.Select(m => m.UserId).Union(db.Nodes.Select(n => n.UserId)).Distinct().OrderBy(u => u).ToListAsync(cancellationToken);
         foreach (var user in users)
         {
-            await calculator.RecomputeAsync(user, now, cancellationToken);
-            await db.SaveChangesAsync(cancellationToken); // one user's figures, one short transaction
+            // One user's figures, one short transaction; none for a user being forgotten or erased meanwhile.
+            await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+            if (await db.AdmitAsync(user, now, cancellationToken))
+            {
+                await calculator.RecomputeAsync(user, now, cancellationToken);
+                await db.SaveChangesAsync(cancellationToken);
+            }
+            await transaction.CommitAsync(cancellationToken);
             db.ChangeTracker.Clear();
         }
         LogPass(logger, expired, nodes, edges, users.Count);

@@ -68,6 +68,12 @@ public sealed partial class ImportWorker(IServiceScopeFactory scopes, ImportSign
                 return false;
             }
             claimedId = import.Id;
+            // A forget or an erasure of this user is under way: it deletes this import, so leave it to that (and do not wait here
+            // holding the row it waits for).
+            if (!await db.TryLockForWritingAsync(import.UserId, cancellationToken))
+            {
+                return false;
+            }
             try
             {
                 var transcript = import.Transcript ?? throw new InvalidDataException("A queued import without its transcript.");

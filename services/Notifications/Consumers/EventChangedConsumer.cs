@@ -15,6 +15,10 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
     protected override async Task HandleAsync(EventChanged message, ConsumeContext<EventChanged> context, CancellationToken cancellationToken)
     {
         await scheduler.LockUserAsync(message.UserId, cancellationToken);
+        if (await Db.IsErasedAsync(message.UserId, message.OccurredAt, cancellationToken))
+        {
+            return; // about an account erased after this happened
+        }
         var snapshot = await Db.Events.FindAsync([message.EventId], cancellationToken);
         if (snapshot is not null && (snapshot.Version >= message.Version || snapshot.UserId != message.UserId))
         {

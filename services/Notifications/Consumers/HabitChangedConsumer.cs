@@ -15,6 +15,10 @@ public sealed class HabitChangedConsumer(NotificationsDbContext db, ReminderSche
     protected override async Task HandleAsync(HabitChanged message, ConsumeContext<HabitChanged> context, CancellationToken cancellationToken)
     {
         await scheduler.LockUserAsync(message.UserId, cancellationToken);
+        if (await Db.IsErasedAsync(message.UserId, message.OccurredAt, cancellationToken))
+        {
+            return; // about an account erased after this happened
+        }
         var habit = await Db.Habits.FindAsync([message.HabitId], cancellationToken);
         if (habit is not null && (habit.Version >= message.Version || habit.UserId != message.UserId))
         {

@@ -15,6 +15,10 @@ public sealed class UserProfileChangedConsumer(NotificationsDbContext db, Remind
     protected override async Task HandleAsync(UserProfileChanged message, ConsumeContext<UserProfileChanged> context, CancellationToken cancellationToken)
     {
         await scheduler.LockUserAsync(message.UserId, cancellationToken);
+        if (await Db.IsErasedAsync(message.UserId, message.OccurredAt, cancellationToken))
+        {
+            return; // about an account erased after this happened
+        }
         var profile = await Db.Users.FindAsync([message.UserId], cancellationToken);
         if (profile is not null && profile.Version >= message.Version)
         {

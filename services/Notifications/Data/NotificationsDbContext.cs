@@ -123,5 +123,6 @@ public sealed class NotificationsDbContext(DbContextOptions<NotificationsDbConte
         });
 
         modelBuilder.AddMessagingTables();
+        modelBuilder.AddErasedUsers();
     }
 }

@@ -363,13 +363,16 @@ public sealed partial class ReminderDispatcher(
         await db.Database.ExecuteSqlAsync($"""
             INSERT INTO reminder_logs (reminder_id, user_id, event_id, kind, channel, attempt, outcome, error, latency_ms, lateness_ms,
                                        provider_response_id, idempotency_key, dispatched_by, at)
-            SELECT * , {Instance}, {now} FROM unnest(
+            SELECT u.*, {Instance}, {now} FROM unnest(
                 {ids}, {outcomes.Select(o => o.Reminder.UserId).ToArray()}, {outcomes.Select(o => o.Reminder.EventId).ToArray()},
                 {outcomes.Select(o => WireName.Of(o.Reminder.Kind)).ToArray()}, {outcomes.Select(o => WireName.Of(o.Reminder.Channel)).ToArray()},
                 {outcomes.Select(o => o.Reminder.Attempts).ToArray()}, {results},
                 {outcomes.Select(o => Truncate(held.Contains(o.Reminder.Id) ? o.Error : $"lease lost before completing; {o.Error}")).ToArray()},
                 {outcomes.Select(o => o.LatencyMs).ToArray()}, {outcomes.Select(o => (now - o.Reminder.TriggerAt).TotalMilliseconds).ToArray()},
                 {outcomes.Select(o => o.ProviderId).ToArray()}, {outcomes.Select(o => o.Reminder.IdempotencyKey).ToArray()})
+                AS u(reminder_id, user_id, event_id, kind, channel, attempt, outcome, error, latency_ms, lateness_ms, provider_response_id, idempotency_key)
+            -- A reminder erased with its user while it was being sent leaves no log of that user behind.
+            WHERE EXISTS (SELECT 1 FROM reminder_queue AS q WHERE q.id = u.reminder_id)
             """, CancellationToken.None);
 
         var scheduler = new ReminderScheduler(db, Time);

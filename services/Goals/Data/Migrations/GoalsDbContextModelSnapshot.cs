@@ -72,6 +72,62 @@ namespace Aimi.Goals.Api.Data.Migrations
                     b.ToTable("idempotent_requests", (string)null);
                 });
 
+            modelBuilder.Entity("Aimi.Goals.Api.Domain.AccountErasure", b =>
+                {
+                    b.Property<Guid>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("uuid")
+                        .HasColumnName("id");
+
+                    b.Property<DateTimeOffset?>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.Property<string>("Subject")
+                        .IsRequired()
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("subject");
+
+                    b.HasKey("Id")
+                        .HasName("pk_account_erasures");
+
+                    b.HasIndex("Subject")
+                        .IsUnique()
+                        .HasDatabaseName("ux_account_erasures_one_pending")
+                        .HasFilter("completed_at IS NULL");
+
+                    b.HasIndex("Subject", "RequestedAt")
+                        .HasDatabaseName("ix_account_erasures_subject_requested_at");
+
+                    b.ToTable("account_erasures", (string)null);
+                });
+
+            modelBuilder.Entity("Aimi.Goals.Api.Domain.AccountErasureStep", b =>
+                {
+                    b.Property<Guid>("ErasureId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("erasure_id");
+
+                    b.Property<string>("Service")
+                        .HasMaxLength(30)
+                        .HasColumnType("character varying(30)")
+                        .HasColumnName("service");
+
+                    b.Property<DateTimeOffset>("CompletedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("completed_at");
+
+                    b.HasKey("ErasureId", "Service")
+                        .HasName("pk_account_erasure_steps");
+
+                    b.ToTable("account_erasure_steps", (string)null);
+                });
+
             modelBuilder.Entity("Aimi.Goals.Api.Domain.ContactVerification", b =>
                 {
                     b.Property<Guid>("UserId")
@@ -587,6 +643,16 @@ namespace Aimi.Goals.Api.Data.Migrations
                     b.ToTable("processed_messages", (string)null);
                 });
 
+            modelBuilder.Entity("Aimi.Goals.Api.Domain.AccountErasureStep", b =>
+                {
+                    b.HasOne("Aimi.Goals.Api.Domain.AccountErasure", null)
+                        .WithMany("Steps")
+                        .HasForeignKey("ErasureId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired()
+                        .HasConstraintName("fk_account_erasure_steps_account_erasures_erasure_id");
+                });
+
             modelBuilder.Entity("Aimi.Goals.Api.Domain.ContactVerification", b =>
                 {
                     b.HasOne("Aimi.Goals.Api.Domain.User", null)
@@ -653,6 +719,11 @@ namespace Aimi.Goals.Api.Data.Migrations
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired()
                         .HasConstraintName("fk_habits_users_user_id");
+                });
+
+            modelBuilder.Entity("Aimi.Goals.Api.Domain.AccountErasure", b =>
+                {
+                    b.Navigation("Steps");
                 });
 #pragma warning restore 612, 618
         }

@@ -22,6 +22,35 @@ namespace Aimi.Notifications.Api.Data.Migrations
 
             NpgsqlModelBuilderExtensions.UseIdentityByDefaultColumns(modelBuilder);
 
+            modelBuilder.Entity("Aimi.Messaging.ErasedUser", b =>
+                {
+                    b.Property<string>("UserId")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)")
+                        .HasColumnName("user_id");
+
+                    b.Property<DateTimeOffset>("ErasedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("erased_at");
+
+                    b.Property<Guid>("ErasureId")
+                        .HasColumnType("uuid")
+                        .HasColumnName("erasure_id");
+
+                    b.Property<DateTimeOffset?>("ReleasedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("released_at");
+
+                    b.Property<DateTimeOffset>("RequestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("requested_at");
+
+                    b.HasKey("UserId")
+                        .HasName("pk_erased_users");
+
+                    b.ToTable("erased_users", (string)null);
+                });
+
             modelBuilder.Entity("Aimi.Messaging.OutboxMessage", b =>
                 {
                     b.Property<Guid>("Id")

@@ -1,0 +1,116 @@
+using Aimi.Contracts.Accounts;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Logging;
+
+namespace Aimi.Messaging;
+
+/// <summary>
+/// A user this service erased (<c>erased_users</c>): kept so that a message about the old account still in flight (in a queue,
+/// a retry, another service's outbox) cannot bring back what was erased. While the erasure is under way everywhere
+/// (<see cref="ReleasedAt"/> null) every message about the user is dropped; once <see cref="AccountErased"/> arrived, those
+/// that occurred before it still are, and later ones belong to a fresh account.
+/// </summary>
+public sealed class ErasedUser
+{
+    public required string UserId { get; init; }
+    public Guid ErasureId { get; set; }
+    public DateTimeOffset RequestedAt { get; set; }
+    /// <summary>When this service deleted the user's data.</summary>
+    public DateTimeOffset ErasedAt { get; set; }
+    /// <summary>When every service had erased the user; null until then.</summary>
+    public DateTimeOffset? ReleasedAt { get; set; }
+}
+
+public static class ErasedUsers
+{
+    private const string Table = "erased_users";
+
+    /// <summary>Maps <c>erased_users</c>; call from <c>OnModelCreating</c> of a service that consumes <see cref="AccountErasureRequested"/>.</summary>
+    public static ModelBuilder AddErasedUsers(this ModelBuilder modelBuilder) => modelBuilder.Entity<ErasedUser>(e =>
+    {
+        e.ToTable(Table);
+        e.HasKey(u => u.UserId);
+        e.Property(u => u.UserId).HasColumnName("user_id").HasMaxLength(200);
+        e.Property(u => u.ErasureId).HasColumnName("erasure_id");
+        e.Property(u => u.RequestedAt).HasColumnName("requested_at");
+        e.Property(u => u.ErasedAt).HasColumnName("erased_at");
+        e.Property(u => u.ReleasedAt).HasColumnName("released_at");
+    });
+
+    /// <summary>
+    /// Whether something about <paramref name="userId"/> that happened at <paramref name="occurredAt"/> belongs to an erased
+    /// account and must be dropped. Read it under the per-user lock the service's erasure takes, so the two cannot interleave.
+    /// </summary>
+    public static Task<bool> IsErasedAsync(this DbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
+        db.Database.SqlQuery<bool>($"""
+            SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = {userId} AND (released_at IS NULL OR released_at > {occurredAt})) AS "Value"
+            """).SingleAsync(cancellationToken);
+
+    /// <summary>
+    /// Records a completed local step of an erasure, or a forget (<paramref name="release"/> at once). A forget never lifts the
+    /// block of an erasure still under way.
+    /// </summary>
+    public static Task RecordErasedAsync(this DbContext db, string userId, Guid erasureId, DateTimeOffset requestedAt, DateTimeOffset now,
+        DateTimeOffset? release, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"""
+            INSERT INTO erased_users (user_id, erasure_id, requested_at, erased_at, released_at)
+            VALUES ({userId}, {erasureId}, {requestedAt}, {now}, {release})
+            ON CONFLICT (user_id) DO UPDATE SET erasure_id = excluded.erasure_id, requested_at = excluded.requested_at,
+                erased_at = excluded.erased_at, released_at = excluded.released_at
+            WHERE erased_users.released_at IS NOT NULL OR excluded.released_at IS NULL
+            """, cancellationToken);
+
+    /// <summary>Every service erased the user: from <paramref name="completedAt"/> on, the user is a fresh account here.</summary>
+    public static Task<int> ReleaseAsync(this DbContext db, string userId, Guid erasureId, DateTimeOffset completedAt, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync(
+            $"UPDATE erased_users SET released_at = {completedAt} WHERE user_id = {userId} AND erasure_id = {erasureId} AND released_at IS NULL",
+            cancellationToken);
+
+    /// <summary>
+    /// Deletes the outbox rows about the user (sent ones are kept for days and carry whole transcripts), except the erasure's own
+    /// announcements, which are about the erasure rather than the user's data.
+    /// </summary>
+    public static Task<int> DeleteOutboxOfAsync(this DbContext db, string userId, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"""
+            DELETE FROM outbox_messages WHERE payload ->> 'userId' = {userId} AND message_type NOT LIKE 'Aimi.Contracts.Accounts.%'
+            """, cancellationToken);
+}
+
+/// <summary>
+/// A service's part of an account erasure: under the service's per-user lock it deletes everything it holds of the user, its
+/// outbox copies, records the erased user, and answers <see cref="AccountErasureCompleted"/> in the same transaction. A repeat
+/// deletes again (nothing is left) and answers again; a repeat after the erasure was released changes nothing, since the
+/// account is a fresh one by then.
+/// </summary>
+public abstract class AccountErasureConsumer<TDbContext>(TDbContext db, TimeProvider time, ILogger logger)
+    : IdempotentConsumer<AccountErasureRequested, TDbContext>(db, time, logger) where TDbContext : DbContext
+{
+    /// <summary>One of <see cref="ErasureServices"/>.</summary>
+    protected abstract string Service { get; }
+
+    /// <summary>Takes the per-user lock the service's writers take, then deletes everything of the user in the service's database.</summary>
+    protected abstract Task EraseAsync(string userId, CancellationToken cancellationToken);
+
+    protected override async Task HandleAsync(AccountErasureRequested message, ConsumeContext<AccountErasureRequested> context, CancellationToken cancellationToken)
+    {
+        var known = await Db.Set<ErasedUser>().AsNoTracking().SingleOrDefaultAsync(u => u.UserId == message.UserId, cancellationToken);
+        if (known is { ReleasedAt: not null } && known.ErasureId == message.ErasureId)
+        {
+            return;
+        }
+        await EraseAsync(message.UserId, cancellationToken);
+        await Db.DeleteOutboxOfAsync(message.UserId, cancellationToken);
+        var now = Time.GetUtcNow();
+        await Db.RecordErasedAsync(message.UserId, message.ErasureId, message.RequestedAt, now, release: null, cancellationToken);
+        Db.AddOutboxMessage(new AccountErasureCompleted { ErasureId = message.ErasureId, UserId = message.UserId, Service = Service, CompletedAt = now }, now);
+    }
+}
+
+/// <summary>Every service erased the user: lifts the block, so only what happened before stays dropped.</summary>
+public abstract class AccountErasedConsumer<TDbContext>(TDbContext db, TimeProvider time, ILogger logger)
+    : IdempotentConsumer<AccountErased, TDbContext>(db, time, logger) where TDbContext : DbContext
+{
+    protected override Task HandleAsync(AccountErased message, ConsumeContext<AccountErased> context, CancellationToken cancellationToken) =>
+        Db.ReleaseAsync(message.UserId, message.ErasureId, message.CompletedAt, cancellationToken);
+}
