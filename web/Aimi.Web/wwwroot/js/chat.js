@@ -86,10 +86,8 @@ export class ChatConnection extends EventTarget {
     }
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
     const socket = new WebSocket(`${scheme}://${location.host}/ws/chat?ticket=${encodeURIComponent(ticket)}`);
-    let opened = false;
     this.#socket = socket;
     socket.addEventListener('open', () => {
-      opened = true;
       this.#retryMs = firstRetryMs;
       this.#setState('open');
       for (const message of this.outbox) this.#transmit(message);
