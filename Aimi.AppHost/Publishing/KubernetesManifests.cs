@@ -17,7 +17,7 @@ public sealed record GeneratedFile(string Path, string Content);
 /// Every object is a typed KubernetesClient model; secrets are never written: each workload's Secret is generated from a
 /// git-ignored <c>secrets/&lt;name&gt;.env</c>.
 /// </summary>
-public static class KubernetesManifests
+public static partial class KubernetesManifests
 {
     public const int ContainerPort = 8080;
     public const int GatewayServicePort = 80;
@@ -71,6 +71,7 @@ public static class KubernetesManifests
         public const string GatewayConfig = "gateway.env";
         public const string WebConfig = "web.env";
         public const string Ingress = "ingress.env";
+        public const string Egress = "egress.env";
 
         public static string Secrets(string workload) => $"secrets/{workload}.env";
     }
@@ -131,6 +132,10 @@ public static class KubernetesManifests
 
         Add($"{SharedConfigName}.yaml", SharedConfig());
         Add($"{DefaultDenyPolicy}-networkpolicy.yaml", DefaultDeny());
+        foreach (var (file, policy) in BaseEgressPolicies(model))
+        {
+            Add(file, policy);
+        }
         foreach (var project in model.Projects)
         {
             Add($"{project.Name}-configmap.yaml", ProjectConfig(project));
@@ -185,11 +190,17 @@ public static class KubernetesManifests
                     Add($"{redis.Name}-networkpolicy.yaml", IngressPolicy(redis.Name, RedisPort, ReferencingPeers(model, redis)));
                     break;
                 case DeployedRabbitMq rabbitMq:
-                    Add($"{rabbitMq.Name}-statefulset.yaml", RabbitMqStatefulSet(rabbitMq));
+                    Add($"{rabbitMq.Name}-users-configmap.yaml", BrokerUsers(model, rabbitMq));
+                    Add($"{rabbitMq.Name}-statefulset.yaml", RabbitMqStatefulSet(model, rabbitMq));
                     Add($"{rabbitMq.Name}-service.yaml", InfrastructureService(rabbitMq.Name, Components.Broker, ("amqp", RabbitMqPort), ("management", RabbitMqManagementPort)));
                     Add($"{rabbitMq.Name}-networkpolicy.yaml", IngressPolicy(rabbitMq.Name, RabbitMqPort, ReferencingPeers(model, rabbitMq)));
                     break;
             }
+        }
+
+        foreach (var (file, policy) in DevelopmentEgressPolicies(model))
+        {
+            Add(file, policy);
         }
 
         var patches = new List<KustomizePatch>();
@@ -254,6 +265,10 @@ public static class KubernetesManifests
         Add($"{gateway.Name}-ingress.yaml", Ingress(gateway.Name));
         Add($"{gateway.Name}-networkpolicy.yaml", IngressPolicy(gateway.Name, ContainerPort,
             [new V1NetworkPolicyPeer { NamespaceSelector = new V1LabelSelector { MatchLabels = Map((NamespaceNameLabel, Placeholder(IngressSettings.ControllerNamespace))) } }]));
+        foreach (var (file, policy) in ProductionEgressPolicies(model))
+        {
+            Add(file, policy);
+        }
 
         var web = model.Projects.Where(p => p.Name == ResourceNames.Web).Select(p => new KustomizeGenerator
         {
@@ -277,9 +292,15 @@ public static class KubernetesManifests
                     Envs = [OperatorFiles.Ingress],
                     Options = new KustomizeGeneratorOptions { Annotations = new Dictionary<string, string> { ["config.kubernetes.io/local-config"] = "true" } },
                 },
+                new KustomizeGenerator
+                {
+                    Name = EgressSettingsName,
+                    Envs = [OperatorFiles.Egress],
+                    Options = new KustomizeGeneratorOptions { Annotations = new Dictionary<string, string> { ["config.kubernetes.io/local-config"] = "true" } },
+                },
             ],
             SecretGenerator = [.. SecretGenerators(model)],
-            Replacements = IngressReplacements(gateway.Name),
+            Replacements = [.. IngressReplacements(gateway.Name), .. EgressReplacements(model)],
             Patches = patches,
             Images = Images(model),
         }));
@@ -292,6 +313,7 @@ public static class KubernetesManifests
             files.Add(new GeneratedFile($"{dir}/{OperatorFiles.WebConfig}.example", ProductionWebExample()));
         }
         files.Add(new GeneratedFile($"{dir}/{OperatorFiles.Ingress}.example", ProductionIngressExample()));
+        files.Add(new GeneratedFile($"{dir}/{OperatorFiles.Egress}.example", ProductionEgressExample(model)));
         return files;
     }
 
@@ -742,30 +764,35 @@ public static class KubernetesManifests
         },
     };
 
-    private static V1StatefulSet RabbitMqStatefulSet(DeployedRabbitMq rabbitMq) => SingleReplicaStatefulSet(rabbitMq.Name, Components.Broker, "2Gi", new V1Container
+    private static V1StatefulSet RabbitMqStatefulSet(DeploymentModel model, DeployedRabbitMq rabbitMq)
     {
-        Name = rabbitMq.Name,
-        Image = rabbitMq.Image,
-        Env =
-        [
-            new V1EnvVar { Name = "RABBITMQ_DEFAULT_USER", Value = RabbitMqUser },
-            InfrastructureSecretEnv("RABBITMQ_DEFAULT_PASS", PasswordParameter(rabbitMq.Name)),
-        ],
-        Ports =
-        [
-            new V1ContainerPort { Name = "amqp", ContainerPort = RabbitMqPort, Protocol = "TCP" },
-            new V1ContainerPort { Name = "management", ContainerPort = RabbitMqManagementPort, Protocol = "TCP" },
-        ],
-        // Port connectivity, not a ping: the node answers pings seconds before AMQP accepts connections.
-        ReadinessProbe = new V1Probe
+        var container = new V1Container
         {
-            Exec = new V1ExecAction { Command = ["rabbitmq-diagnostics", "-q", "check_port_connectivity"] },
-            PeriodSeconds = 10,
-            TimeoutSeconds = 10,
-        },
-        Resources = Resources("100m", "256Mi", "1", "1Gi"),
-        VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = "/var/lib/rabbitmq" }],
-    });
+            Name = rabbitMq.Name,
+            Image = rabbitMq.Image,
+            Env =
+            [
+                new V1EnvVar { Name = "RABBITMQ_DEFAULT_USER", Value = RabbitMqUser },
+                InfrastructureSecretEnv("RABBITMQ_DEFAULT_PASS", PasswordParameter(rabbitMq.Name)),
+            ],
+            Ports =
+            [
+                new V1ContainerPort { Name = "amqp", ContainerPort = RabbitMqPort, Protocol = "TCP" },
+                new V1ContainerPort { Name = "management", ContainerPort = RabbitMqManagementPort, Protocol = "TCP" },
+            ],
+            // Port connectivity, not a ping: the node answers pings seconds before AMQP accepts connections.
+            ReadinessProbe = new V1Probe
+            {
+                Exec = new V1ExecAction { Command = ["rabbitmq-diagnostics", "-q", "check_port_connectivity"] },
+                PeriodSeconds = 10,
+                TimeoutSeconds = 10,
+            },
+            Resources = Resources("100m", "256Mi", "1", "1Gi"),
+            VolumeMounts = [new V1VolumeMount { Name = "data", MountPath = "/var/lib/rabbitmq" }],
+        };
+        // The default user is the operator's (the management UI); each service signs in as its own.
+        return SingleReplicaStatefulSet(rabbitMq.Name, Components.Broker, "2Gi", container, [AddBrokerUsers(model, rabbitMq, container)]);
+    }
 
     private static V1Service InfrastructureService(string name, string component, params (string Name, int Port)[] ports) => new()
     {
@@ -840,6 +867,13 @@ public static class KubernetesManifests
         {
             text.Append(CultureInfo.InvariantCulture, $"{PasswordParameter(database.Name)}=<{PasswordParameter(database.Name)}>\n");
         }
+        foreach (var rabbitMq in model.Resources.OfType<DeployedRabbitMq>())
+        {
+            foreach (var project in BrokerClients(model, rabbitMq))
+            {
+                text.Append(CultureInfo.InvariantCulture, $"{BrokerPasswordParameter(project, rabbitMq)}=<{BrokerPasswordParameter(project, rabbitMq)}>\n");
+            }
+        }
         return text.ToString();
     }
 
@@ -885,8 +919,9 @@ public static class KubernetesManifests
                     $"Host=<postgres-host>;Port=5432;Username={project.Name};Password=<{PasswordParameter(db.Name)}>;Database={db.Name};SSL Mode=Require",
                 DeployedRedis redis when inCluster => $"{redis.Name}:{RedisPort},password=<{PasswordParameter(redis.Name)}>",
                 DeployedRedis => $"<redis-host>:6380,password=<{project.Name}-redis-password>,ssl=true",
-                DeployedRabbitMq rabbitMq when inCluster => $"amqp://{RabbitMqUser}:<{PasswordParameter(rabbitMq.Name)}>@{rabbitMq.Name}:{RabbitMqPort}",
-                DeployedRabbitMq => $"amqp://{project.Name}:<{project.Name}-rabbitmq-password>@<rabbitmq-host>:5672/<vhost>",
+                DeployedRabbitMq rabbitMq when inCluster =>
+                    $"amqp://{BrokerUser(project)}:<{BrokerPasswordParameter(project, rabbitMq)}>@{rabbitMq.Name}:{RabbitMqPort}",
+                DeployedRabbitMq rabbitMq => $"amqp://{BrokerUser(project)}:<{BrokerPasswordParameter(project, rabbitMq)}>@<rabbitmq-host>:5672/<vhost>",
                 _ => null,
             };
             if (value is not null)

@@ -28,15 +28,16 @@ public static class KubernetesReadme
         ## What the operator provides (production)
 
         Nothing secret or site-specific is committed. Copy each `*.env.example` of `overlays/production` to the same name without
-        `.example` (git-ignored) and fill it in; `kubectl apply` fails while a `<placeholder>` is left in a host name.
+        `.example` (git-ignored) and fill it in; `kubectl apply` fails while a `<placeholder>` is left in a host name or an address range.
 
         | file | what |
         |---|---|
         | `ingress.env` | `host`: the public host name (DNS points it at the ingress controller); `cluster-issuer`: the cert-manager ClusterIssuer that issues its certificate into the Secret `aimi-tls` (cert-manager must be installed; the Ingress carries `cert-manager.io/cluster-issuer`); `ingress-class` (default `nginx`: the annotations are ingress-nginx's) and `ingress-namespace`, the namespace of the controller's pods (default `ingress-nginx`), the only pods that may reach the gateway. Kustomize replaces these into the Ingress and the gateway's NetworkPolicy; they are not deployed. |
+        | `egress.env` | the address ranges (CIDR) production's pods may connect to outside the cluster: `postgres-cidr`, `redis-cidr`, `rabbitmq-cidr` (the servers of the connection strings, on 5432, 6380 and 5672), `identity-provider-cidr` (the OpenID Connect provider, on 443, for the gateway and every service: they fetch its signing keys) and `model-endpoint-cidr` (`AI__Chat__Endpoint`, on 443, for `chat-api` and `memory-api`; with the local model a range that holds nothing, such as `192.0.2.0/32`). Kustomize replaces them into the egress NetworkPolicies; they are not deployed. A provider or model behind a CDN has many addresses: name its published ranges, or widen the policy in an overlay of your own. |
         | `config.env` | `Auth__Authority` (the OpenID Connect issuer; its discovery document is fetched over HTTPS) and `Auth__Audience` (the API's audience in access tokens), `OTEL_EXPORTER_OTLP_ENDPOINT` |
         | `web.env` | the web client's sign-in: `Web__Oidc__Authority` (the same issuer) and `Web__Oidc__ClientId` (a public client with the authorization code flow and PKCE, redirect URI `https://<host>/`). Outside Development the web host does not start without an authority, so the page never offers development sign-in. |
         | `gateway.env` | `Gateway__TrustedProxies__0`: the ingress controller's pod network (CIDR; more as `__1`, …). Only requests from there have `X-Forwarded-For`/`X-Forwarded-Proto` believed, so anonymous rate limits go per client and HTTPS is recognised; empty trusts nobody. For real client addresses the controller itself must see them (its Service with `externalTrafficPolicy: Local`, or the PROXY protocol from the load balancer). |
-        | `secrets/<service>.env` | per service its own credentials: a PostgreSQL role that owns its database and nothing else, a RabbitMQ user of its own, Redis's password for `chat-api`. pgvector is not a trusted extension: have a superuser run `CREATE EXTENSION vector` in `memorydb` before the first migration. `Auth__SigningKey` only for symmetric tokens without `Auth__Authority`: a service with both refuses to start outside Development. |
+        | `secrets/<service>.env` | per service its own credentials: a PostgreSQL role that owns its database and nothing else, a RabbitMQ user of its own (named as the service, with rights on the virtual host the services share), Redis's password for `chat-api`. pgvector is not a trusted extension: have a superuser run `CREATE EXTENSION vector` in `memorydb` before the first migration. `Auth__SigningKey` only for symmetric tokens without `Auth__Authority`: a service with both refuses to start outside Development. |
 
         ## What the manifests enforce
 
@@ -45,11 +46,20 @@ public static class KubernetesReadme
         - **Network policies.** Ingress is denied by default in the namespace. The gateway admits only the ingress controller's
           namespace; each service only its callers (the gateway; `goals-api` and `memory-api` also `chat-api`); in development
           PostgreSQL only the services that own a database and their migration jobs, Redis only `chat-api`, RabbitMQ only the
-          four services. Kubelet probes and `kubectl port-forward` are not subject to them. Egress is not restricted.
+          four services. Kubelet probes and `kubectl port-forward` are not subject to them.
+        - **Egress policies.** Egress is denied by default too. Every pod may ask the cluster DNS (`kube-dns` in `kube-system`, port
+          53) and send telemetry (port 4317, wherever the collector is); each project reaches the projects it calls (the gateway
+          every service and the web host, `chat-api` `goals-api` and `memory-api`), each service and its migration job their
+          database, `chat-api` Redis, the four services RabbitMQ (in development the in-cluster pods, in production the ranges of
+          `egress.env`); in production the gateway and every service the identity provider, `chat-api` and `memory-api` the
+          model endpoint. `notifications-api` alone reaches the public internet, on 80 and 443 (webhooks, Web Push) and 25, 465
+          and 587 (SMTP), with private, loopback, link-local, shared and translated ranges excepted (`10.0.0.0/8`,
+          `169.254.0.0/16`, `fc00::/7`, `64:ff9b::/96`, …); its send-time guard still checks each connected address.
         - **Secrets per workload.** The web client's host and the migration jobs get no signing key; a migration job sees only its
           service's connection strings; in development each service has its own PostgreSQL role and password, owning its database
           and refused by the others (the `postgres-init` script creates them, and pgvector in each database, on the volume's first
-          start; RabbitMQ there has one user for the four services).
+          start; RabbitMQ there gives each service a user of its own, created by the `rabbitmq-users` script when the node starts,
+          the default user being the operator's).
         - **Pod security.** Every pod of ours runs as the non-root user 1654 with a read-only root filesystem (an `emptyDir` at
           `/tmp`), `allowPrivilegeEscalation: false`, all capabilities dropped, the `RuntimeDefault` seccomp profile and no
           service-account token. The production namespace enforces the `restricted` Pod Security Standard; the development

@@ -5,7 +5,6 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.IdentityModel.Tokens;
-using Microsoft.Net.Http.Headers;
 
 namespace Aimi.ServiceDefaults.Auth;
 
@@ -17,8 +16,6 @@ namespace Aimi.ServiceDefaults.Auth;
 public static class AuthExtensions
 {
     public const string SubjectClaim = "sub";
-    public const string AccessTokenQueryParameter = "access_token";
-    public const string WebSocketPathPrefix = "/ws";
 
     public static IHostApplicationBuilder AddAimiAuthentication(this IHostApplicationBuilder builder)
     {
@@ -33,6 +30,8 @@ public static class AuthExtensions
         }
         builder.Services.AddSingleton(options);
 
+        // Tokens are taken from the Authorization header only, never from a URL (logged and traced too easily): a browser's
+        // WebSocket, which cannot set headers, opens with a single-use ticket instead (Chat's SocketTickets).
         builder.Services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddJwtBearer(jwt =>
             {
@@ -59,17 +58,6 @@ public static class AuthExtensions
 
                 jwt.Events = new JwtBearerEvents
                 {
-                    OnMessageReceived = context =>
-                    {
-                        // Browsers cannot set headers on a WebSocket handshake, so /ws/* also takes ?access_token=.
-                        if (context.Request.Path.StartsWithSegments(WebSocketPathPrefix)
-                            && !context.Request.Headers.ContainsKey(HeaderNames.Authorization)
-                            && context.Request.Query[AccessTokenQueryParameter] is [{ Length: > 0 } token])
-                        {
-                            context.Token = token;
-                        }
-                        return Task.CompletedTask;
-                    },
                     OnTokenValidated = context =>
                     {
                         if (string.IsNullOrWhiteSpace(context.Principal?.FindFirstValue(SubjectClaim)))

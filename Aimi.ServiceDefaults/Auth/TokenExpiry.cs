@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Security.Claims;
 using Microsoft.IdentityModel.JsonWebTokens;
 
 namespace Aimi.ServiceDefaults.Auth;
@@ -7,12 +5,6 @@ namespace Aimi.ServiceDefaults.Auth;
 /// <summary>When a bearer token stops being valid, for whatever outlives the request that brought it (a WebSocket, a forwarded call).</summary>
 public static class TokenExpiry
 {
-    /// <summary>The validated token's <c>exp</c>; null when it has none.</summary>
-    public static DateTimeOffset? GetTokenExpiry(this ClaimsPrincipal principal) =>
-        principal.FindFirstValue("exp") is { } exp && long.TryParse(exp, NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds)
-            ? DateTimeOffset.FromUnixTimeSeconds(seconds)
-            : null;
-
     /// <summary>The <c>exp</c> of a raw JWT (already validated by whoever received it); null when it has none or is no JWT.</summary>
     public static DateTimeOffset? Of(string token)
     {

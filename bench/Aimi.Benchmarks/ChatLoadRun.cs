@@ -59,7 +59,7 @@ public sealed class ChatLoadRun : IAsyncDisposable
                 using var response = await gateway.SendAsync(request, cancellationToken);
                 response.EnsureSuccessStatusCode();
                 run._lastSession.Add(null);
-                run._sockets.Add(await ChatSocketClient.ConnectAsync(run._sockets.Count, gateway.BaseAddress!, token, run.Now, run.OnFrame, cancellationToken));
+                run._sockets.Add(await ChatSocketClient.ConnectAsync(run._sockets.Count, gateway, token, run.Now, run.OnFrame, cancellationToken));
             }
             return run;
         }

@@ -1,3 +1,5 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
 using System.Net.WebSockets;
 using System.Text;
 using System.Text.Json;
@@ -30,18 +32,30 @@ public sealed class ChatSocketClient : IAsyncDisposable
     /// <summary>Why the server closed the socket, once it has.</summary>
     public string? ClosedBecause { get; private set; }
 
-    public static async Task<ChatSocketClient> ConnectAsync(int index, Uri gateway, string token, Func<double> now, Action<ServerFrame> onFrame, CancellationToken cancellationToken)
+    /// <summary>Opens the socket as a browser does: a single-use ticket from <c>POST /chat/socket-tickets</c>, then <c>/ws/chat?ticket=…</c>.</summary>
+    public static async Task<ChatSocketClient> ConnectAsync(int index, HttpClient gateway, string token, Func<double> now, Action<ServerFrame> onFrame, CancellationToken cancellationToken)
     {
         var client = new ChatSocketClient(index, now, onFrame);
-        var url = new UriBuilder(gateway)
+        var ticket = await TicketAsync(gateway, token, cancellationToken);
+        var url = new UriBuilder(gateway.BaseAddress!)
         {
-            Scheme = gateway.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
+            Scheme = gateway.BaseAddress!.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
             Path = "/ws/chat",
-            Query = $"access_token={Uri.EscapeDataString(token)}",
+            Query = $"ticket={Uri.EscapeDataString(ticket)}",
         }.Uri;
         await client._socket.ConnectAsync(url, cancellationToken);
         client._receiving = client.ReceiveLoopAsync();
         return client;
+    }
+
+    private static async Task<string> TicketAsync(HttpClient gateway, string token, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri("/chat/socket-tickets", UriKind.Relative));
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var response = await gateway.SendAsync(request, cancellationToken);
+        response.EnsureSuccessStatusCode();
+        var body = await response.Content.ReadFromJsonAsync<JsonElement>(cancellationToken);
+        return body.GetProperty("ticket").GetString() ?? throw new InvalidOperationException("POST /chat/socket-tickets answered without a ticket.");
     }
 
     /// <summary>Sends one message frame; false when the socket is no longer open.</summary>

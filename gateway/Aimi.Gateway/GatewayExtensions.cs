@@ -40,7 +40,7 @@ public static class GatewayExtensions
         builder.Services.AddTrustedProxies();
         builder.Services.AddPerUserRateLimiting();
         builder.Services.AddServiceRoutes();
-        // YARP's "Proxying to <url>" line carries the query string (a search text, a socket's access token): never written,
+        // YARP's "Proxying to <url>" line carries the query string (a search text, a socket's ticket): never written,
         // whatever the configuration says. Traces record each forwarded request, redacted.
         builder.Logging.AddFilter(ForwarderLogCategory, LogLevel.Warning);
         return builder;

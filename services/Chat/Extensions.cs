@@ -37,6 +37,7 @@ public static class Extensions
         builder.Services.AddOptions<ChatLimitsOptions>().BindConfiguration("Chat:Limits");
         builder.Services.AddSingleton<TurnBudget>();
         builder.Services.AddSingleton<SocketLimiter>();
+        builder.Services.AddSingleton<SocketTickets>();
         builder.Services.AddScoped<ChatSessions>();
         builder.Services.AddScoped<ChatTurns>();
         builder.Services.AddScoped<StartingContextAssembler>();

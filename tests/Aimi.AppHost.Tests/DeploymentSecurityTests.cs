@@ -268,7 +268,7 @@ internal static class NetworkPolicies
         return inNamespace && (peer.PodSelector is null || Matches(peer.PodSelector, source.Labels));
     }
 
-    private static bool Matches(V1LabelSelector selector, IDictionary<string, string> labels)
+    internal static bool Matches(V1LabelSelector selector, IDictionary<string, string> labels)
     {
         Assert.True(selector.MatchExpressions is null or { Count: 0 }, "matchExpressions are not modelled here.");
         return (selector.MatchLabels ?? new Dictionary<string, string>()).All(l => labels.TryGetValue(l.Key, out var value) && value == l.Value);

@@ -82,9 +82,7 @@ public sealed class ChatLimitsTests(LimitedChatHost host) : IClassFixture<Limite
         await PingAsync(middle);
     }
 
-    private async Task<WebSocket> ConnectAsync(string userId) =>
-        await host.Server.CreateWebSocketClient().ConnectAsync(
-            new Uri(host.Server.BaseAddress, $"ws/chat?access_token={TestAuth.Token(userId)}"), CancellationToken.None);
+    private Task<WebSocket> ConnectAsync(string userId) => host.ConnectSocketAsync(userId);
 
     private static Task SendAsync(WebSocket socket, string text) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);

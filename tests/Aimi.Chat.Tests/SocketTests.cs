@@ -11,11 +11,7 @@ namespace Aimi.Chat.Tests;
 
 public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
 {
-    private async Task<WebSocket> ConnectAsync(string userId)
-    {
-        var client = host.Server.CreateWebSocketClient();
-        return await client.ConnectAsync(new Uri(host.Server.BaseAddress, $"ws/chat?access_token={TestAuth.Token(userId)}"), CancellationToken.None);
-    }
+    private Task<WebSocket> ConnectAsync(string userId) => host.ConnectSocketAsync(userId);
 
     private static Task SendAsync(WebSocket socket, string text) =>
         socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);

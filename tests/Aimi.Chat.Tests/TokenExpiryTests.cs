@@ -19,8 +19,7 @@ public sealed class TokenExpiryTests(ChatHost host) : IClassFixture<ChatHost>
     public async Task The_socket_is_closed_with_a_reason_when_its_token_expires()
     {
         var token = DevTokens.Create(TestAuth.Options, TestAuth.NewUserId(), name: null, host.Time.GetUtcNow(), TimeSpan.FromMinutes(2));
-        using var socket = await host.Server.CreateWebSocketClient()
-            .ConnectAsync(new Uri(host.Server.BaseAddress, $"ws/chat?access_token={token}"), CancellationToken.None);
+        using var socket = await host.ConnectSocketWithTokenAsync(token);
 
         host.Time.Advance(TimeSpan.FromMinutes(3));
 

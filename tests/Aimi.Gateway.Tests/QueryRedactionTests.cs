@@ -70,6 +70,30 @@ public sealed class QueryRedactionTests(QueryRedactionHost gateway) : IClassFixt
         Assert.DoesNotContain(gateway.Logs.Entries, e => e.Message.Contains(secret, StringComparison.Ordinal) || e.Message.Contains(token, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task A_sockets_ticket_reaches_chat_but_no_span_and_no_log_line()
+    {
+        var ticket = $"ticket{Guid.NewGuid():N}";
+        using var socket = new System.Net.WebSockets.ClientWebSocket();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        var root = new UriBuilder(gateway.BaseAddress) { Scheme = "ws" }.Uri;
+
+        await socket.ConnectAsync(new Uri(root, $"/ws/chat?ticket={ticket}"), timeout.Token);
+        await socket.CloseAsync(System.Net.WebSockets.WebSocketCloseStatus.NormalClosure, "done", timeout.Token);
+
+        Assert.Equal($"?ticket={ticket}", Assert.Single(gateway.Chat.RequestsTo("/ws/chat")).Query);
+        // The handshake's server span ends when the socket closes.
+        var server = await Eventually.GetAsync(
+            () => Task.FromResult(gateway.Spans.FirstOrDefault(s => s.Source == "Microsoft.AspNetCore" && s.Tag("url.path") == "/ws/chat")), s => s is not null,
+            because: "the gateway's span of the handshake");
+        Assert.Equal("?ticket=Redacted", server!.Tag("url.query"));
+        foreach (var span in gateway.Spans)
+        {
+            Assert.DoesNotContain(span.Tags, t => t.Value.Contains(ticket, StringComparison.Ordinal));
+        }
+        Assert.DoesNotContain(gateway.Logs.Entries, e => e.Message.Contains(ticket, StringComparison.Ordinal));
+    }
+
     [Theory]
     [InlineData("?q=secret&k=8", "?q=Redacted&k=8")]
     [InlineData("q=secret&access_token=abc", "q=Redacted&access_token=Redacted")]

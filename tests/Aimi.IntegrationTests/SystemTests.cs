@@ -181,14 +181,17 @@ public partial class SystemTests(AimiSystem system, ITestOutputHelper output) : 
         Assert.Contains(title, next.GetProperty("reply").GetProperty("content").GetString(), StringComparison.OrdinalIgnoreCase);
     }
 
-    /// <summary>The socket through the gateway (token in the query, as a browser must send it): the ack comes first, then the reply.</summary>
+    /// <summary>The socket through the gateway, opened as a browser does (a single-use ticket in the query): the ack comes first, then the reply.</summary>
     private async Task ChatOverWebSocketAsync(Uri gateway)
     {
         using var http = new HttpClient { BaseAddress = gateway, Timeout = TimeSpan.FromSeconds(30) };
         var token = await DevTokenAsync(http, $"e2e-socket-{Guid.NewGuid():N}");
         using var socket = new ClientWebSocket();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var url = new UriBuilder(gateway) { Scheme = "ws", Path = "/ws/chat", Query = $"access_token={Uri.EscapeDataString(token)}" }.Uri;
+        http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        using var issued = await http.PostAsync(new Uri("/chat/socket-tickets", UriKind.Relative), content: null);
+        var ticket = (await issued.EnsureSuccessStatusCode().Content.ReadFromJsonAsync<JsonElement>()).GetProperty("ticket").GetString()!;
+        var url = new UriBuilder(gateway) { Scheme = "ws", Path = "/ws/chat", Query = $"ticket={Uri.EscapeDataString(ticket)}" }.Uri;
         await socket.ConnectAsync(url, timeout.Token);
 
         var frame = JsonSerializer.SerializeToUtf8Bytes(new { type = "message", content = "remind me to water the plants tomorrow at 9am", clientMessageId = "e2e-socket-1" });

@@ -102,6 +102,6 @@ public static class BearerToken
         {
             return token;
         }
-        return http.Request.Query[AuthExtensions.AccessTokenQueryParameter].ToString();
+        throw new InvalidOperationException("An authenticated request without a bearer token.");
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Aimi.Chat.Api.Sessions;
 using Aimi.ServiceDefaults.Auth;
 using Aimi.ServiceDefaults.Errors;
+using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Aimi.Chat.Api.Endpoints;
 
@@ -20,6 +21,9 @@ public sealed class ChatSocketOptions
     public int MaxFramesPerMinute { get; set; } = 60;
 }
 
+/// <summary>A ticket that opens one chat socket: <c>/ws/chat?ticket=…</c> before <paramref name="ExpiresAt"/>.</summary>
+public sealed record SocketTicketResponse(string Ticket, DateTimeOffset ExpiresAt);
+
 /// <summary>
 /// WebSocket <c>/ws/chat</c>, the same protocol as <c>POST /chat/send</c>: message → <c>ack</c> → <c>delta</c>s →
 /// <c>reply</c>, many messages per connection. The server also pushes <c>reminder</c> and <c>session_ended</c> frames.
@@ -29,12 +33,29 @@ public static partial class ChatSocket
 {
     public static IEndpointRouteBuilder MapChatSocket(this IEndpointRouteBuilder app)
     {
-        app.Map("/ws/chat", Accept).WithTags("Chat").WithName("ChatSocket");
+        app.MapPost("/chat/socket-tickets", IssueTicket).WithTags("Chat").WithName("IssueSocketTicket");
+        // Opened with a ticket, never with a token: the ticket says who the user is (see SocketTickets).
+        app.Map("/ws/chat", Accept).WithTags("Chat").WithName("ChatSocket").AllowAnonymous();
         return app;
     }
 
-    private static async Task Accept(HttpContext http, ConnectionRegistry registry, SocketLimiter limiter, IServiceScopeFactory scopes, TimeProvider time,
-        Microsoft.Extensions.Options.IOptions<ChatSocketOptions> options, ILoggerFactory loggers)
+    public const string TicketQueryParameter = "ticket";
+
+    /// <summary>A single-use ticket for <c>/ws/chat?ticket=…</c>, bound to the caller and the token they asked with.</summary>
+    public static async Task<Results<Ok<SocketTicketResponse>, ProblemHttpResult>> IssueTicket(HttpContext http, SocketTickets tickets)
+    {
+        var issued = await tickets.IssueAsync(http.User.GetUserId(), BearerToken.Of(http));
+        if (issued is not { } ticket)
+        {
+            http.Response.Headers.RetryAfter = "5";
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Chat sockets are unavailable",
+                detail: "No socket ticket can be issued just now; try again shortly, or send messages with POST /chat/send.");
+        }
+        return TypedResults.Ok(new SocketTicketResponse(ticket.Ticket, ticket.ExpiresAt));
+    }
+
+    private static async Task Accept(HttpContext http, SocketTickets tickets, ConnectionRegistry registry, SocketLimiter limiter, IServiceScopeFactory scopes,
+        TimeProvider time, Microsoft.Extensions.Options.IOptions<ChatSocketOptions> options, ILoggerFactory loggers)
     {
         if (!http.WebSockets.IsWebSocketRequest)
         {
@@ -43,9 +64,19 @@ public static partial class ChatSocket
             return;
         }
 
-        var userId = http.User.GetUserId();
-        var token = BearerToken.Of(http);
-        var expires = http.User.GetTokenExpiry();
+        // Whoever else the request claims to be (a bearer header, an identity header), the socket is the ticket's user's.
+        var ticket = await tickets.RedeemAsync(http.Request.Query[TicketQueryParameter] is [{ } value] ? value : null);
+        if (ticket is null)
+        {
+            await TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Socket ticket required",
+                detail: $"Open /ws/chat?{TicketQueryParameter}=… with a ticket from POST /chat/socket-tickets; a ticket opens one socket, " +
+                    $"within {SocketTickets.Lifetime.TotalSeconds:0} seconds. Tokens are not taken in the URL.").ExecuteAsync(http);
+            return;
+        }
+
+        var userId = ticket.UserId;
+        var token = ticket.AccessToken;
+        var expires = ticket.TokenExpiry;
         using var socket = await http.WebSockets.AcceptWebSocketAsync();
         using var connection = new ChatConnection(userId, socket, time.GetUtcNow());
         registry.Add(connection);

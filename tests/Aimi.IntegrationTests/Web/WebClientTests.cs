@@ -230,9 +230,11 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         var connections = 0;
         var offline = false;
         IWebSocketRoute? current = null;
+        var urls = new System.Collections.Concurrent.ConcurrentQueue<string>();
         await page.RouteWebSocketAsync("**/ws/chat**", async socket =>
         {
             Interlocked.Increment(ref connections);
+            urls.Enqueue(socket.Url);
             if (offline)
             {
                 await socket.CloseAsync(new() { Code = 1011, Reason = "test: offline" });
@@ -273,6 +275,10 @@ public class WebClientTests(AimiSystem system, Browser browser, ITestOutputHelpe
         await Expect(page.Locator(".message.user .meta[data-state=answered]")).ToHaveCountAsync(2);
         await Expect(page.Locator("#chat-input")).ToHaveValueAsync("a draft I have not sent");
         Assert.True(connections >= 3, $"Expected a reconnect after the refused attempts, saw {connections} connections.");
+        // Every attempt opened with a ticket of its own, and no URL carried the token.
+        var tickets = urls.Select(url => System.Web.HttpUtility.ParseQueryString(new Uri(url).Query)).ToList();
+        Assert.All(tickets, query => Assert.Equal("ticket", Assert.Single(query.AllKeys)));
+        Assert.Equal(tickets.Count, tickets.Select(query => query["ticket"]).Distinct().Count());
 
         // The server stored the message once, however often it was offered.
         using var api = await aimi.ApiAsync();

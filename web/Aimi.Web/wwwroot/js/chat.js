@@ -14,17 +14,20 @@ const finalErrors = new Set(['invalid', 'too_large', 'not_found', 'bad_frame']);
 
 export class ChatConnection extends EventTarget {
   #auth;
+  #api;
   #socket = null;
   #retryMs = firstRetryMs;
   #retryTimer = 0;
   #countdown = 0;
   #stopped = true;
+  #connecting = false;
   #outboxKey;
   outbox;
 
-  constructor(auth) {
+  constructor(auth, api) {
     super();
     this.#auth = auth;
+    this.#api = api;
     this.#outboxKey = `aimi.outbox.${auth.subject}`;
     this.outbox = JSON.parse(localStorage.getItem(this.#outboxKey) ?? '[]');
     window.addEventListener('online', () => this.#connectNow());
@@ -57,29 +60,43 @@ export class ChatConnection extends EventTarget {
     return this.#socket?.readyState === WebSocket.OPEN;
   }
 
-  #connect() {
+  async #connect() {
     if (this.#stopped) return;
     if (!navigator.onLine) {
       this.#setState('offline');
       return;
     }
+    if (this.#connecting) return;
     this.#setState('connecting');
+    // The token never goes in the URL (logs and traces keep URLs): a ticket for one socket, good for 30 s, opens it. The
+    // API call renews an expired token on its way.
+    this.#connecting = true;
+    let ticket = null;
+    try {
+      ({ ticket } = await this.#api.post('/chat/socket-tickets'));
+    } catch {
+      // Unreachable, busy (429, 503) or signed out: back off like a refused socket.
+    } finally {
+      this.#connecting = false;
+    }
+    if (this.#stopped || this.open) return;
+    if (!ticket) {
+      this.#retryLater();
+      return;
+    }
     const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/chat?access_token=${encodeURIComponent(this.#auth.token)}`);
-    let opened = false;
+    const socket = new WebSocket(`${scheme}://${location.host}/ws/chat?ticket=${encodeURIComponent(ticket)}`);
     this.#socket = socket;
     socket.addEventListener('open', () => {
-      opened = true;
       this.#retryMs = firstRetryMs;
       this.#setState('open');
       for (const message of this.outbox) this.#transmit(message);
     });
     socket.addEventListener('message', event => this.#receive(event.data));
-    socket.addEventListener('close', async () => {
+    socket.addEventListener('close', () => {
       if (this.#socket !== socket || this.#stopped) return;
       this.#socket = null;
-      // A socket refused before it opened may be an expired token: renew before trying again.
-      if (!opened && !(await this.#auth.renew())) return;
+      // Each attempt asks for a fresh ticket (and a fresh token, if the API says the old one expired).
       this.#retryLater();
     });
   }

@@ -53,7 +53,7 @@ async function signIn(event) {
 /** The signed-in page; built once per user and page load. */
 class App {
   constructor() {
-    this.connection = new ChatConnection(auth);
+    this.connection = new ChatConnection(auth, api);
     this.chat = new ChatView($('#pane-chat'), api, this.connection, auth);
     this.agenda = new AgendaView($('#pane-agenda'), api);
     this.goals = new GoalsView($('#pane-goals'), api);
