@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.IO.Compression;
+using System.IO.Pipelines;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Aimi.Gateway.Middleware;
@@ -54,7 +55,8 @@ public sealed partial class AccountArchive(
         var current = exports[0];
         try
         {
-            var archive = await ZipArchive.CreateAsync(httpContext.Response.Body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, cancellationToken);
+            var body = new PipeWriterStream(httpContext.Response.BodyWriter, cancellationToken);
+            var archive = await ZipArchive.CreateAsync(body, ZipArchiveMode.Create, leaveOpen: true, entryNameEncoding: null, cancellationToken);
             foreach (var export in exports)
             {
                 current = export;
@@ -64,6 +66,7 @@ public sealed partial class AccountArchive(
             await WriteManifestAsync(archive, entries, cancellationToken);
             // Only a whole archive gets its central directory: on any failure above it is never written.
             await archive.DisposeAsync();
+            await body.FlushAsync(cancellationToken);
         }
         catch (Exception e)
         {
@@ -86,15 +89,21 @@ public sealed partial class AccountArchive(
         // The caller's own token: the service validates it again and exports only what belongs to its subject.
         request.Headers.TryAddWithoutValidation(HeaderNames.Authorization, httpContext.Request.Headers.Authorization.ToString());
         request.Headers.TryAddWithoutValidation(CorrelationId.HeaderName, httpContext.Request.Headers[CorrelationId.HeaderName].ToString());
+        using var idle = new CancellationTokenSource(options.IdleTimeout, time);
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(idle.Token, cancellationToken);
         HttpResponseMessage response;
         try
         {
-            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, waiting.Token);
         }
-        // Unreachable, refused by the resilience handler (timeout, open circuit): anything but the caller going away.
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (idle.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
         {
-            throw new ServiceExportException(export.Service, StatusCodes.Status503ServiceUnavailable, $"'{export.Service}' could not be reached: {e.Message}");
+            throw new ServiceExportException(export.Service, StatusCodes.Status504GatewayTimeout,
+                $"'{export.Service}' did not answer within {options.IdleTimeout.TotalSeconds:0} s.");
+        }
+        catch (HttpRequestException e)
+        {
+            throw new ServiceExportException(export.Service, StatusCodes.Status503ServiceUnavailable, $"'{export.Service}' could not be reached ({e.HttpRequestError}).");
         }
         if (!response.IsSuccessStatusCode)
         {
@@ -163,6 +172,48 @@ public sealed partial class AccountArchive(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Account export cut off at {Service}; the connection was aborted so no partial archive looks whole")]
     private static partial void LogCut(ILogger logger, Exception exception, string service);
+}
+
+/// <summary>
+/// The response body for <see cref="ZipArchive"/>, which still writes some bytes synchronously (an entry's last compressed block and
+/// its sizes, when the entry is closed) and Kestrel refuses synchronous writes. Every write goes into the response pipe; the
+/// asynchronous ones also send it on once enough is waiting, so the archive streams and the pipe's back-pressure holds.
+/// </summary>
+internal sealed class PipeWriterStream(PipeWriter pipe, CancellationToken cancellationToken) : Stream
+{
+    private const int SendAbove = 64 * 1024;
+
+    public override bool CanRead => false;
+    public override bool CanSeek => false;
+    public override bool CanWrite => true;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer) => pipe.Write(buffer);
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken token) => WriteAsync(buffer.AsMemory(offset, count), token).AsTask();
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken token = default)
+    {
+        pipe.Write(buffer.Span);
+        if (pipe.UnflushedBytes > SendAbove)
+        {
+            await pipe.FlushAsync(cancellationToken);
+        }
+    }
+
+    // The synchronous bytes wait in the pipe for the next asynchronous flush.
+    public override void Flush()
+    {
+    }
+
+    public override async Task FlushAsync(CancellationToken token) => await pipe.FlushAsync(cancellationToken);
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary><c>manifest.json</c>, the archive's last entry: present only in a whole archive.</summary>

@@ -29,7 +29,12 @@ public static class AccountExportApi
     {
         services.AddOptions<AccountExportOptions>().BindConfiguration(AccountExportOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddSingleton<ExportQuota>();
-        services.AddHttpClient(AccountArchive.HttpClientName);
+        // Waits are the archive's own (AccountExportOptions.IdleTimeout, on the TimeProvider), not a client timeout. No retries
+        // either: an export is all or nothing, and one that failed is given back to the quota, so the user simply asks again.
+        var http = services.AddHttpClient(AccountArchive.HttpClientName, client => client.Timeout = Timeout.InfiniteTimeSpan);
+#pragma warning disable EXTEXP0001 // RemoveAllResilienceHandlers is marked for evaluation; it is the documented way to replace the defaults.
+        http.RemoveAllResilienceHandlers();
+#pragma warning restore EXTEXP0001
         return services;
     }
 
