@@ -1,3 +1,4 @@
+using Aimi.Gateway.Apis;
 using Aimi.Gateway.Middleware;
 using Aimi.Gateway.Routing;
 using Aimi.ServiceDefaults.Auth;
@@ -40,6 +41,7 @@ public static class GatewayExtensions
         builder.Services.AddTrustedProxies();
         builder.Services.AddPerUserRateLimiting();
         builder.Services.AddServiceRoutes();
+        builder.Services.AddAccountExport();
         // YARP's "Proxying to <url>" line carries the query string (a search text, a socket's ticket): never written,
         // whatever the configuration says. Traces record each forwarded request, redacted.
         builder.Logging.AddFilter(ForwarderLogCategory, LogLevel.Warning);

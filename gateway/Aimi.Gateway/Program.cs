@@ -19,6 +19,7 @@ app.UseRequestBodyLimit();
 app.MapDefaultEndpoints();
 app.MapDevTokenEndpoints();
 app.MapOpenApiCatalogEndpoints();
+app.MapAccountExportEndpoints();
 app.MapServiceRoutes();
 
 app.Run();

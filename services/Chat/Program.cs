@@ -19,6 +19,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi().AllowAnonymous();
 app.MapChatEndpoints();
 app.MapChatSocket();
+app.MapChatExportEndpoints();
 await app.RunAsync();
 
 public partial class Program;

@@ -23,6 +23,7 @@ app.MapGoalEndpoints();
 app.MapHabitEndpoints();
 app.MapEventEndpoints();
 app.MapAgendaEndpoints();
+app.MapGoalsExportEndpoints();
 await app.RunAsync();
 
 public partial class Program;

@@ -19,6 +19,7 @@ app.MapDefaultEndpoints();
 app.MapOpenApi().AllowAnonymous();
 app.MapMemoryEndpoints();
 app.MapConversationEndpoints();
+app.MapMemoryExportEndpoints();
 await app.RunAsync();
 
 public partial class Program;

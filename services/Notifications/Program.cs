@@ -18,6 +18,7 @@ app.UseServiceDefaults();
 app.MapDefaultEndpoints();
 app.MapOpenApi().AllowAnonymous();
 app.MapNotificationEndpoints();
+app.MapNotificationsExportEndpoints();
 await app.RunAsync();
 
 public partial class Program;

@@ -1,0 +1,82 @@
+using System.Data;
+using Aimi.Goals.Api.Data;
+using Aimi.Goals.Api.Domain;
+using Aimi.ServiceDefaults.Auth;
+using Aimi.ServiceDefaults.Export;
+using Microsoft.EntityFrameworkCore;
+
+namespace Aimi.Goals.Api.Endpoints;
+
+public sealed record ProfileExport(
+    string Id, string? DisplayName, string TimeZone, string Locale, TimeOnly? QuietHoursStart, TimeOnly? QuietHoursEnd, ChannelsDto Channels,
+    RawJson Settings, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record GoalExport(
+    Guid Id, string Title, string? Description, GoalStatus Status, DateOnly? DueDate, int Importance, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record HabitExport(
+    Guid Id, string Title, string Cadence, Guid? GoalId, HabitStatus Status, int Streak, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+public sealed record EventExport(
+    Guid Id, EventType Type, string Title, string? Notes, EventStatus Status, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, DateTimeOffset? DueAt,
+    bool AllDay, Guid? GoalId, Guid? HabitId, EventSource Source, string? SourceMessageId, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>One status change of an event; <c>reason</c> and <c>payload</c> carry the user's feedback (outcome and note).</summary>
+public sealed record EventHistoryExport(
+    long Id, Guid EventId, EventStatus? FromStatus, EventStatus ToStatus, DateTimeOffset At, string Actor, string? Reason, RawJson? Payload);
+
+/// <summary>
+/// <c>GET /goals/export</c>: the caller's profile, goals, habits, events and every event's history (the feedback given on it
+/// included), as one streamed document. A user Goals never saw gets <c>profile: null</c> and empty lists (the export creates no one).
+/// </summary>
+public static class GoalsExportApi
+{
+    public static readonly IReadOnlyList<string> Omitted =
+    [
+        "Idempotency records: the stored responses to the user's own writes of the last 24 hours, copies of the records below.",
+        "Outbox rows: events sent to other services, copies of the records below, deleted after sending.",
+    ];
+
+    public static IEndpointRouteBuilder MapGoalsExportEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/goals/export", Export).WithName("ExportGoals").WithTags("Goals").Produces(StatusCodes.Status200OK, contentType: "application/json");
+        return app;
+    }
+
+    public static JsonExport Export(HttpContext http, GoalsDbContext db)
+    {
+        var subject = http.User.GetUserId();
+        return new JsonExport("goals", subject, Omitted, async export =>
+        {
+            var cancellationToken = export.CancellationToken;
+            await using var snapshot = await db.Database.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+
+            var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.ExternalSubject == subject, cancellationToken);
+            await export.ValueAsync("profile", user is null ? null : new ProfileExport(
+                user.ExternalSubject, user.DisplayName, user.TimeZone, user.Locale, user.QuietHoursStart, user.QuietHoursEnd,
+                new ChannelsDto(user.NotifyInApp, user.NotifyEmail, user.NotifyWebhookUrl), new RawJson(user.Settings), user.Version, user.CreatedAt, user.UpdatedAt));
+
+            // A user Goals never saw has no rows: Guid.Empty matches none.
+            var userId = user?.Id ?? Guid.Empty;
+            await export.ArrayAsync("goals",
+                db.Goals.AsNoTracking().Where(g => g.UserId == userId).OrderBy(g => g.CreatedAt).ThenBy(g => g.Id).AsAsyncEnumerable(),
+                g => new GoalExport(g.Id, g.Title, g.Description, g.Status, g.DueDate, g.Importance, g.Version, g.CreatedAt, g.UpdatedAt));
+            await export.ArrayAsync("habits",
+                db.Habits.AsNoTracking().Where(h => h.UserId == userId).OrderBy(h => h.CreatedAt).ThenBy(h => h.Id).AsAsyncEnumerable(),
+                h => new HabitExport(h.Id, h.Title, h.Cadence, h.GoalId, h.Status, h.Streak, h.Version, h.CreatedAt, h.UpdatedAt));
+            await export.ArrayAsync("events",
+                db.Events.AsNoTracking().Where(e => e.UserId == userId).OrderBy(e => e.CreatedAt).ThenBy(e => e.Id).AsAsyncEnumerable(),
+                e => new EventExport(e.Id, e.Type, e.Title, e.Notes, e.Status, e.StartsAt, e.EndsAt, e.DueAt, e.AllDay, e.GoalId, e.HabitId, e.Source,
+                    e.SourceMessageId, e.Version, e.CreatedAt, e.UpdatedAt));
+
+            var history =
+                from h in db.EventHistory.AsNoTracking()
+                join e in db.Events on h.EventId equals e.Id
+                where e.UserId == userId && h.UserId == userId
+                orderby h.EventId, h.Id
+                select h;
+            await export.ArrayAsync("eventHistory", history.AsAsyncEnumerable(),
+                h => new EventHistoryExport(h.Id, h.EventId, h.FromStatus, h.ToStatus, h.At, h.Actor, h.Reason, RawJson.Of(h.Payload)));
+        });
+    }
+}
