@@ -11,11 +11,11 @@ namespace Aimi.Goals.Tests;
 public sealed class ExportTests(GoalsHost host) : IClassFixture<GoalsHost>
 {
     [Fact]
-    public async Task Export_holds_the_callers_profile_goals_habits_events_and_their_history_with_feedback_and_nothing_of_another_user()
+    public async Task Export_holds_the_callers_profile_contact_proofs_goals_habits_events_and_their_history_with_feedback_and_nothing_of_another_user()
     {
         var alice = host.ClientFor(TestAuth.NewUserId());
         var bob = host.ClientFor(TestAuth.NewUserId());
-        (await alice.PutJsonAsync("/me", new { displayName = "Alice", timeZone = "Europe/Berlin" })).EnsureSuccessStatusCode();
+        (await alice.PutJsonAsync("/me", new { displayName = "Alice", timeZone = "Europe/Berlin", channels = new { inApp = true, email = "alice@example.com" } })).EnsureSuccessStatusCode();
         var goal = await (await alice.PostJsonAsync("/goals", new { title = "Run a marathon" })).ReadAsync<GoalResponse>(HttpStatusCode.Created);
         var habit = await (await alice.PostJsonAsync("/habits", new { title = "Morning run", cadence = "0 7 * * *", goalId = goal.Id }))
             .ReadAsync<HabitResponse>(HttpStatusCode.Created);
@@ -35,6 +35,11 @@ public sealed class ExportTests(GoalsHost host) : IClassFixture<GoalsHost>
         var profile = root.GetProperty("profile");
         Assert.Equal("Alice", profile.GetProperty("displayName").GetString());
         Assert.Equal("Europe/Berlin", profile.GetProperty("timeZone").GetString());
+        Assert.Equal("pending", profile.GetProperty("channels").GetProperty("emailStatus").GetString());
+        var verification = Assert.Single(root.GetProperty("contactVerifications").EnumerateArray());
+        Assert.Equal(("email", "alice@example.com"), (verification.GetProperty("channel").GetString(), verification.GetProperty("target").GetString()));
+        Assert.False(verification.TryGetProperty("codeHash", out _));
+        Assert.Empty(root.GetProperty("erasures").EnumerateArray());
         Assert.Equal(goal.Id, Assert.Single(root.GetProperty("goals").EnumerateArray()).GetProperty("id").GetGuid());
         var exportedHabit = Assert.Single(root.GetProperty("habits").EnumerateArray());
         Assert.Equal((habit.Id, "0 7 * * *"), (exportedHabit.GetProperty("id").GetGuid(), exportedHabit.GetProperty("cadence").GetString()));

@@ -8,7 +8,7 @@ using Microsoft.EntityFrameworkCore;
 namespace Aimi.Goals.Api.Endpoints;
 
 public sealed record ProfileExport(
-    string Id, string? DisplayName, string TimeZone, string Locale, TimeOnly? QuietHoursStart, TimeOnly? QuietHoursEnd, ChannelsDto Channels,
+    string Id, string? DisplayName, string TimeZone, string Locale, TimeOnly? QuietHoursStart, TimeOnly? QuietHoursEnd, ChannelsResponse Channels,
     RawJson Settings, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
 public sealed record GoalExport(
@@ -20,6 +20,13 @@ public sealed record HabitExport(
 public sealed record EventExport(
     Guid Id, EventType Type, string Title, string? Notes, EventStatus Status, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, DateTimeOffset? DueAt,
     bool AllDay, Guid? GoalId, Guid? HabitId, EventSource Source, string? SourceMessageId, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
+
+/// <summary>Where the proof of an e-mail address or webhook URL stands (the code itself is kept only as a hash, and left out).</summary>
+public sealed record ContactVerificationExport(
+    ContactChannel Channel, string? Target, DateTimeOffset? ExpiresAt, int Attempts, string? LastError, DateTimeOffset WindowStartedAt, int SentInWindow);
+
+/// <summary>An earlier erasure of an account with this sign-in subject: when it was asked for and when every service had finished.</summary>
+public sealed record ErasureExport(Guid Id, DateTimeOffset RequestedAt, DateTimeOffset? CompletedAt);
 
 /// <summary>One status change of an event; <c>reason</c> and <c>payload</c> carry the user's feedback (outcome and note).</summary>
 public sealed record EventHistoryExport(
@@ -34,6 +41,7 @@ public static class GoalsExportApi
     public static readonly IReadOnlyList<string> Omitted =
     [
         "Idempotency records: the stored responses to the user's own writes of the last 24 hours, copies of the records below.",
+        "The hash of an e-mail confirmation code: a secret that proves the address, useless to anyone but Aimi.",
         "Outbox rows: events sent to other services, copies of the records below, deleted after sending.",
     ];
 
@@ -54,7 +62,7 @@ public static class GoalsExportApi
             var user = await db.Users.AsNoTracking().SingleOrDefaultAsync(u => u.ExternalSubject == subject, cancellationToken);
             await export.ValueAsync("profile", user is null ? null : new ProfileExport(
                 user.ExternalSubject, user.DisplayName, user.TimeZone, user.Locale, user.QuietHoursStart, user.QuietHoursEnd,
-                new ChannelsDto(user.NotifyInApp, user.NotifyEmail, user.NotifyWebhookUrl), new RawJson(user.Settings), user.Version, user.CreatedAt, user.UpdatedAt));
+                MeApi.ToResponse(user).Channels, new RawJson(user.Settings), user.Version, user.CreatedAt, user.UpdatedAt));
 
             // A user Goals never saw has no rows: Guid.Empty matches none.
             var userId = user?.Id ?? Guid.Empty;
@@ -68,6 +76,13 @@ public static class GoalsExportApi
                 db.Events.AsNoTracking().Where(e => e.UserId == userId).OrderBy(e => e.CreatedAt).ThenBy(e => e.Id).AsAsyncEnumerable(),
                 e => new EventExport(e.Id, e.Type, e.Title, e.Notes, e.Status, e.StartsAt, e.EndsAt, e.DueAt, e.AllDay, e.GoalId, e.HabitId, e.Source,
                     e.SourceMessageId, e.Version, e.CreatedAt, e.UpdatedAt));
+
+            await export.ArrayAsync("contactVerifications",
+                db.ContactVerifications.AsNoTracking().Where(v => v.UserId == userId).OrderBy(v => v.Channel).AsAsyncEnumerable(),
+                v => new ContactVerificationExport(v.Channel, v.Target, v.ExpiresAt, v.Attempts, v.LastError, v.WindowStartedAt, v.SentInWindow));
+            await export.ArrayAsync("erasures",
+                db.Erasures.AsNoTracking().Where(x => x.Subject == subject).OrderBy(x => x.RequestedAt).AsAsyncEnumerable(),
+                x => new ErasureExport(x.Id, x.RequestedAt, x.CompletedAt));
 
             var history =
                 from h in db.EventHistory.AsNoTracking()
