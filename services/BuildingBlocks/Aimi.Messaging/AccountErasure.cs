@@ -81,9 +81,11 @@ public static class ErasedUsers
 /// A service's part of an account erasure: under the service's per-user lock it deletes everything it holds of the user, its
 /// outbox copies, records the erased user, and answers <see cref="AccountErasureCompleted"/> in the same transaction. A repeat
 /// deletes again (nothing is left) and answers again; a repeat after the erasure was released changes nothing, since the
-/// account is a fresh one by then.
+/// account is a fresh one by then. Once committed, the service's <c>_error</c> queues are scrubbed of messages about the user
+/// (<see cref="ErrorQueueScrubber"/>). A scrub that fails (the broker is away) is logged, not thrown: the erasure's database
+/// part and its answer are committed by then, and a retry could not repeat the scrub anyway, since the redelivery is a duplicate.
 /// </summary>
-public abstract class AccountErasureConsumer<TDbContext>(TDbContext db, TimeProvider time, ILogger logger)
+public abstract class AccountErasureConsumer<TDbContext>(TDbContext db, ErrorQueueScrubber errorQueues, TimeProvider time, ILogger logger)
     : IdempotentConsumer<AccountErasureRequested, TDbContext>(db, time, logger) where TDbContext : DbContext
 {
     /// <summary>One of <see cref="ErasureServices"/>.</summary>
@@ -105,6 +107,10 @@ public abstract class AccountErasureConsumer<TDbContext>(TDbContext db, TimeProv
         await Db.RecordErasedAsync(message.UserId, message.ErasureId, message.RequestedAt, now, release: null, cancellationToken);
         Db.AddOutboxMessage(new AccountErasureCompleted { ErasureId = message.ErasureId, UserId = message.UserId, Service = Service, CompletedAt = now }, now);
     }
+
+    /// <summary>Scrubs the error queues; a service that overrides this to add its own after-commit step calls it too.</summary>
+    protected override Task AfterCommitAsync(AccountErasureRequested message, CancellationToken cancellationToken) =>
+        errorQueues.TryScrubAsync(message.UserId, message.ErasureId, cancellationToken);
 }
 
 /// <summary>Every service erased the user: lifts the block, so only what happened before stays dropped.</summary>

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace Aimi.Messaging;
 
@@ -36,6 +37,7 @@ public static class MessagingExtensions
         builder.Services.AddSingleton<OutboxSignal>();
         builder.Services.AddSingleton<OutboxNotifyInterceptor>();
         builder.Services.AddHostedService<OutboxRelay<TDbContext>>();
+        builder.Services.AddSingleton(services => new ErrorQueueScrubber(broker, services.GetRequiredService<ILogger<ErrorQueueScrubber>>()));
 
         // The service starts without waiting for the broker and connects when it can; readiness waits for the first
         // connection only for a while (BrokerReadinessCheck), and a later outage leaves it ready: the outbox buffers.
@@ -63,6 +65,8 @@ public static class MessagingExtensions
                     host.PublisherConfirmation = true;
                     host.ConnectionName(builder.Environment.ApplicationName);
                 });
+                // Learns the service's queues as they are configured, so an erasure can scrub their error queues.
+                rabbit.ConnectEndpointConfigurationObserver(context.GetRequiredService<ErrorQueueScrubber>());
                 rabbit.ConfigureEndpoints(context);
             });
         });

@@ -11,8 +11,9 @@ namespace Aimi.Chat.Api.Consumers;
 /// once that committed, the cached history of each session in Redis. Consumers that write into the conversation take the same
 /// per-user lock and then find the erased-user mark.
 /// </summary>
-public sealed class AccountErasureRequestedConsumer(ChatDbContext db, SessionCache cache, TimeProvider time, ILogger<AccountErasureRequestedConsumer> logger)
-    : AccountErasureConsumer<ChatDbContext>(db, time, logger)
+public sealed class AccountErasureRequestedConsumer(
+    ChatDbContext db, SessionCache cache, ErrorQueueScrubber errorQueues, TimeProvider time, ILogger<AccountErasureRequestedConsumer> logger)
+    : AccountErasureConsumer<ChatDbContext>(db, errorQueues, time, logger)
 {
     private List<Guid> _sessions = [];
 
@@ -36,6 +37,7 @@ public sealed class AccountErasureRequestedConsumer(ChatDbContext db, SessionCac
         {
             await cache.ClearAsync(session);
         }
+        await base.AfterCommitAsync(message, cancellationToken);
     }
 }
 

@@ -11,8 +11,8 @@ namespace Aimi.Memory.Api.Consumers;
 /// forgotten-message mark and the portrait itself. It waits for writes in flight as forget-me does; those waiting behind it then
 /// find the erased-user mark and write nothing.
 /// </summary>
-public sealed class AccountErasureRequestedConsumer(MemoryDbContext db, TimeProvider time, ILogger<AccountErasureRequestedConsumer> logger)
-    : AccountErasureConsumer<MemoryDbContext>(db, time, logger)
+public sealed class AccountErasureRequestedConsumer(MemoryDbContext db, ErrorQueueScrubber errorQueues, TimeProvider time, ILogger<AccountErasureRequestedConsumer> logger)
+    : AccountErasureConsumer<MemoryDbContext>(db, errorQueues, time, logger)
 {
     protected override string ConsumerName => "memory-account-erasure-requested";
 

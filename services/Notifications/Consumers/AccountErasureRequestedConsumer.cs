@@ -12,8 +12,8 @@ namespace Aimi.Notifications.Api.Consumers;
 /// outcome is recorded, so its log is written before the log is deleted (or, once the row is gone, not at all).
 /// </summary>
 public sealed class AccountErasureRequestedConsumer(
-    NotificationsDbContext db, ReminderScheduler scheduler, TimeProvider time, ILogger<AccountErasureRequestedConsumer> logger)
-    : AccountErasureConsumer<NotificationsDbContext>(db, time, logger)
+    NotificationsDbContext db, ReminderScheduler scheduler, ErrorQueueScrubber errorQueues, TimeProvider time, ILogger<AccountErasureRequestedConsumer> logger)
+    : AccountErasureConsumer<NotificationsDbContext>(db, errorQueues, time, logger)
 {
     protected override string ConsumerName => "notifications-account-erasure-requested";
 
