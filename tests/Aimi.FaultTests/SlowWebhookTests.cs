@@ -102,8 +102,26 @@ public sealed class SlowWebhookTests(ITestOutputHelper output) : IAsyncLifetime,
         await Eventually.GetAsync(() => ScalarAsync("SELECT count(*) FROM user_profiles WHERE user_id = ANY($1)", all), n => n == all.Length,
             TimeSpan.FromSeconds(60), "profiles received");
 
-        // The three users' T-15m reminders fall due interleaved, 100 ms apart, starting in ~15 s.
-        var start = DateTimeOffset.UtcNow.AddMinutes(15).AddSeconds(15);
+        // Notifications leaves out a reminder planned after its time, so the lead before the reminders fall due must cover
+        // planning all of them (three users' events plan one after another under each user's lock; 15 s did not at load 50).
+        // It is scaled from one timed event of a user not counted, from publishing to its snapshot stored.
+        var trip = System.Diagnostics.Stopwatch.StartNew();
+        var timedUser = TestAuth.NewUserId();
+        await _bus.Bus.Publish(new EventChanged
+        {
+            EventId = Guid.NewGuid(), UserId = timedUser, Change = ChangeKinds.Created, Type = "event", Title = "Timed trip",
+            Status = EventStatuses.Planned, StartsAt = DateTimeOffset.UtcNow.AddDays(1), AllDay = false, TimeZone = "UTC",
+            Version = 1, OccurredAt = DateTimeOffset.UtcNow,
+        });
+        await Eventually.GetAsync(() => ScalarAsync("SELECT count(*) FROM events WHERE user_id = ANY($1)", [timedUser]), n => n > 0,
+            TimeSpan.FromMinutes(2), "the timed event stored");
+        var tripTook = trip.Elapsed;
+        var lead = TimeSpan.FromSeconds(20) + (tripTook * PerUser);
+        lead = lead < TimeSpan.FromMinutes(4) ? lead : TimeSpan.FromMinutes(4);
+        output.WriteLine($"Lead {lead.TotalSeconds:0} s after a {tripTook.TotalSeconds:0.0} s timed trip.");
+
+        // The three users' T-15m reminders fall due interleaved, 100 ms apart, starting in a lead's time.
+        var start = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(15) + lead;
         for (var i = 0; i < PerUser * receivers.Length; i++)
         {
             await _bus.Bus.Publish(new EventChanged
@@ -114,7 +132,7 @@ public sealed class SlowWebhookTests(ITestOutputHelper output) : IAsyncLifetime,
             });
         }
         var planned = await Eventually.GetAsync(() => ScalarAsync("SELECT count(*) FROM reminder_queue WHERE user_id = ANY($1)", all),
-            n => n == PerUser * receivers.Length, TimeSpan.FromSeconds(60), "reminders planned");
+            n => n == PerUser * receivers.Length, lead + TimeSpan.FromSeconds(30), "reminders planned");
 
         // The database is the record: once no row can be sent again (sent, or failed after its last attempt), the counts are final.
         await Eventually.GetAsync(() => ScalarAsync("SELECT count(*) FROM reminder_queue WHERE user_id = ANY($1) AND status IN ('sent', 'failed')", all),
