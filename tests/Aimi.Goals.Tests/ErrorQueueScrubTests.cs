@@ -1,0 +1,50 @@
+using System.Net;
+using System.Text;
+using Aimi.Goals.Api.Endpoints;
+using Aimi.Messaging;
+using Aimi.Testing;
+using RabbitMQ.Client;
+using Xunit;
+
+namespace Aimi.Goals.Tests;
+
+/// <summary><c>DELETE /me</c> takes the user's faulted messages out of Goals' own <c>_error</c> queues before it answers.</summary>
+public sealed class ErrorQueueScrubTests(GoalsHost host) : IClassFixture<GoalsHost>
+{
+    private const string ErrorQueue = "goals-reminder-delivered_error";
+
+    [Fact]
+    public async Task Delete_me_drops_the_users_faulted_messages_from_goals_error_queues_and_keeps_everyone_elses()
+    {
+        var user = TestAuth.NewUserId();
+        var other = TestAuth.NewUserId();
+        var broker = RabbitMqAddress.Parse(host.VirtualHost.ConnectionString);
+        var factory = new ConnectionFactory { HostName = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost, UserName = broker.Username, Password = broker.Password };
+        await using var connection = await factory.CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
+        await channel.QueueDeclareAsync(ErrorQueue, durable: true, exclusive: false, autoDelete: false);
+        string[] kept = [Envelope(other), Envelope(other)];
+        foreach (var body in (string[])[Envelope(user), .. kept, Envelope(user)])
+        {
+            var properties = new BasicProperties { MessageId = Guid.NewGuid().ToString(), ContentType = "application/vnd.masstransit+json", Persistent = true };
+            await channel.BasicPublishAsync("", ErrorQueue, mandatory: true, properties, Encoding.UTF8.GetBytes(body));
+        }
+
+        await (await host.ClientFor(user).DeleteAsync("/me")).ReadAsync<ErasureResponse>(HttpStatusCode.Accepted);
+
+        // Scrubbed before the answer: what is left now is what stays.
+        var left = new List<string>();
+        await using (var reader = await connection.CreateChannelAsync())
+        {
+            while (await reader.BasicGetAsync(ErrorQueue, autoAck: false) is { } delivery)
+            {
+                left.Add(Encoding.UTF8.GetString(delivery.Body.Span));
+            }
+        }
+        Assert.Equal(kept, left);
+    }
+
+    private static string Envelope(string userId) => $$$"""
+        {"messageId":"{{{Guid.NewGuid()}}}","messageType":["urn:message:Aimi.Contracts.Notifications:ReminderDelivered"],"message":{"reminderId":"{{{Guid.NewGuid()}}}","userId":"{{{userId}}}"}}
+        """;
+}
