@@ -101,8 +101,11 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime, IDi
                 new { offsetsMinutes = (int[])[15], channels = (string[])[ReminderChannels.InApp], followUpEnabled = false });
             // A session per user (the idle sweep's work later), then the user's socket, through the gateway to either replica.
             await SendAsync(http, user, HttpMethod.Post, "chat/send", new { content = "hello", clientMessageId = $"{user}-hello" });
+            // As a browser does: a single-use ticket from either Chat replica, redeemed by whichever one the upgrade reaches.
+            using var issued = await SendAsync(http, user, HttpMethod.Post, "chat/socket-tickets", new { });
+            var ticket = JsonSerializer.Deserialize<SocketTicket>(await issued.Content.ReadAsStringAsync(), TestJson.Options)!.Ticket;
             var socket = new ClientWebSocket();
-            await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_gateway.Port}/ws/chat?access_token={TestAuth.Token(user)}"), CancellationToken.None);
+            await socket.ConnectAsync(new Uri($"ws://127.0.0.1:{_gateway.Port}/ws/chat?ticket={Uri.EscapeDataString(ticket)}"), CancellationToken.None);
             sockets.Add((socket, ReadAsync(socket, frames[user], stop.Token)));
         }
 
@@ -287,6 +290,8 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime, IDi
         await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = users } } };
         return await command.ExecuteNonQueryAsync();
     }
+
+    private sealed record SocketTicket(string Ticket);
 
     private static async Task<HttpResponseMessage> SendAsync(HttpClient http, string user, HttpMethod method, string url, object body)
     {
