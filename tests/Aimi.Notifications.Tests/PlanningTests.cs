@@ -31,6 +31,36 @@ public sealed class PlanningTests(ManualDispatchHost host) : IClassFixture<Manua
     }
 
     [Fact]
+    public async Task A_change_delayed_on_its_way_still_gets_the_reminders_that_fell_due_meanwhile_and_no_older_ones()
+    {
+        var now = host.Time.GetUtcNow();
+        var start = now.AddMinutes(13); // T-15m fell due 2 minutes ago, T-2h and T-24h long before
+        var delayed = Guid.NewGuid();
+        var onTime = Guid.NewGuid();
+
+        // Created 3 minutes ago (the broker was away, say): its T-15m reminder fell due while the change was on its way.
+        await host.PublishAsync(Events.Changed(_userId, delayed, start, occurredAt: now.AddMinutes(-3)));
+        // The same event created just now: its T-15m reminder was already past when it was made.
+        await host.PublishAsync(Events.Changed(_userId, onTime, start, occurredAt: now));
+
+        var caughtUp = (await host.RemindersAsync(delayed)).Where(r => r.Kind == ReminderKind.Event).ToList();
+        Assert.Equal([(start.AddMinutes(-15), ReminderStatus.Scheduled)], caughtUp.Select(r => (r.TriggerAt, r.Status)));
+        Assert.DoesNotContain(await host.RemindersAsync(onTime), r => r.Kind == ReminderKind.Event);
+    }
+
+    [Theory]
+    [InlineData(-3, -3)]
+    [InlineData(-60, -15)] // at most CatchUp back
+    [InlineData(0, 0)]
+    [InlineData(2, 0)] // a clock ahead of ours plans from now
+    public void Reminders_are_planned_from_when_the_change_happened_at_most_CatchUp_ago(int changedMinutes, int fromMinutes)
+    {
+        var now = DateTimeOffset.Parse("2026-05-08T10:00:00Z", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(now.AddMinutes(fromMinutes), ReminderPlanner.PlanFrom(now.AddMinutes(changedMinutes), now));
+        Assert.Equal(now, ReminderPlanner.PlanFrom(null, now));
+    }
+
+    [Fact]
     public async Task A_redelivered_or_older_EventChanged_changes_nothing()
     {
         var eventId = Guid.NewGuid();

@@ -45,7 +45,7 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
             // Until Goals announces the profile, the event's own zone is the best known; version 0 yields to any profile.
             Db.Users.Add(new UserProfile { UserId = message.UserId, TimeZone = message.TimeZone, Version = 0, UpdatedAt = Time.GetUtcNow() });
         }
-        await scheduler.ReplanEventAsync(snapshot, cancellationToken);
+        await scheduler.ReplanEventAsync(snapshot, cancellationToken, changedAt: message.OccurredAt);
     }
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];

@@ -30,11 +30,17 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
         return new Recipient(profile, settings, hasPush);
     }
 
-    public async Task ReplanEventAsync(EventSnapshot e, CancellationToken cancellationToken, Recipient? recipient = null)
+    /// <summary>
+    /// Plans the event's reminders anew. <paramref name="changedAt"/> is when the change being applied happened: a change that
+    /// was delayed on its way (an outbox back-off, the broker or this service away) still gets the reminders that fell due in
+    /// the meantime, up to <see cref="ReminderPlanner.CatchUp"/> back, sent at once (the dispatcher's own grace still marks
+    /// those of an event long started as missed). Without it, only reminders still ahead are planned.
+    /// </summary>
+    public async Task ReplanEventAsync(EventSnapshot e, CancellationToken cancellationToken, Recipient? recipient = null, DateTimeOffset? changedAt = null)
     {
         var now = time.GetUtcNow();
         recipient ??= await RecipientAsync(e.UserId, cancellationToken);
-        var plan = ReminderPlanner.PlanEvent(e, recipient, now);
+        var plan = ReminderPlanner.PlanEvent(e, recipient, ReminderPlanner.PlanFrom(changedAt, now));
         var existing = await db.Reminders.Where(r => r.EventId == e.EventId && r.Kind != ReminderKind.Habit).ToListAsync(cancellationToken);
         var changed = Apply(existing, plan, e.EventId, null, e.UserId, e.Title, e.Anchor, cancelStale: !ReminderPlanner.IsActive(e), now);
 

@@ -35,10 +35,20 @@ public static class ReminderPlanner
     /// <summary>The status in which Goals waits for <c>RemindersScheduled</c>.</summary>
     public const string PlannedStatus = "planned";
 
+    /// <summary>How far back a delayed change may still plan reminders that fell due while it was on its way.</summary>
+    public static readonly TimeSpan CatchUp = TimeSpan.FromMinutes(15);
+
+    /// <summary>The moment from which reminders count as still to come: when the change happened, at most <see cref="CatchUp"/> ago.</summary>
+    public static DateTimeOffset PlanFrom(DateTimeOffset? changedAt, DateTimeOffset now) =>
+        changedAt is { } at && at < now ? (at > now - CatchUp ? at : now - CatchUp) : now;
+
     public static bool IsActive(EventSnapshot e) => !e.Deleted && ActiveStatuses.Contains(e.Status);
 
-    /// <summary>Reminders before the event at each offset and over each channel, moved out of quiet hours, the past ones left out; then the follow-up.</summary>
-    public static IReadOnlyList<PlannedReminder> PlanEvent(EventSnapshot e, Recipient recipient, DateTimeOffset now)
+    /// <summary>
+    /// Reminders before the event at each offset and over each channel, moved out of quiet hours, those due before
+    /// <paramref name="from"/> left out; then the follow-up.
+    /// </summary>
+    public static IReadOnlyList<PlannedReminder> PlanEvent(EventSnapshot e, Recipient recipient, DateTimeOffset from)
     {
         if (!IsActive(e) || e.Anchor is not { } anchor)
         {
@@ -60,14 +70,14 @@ public static class ReminderPlanner
             {
                 trigger = QuietHours.MoveOutOf(trigger, profile.QuietHoursStart, profile.QuietHoursEnd, zone).ToStored();
             }
-            if (trigger <= now)
+            if (trigger <= from)
             {
                 continue; // too late for this one; a later offset may still come
             }
             plan.AddRange(channels.Select(channel => new PlannedReminder(ReminderKind.Event, offset, channel, trigger)));
         }
 
-        if (FollowUpAt(e, recipient.Settings) is { } followUp && followUp > now && profile.InApp && e.Type != "habit_occurrence")
+        if (FollowUpAt(e, recipient.Settings) is { } followUp && followUp > from && profile.InApp && e.Type != "habit_occurrence")
         {
             plan.Add(new PlannedReminder(ReminderKind.FollowUp, -(followUp - anchor), Channel.InApp, followUp));
         }
