@@ -275,35 +275,14 @@ public sealed class ReplicaTests(ITestOutputHelper output) : IAsyncLifetime, IDi
         return dues;
     }
 
-    private static async Task<long> ScalarAsync(TestDatabase database, string sql, string[] users)
-    {
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = users } } };
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-    }
-
-    private static async Task<long> ExecuteAsync(TestDatabase database, string sql, string[] users)
-    {
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = users } } };
-        return await command.ExecuteNonQueryAsync();
-    }
-
     private sealed record SocketTicket(string Ticket);
 
-    private static async Task<HttpResponseMessage> SendAsync(HttpClient http, string user, HttpMethod method, string url, object body)
-    {
-        using var request = new HttpRequestMessage(method, url)
-        {
-            Content = new StringContent(JsonSerializer.Serialize(body, TestJson.Options), System.Text.Encoding.UTF8, "application/json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestAuth.Token(user));
-        var response = await http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, $"{method} {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-        return response;
-    }
+    private static Task<long> ScalarAsync(TestDatabase database, string sql, string[] users) => UsersSql.ScalarAsync(database.ConnectionString, sql, users);
+
+    private static Task<long> ExecuteAsync(TestDatabase database, string sql, string[] users) => UsersSql.ExecuteAsync(database.ConnectionString, sql, users);
+
+    private static Task<HttpResponseMessage> SendAsync(HttpClient http, string user, HttpMethod method, string url, object body) =>
+        http.SendAsUserAsync(user, method, url, body);
 
     public async Task DisposeAsync()
     {

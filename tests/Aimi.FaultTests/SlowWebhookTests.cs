@@ -188,25 +188,9 @@ public sealed class SlowWebhookTests(ITestOutputHelper output) : IAsyncLifetime,
         return rows;
     }
 
-    private async Task<long> ScalarAsync(string sql, string[] users)
-    {
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection) { Parameters = { new() { Value = users } } };
-        return Convert.ToInt64(await command.ExecuteScalarAsync(), CultureInfo.InvariantCulture);
-    }
+    private Task<long> ScalarAsync(string sql, string[] users) => UsersSql.ScalarAsync(_database.ConnectionString, sql, users);
 
-    private static async Task SendAsync(HttpClient http, string user, HttpMethod method, string url, object? body)
-    {
-        using var request = new HttpRequestMessage(method, url);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", TestAuth.Token(user));
-        if (body is not null)
-        {
-            request.Content = new StringContent(System.Text.Json.JsonSerializer.Serialize(body, TestJson.Options), System.Text.Encoding.UTF8, "application/json");
-        }
-        using var response = await http.SendAsync(request);
-        Assert.True(response.IsSuccessStatusCode, $"{method} {url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
-    }
+    private static Task SendAsync(HttpClient http, string user, HttpMethod method, string url, object? body) => http.SendAsync(user, method, url, body);
 
     public Task DisposeAsync() => Resources.DisposeInOrderAsync(_notifications, _receivers, _bus, _virtualHost, _database);
 
