@@ -18,9 +18,7 @@ public sealed class ErrorQueueScrubTests(GoalsHost host) : IClassFixture<GoalsHo
     {
         var user = TestAuth.NewUserId();
         var other = TestAuth.NewUserId();
-        var broker = RabbitMqAddress.Parse(host.VirtualHost.ConnectionString);
-        var factory = new ConnectionFactory { HostName = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost, UserName = broker.Username, Password = broker.Password };
-        await using var connection = await factory.CreateConnectionAsync();
+        await using var connection = await RabbitMqAddress.Parse(host.VirtualHost.ConnectionString).ConnectionFactory().CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
         await channel.QueueDeclareAsync(ErrorQueue, durable: true, exclusive: false, autoDelete: false);
         string[] kept = [Envelope(other), Envelope(other)];

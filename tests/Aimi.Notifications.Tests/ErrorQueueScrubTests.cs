@@ -16,7 +16,7 @@ public sealed class ErrorQueueScrubTests(ManualDispatchHost host) : IClassFixtur
     {
         var user = TestAuth.NewUserId();
         var other = TestAuth.NewUserId();
-        await using var connection = await Factory().CreateConnectionAsync();
+        await using var connection = await RabbitMqAddress.Parse(host.VirtualHost.ConnectionString).ConnectionFactory().CreateConnectionAsync();
         await using var channel = await connection.CreateChannelAsync(new CreateChannelOptions(true, true));
         await channel.QueueDeclareAsync(ErrorQueue, durable: true, exclusive: false, autoDelete: false);
         // The other user's first: the queue then holds two messages only once the scrub has taken all four.
@@ -47,12 +47,6 @@ public sealed class ErrorQueueScrubTests(ManualDispatchHost host) : IClassFixtur
             }
         } // closing the channel returns them unacknowledged
         Assert.Equal(kept.Select(b => (b, (string?)"application/vnd.masstransit+json", (string?)"boom")), left);
-    }
-
-    private ConnectionFactory Factory()
-    {
-        var broker = RabbitMqAddress.Parse(host.VirtualHost.ConnectionString);
-        return new ConnectionFactory { HostName = broker.Host, Port = broker.Port, VirtualHost = broker.VirtualHost, UserName = broker.Username, Password = broker.Password };
     }
 
     private static string Envelope(string userId, string title) => $$$"""

@@ -59,15 +59,7 @@ public sealed partial class ErrorQueueScrubber(RabbitMqAddress broker, ILogger<E
 
     private async Task ScrubAsync(string userId, CancellationToken cancellationToken)
     {
-        var factory = new ConnectionFactory
-        {
-            HostName = broker.Host,
-            Port = broker.Port,
-            VirtualHost = broker.VirtualHost,
-            UserName = broker.Username,
-            Password = broker.Password,
-        };
-        await using var connection = await factory.CreateConnectionAsync("error-queue-scrubber", cancellationToken);
+        await using var connection = await broker.ConnectionFactory().CreateConnectionAsync("error-queue-scrubber", cancellationToken);
         foreach (var queue in ErrorQueues)
         {
             var (dropped, kept) = await ScrubQueueAsync(connection, queue, userId, cancellationToken);

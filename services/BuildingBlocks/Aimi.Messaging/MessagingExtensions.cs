@@ -118,4 +118,14 @@ public sealed record RabbitMqAddress(string Host, ushort Port, string VirtualHos
             credentials.Length > 0 && credentials[0].Length > 0 ? Uri.UnescapeDataString(credentials[0]) : "guest",
             credentials.Length > 1 ? Uri.UnescapeDataString(credentials[1]) : "guest");
     }
+
+    /// <summary>A plain RabbitMQ client's factory for this address, for work below MassTransit (reading a queue message by message).</summary>
+    public RabbitMQ.Client.ConnectionFactory ConnectionFactory() => new()
+    {
+        HostName = Host,
+        Port = Port,
+        VirtualHost = VirtualHost,
+        UserName = Username,
+        Password = Password,
+    };
 }
