@@ -28,6 +28,7 @@ public static class Extensions
             bus.AddConsumer<RemindersScheduledConsumer, RemindersScheduledConsumerDefinition>();
             bus.AddConsumer<WebhookVerificationCompletedConsumer, WebhookVerificationCompletedConsumerDefinition>();
             bus.AddConsumer<AccountErasureCompletedConsumer, AccountErasureCompletedConsumerDefinition>();
+            bus.AddConsumer<ErrorQueueScrubConsumer, ErrorQueueScrubConsumerDefinition>();
         }, service: "goals");
 
         builder.Services.AddOpenApi();

@@ -8,7 +8,7 @@ using Xunit;
 
 namespace Aimi.Goals.Tests;
 
-/// <summary><c>DELETE /me</c> takes the user's faulted messages out of Goals' own <c>_error</c> queues before it answers.</summary>
+/// <summary>An erasure takes the user's faulted messages out of Goals' own <c>_error</c> queues.</summary>
 public sealed class ErrorQueueScrubTests(GoalsHost host) : IClassFixture<GoalsHost>
 {
     private const string ErrorQueue = "goals-reminder-delivered_error";
@@ -30,7 +30,9 @@ public sealed class ErrorQueueScrubTests(GoalsHost host) : IClassFixture<GoalsHo
 
         await (await host.ClientFor(user).DeleteAsync("/me")).ReadAsync<ErasureResponse>(HttpStatusCode.Accepted);
 
-        // Scrubbed before the answer: what is left now is what stays.
+        // The user's first and last: the queue holds two messages only once the scrub has taken all four.
+        await Eventually.GetAsync(async () => (await channel.QueueDeclarePassiveAsync(ErrorQueue)).MessageCount, count => count == 2,
+            because: "the erased user's two faulted messages dropped");
         var left = new List<string>();
         await using (var reader = await connection.CreateChannelAsync())
         {

@@ -29,18 +29,15 @@ public static class ErasureApi
     /// <summary>
     /// Erases the account everywhere: Goals' own records go in this transaction, with the request every other service acts on
     /// (<see cref="AccountErasureRequested"/>). 202 with the status at <c>/me/erasure</c>; a repeat while one is under way
-    /// answers that one. Once committed, the messages about the user that failed in Goals' own queues are taken out of their
-    /// <c>_error</c> queues (<see cref="ErrorQueueScrubber"/>), as every other service does when it erases.
+    /// answers that one. Goals' own <c>_error</c> queues are scrubbed off the request (<see cref="Consumers.ErrorQueueScrubConsumer"/>).
     /// </summary>
-    public static async Task<AcceptedAtRoute<ErasureResponse>> EraseMe(
-        HttpContext http, GoalsDbContext db, ErrorQueueScrubber errorQueues, TimeProvider time, CancellationToken ct)
+    public static async Task<AcceptedAtRoute<ErasureResponse>> EraseMe(HttpContext http, GoalsDbContext db, TimeProvider time, CancellationToken ct)
     {
         var subject = http.User.GetUserId();
         await using var transaction = await db.Database.BeginTransactionAsync(ct);
         // Two requests of one user (or a first sign-in racing this one) take turns.
         await db.LockSubjectAsync(subject, ct);
         var erasure = await db.Erasures.Include(e => e.Steps).SingleOrDefaultAsync(e => e.Subject == subject && e.CompletedAt == null, ct);
-        var started = erasure is null;
         if (erasure is null)
         {
             var now = time.GetUtcNow();
@@ -55,10 +52,6 @@ public static class ErasureApi
             await db.SaveChangesAsync(ct);
         }
         await transaction.CommitAsync(ct);
-        if (started)
-        {
-            await errorQueues.TryScrubAsync(subject, erasure.Id, ct);
-        }
         return TypedResults.AcceptedAtRoute(ToResponse(erasure), "GetAccountErasure");
     }
 
