@@ -182,18 +182,18 @@ public sealed partial class MemorySearch(
             scores[candidate.Id] += Bonus(candidate, search.Time, near);
         }
 
-        // A reply is where the answer often is ("How much was it?" – "2,800 euros"): a message shares in its neighbours' match.
+        // A reply is where the answer often is ("How much was it?" – "2,800 euros"): a message shares in the match of those a turn or two away.
         var neighbours = await NeighboursAsync(search.UserId, scores.OrderByDescending(s => s.Value).Take(NeighbourPool).Select(s => s.Key)
             .Where(id => candidates[id].Kind == MemoryKind.Episode).ToArray(), search.Scope, cancellationToken);
-        foreach (var (_, neighbour) in neighbours)
+        foreach (var (_, _, neighbour) in neighbours)
         {
             candidates.TryAdd(neighbour.Id, neighbour);
             scores.TryAdd(neighbour.Id, 0);
         }
         var smoothed = scores.ToDictionary(s => s.Key, s => s.Value);
-        foreach (var (of, neighbour) in neighbours)
+        foreach (var (of, distance, neighbour) in neighbours)
         {
-            smoothed[neighbour.Id] = Math.Max(smoothed[neighbour.Id], scores[neighbour.Id] + NeighbourShare * scores[of]);
+            smoothed[neighbour.Id] = Math.Max(smoothed[neighbour.Id], scores[neighbour.Id] + ShareAt(distance) * scores[of]);
         }
 
         var ranked = smoothed.OrderByDescending(s => s.Value).ThenByDescending(s => candidates[s.Key].ValidFrom)
@@ -207,6 +207,17 @@ public sealed partial class MemorySearch(
 
     /// <summary>How much of its best neighbour's score a message gains (a neighbour's own match is kept when higher).</summary>
     public const double NeighbourShare = 0.5;
+
+    /// <summary>
+    /// How many messages on each side share in a match: an answer often comes a turn or two after the message that matched ("One agent
+    /// asked for the whole manuscript" – "Which one?" – "Fiona Keir at Harrow &amp; Finch").
+    /// </summary>
+    private const int NeighbourWindow = 2;
+
+    /// <summary>What a message two turns away gains: less than the next one, since the thread may have moved on.</summary>
+    private const double FarShare = 0.4;
+
+    private static double ShareAt(int distance) => distance == 1 ? NeighbourShare : FarShare;
 
     /// <summary>The best fused candidates whose neighbours are read: a reply to something far down the list would not make the top k.</summary>
     private const int NeighbourPool = 40;
@@ -248,8 +259,11 @@ public sealed partial class MemorySearch(
         return bonus;
     }
 
-    /// <summary>The episodes just before and after each of <paramref name="ids"/> in its conversation, each with the id it neighbours.</summary>
-    private async Task<List<(Guid Of, Candidate Neighbour)>> NeighboursAsync(string userId, Guid[] ids, SearchScope scope, CancellationToken cancellationToken)
+    /// <summary>
+    /// The <see cref="NeighbourWindow"/> episodes before and after each of <paramref name="ids"/> in its conversation, each with the id it
+    /// neighbours and how many turns away it is.
+    /// </summary>
+    private async Task<List<(Guid Of, int Distance, Candidate Neighbour)>> NeighboursAsync(string userId, Guid[] ids, SearchScope scope, CancellationToken cancellationToken)
     {
         if (ids.Length == 0)
         {
@@ -257,20 +271,23 @@ public sealed partial class MemorySearch(
         }
         var scoped = Scoped(scope) ? $"AND {ScopeFilter}" : "";
         var sql = $"""
-            SELECT {RankingColumns}, 0::float8, c.id
+            SELECT {RankingColumns}, 0::float8, c.id, m.distance
             FROM memories c
             CROSS JOIN LATERAL (
-                (SELECT e.* FROM memories e WHERE e.user_id = c.user_id AND e.kind = 'episode' AND e.source_session_id = c.source_session_id
-                 AND (e.valid_from, e.id) < (c.valid_from, c.id) ORDER BY e.valid_from DESC, e.id DESC LIMIT 1)
+                (SELECT e.*, row_number() OVER (ORDER BY e.valid_from DESC, e.id DESC) AS distance FROM memories e
+                 WHERE e.user_id = c.user_id AND e.kind = 'episode' AND e.source_session_id = c.source_session_id
+                 AND (e.valid_from, e.id) < (c.valid_from, c.id) ORDER BY e.valid_from DESC, e.id DESC LIMIT @window)
                 UNION ALL
-                (SELECT e.* FROM memories e WHERE e.user_id = c.user_id AND e.kind = 'episode' AND e.source_session_id = c.source_session_id
-                 AND (e.valid_from, e.id) > (c.valid_from, c.id) ORDER BY e.valid_from, e.id LIMIT 1)
+                (SELECT e.*, row_number() OVER (ORDER BY e.valid_from, e.id) AS distance FROM memories e
+                 WHERE e.user_id = c.user_id AND e.kind = 'episode' AND e.source_session_id = c.source_session_id
+                 AND (e.valid_from, e.id) > (c.valid_from, c.id) ORDER BY e.valid_from, e.id LIMIT @window)
             ) m
             WHERE c.user_id = @user AND c.id = ANY(@ids) AND (m.is_active OR @history) {scoped}
             """;
         var parameters = FilterParameters(userId, scope, 0);
         parameters["ids"] = ids;
-        var rows = await db.QueryAsync(sql, parameters, r => (Of: r.GetGuid(12), Neighbour: Candidate.Read(r)), cancellationToken);
+        parameters["window"] = NeighbourWindow;
+        var rows = await db.QueryAsync(sql, parameters, r => (Of: r.GetGuid(12), Distance: (int)r.GetInt64(13), Neighbour: Candidate.Read(r)), cancellationToken);
         return rows.Where(r => r.Neighbour.Current).ToList();
     }
 
