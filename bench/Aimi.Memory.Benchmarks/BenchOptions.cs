@@ -6,18 +6,18 @@ namespace Aimi.Memory.Benchmarks;
 /// Command line: <c>--users 100 --per-user 10000 --queries 200 --sessions 30 --import-messages 1000 --reload --hnsw</c>.
 /// <c>--hnsw</c> builds the HNSW index if it is missing (minutes at 1M rows) and measures that mode too; <c>--search-only</c> measures
 /// vector search, search and context only (no model recall, ONNX options, session end, import or retrieval evaluation); <c>--eval</c> runs the
-/// retrieval evaluation alone (it also ends every run without <c>--search-only</c>).
+/// retrieval evaluation alone (it also ends every run without <c>--search-only</c>); <c>--import-only</c> the transcript import alone.
 /// </summary>
-public sealed record BenchOptions(int Users, int PerUser, int Queries, int Sessions, int ImportMessages, bool Reload, bool Hnsw, bool SearchOnly, bool Eval, string Database)
+public sealed record BenchOptions(int Users, int PerUser, int Queries, int Sessions, int ImportMessages, bool Reload, bool Hnsw, bool SearchOnly, bool Eval, bool ImportOnly, string Database)
 {
     public const string Usage =
-        "usage: dotnet run -c Release --project bench/Aimi.Memory.Benchmarks -- [--users 100] [--per-user 10000] [--queries 200] [--sessions 30] [--import-messages 1000] [--reload] [--hnsw] [--search-only] [--eval] [--database memory_bench]";
+        "usage: dotnet run -c Release --project bench/Aimi.Memory.Benchmarks -- [--users 100] [--per-user 10000] [--queries 200] [--sessions 30] [--import-messages 1000] [--reload] [--hnsw] [--search-only] [--eval] [--import-only] [--database memory_bench]";
 
     public long Total => (long)Users * PerUser;
 
     public static BenchOptions Parse(string[] args)
     {
-        var options = new BenchOptions(100, 10_000, 200, 30, 1000, false, false, false, false, "memory_bench");
+        var options = new BenchOptions(100, 10_000, 200, 30, 1000, false, false, false, false, false, "memory_bench");
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
@@ -33,6 +33,7 @@ public sealed record BenchOptions(int Users, int PerUser, int Queries, int Sessi
                 "--hnsw" => options with { Hnsw = true },
                 "--search-only" => options with { SearchOnly = true },
                 "--eval" => options with { Eval = true },
+                "--import-only" => options with { ImportOnly = true },
                 "--database" => options with { Database = Next() },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
