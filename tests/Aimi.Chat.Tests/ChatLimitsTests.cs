@@ -33,10 +33,10 @@ public sealed class ChatLimitsTests(LimitedChatHost host) : IClassFixture<Limite
         using var second = await ConnectAsync(userId);
 
         (await client.PostJsonAsync("/chat/send", new { content = "hello" })).EnsureSuccessStatusCode();
-        await SendAsync(first, """{"type":"message","content":"how are you","clientMessageId":"s1"}""");
-        await ReceiveUntilAsync(first, "reply");
-        await SendAsync(second, """{"type":"message","content":"good morning","clientMessageId":"s2"}""");
-        await ReceiveUntilAsync(second, "reply");
+        await first.SendTextAsync("""{"type":"message","content":"how are you","clientMessageId":"s1"}""");
+        await first.ReceiveUntilAsync("reply");
+        await second.SendTextAsync("""{"type":"message","content":"good morning","clientMessageId":"s2"}""");
+        await second.ReceiveUntilAsync("reply");
 
         // The budget is spent: REST answers 429 with when to come back, a socket an error frame, and neither stores the message.
         var refused = await client.PostJsonAsync("/chat/send", new { content = "one more" });
@@ -44,15 +44,15 @@ public sealed class ChatLimitsTests(LimitedChatHost host) : IClassFixture<Limite
         Assert.True(refused.Headers.RetryAfter?.Delta > TimeSpan.Zero);
         var problem = await refused.ReadAsync<JsonElement>(HttpStatusCode.TooManyRequests);
         Assert.Equal("Too many messages", problem.GetProperty("title").GetString());
-        await SendAsync(first, """{"type":"message","content":"and another","clientMessageId":"s3"}""");
-        var error = await ReceiveUntilAsync(first, "error");
+        await first.SendTextAsync("""{"type":"message","content":"and another","clientMessageId":"s3"}""");
+        var error = await first.ReceiveUntilAsync("error");
         Assert.Equal("too_many_requests", error.GetProperty("code").GetString());
         Assert.True(error.GetProperty("retryAfter").GetInt32() > 0);
         Assert.Equal(6, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == userId)));
 
         // A resend of an answered message is no new turn: it still gets its answer.
-        await SendAsync(first, """{"type":"message","content":"how are you","clientMessageId":"s1"}""");
-        Assert.True((await ReceiveUntilAsync(first, "reply")).GetProperty("duplicate").GetBoolean());
+        await first.SendTextAsync("""{"type":"message","content":"how are you","clientMessageId":"s1"}""");
+        Assert.True((await first.ReceiveUntilAsync("reply")).GetProperty("duplicate").GetBoolean());
 
         // A minute later the budget is back.
         host.Time.Advance(TimeSpan.FromMinutes(2));
@@ -64,58 +64,23 @@ public sealed class ChatLimitsTests(LimitedChatHost host) : IClassFixture<Limite
     {
         var userId = TestAuth.NewUserId();
         using var oldest = await ConnectAsync(userId);
-        await PingAsync(oldest);
+        await oldest.PingAsync();
         using var middle = await ConnectAsync(userId);
-        await PingAsync(middle);
+        await middle.PingAsync();
         using var newest = await ConnectAsync(userId);
-        await PingAsync(newest);
+        await newest.PingAsync();
 
-        var closed = await ReceiveUntilAsync(oldest, "closed");
+        var closed = await oldest.ReceiveUntilAsync("closed");
         Assert.Equal((int)WebSocketCloseStatus.PolicyViolation, closed.GetProperty("status").GetInt32());
         Assert.Equal(SocketLimiter.TooManySocketsReason, closed.GetProperty("reason").GetString());
-        await PingAsync(middle);
-        await PingAsync(newest);
+        await middle.PingAsync();
+        await newest.PingAsync();
 
         // Another user's sockets are not this user's count.
         using var other = await ConnectAsync(TestAuth.NewUserId());
-        await PingAsync(other);
-        await PingAsync(middle);
+        await other.PingAsync();
+        await middle.PingAsync();
     }
 
     private Task<WebSocket> ConnectAsync(string userId) => host.ConnectSocketAsync(userId);
-
-    private static Task SendAsync(WebSocket socket, string text) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
-
-    private static async Task PingAsync(WebSocket socket)
-    {
-        await SendAsync(socket, """{"type":"ping"}""");
-        await ReceiveUntilAsync(socket, "pong");
-    }
-
-    private static async Task<JsonElement> ReceiveUntilAsync(WebSocket socket, string type)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var buffer = new byte[64 * 1024];
-        while (true)
-        {
-            using var frame = new MemoryStream();
-            WebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer, timeout.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                {
-                    var closed = JsonSerializer.SerializeToElement(new { type = "closed", status = (int)result.CloseStatus!, reason = result.CloseStatusDescription });
-                    return type == "closed" ? closed : throw new InvalidOperationException($"The socket closed: {result.CloseStatusDescription}");
-                }
-                frame.Write(buffer, 0, result.Count);
-            } while (!result.EndOfMessage);
-            var parsed = JsonDocument.Parse(frame.ToArray()).RootElement;
-            if (parsed.GetProperty("type").GetString() == type)
-            {
-                return parsed;
-            }
-        }
-    }
 }

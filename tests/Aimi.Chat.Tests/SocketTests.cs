@@ -13,48 +13,14 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
 {
     private Task<WebSocket> ConnectAsync(string userId) => host.ConnectSocketAsync(userId);
 
-    private static Task SendAsync(WebSocket socket, string text) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
-
-    private static async Task<JsonElement> ReceiveAsync(WebSocket socket)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var buffer = new byte[64 * 1024];
-        using var frame = new MemoryStream();
-        WebSocketReceiveResult result;
-        do
-        {
-            result = await socket.ReceiveAsync(buffer, timeout.Token);
-            if (result.MessageType == WebSocketMessageType.Close)
-            {
-                return JsonDocument.Parse($$"""{"type":"closed","status":{{(int)result.CloseStatus!}},"reason":"{{result.CloseStatusDescription}}"}""").RootElement;
-            }
-            frame.Write(buffer, 0, result.Count);
-        } while (!result.EndOfMessage);
-        return JsonDocument.Parse(frame.ToArray()).RootElement;
-    }
-
-    private static async Task<JsonElement> ReceiveUntilAsync(WebSocket socket, string type, List<JsonElement>? seen = null)
-    {
-        while (true)
-        {
-            var frame = await ReceiveAsync(socket);
-            seen?.Add(frame);
-            if (frame.GetProperty("type").GetString() == type)
-            {
-                return frame;
-            }
-        }
-    }
-
     [Fact]
     public async Task A_message_is_acknowledged_streamed_and_answered_and_the_socket_takes_more()
     {
         using var socket = await ConnectAsync(TestAuth.NewUserId());
 
-        await SendAsync(socket, """{"type":"message","content":"remind me to buy milk tomorrow at 10am","clientMessageId":"c1"}""");
+        await socket.SendTextAsync("""{"type":"message","content":"remind me to buy milk tomorrow at 10am","clientMessageId":"c1"}""");
         var frames = new List<JsonElement>();
-        var reply = await ReceiveUntilAsync(socket, "reply", frames);
+        var reply = await socket.ReceiveUntilAsync("reply", frames);
 
         Assert.Equal("ack", frames[0].GetProperty("type").GetString());
         Assert.Equal("c1", frames[0].GetProperty("clientMessageId").GetString());
@@ -63,8 +29,8 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
         Assert.Equal(reply.GetProperty("content").GetString(), string.Concat(deltas).Trim());
         Assert.Equal("create_event", reply.GetProperty("metadata").GetProperty("toolCalls")[0].GetProperty("name").GetString());
 
-        await SendAsync(socket, """{"type":"message","content":"what's on today?","clientMessageId":"c2"}""");
-        var second = await ReceiveUntilAsync(socket, "reply");
+        await socket.SendTextAsync("""{"type":"message","content":"what's on today?","clientMessageId":"c2"}""");
+        var second = await socket.ReceiveUntilAsync("reply");
         Assert.Equal("c2", second.GetProperty("clientMessageId").GetString());
         Assert.Equal(reply.GetProperty("sessionId").GetString(), second.GetProperty("sessionId").GetString());
     }
@@ -75,23 +41,23 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
         var userId = TestAuth.NewUserId();
         using var socket = await ConnectAsync(userId);
 
-        await SendAsync(socket, "this is not json");
-        Assert.Equal("bad_frame", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
-        await SendAsync(socket, """{"type":"dance"}""");
-        Assert.Equal("bad_frame", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
+        await socket.SendTextAsync("this is not json");
+        Assert.Equal("bad_frame", (await socket.ReceiveUntilAsync("error")).GetProperty("code").GetString());
+        await socket.SendTextAsync("""{"type":"dance"}""");
+        Assert.Equal("bad_frame", (await socket.ReceiveUntilAsync("error")).GetProperty("code").GetString());
         await socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None);
-        Assert.Equal("bad_frame", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
-        await SendAsync(socket, """{"type":"message","content":"  "}""");
-        Assert.Equal("invalid", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
-        await SendAsync(socket, $$"""{"type":"message","content":"{{new string('x', 4001)}}"}""");
-        Assert.Equal("too_large", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
-        await SendAsync(socket, $$"""{"type":"message","content":"{{new string('x', 40_000)}}"}""");
-        Assert.Equal("too_large", (await ReceiveUntilAsync(socket, "error")).GetProperty("code").GetString());
+        Assert.Equal("bad_frame", (await socket.ReceiveUntilAsync("error")).GetProperty("code").GetString());
+        await socket.SendTextAsync("""{"type":"message","content":"  "}""");
+        Assert.Equal("invalid", (await socket.ReceiveUntilAsync("error")).GetProperty("code").GetString());
+        await socket.SendTextAsync($$"""{"type":"message","content":"{{new string('x', 4001)}}"}""");
+        Assert.Equal("too_large", (await socket.ReceiveUntilAsync("error")).GetProperty("code").GetString());
+        await socket.SendTextAsync($$"""{"type":"message","content":"{{new string('x', 40_000)}}"}""");
+        Assert.Equal("too_large", (await socket.ReceiveUntilAsync("error")).GetProperty("code").GetString());
 
-        await SendAsync(socket, """{"type":"ping"}""");
-        Assert.Equal("pong", (await ReceiveAsync(socket)).GetProperty("type").GetString());
-        await SendAsync(socket, """{"type":"message","content":"hello"}""");
-        await ReceiveUntilAsync(socket, "reply");
+        await socket.SendTextAsync("""{"type":"ping"}""");
+        Assert.Equal("pong", (await socket.ReceiveFrameAsync()).GetProperty("type").GetString());
+        await socket.SendTextAsync("""{"type":"message","content":"hello"}""");
+        await socket.ReceiveUntilAsync("reply");
         Assert.Equal(2, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == userId)));
     }
 
@@ -107,13 +73,13 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
         {
             var sent = kind switch
             {
-                "ping" => SendAsync(socket, """{"type":"ping"}"""),
+                "ping" => socket.SendTextAsync("""{"type":"ping"}"""),
                 "binary" => socket.SendAsync(new byte[] { 1, 2, 3 }, WebSocketMessageType.Binary, true, CancellationToken.None),
-                _ => SendAsync(socket, new string('x', 33 * 1024)),
+                _ => socket.SendTextAsync(new string('x', 33 * 1024)),
             };
             await sent;
         }
-        var closed = await ReceiveUntilAsync(socket, "closed");
+        var closed = await socket.ReceiveUntilAsync("closed");
 
         Assert.Equal((int)WebSocketCloseStatus.PolicyViolation, closed.GetProperty("status").GetInt32());
         Assert.Contains("Too many frames", closed.GetProperty("reason").GetString());
@@ -132,11 +98,11 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
         var messageId = Guid.NewGuid();
 
         await host.Bus.Bus.Publish(reminder, c => c.MessageId = messageId);
-        var pushed = await ReceiveUntilAsync(socket, "reminder");
+        var pushed = await socket.ReceiveUntilAsync("reminder");
         await host.Bus.Bus.Publish(reminder, c => c.MessageId = messageId); // redelivered
 
         Assert.Equal("Dentist in 15 minutes", pushed.GetProperty("text").GetString());
-        await ReceiveUntilAsync(socket, "reminder"); // the push is at-most-once per delivery, the stored copy exactly once
+        await socket.ReceiveUntilAsync("reminder"); // the push is at-most-once per delivery, the stored copy exactly once
         // A marker behind the redelivered copy on the same queue: once it is stored, the copy has had its chance.
         await host.Bus.Bus.Publish(reminder with { ReminderId = Guid.NewGuid(), Text = "Marker" });
         await Eventually.GetAsync(() => host.WithDbAsync(db => db.Messages.AnyAsync(m => m.UserId == userId && m.Content == "Marker")), stored => stored);
@@ -159,7 +125,7 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
         };
 
         await host.Bus.Bus.Publish(followUp);
-        var pushed = await ReceiveUntilAsync(socket, "follow_up");
+        var pushed = await socket.ReceiveUntilAsync("follow_up");
 
         Assert.Equal((followUp.FollowUpId, followUp.EventId, "How did the dentist go?"),
             (pushed.GetProperty("followUpId").GetGuid(), pushed.GetProperty("eventId").GetGuid(), pushed.GetProperty("text").GetString()));
@@ -170,14 +136,14 @@ public sealed class SocketTests(ChatHost host) : IClassFixture<ChatHost>
     {
         using var socket = await ConnectAsync(TestAuth.NewUserId());
 
-        await SendAsync(socket, """{"type":"message","content":"hello"}""");
-        await ReceiveUntilAsync(socket, "reply");
-        await SendAsync(socket, """{"type":"message","content":"пока"}""");
+        await socket.SendTextAsync("""{"type":"message","content":"hello"}""");
+        await socket.ReceiveUntilAsync("reply");
+        await socket.SendTextAsync("""{"type":"message","content":"пока"}""");
         // The session_ended push comes over the bus and may overtake the reply frame: take both in either order.
         var frames = new List<JsonElement>();
         while (!frames.Any(f => f.GetProperty("type").GetString() == "reply") || !frames.Any(f => f.GetProperty("type").GetString() == "session_ended"))
         {
-            frames.Add(await ReceiveAsync(socket));
+            frames.Add(await socket.ReceiveFrameAsync());
         }
         var reply = frames.Single(f => f.GetProperty("type").GetString() == "reply");
         var ended = frames.Single(f => f.GetProperty("type").GetString() == "session_ended");

@@ -29,8 +29,8 @@ public sealed class SocketTicketTests(ChatHost host) : IClassFixture<ChatHost>
         Assert.Equal(host.Time.GetUtcNow() + SocketTickets.Lifetime, issued.ExpiresAt);
 
         using var socket = await host.ConnectWithTicketAsync(issued.Ticket);
-        await SendAsync(socket, """{"type":"message","content":"hello","clientMessageId":"t1"}""");
-        await ReceiveUntilAsync(socket, "reply");
+        await socket.SendTextAsync("""{"type":"message","content":"hello","clientMessageId":"t1"}""");
+        await socket.ReceiveUntilAsync("reply");
 
         Assert.Equal(2, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == userId)));
     }
@@ -48,10 +48,10 @@ public sealed class SocketTicketTests(ChatHost host) : IClassFixture<ChatHost>
     {
         var ticket = await host.TicketAsync(TestAuth.Token(TestAuth.NewUserId()));
         using var first = await host.ConnectWithTicketAsync(ticket);
-        await PingAsync(first);
+        await first.PingAsync();
 
         await AssertRefusedAsync($"ticket={Uri.EscapeDataString(ticket)}");
-        await PingAsync(first);
+        await first.PingAsync();
     }
 
     [Fact]
@@ -78,8 +78,8 @@ public sealed class SocketTicketTests(ChatHost host) : IClassFixture<ChatHost>
             request.Headers["X-User-Id"] = other;
         };
         using var socket = await client.ConnectAsync(new Uri(host.Server.BaseAddress, $"ws/chat?ticket={Uri.EscapeDataString(ticket)}"), CancellationToken.None);
-        await SendAsync(socket, """{"type":"message","content":"hello","clientMessageId":"i1"}""");
-        await ReceiveUntilAsync(socket, "reply");
+        await socket.SendTextAsync("""{"type":"message","content":"hello","clientMessageId":"i1"}""");
+        await socket.ReceiveUntilAsync("reply");
 
         Assert.Equal(2, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == owner)));
         Assert.Equal(0, await host.WithDbAsync(db => db.Messages.CountAsync(m => m.UserId == other)));
@@ -129,36 +129,5 @@ public sealed class SocketTicketTests(ChatHost host) : IClassFixture<ChatHost>
         var refused = await Assert.ThrowsAsync<InvalidOperationException>(() =>
             client.ConnectAsync(new Uri(host.Server.BaseAddress, $"ws/chat?{query}"), CancellationToken.None));
         Assert.Contains("401", refused.Message, StringComparison.Ordinal);
-    }
-
-    private static Task SendAsync(WebSocket socket, string text) =>
-        socket.SendAsync(Encoding.UTF8.GetBytes(text), WebSocketMessageType.Text, true, CancellationToken.None);
-
-    private static async Task PingAsync(WebSocket socket)
-    {
-        await SendAsync(socket, """{"type":"ping"}""");
-        await ReceiveUntilAsync(socket, "pong");
-    }
-
-    private static async Task<JsonElement> ReceiveUntilAsync(WebSocket socket, string type)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        var buffer = new byte[64 * 1024];
-        while (true)
-        {
-            using var frame = new MemoryStream();
-            WebSocketReceiveResult result;
-            do
-            {
-                result = await socket.ReceiveAsync(buffer, timeout.Token);
-                Assert.NotEqual(WebSocketMessageType.Close, result.MessageType);
-                frame.Write(buffer, 0, result.Count);
-            } while (!result.EndOfMessage);
-            var parsed = JsonDocument.Parse(frame.ToArray()).RootElement;
-            if (parsed.GetProperty("type").GetString() == type)
-            {
-                return parsed;
-            }
-        }
     }
 }
