@@ -54,15 +54,7 @@ public sealed class NotificationsKillTests(ITestOutputHelper output) : IAsyncLif
         using var http = new HttpClient { BaseAddress = _notifications.BaseAddress };
         foreach (var user in users)
         {
-            await _bus.Bus.Publish(new UserProfileChanged
-            {
-                UserId = user, TimeZone = "UTC", Locale = "en",
-                Channels = new NotificationChannels { InApp = false, WebhookUrl = _hooks.Url.ToString() },
-                Version = 1, OccurredAt = DateTimeOffset.UtcNow,
-            });
-            await SendAsync(http, user, HttpMethod.Post, "notifications/webhook-secret", null);
-            await SendAsync(http, user, HttpMethod.Put, "notifications/settings",
-                new { offsetsMinutes = (int[])[15], channels = (string[])["webhook"], followUpEnabled = false });
+            await WebhookUsers.RegisterAsync(_bus, http, user, _hooks.Url);
         }
         await Eventually.GetAsync(() => ScalarAsync("SELECT count(*) FROM user_profiles WHERE user_id = ANY($1)", users), n => n == Users,
             TimeSpan.FromSeconds(60), "profiles received");
@@ -144,8 +136,6 @@ public sealed class NotificationsKillTests(ITestOutputHelper output) : IAsyncLif
     }
 
     private Task<long> ScalarAsync(string sql, string[] users) => UsersSql.ScalarAsync(_database.ConnectionString, sql, users);
-
-    private static Task SendAsync(HttpClient http, string user, HttpMethod method, string url, object? body) => http.SendAsync(user, method, url, body);
 
     public Task DisposeAsync() => Resources.DisposeInOrderAsync(_notifications, _hooks, _bus, _virtualHost, _database);
 

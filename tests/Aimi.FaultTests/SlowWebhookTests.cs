@@ -88,15 +88,7 @@ public sealed class SlowWebhookTests(ITestOutputHelper output) : IAsyncLifetime,
         using var http = new HttpClient { BaseAddress = _notifications.BaseAddress };
         foreach (var (receiver, user) in users)
         {
-            await _bus.Bus.Publish(new UserProfileChanged
-            {
-                UserId = user, TimeZone = "UTC", Locale = "en",
-                Channels = new NotificationChannels { InApp = false, WebhookUrl = new Uri(_receivers.BaseAddress(), receiver).ToString() },
-                Version = 1, OccurredAt = DateTimeOffset.UtcNow,
-            });
-            await SendAsync(http, user, HttpMethod.Post, "notifications/webhook-secret", null);
-            await SendAsync(http, user, HttpMethod.Put, "notifications/settings",
-                new { offsetsMinutes = (int[])[15], channels = (string[])["webhook"], followUpEnabled = false });
+            await WebhookUsers.RegisterAsync(_bus, http, user, new Uri(_receivers.BaseAddress(), receiver));
         }
         string[] all = [.. users.Values];
         await Eventually.GetAsync(() => ScalarAsync("SELECT count(*) FROM user_profiles WHERE user_id = ANY($1)", all), n => n == all.Length,
@@ -189,8 +181,6 @@ public sealed class SlowWebhookTests(ITestOutputHelper output) : IAsyncLifetime,
     }
 
     private Task<long> ScalarAsync(string sql, string[] users) => UsersSql.ScalarAsync(_database.ConnectionString, sql, users);
-
-    private static Task SendAsync(HttpClient http, string user, HttpMethod method, string url, object? body) => http.SendAsync(user, method, url, body);
 
     public Task DisposeAsync() => Resources.DisposeInOrderAsync(_notifications, _receivers, _bus, _virtualHost, _database);
 

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
+using Aimi.Contracts.Goals;
 using Aimi.Testing;
 using Npgsql;
 using Xunit;
@@ -29,6 +30,27 @@ internal static class UserRequests
     public static async Task SendAsync(this HttpClient http, string user, HttpMethod method, string url, object? body = null)
     {
         using var response = await http.SendAsUserAsync(user, method, url, body);
+    }
+}
+
+/// <summary>A Notifications user whose reminders go only to a webhook, at T-15m, with no follow-up.</summary>
+internal static class WebhookUsers
+{
+    /// <summary>
+    /// Announces the profile (as Goals would, with the address proven) on <paramref name="bus"/>, then asks Notifications through
+    /// <paramref name="http"/> for the user's signing secret and the settings. The caller waits for the profiles to be stored.
+    /// </summary>
+    public static async Task RegisterAsync(BusRecorder bus, HttpClient http, string user, Uri webhook)
+    {
+        await bus.Bus.Publish(new UserProfileChanged
+        {
+            UserId = user, TimeZone = "UTC", Locale = "en",
+            Channels = new NotificationChannels { InApp = false, WebhookUrl = webhook.ToString() },
+            Version = 1, OccurredAt = DateTimeOffset.UtcNow,
+        });
+        await http.SendAsync(user, HttpMethod.Post, "notifications/webhook-secret");
+        await http.SendAsync(user, HttpMethod.Put, "notifications/settings",
+            new { offsetsMinutes = (int[])[15], channels = (string[])["webhook"], followUpEnabled = false });
     }
 }
 
