@@ -17,7 +17,7 @@ public sealed class SpeakerQuestionTests
     [InlineData("Что Ольгой было сказано про Казань?", "Ольга")]
     [InlineData("Где Катя учит сербский?", "Катя")]
     public void A_question_naming_one_speaker_is_about_that_speaker(string question, string speaker) =>
-        Assert.Equal(speaker, MemorySearch.NamedSpeaker(question, Speakers));
+        Assert.Equal(speaker, MemorySearch.NamedSpeaker(MemorySearch.Words(question), Speakers));
 
     [Theory]
     [InlineData("What did Tom and Maya cook?")]
@@ -25,5 +25,5 @@ public sealed class SpeakerQuestionTests
     [InlineData("Who is Tomas?")]
     [InlineData("Что сказала Оля?")]
     public void A_question_naming_both_speakers_or_neither_favours_no_one(string question) =>
-        Assert.Null(MemorySearch.NamedSpeaker(question, ThreeSpeakers));
+        Assert.Null(MemorySearch.NamedSpeaker(MemorySearch.Words(question), ThreeSpeakers));
 }

@@ -46,9 +46,10 @@ public sealed record SearchScope(MemoryKind? Kind = null, bool IncludeInactive =
 }
 
 /// <summary>A search whose two halves are running, each on a connection of its own (<see cref="MemorySearch.Begin"/>).</summary>
+/// <param name="Words">The question's words, lower-cased, each once (what the text half looks for).</param>
 /// <param name="Time">What the question itself says about time ("when did…", "last week", "in May").</param>
 /// <param name="VectorWeight">How much the vector half counts beside the text half (less for a language the embedding model was not trained on).</param>
-public sealed record PendingSearch(string UserId, string Query, SearchScope Scope, TimeQuery Time, double VectorWeight, Task<List<Candidate>> Text, Task<List<Candidate>> Vector);
+public sealed record PendingSearch(string UserId, IReadOnlyList<string> Words, SearchScope Scope, TimeQuery Time, double VectorWeight, Task<List<Candidate>> Text, Task<List<Candidate>> Vector);
 
 /// <summary>A memory one half of the search found, with what the fusion ranks by (the row itself is read only if it wins).</summary>
 /// <param name="FirstDay">The first day it is about: the day it names, or the day it was said.</param>
@@ -129,11 +130,11 @@ public sealed partial class MemorySearch(
     /// </summary>
     public PendingSearch Begin(string userId, string query, SearchScope scope, CancellationToken cancellationToken)
     {
-        var words = QueryWord().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct(StringComparer.Ordinal).Take(32).ToList();
+        var words = Words(query);
         var text = words.Count == 0 ? Task.FromResult<List<Candidate>>([])
             : TextMatchesAsync(SecondConnection(), userId, words, scope, options.Value.Candidates, cancellationToken);
         var vector = EmbedThenVectorHalfAsync(SecondConnection(), userId, query, scope, cancellationToken);
-        return new PendingSearch(userId, query, scope, TimeExpressions.ParseQuery(query, time.GetUtcNow()), VectorWeightFor(query), text, vector);
+        return new PendingSearch(userId, words, scope, TimeExpressions.ParseQuery(query, time.GetUtcNow()), VectorWeightFor(query), text, vector);
     }
 
     /// <summary>
@@ -177,7 +178,7 @@ public sealed partial class MemorySearch(
         AddScaled(scores, byVector, search.VectorWeight);
         // Graph proximity and what the question says about time break ties among similar matches; they never add a candidate.
         var near = (nearGoals ?? await graph.NeighbourhoodOfActiveGoalsAsync(search.UserId, 2, cancellationToken)).ToDictionary(h => h.Node.Id);
-        var named = NamedSpeaker(search.Query, candidates.Values.Select(c => c.Speaker).OfType<string>());
+        var named = NamedSpeaker(search.Words, candidates.Values.Select(c => c.Speaker).OfType<string>());
         foreach (var candidate in candidates.Values)
         {
             scores[candidate.Id] += Bonus(candidate, search.Time, near) + (named is not null && candidate.Speaker == named ? SpeakerBonus : 0);
@@ -214,12 +215,11 @@ public sealed partial class MemorySearch(
     private const double SpeakerBonus = 0.2;
 
     /// <summary>
-    /// The one speaker of <paramref name="speakers"/> the question names ("What did Tom…", "Кем работает муж Ольги?"), or null when it
-    /// names none or several.
+    /// The one speaker of <paramref name="speakers"/> the question's lower-cased <paramref name="words"/> name ("What did Tom…",
+    /// "Кем работает муж Ольги?"), or null when they name none or several.
     /// </summary>
-    internal static string? NamedSpeaker(string query, IEnumerable<string> speakers)
+    internal static string? NamedSpeaker(IReadOnlyList<string> words, IEnumerable<string> speakers)
     {
-        var words = QueryWord().Matches(query).Select(m => m.Value.ToLowerInvariant()).ToList();
         var named = speakers.Distinct(StringComparer.Ordinal).Where(speaker => words.Any(word => SameName(word, speaker.ToLowerInvariant()))).ToList();
         return named is [var one] ? one : null;
     }
@@ -370,7 +370,7 @@ public sealed partial class MemorySearch(
     /// little, a rare noun much) and normalised by length; the words are few and memories short, so a word counts once per memory. It reads
     /// the narrow <c>memory_texts</c> (about 260 bytes a row instead of 1.9 KB): a common word matches a thousand rows or more.
     /// </summary>
-    private static async Task<List<Candidate>> TextMatchesAsync(NpgsqlConnection connection, string userId, List<string> words, SearchScope scope,
+    private static async Task<List<Candidate>> TextMatchesAsync(NpgsqlConnection connection, string userId, IReadOnlyList<string> words, SearchScope scope,
         int limit, CancellationToken cancellationToken)
     {
         var scoped = Scoped(scope) ? $"JOIN memories m ON m.id = t.memory_id AND {ScopeFilter}" : "";
@@ -527,6 +527,10 @@ public sealed partial class MemorySearch(
         ["to"] = scope.Period?.To,
         ["exclude_session"] = scope.ExcludeSession,
     };
+
+    /// <summary>A question's words, lower-cased, each once, at most 32.</summary>
+    internal static IReadOnlyList<string> Words(string query) =>
+        QueryWord().Matches(query).Select(m => m.Value.ToLowerInvariant()).Distinct(StringComparer.Ordinal).Take(32).ToList();
 
     [GeneratedRegex(@"[\p{L}\p{N}]{2,}")]
     private static partial Regex QueryWord();
