@@ -51,16 +51,18 @@ public sealed class ChatTurns(
 
         var earlier = clientMessageId is null ? null
             : await db.Messages.AsNoTracking().SingleOrDefaultAsync(m => m.UserId == userId && m.ClientMessageId == clientMessageId, cancellationToken);
+
+        // Whoever answers a client message holds its lease while the turn runs: a resend meets it (still being answered:
+        // answering it twice would run its tools twice), or claims it (the first copy died with its request or process).
+        await using var lease = clientMessageId is null ? TurnLease.Unknown : await leases.ClaimAsync(userId, clientMessageId);
+        // The reply is looked for once the lease is claimed: a first copy that stored its reply and let go of the lease between
+        // the two reads is found answered here, not answered again.
         if (earlier is not null && await db.Messages.AsNoTracking().SingleOrDefaultAsync(m => m.ReplyToId == earlier.Id, cancellationToken) is { } earlierReply)
         {
             var earlierSession = await db.Sessions.AsNoTracking().SingleAsync(s => s.Id == earlier.SessionId, cancellationToken);
             return new SendResult(earlier.SessionId, MessageView.From(earlier), MessageView.From(earlierReply),
                 earlierSession.Status == SessionStatus.Ended, earlierSession.EndReason is { } r ? WireName.Of(r) : null, Duplicate: true);
         }
-
-        // Whoever answers a client message holds its lease while the turn runs: a resend meets it (still being answered:
-        // answering it twice would run its tools twice), or claims it (the first copy died with its request or process).
-        await using var lease = clientMessageId is null ? TurnLease.Unknown : await leases.ClaimAsync(userId, clientMessageId);
         if (lease.State == TurnLeaseState.HeldElsewhere
             || (lease.State == TurnLeaseState.Unknown && earlier is not null && time.GetUtcNow() - earlier.CreatedAt < InFlightWindow))
         {
