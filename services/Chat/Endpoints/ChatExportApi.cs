@@ -8,9 +8,17 @@ using Microsoft.EntityFrameworkCore;
 
 namespace Aimi.Chat.Api.Endpoints;
 
+/// <summary>A session as the API shows it (<see cref="SessionView"/>), with the starting context it began from.</summary>
 public sealed record SessionExport(
     Guid Id, string Status, DateTimeOffset StartedAt, DateTimeOffset LastActivityAt, DateTimeOffset? EndedAt, string? EndReason, int MessageCount,
-    RawJson StartingContext);
+    RawJson StartingContext)
+{
+    public static SessionExport From(ChatSession s)
+    {
+        var view = SessionView.From(s);
+        return new(view.Id, view.Status, view.StartedAt, view.LastActivityAt, view.EndedAt, view.EndReason, view.MessageCount, new RawJson(s.StartingContext));
+    }
+}
 
 public sealed record MessageExport(
     Guid Id, Guid SessionId, long Sequence, string Role, string Content, string? ClientMessageId, Guid? ReplyToId, RawJson Metadata, DateTimeOffset CreatedAt);
@@ -40,8 +48,7 @@ public static class ChatExportApi
 
             await export.ArrayAsync("sessions",
                 db.Sessions.AsNoTracking().Where(s => s.UserId == userId).OrderBy(s => s.StartedAt).ThenBy(s => s.Id).AsAsyncEnumerable(),
-                s => new SessionExport(s.Id, WireName.Of(s.Status), s.StartedAt, s.LastActivityAt, s.EndedAt, s.EndReason is { } r ? WireName.Of(r) : null,
-                    s.MessageCount, new RawJson(s.StartingContext)));
+                SessionExport.From);
 
             var messages =
                 from m in db.Messages.AsNoTracking()

@@ -11,16 +11,6 @@ public sealed record ProfileExport(
     string Id, string? DisplayName, string TimeZone, string Locale, TimeOnly? QuietHoursStart, TimeOnly? QuietHoursEnd, ChannelsResponse Channels,
     RawJson Settings, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
 
-public sealed record GoalExport(
-    Guid Id, string Title, string? Description, GoalStatus Status, DateOnly? DueDate, int Importance, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
-
-public sealed record HabitExport(
-    Guid Id, string Title, string Cadence, Guid? GoalId, HabitStatus Status, int Streak, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
-
-public sealed record EventExport(
-    Guid Id, EventType Type, string Title, string? Notes, EventStatus Status, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, DateTimeOffset? DueAt,
-    bool AllDay, Guid? GoalId, Guid? HabitId, EventSource Source, string? SourceMessageId, int Version, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt);
-
 /// <summary>Where the proof of an e-mail address or webhook URL stands (the code itself is kept only as a hash, and left out).</summary>
 public sealed record ContactVerificationExport(
     ContactChannel Channel, string? Target, DateTimeOffset? ExpiresAt, int Attempts, string? LastError, DateTimeOffset WindowStartedAt, int SentInWindow);
@@ -68,14 +58,13 @@ public static class GoalsExportApi
             var userId = user?.Id ?? Guid.Empty;
             await export.ArrayAsync("goals",
                 db.Goals.AsNoTracking().Where(g => g.UserId == userId).OrderBy(g => g.CreatedAt).ThenBy(g => g.Id).AsAsyncEnumerable(),
-                g => new GoalExport(g.Id, g.Title, g.Description, g.Status, g.DueDate, g.Importance, g.Version, g.CreatedAt, g.UpdatedAt));
+                GoalsApi.ToResponse);
             await export.ArrayAsync("habits",
                 db.Habits.AsNoTracking().Where(h => h.UserId == userId).OrderBy(h => h.CreatedAt).ThenBy(h => h.Id).AsAsyncEnumerable(),
-                h => new HabitExport(h.Id, h.Title, h.Cadence, h.GoalId, h.Status, h.Streak, h.Version, h.CreatedAt, h.UpdatedAt));
+                HabitsApi.ToResponse);
             await export.ArrayAsync("events",
                 db.Events.AsNoTracking().Where(e => e.UserId == userId).OrderBy(e => e.CreatedAt).ThenBy(e => e.Id).AsAsyncEnumerable(),
-                e => new EventExport(e.Id, e.Type, e.Title, e.Notes, e.Status, e.StartsAt, e.EndsAt, e.DueAt, e.AllDay, e.GoalId, e.HabitId, e.Source,
-                    e.SourceMessageId, e.Version, e.CreatedAt, e.UpdatedAt));
+                EventsApi.ToResponse);
 
             await export.ArrayAsync("contactVerifications",
                 db.ContactVerifications.AsNoTracking().Where(v => v.UserId == userId).OrderBy(v => v.Channel).AsAsyncEnumerable(),

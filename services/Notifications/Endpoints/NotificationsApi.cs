@@ -18,7 +18,11 @@ public sealed record ReminderResponse(
 
 public sealed record LogResponse(
     long Id, Guid ReminderId, Guid EventId, ReminderKind Kind, Channel Channel, int Attempt, string Outcome, string? Error,
-    double LatencyMs, double LatenessMs, string? ProviderResponseId, string IdempotencyKey, DateTimeOffset At);
+    double LatencyMs, double LatenessMs, string? ProviderResponseId, string IdempotencyKey, DateTimeOffset At)
+{
+    public static LogResponse From(ReminderLog l) =>
+        new(l.Id, l.ReminderId, l.EventId, l.Kind, l.Channel, l.Attempt, l.Outcome, l.Error, l.LatencyMs, l.LatenessMs, l.ProviderResponseId, l.IdempotencyKey, l.At);
+}
 
 public sealed record SettingsResponse(
     int[] OffsetsMinutes, Channel[] Channels, Channel[] ReachableChannels, bool FollowUpEnabled, int FollowUpAfterMinutes,
@@ -106,8 +110,7 @@ public static class NotificationsApi
             .Where(l => l.UserId == services.UserId && (reminderId == null || l.ReminderId == reminderId) && (eventId == null || l.EventId == eventId))
             .OrderByDescending(l => l.Id).Take(limit ?? 100)
             .ToListAsync(services.CancellationToken);
-        return TypedResults.Ok(logs.Select(l => new LogResponse(l.Id, l.ReminderId, l.EventId, l.Kind, l.Channel, l.Attempt, l.Outcome, l.Error,
-            l.LatencyMs, l.LatenessMs, l.ProviderResponseId, l.IdempotencyKey, l.At)).ToList());
+        return TypedResults.Ok(logs.Select(LogResponse.From).ToList());
     }
 
     public static async Task<Ok<SettingsResponse>> GetSettings([AsParameters] NotificationsApiServices services) =>

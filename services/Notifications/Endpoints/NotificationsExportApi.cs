@@ -17,9 +17,6 @@ public sealed record SettingsExport(int[] OffsetsMinutes, Channel[] Channels, bo
 /// <summary>That a webhook signing key exists and since when; the key itself is not exported.</summary>
 public sealed record WebhookSecretExport(DateTimeOffset CreatedAt);
 
-/// <summary>A browser's push subscription: its endpoint, without the browser's keys.</summary>
-public sealed record PushSubscriptionExport(Guid Id, string Endpoint, DateTimeOffset CreatedAt);
-
 public sealed record EventCopyExport(
     Guid EventId, string Type, string Title, string Status, DateTimeOffset? StartsAt, DateTimeOffset? EndsAt, DateTimeOffset? DueAt, bool AllDay,
     Guid? HabitId, bool Deleted, int Version, DateTimeOffset UpdatedAt);
@@ -30,10 +27,6 @@ public sealed record ReminderExport(
     Guid Id, Guid EventId, Guid? HabitId, ReminderKind Kind, Channel Channel, int OffsetMinutes, string Title, DateTimeOffset? EventStartsAt,
     DateTimeOffset TriggerAt, ReminderStatus Status, int Attempts, int Generation, string? LastError, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
     DateTimeOffset? SentAt);
-
-public sealed record DeliveryExport(
-    long Id, Guid ReminderId, Guid EventId, ReminderKind Kind, Channel Channel, int Attempt, string Outcome, string? Error, double LatencyMs,
-    double LatenessMs, string? ProviderResponseId, string IdempotencyKey, DateTimeOffset At);
 
 /// <summary>
 /// <c>GET /notifications/export</c>: the caller's reminder settings, Notifications' copies of their profile, events and habits,
@@ -76,9 +69,10 @@ public static class NotificationsExportApi
                 .SingleOrDefaultAsync(cancellationToken);
             await export.ValueAsync("webhookSecret", secret);
 
+            // A browser's push subscription: its endpoint, without the browser's keys.
             await export.ArrayAsync("pushSubscriptions",
                 db.PushSubscriptions.AsNoTracking().Where(p => p.UserId == userId).OrderBy(p => p.CreatedAt).ThenBy(p => p.Id)
-                    .Select(p => new PushSubscriptionExport(p.Id, p.Endpoint, p.CreatedAt)).AsAsyncEnumerable(),
+                    .Select(p => new PushSubscriptionResponse(p.Id, p.Endpoint, p.CreatedAt)).AsAsyncEnumerable(),
                 p => p);
             await export.ArrayAsync("events",
                 db.Events.AsNoTracking().Where(e => e.UserId == userId).OrderBy(e => e.UpdatedAt).ThenBy(e => e.EventId).AsAsyncEnumerable(),
@@ -92,8 +86,7 @@ public static class NotificationsExportApi
                     r.Attempts, r.Generation, r.LastError, r.CreatedAt, r.UpdatedAt, r.SentAt));
             await export.ArrayAsync("deliveries",
                 db.ReminderLogs.AsNoTracking().Where(l => l.UserId == userId).OrderBy(l => l.At).ThenBy(l => l.Id).AsAsyncEnumerable(),
-                l => new DeliveryExport(l.Id, l.ReminderId, l.EventId, l.Kind, l.Channel, l.Attempt, l.Outcome, l.Error, l.LatencyMs, l.LatenessMs,
-                    l.ProviderResponseId, l.IdempotencyKey, l.At));
+                LogResponse.From);
         });
     }
 }
