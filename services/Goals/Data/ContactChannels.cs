@@ -75,7 +75,7 @@ public sealed class ContactChannels(GoalsDbContext db, PlanChanges changes, Time
     public async Task ConfirmEmailAsync(User user, string code, CancellationToken cancellationToken)
     {
         var proof = await db.ContactVerifications.SingleOrDefaultAsync(v => v.UserId == user.Id && v.Channel == ContactChannel.Email, cancellationToken);
-        if (user.NotifyEmail is null || user.EmailStatus == ContactStatus.Verified || proof is null || !proof.HasCode || proof.Target != user.NotifyEmail)
+        if (user.EmailStatus == ContactStatus.Verified || proof is null || !proof.AwaitsCodeFor(user.NotifyEmail))
         {
             throw NothingPending("e-mail address", "No code is waiting for this address; ask for one with POST /me/email/resend.");
         }

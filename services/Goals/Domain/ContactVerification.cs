@@ -112,6 +112,9 @@ public sealed class ContactVerification
 
     public bool HasCode => CodeHash is not null;
 
+    /// <summary>Whether a code is waiting for <paramref name="address"/> (one sent for an address since replaced does not count).</summary>
+    public bool AwaitsCodeFor(string? address) => HasCode && address is not null && Target == address;
+
     /// <summary>A new challenge for <paramref name="url"/>; the answer to an earlier one no longer counts.</summary>
     public Guid IssueCheck(string url, DateTimeOffset now)
     {

@@ -41,7 +41,7 @@ public static class ContactsApi
         var now = services.Time.GetUtcNow();
         var email = await contacts.FindAsync(user, ContactChannel.Email, services.CancellationToken);
         var webhook = await contacts.FindAsync(user, ContactChannel.Webhook, services.CancellationToken);
-        var pendingCode = user.EmailStatus == ContactStatus.Pending && email is { HasCode: true } && email.Target == user.NotifyEmail;
+        var pendingCode = user.EmailStatus == ContactStatus.Pending && email is not null && email.AwaitsCodeFor(user.NotifyEmail);
         return TypedResults.Ok(new ContactChannelsResponse(
             user is { NotifyEmail: { } address, EmailStatus: { } emailStatus }
                 ? new EmailChannelState(address, WireName.Of(emailStatus),
