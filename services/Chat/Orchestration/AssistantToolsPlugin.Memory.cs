@@ -21,7 +21,12 @@ public sealed partial class AssistantToolsPlugin
     /// <summary>How many memories a search asks Memory for, before the assistant's lines and the user's questions are left out.</summary>
     public const int SearchPool = 24;
 
-    public const int ForgetK = 12;
+    /// <summary>
+    /// How many memories a forget request looks through for those that say what is to be forgotten: as many as a search's pool,
+    /// since a match brings its conversation's neighbours into the ranking, and a line that repeats the thing ("Here's what you
+    /// told me: … a dog called Rex") must still be among those looked at.
+    /// </summary>
+    public const int ForgetK = SearchPool;
 
     /// <summary>Whether this turn asked to forget something (its messages must not become memories).</summary>
     public bool Forgetting { get; private set; }
