@@ -9,6 +9,8 @@ namespace Aimi.AppHost.LocalServers;
 /// Persistent (the default): data survives a restart, in <see cref="DataDirectory"/>, on fixed ports one above the standard
 /// ones so they live beside machine-wide servers. Ephemeral (<c>Aimi:LocalServers:Ephemeral=true</c>, used by the tests):
 /// a private folder deleted at stop, free ports and a private RabbitMQ node name, so several AppHosts run side by side.
+/// <c>Aimi:LocalServers:StatementStatistics=true</c> loads PostgreSQL's <c>pg_stat_statements</c> (the benchmark reads what each
+/// operation costs in statements from it); off by default, as it costs a little on every statement.
 /// </summary>
 public sealed record LocalServerOptions(
     bool Ephemeral,
@@ -18,7 +20,8 @@ public sealed record LocalServerOptions(
     int RedisPort,
     int RabbitMqPort,
     int RabbitMqDistributionPort,
-    int EpmdPort)
+    int EpmdPort,
+    bool StatementStatistics = false)
 {
     public const string Section = "Aimi:LocalServers";
 
@@ -26,6 +29,7 @@ public sealed record LocalServerOptions(
     {
         var section = configuration.GetSection(Section);
         var ephemeral = section.GetValue<bool>("Ephemeral");
+        var statements = section.GetValue<bool>("StatementStatistics");
         if (ephemeral)
         {
             var instance = $"aimi-{Guid.NewGuid():N}"[..13];
@@ -33,7 +37,8 @@ public sealed record LocalServerOptions(
                 true,
                 instance,
                 section["DataDirectory"] ?? Path.Combine(Path.GetTempPath(), instance),
-                FreePort(), FreePort(), FreePort(), FreePort(), FreePort());
+                FreePort(), FreePort(), FreePort(), FreePort(), FreePort(),
+                statements);
         }
         var amqp = section.GetValue("RabbitMqPort", 5673);
         return new LocalServerOptions(
@@ -45,7 +50,8 @@ public sealed record LocalServerOptions(
             amqp,
             // RabbitMQ's default distribution port is the AMQP port + 20000; named here so it is never a surprise.
             section.GetValue("RabbitMqDistributionPort", amqp + 20000),
-            section.GetValue("EpmdPort", 4370));
+            section.GetValue("EpmdPort", 4370),
+            statements);
     }
 
     /// <summary>Root keeps data where the postgres user can reach it (a home folder is often closed to other users).</summary>

@@ -11,18 +11,21 @@ namespace Aimi.Benchmarks;
 /// The whole system from the real AppHost in ephemeral mode (its own servers on free ports, data deleted at stop), started in this
 /// process through Aspire's testing builder and stopped with it; the dashboard is off, so only the system itself is measured.
 /// </summary>
-public sealed class BenchmarkSystem(DistributedApplication app, Uri gateway, string rabbitMq) : IAsyncDisposable
+public sealed class BenchmarkSystem(DistributedApplication app, Uri gateway, string rabbitMq, string postgres) : IAsyncDisposable
 {
     public Uri Gateway => gateway;
 
     public string RabbitMq => rabbitMq;
+
+    /// <summary>The PostgreSQL server's superuser connection string; the server has <c>pg_stat_statements</c> loaded.</summary>
+    public string Postgres => postgres;
 
     public static async Task<BenchmarkSystem> StartAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(timeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.Aimi_AppHost>(
-            ["--Aimi:LocalServers:Ephemeral=true"],
+            ["--Aimi:LocalServers:Ephemeral=true", "--Aimi:LocalServers:StatementStatistics=true"],
             (options, _) => options.DisableDashboard = true,
             deadline.Token);
         // The testing builder forwards every resource's console to this process's log: keep only problems, off the measured path.
@@ -39,7 +42,9 @@ public sealed class BenchmarkSystem(DistributedApplication app, Uri gateway, str
         await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, deadline.Token);
         var rabbitMq = await app.GetConnectionStringAsync(ResourceNames.RabbitMq, deadline.Token)
             ?? throw new InvalidOperationException("RabbitMQ has no connection string.");
-        return new BenchmarkSystem(app, app.GetEndpoint(ResourceNames.Gateway, "http"), rabbitMq);
+        var postgres = await app.GetConnectionStringAsync("postgres", deadline.Token)
+            ?? throw new InvalidOperationException("PostgreSQL has no connection string.");
+        return new BenchmarkSystem(app, app.GetEndpoint(ResourceNames.Gateway, "http"), rabbitMq, postgres);
     }
 
     public async ValueTask DisposeAsync()

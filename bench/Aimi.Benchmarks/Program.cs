@@ -90,6 +90,7 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
 
     Console.WriteLine($"POST {gatewayUrl}events at {options.Rate:0.#}/s for {options.Duration.TotalSeconds:0} s as {options.Users} users, at most {options.Concurrency} in flight…");
     var load = new LoadRun(http, options, tokens);
+    var statements = system is null ? null : await StatementStats.StartAsync(system.Postgres, cancellationToken);
     var cpu = ProcessCpu.Available ? ProcessCpu.Start() : null;
     await load.RunAsync(cancellationToken);
 
@@ -117,6 +118,7 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
             Console.WriteLine(line);
         }
     }
+    await PrintStatementsAsync(statements, load.Created.Count, "event", cancellationToken);
     return load.Created.Count == latencies.Length && delays.Length == load.Created.Count ? 0 : 1;
 }
 
@@ -132,6 +134,7 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
 
     await IdleAsync(cancellationToken);
     Console.WriteLine($"WebSocket {gatewayUrl}ws/chat: {options.Rate:0.#} messages/s for {options.Duration.TotalSeconds:0} s over {options.Users} users (one socket each, at most {options.MostFramesPerSocketMinute} messages a minute per socket)…");
+    var statements = system is null ? null : await StatementStats.StartAsync(system.Postgres, cancellationToken);
     var cpu = ProcessCpu.Available ? ProcessCpu.Start() : null;
     var sent = await chat.RunAsync("measured", options.Duration, drain, cancellationToken);
     // What each turn leaves to the consumers (Memory's episodes, classifications) finishes within a couple of seconds.
@@ -166,6 +169,7 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
             Console.WriteLine(line);
         }
     }
+    await PrintStatementsAsync(statements, samples.Count, "turn", cancellationToken);
     Console.WriteLine($"other      {string.Join(", ", chat.Unmatched.OrderBy(u => u.Key).Select(u => $"{u.Key}: {u.Value}").DefaultIfEmpty("none"))}");
     if (chat.ClosedSockets.ToList() is { Count: > 0 } closed)
     {
@@ -188,6 +192,19 @@ async Task IdleAsync(CancellationToken cancellationToken)
     await Task.Delay(options.Idle, cancellationToken);
     var (byRole, machineMs) = cpu.Stop();
     foreach (var line in ProcessCpu.Table(byRole, machineMs, (int)Math.Round(options.Idle.TotalSeconds), "idle second"))
+    {
+        Console.WriteLine(line);
+    }
+}
+
+// Only when the benchmark started the system: a running one (--url) may not have pg_stat_statements loaded.
+static async Task PrintStatementsAsync(StatementStats? statements, int operations, string operation, CancellationToken cancellationToken)
+{
+    if (statements is null)
+    {
+        return;
+    }
+    foreach (var line in await statements.StopAsync(operations, operation, cancellationToken))
     {
         Console.WriteLine(line);
     }
