@@ -8,29 +8,46 @@ namespace Aimi.Goals.Tests;
 /// <summary>
 /// Each service keeps at most <see cref="ServiceDatabase.DefaultMaxPoolSize"/> connections to its database unless its connection
 /// string says otherwise, so four services under load stay within one server's connection limit and wait for a free
-/// connection instead of being refused.
+/// connection instead of being refused. It spends no statements on resetting a pooled connection or on savepoints (issue 17).
 /// </summary>
 public sealed class ConnectionPoolTests(GoalsHost host) : IClassFixture<GoalsHost>
 {
     [Fact]
-    public async Task The_service_connects_with_the_bounded_pool()
+    public async Task The_service_connects_with_the_bounded_pool_and_no_reset_on_close()
     {
-        var connectionString = await host.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString()));
-        Assert.Equal(ServiceDatabase.DefaultMaxPoolSize, new NpgsqlConnectionStringBuilder(connectionString).MaxPoolSize);
+        var connectionString = new NpgsqlConnectionStringBuilder(await host.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString())));
+        Assert.Equal((ServiceDatabase.DefaultMaxPoolSize, true), (connectionString.MaxPoolSize, connectionString.NoResetOnClose));
     }
+
+    [Fact]
+    public async Task A_transaction_the_service_opens_saves_without_savepoints()
+    {
+        var savepoints = await host.WithDbAsync(async db =>
+        {
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            return db.Database.AutoSavepointsEnabled;
+        });
+        Assert.False(savepoints);
+    }
+
+    [Theory]
+    [InlineData("Host=db;Database=goalsdb;No Reset On Close=false")]
+    [InlineData("Host=db;Database=goalsdb;NoResetOnClose=false")]
+    public void A_reset_on_close_in_the_connection_string_wins(string connectionString) =>
+        Assert.False(new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService(connectionString)).NoResetOnClose);
 
     [Theory]
     [InlineData("Host=db;Database=goalsdb;Maximum Pool Size=7")]
     [InlineData("Host=db;Database=goalsdb;maximum pool size=7")]
     [InlineData("Host=db;Database=goalsdb;MaxPoolSize=7")]
     public void A_pool_size_in_the_connection_string_wins(string connectionString) =>
-        Assert.Equal(7, new NpgsqlConnectionStringBuilder(ServiceDatabase.WithPoolLimit(connectionString)).MaxPoolSize);
+        Assert.Equal(7, new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService(connectionString)).MaxPoolSize);
 
     [Fact]
     public void Everything_else_in_the_connection_string_is_kept()
     {
-        var limited = new NpgsqlConnectionStringBuilder(ServiceDatabase.WithPoolLimit("Host=db;Port=5433;Database=goalsdb;Username=u;Password=p;Timeout=5"));
-        Assert.Equal((ServiceDatabase.DefaultMaxPoolSize, "db", 5433, "goalsdb", "u", "p", 5),
-            (limited.MaxPoolSize, limited.Host, limited.Port, limited.Database, limited.Username, limited.Password, limited.Timeout));
+        var limited = new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService("Host=db;Port=5433;Database=goalsdb;Username=u;Password=p;Timeout=5"));
+        Assert.Equal((ServiceDatabase.DefaultMaxPoolSize, true, "db", 5433, "goalsdb", "u", "p", 5),
+            (limited.MaxPoolSize, limited.NoResetOnClose, limited.Host, limited.Port, limited.Database, limited.Username, limited.Password, limited.Timeout));
     }
 }
