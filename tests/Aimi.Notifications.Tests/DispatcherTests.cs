@@ -1,12 +1,15 @@
+using System.Globalization;
 using Aimi.Contracts.Goals;
 using Aimi.Contracts.Notifications;
 using Aimi.Messaging;
+using Aimi.Notifications.Api.Data;
 using Aimi.Notifications.Api.Domain;
 using Aimi.Notifications.Api.Workers;
 using Microsoft.Extensions.DependencyInjection;
 using Aimi.Testing;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Time.Testing;
 using Xunit;
 
 namespace Aimi.Notifications.Tests;
@@ -210,5 +213,50 @@ public sealed class HabitTests(ManualDispatchHost host) : IClassFixture<ManualDi
         });
         await Eventually.GetAsync(() => host.WithDbAsync(db => db.Reminders.AsNoTracking().SingleAsync(r => r.Id == rows[1].Id)),
             r => r.Status == ReminderStatus.Cancelled, because: "paused habit cancels its next reminder");
+    }
+}
+
+/// <summary>A planned reminder wakes the dispatcher only when it is due before the time the dispatcher sleeps until.</summary>
+public sealed class DispatchSignalTests
+{
+    [Fact]
+    public async Task A_plan_due_after_the_dispatchers_sleep_wakes_nothing_and_a_nearer_one_wakes_it()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.Parse("2026-03-01T09:00:00Z", CultureInfo.InvariantCulture));
+        using var signal = new DispatchSignal();
+        var until = time.GetUtcNow().AddHours(1);
+
+        var sleeping = signal.WaitAsync(until, time, CancellationToken.None);
+
+        Assert.False(signal.Wakes(until.AddDays(1)));
+        Assert.False(signal.Wakes(until)); // it wakes then anyway
+        Assert.True(signal.Wakes(until.AddTicks(-1)));
+        signal.Planned(until.AddDays(1));
+        Assert.False(sleeping.IsCompleted);
+        signal.Planned(until.AddMinutes(-30));
+        await sleeping.WaitAsync(TimeSpan.FromSeconds(10)); // woken with the clock still at 09:00
+        Assert.Equal(DateTimeOffset.Parse("2026-03-01T09:00:00Z", CultureInfo.InvariantCulture), time.GetUtcNow());
+    }
+
+    [Fact]
+    public void A_dispatcher_in_a_pass_is_woken_by_any_plan()
+    {
+        using var signal = new DispatchSignal();
+        // Its pass may have read the next due time before this plan committed: the next wait must return at once.
+        Assert.True(signal.Wakes(DateTimeOffset.MaxValue));
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("soon")]
+    [InlineData("-5")]
+    public void A_payload_without_a_due_time_reads_as_none(string payload) =>
+        Assert.Null(ReminderScheduler.DueOf(payload));
+
+    [Fact]
+    public void A_due_time_travels_as_its_payload()
+    {
+        var due = DateTimeOffset.Parse("2026-03-01T10:15:30.1234567+02:00", CultureInfo.InvariantCulture);
+        Assert.Equal(due, ReminderScheduler.DueOf(ReminderScheduler.Payload(due)));
     }
 }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Aimi.Contracts.Notifications;
 using Aimi.Messaging;
 using Aimi.Notifications.Api.Domain;
@@ -12,7 +13,10 @@ namespace Aimi.Notifications.Api.Data;
 /// </summary>
 public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider time)
 {
-    /// <summary>The channel dispatchers LISTEN on; the payload is not used, they re-read the next due time.</summary>
+    /// <summary>
+    /// The channel dispatchers LISTEN on. The payload is the earliest due time planned (<see cref="Payload"/>): a dispatcher
+    /// asleep until sooner than that stays asleep; one that wakes re-reads the next due time itself.
+    /// </summary>
     public const string PlannedChannel = "aimi_reminders_planned";
 
     /// <summary>
@@ -114,8 +118,34 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
         }
     }
 
-    public Task NotifyDispatchersAsync(CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlRawAsync($"SELECT pg_notify('{PlannedChannel}', '')", cancellationToken);
+    /// <summary>
+    /// Tells the dispatchers, when the transaction commits, about the reminders this unit of work planned and has not saved
+    /// yet; nothing when it planned none (a cancelled reminder needs no wake: its dispatcher finds nothing due and reads on).
+    /// </summary>
+    public async Task NotifyDispatchersAsync(CancellationToken cancellationToken)
+    {
+        var planned = db.ChangeTracker.Entries<Reminder>()
+            .Where(e => e.State is EntityState.Added or EntityState.Modified && e.Entity.Status == ReminderStatus.Scheduled)
+            .Select(e => (DateTimeOffset?)e.Entity.DueAt)
+            .Min();
+        if (planned is { } due)
+        {
+            await NotifyDispatchersAsync(due, cancellationToken);
+        }
+    }
+
+    /// <summary>Tells the dispatchers, when the transaction commits, that a reminder due at <paramref name="due"/> was planned.</summary>
+    public Task NotifyDispatchersAsync(DateTimeOffset due, CancellationToken cancellationToken) =>
+        db.Database.ExecuteSqlAsync($"SELECT pg_notify({PlannedChannel}, {Payload(due)})", cancellationToken);
+
+    /// <summary>A due time as a notification's payload: its UTC ticks.</summary>
+    public static string Payload(DateTimeOffset due) => due.UtcTicks.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>The due time of a notification's payload; null for one without (an older replica's empty payload).</summary>
+    public static DateTimeOffset? DueOf(string payload) =>
+        long.TryParse(payload, NumberStyles.None, CultureInfo.InvariantCulture, out var ticks) && ticks <= DateTimeOffset.MaxValue.UtcTicks
+            ? new DateTimeOffset(ticks, TimeSpan.Zero)
+            : null;
 
     private bool Apply(
         List<Reminder> existing, IReadOnlyList<PlannedReminder> plan, Guid eventId, Guid? habitId, string userId, string title,

@@ -266,7 +266,7 @@ public static class NotificationsApi
         }).ToList();
         services.Db.Reminders.AddRange(rows);
         await services.Db.SaveChangesAsync(services.CancellationToken);
-        await services.Scheduler.NotifyDispatchersAsync(services.CancellationToken); // delivered to the dispatchers at commit
+        await services.Scheduler.NotifyDispatchersAsync(now, services.CancellationToken); // delivered to the dispatchers at commit
         await transaction.CommitAsync(services.CancellationToken);
         return TypedResults.Accepted($"/notifications/reminders?eventId={testId}", new TestResponse(rows.Select(ToResponse).ToList()));
     }

@@ -25,7 +25,7 @@ public sealed class PlannedListener(IServiceScopeFactory scopes, DispatchSignal 
         try
         {
             await using var connection = new NpgsqlConnection(_connectionString);
-            connection.Notification += (_, _) => signal.Notify();
+            connection.Notification += (_, e) => Woken(e.Payload);
             await connection.OpenAsync(stoppingToken);
             await using (var listen = new NpgsqlCommand($"LISTEN {ReminderScheduler.PlannedChannel}", connection))
             {
@@ -45,10 +45,25 @@ public sealed class PlannedListener(IServiceScopeFactory scopes, DispatchSignal 
         }
     }
 
+    /// <summary>The payload is the earliest due time the commit planned (<see cref="ReminderScheduler.Payload"/>); without one, it always wakes.</summary>
+    private void Woken(string payload)
+    {
+        if (ReminderScheduler.DueOf(payload) is { } due)
+        {
+            signal.Planned(due);
+        }
+        else
+        {
+            signal.Notify();
+        }
+    }
+
+    /// <summary>The service's own, unpooled: a connection that LISTENs must never go back to the pool for another use.</summary>
     private async Task<string> ConnectionStringAsync()
     {
         await using var scope = scopes.CreateAsyncScope();
-        return scope.ServiceProvider.GetRequiredService<NotificationsDbContext>().Database.GetConnectionString()
+        var connectionString = scope.ServiceProvider.GetRequiredService<NotificationsDbContext>().Database.GetConnectionString()
             ?? throw new InvalidOperationException("The notifications database has no connection string.");
+        return new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false }.ConnectionString;
     }
 }

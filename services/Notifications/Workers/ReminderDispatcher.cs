@@ -389,11 +389,11 @@ public sealed partial class ReminderDispatcher(
                 replanned |= await scheduler.PlanOccurrenceAsync(habit, next, await scheduler.RecipientAsync(habit.UserId, cancellationToken), cancellationToken);
             }
         }
-        await db.SaveChangesAsync(CancellationToken.None);
         if (replanned)
         {
-            await scheduler.NotifyDispatchersAsync(CancellationToken.None);
+            await scheduler.NotifyDispatchersAsync(CancellationToken.None); // before the save, while the new rows still show as added
         }
+        await db.SaveChangesAsync(CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
         LogDispatched(logger, outcomes.Count, held.Count);
     }
