@@ -165,10 +165,17 @@ public sealed class WakeUpTests(WakeUpTests.Host host) : IClassFixture<WakeUpTes
         var now = host.Time.GetUtcNow();
         await host.PublishAsync(Events.Changed(userId, Guid.NewGuid(), now.AddDays(2), title: "Far"));
         await Eventually.GetAsync(() => Task.FromResult(dispatcher.SleepingUntil), until => until == now.AddDays(1), because: "asleep until the T-24h");
+        var passes = dispatcher.Passes;
+
+        // Planned further away than it sleeps: its NOTIFY (delivered before the next one, on the same connection) wakes nothing.
+        var farther = Guid.NewGuid();
+        await host.PublishAsync(Events.Changed(userId, farther, now.AddDays(3), title: "Farther"));
+        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Reminders.CountAsync(r => r.EventId == farther)), count => count > 0, because: "the farther event planned");
 
         var near = Guid.NewGuid();
         await host.PublishAsync(Events.Changed(userId, near, now.AddMinutes(16), title: "Near"));
         await Eventually.GetAsync(() => Task.FromResult(dispatcher.SleepingUntil), until => until == now.AddMinutes(1), because: "woken by NOTIFY, asleep until the nearer T-15m");
+        Assert.Equal(passes + 1, dispatcher.Passes); // one pass, for the nearer plan only
 
         host.Time.Advance(TimeSpan.FromMinutes(1));
         var delivered = await host.Bus.WaitForAsync<ReminderDelivered>(m => m.EventId == near);

@@ -48,8 +48,14 @@ public sealed partial class ReminderDispatcher(
 
     protected override bool Enabled => _options.Enabled;
 
+    /// <summary>Passes run so far (observable for tests and diagnostics: a plan further away than its sleep must not add one).</summary>
+    public int Passes => _passes;
+
+    private int _passes;
+
     protected override async Task<LoopWait> RunPassAsync(CancellationToken stoppingToken)
     {
+        Interlocked.Increment(ref _passes);
         _running.RemoveAll(t => t.IsCompleted);
         var batch = await StartBatchAsync(stoppingToken);
         _running.Add(batch.Deliveries); // not awaited: each delivery records itself, the loop claims on
@@ -64,7 +70,8 @@ public sealed partial class ReminderDispatcher(
 
     protected override async Task WaitAsync(LoopWait wait, CancellationToken stoppingToken)
     {
-        await signal.WaitAsync(wait.Delay, Time, stoppingToken);
+        // Until a time, not for a delay: the signal then knows which plans are nearer and worth waking for.
+        await signal.WaitAsync(SleepingUntil ?? Time.GetUtcNow() + wait.Delay, Time, stoppingToken);
         SleepingUntil = null;
     }
 
