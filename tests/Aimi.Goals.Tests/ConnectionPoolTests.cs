@@ -13,10 +13,11 @@ namespace Aimi.Goals.Tests;
 public sealed class ConnectionPoolTests(GoalsHost host) : IClassFixture<GoalsHost>
 {
     [Fact]
-    public async Task The_service_connects_with_the_bounded_pool_and_no_reset_on_close()
+    public async Task The_service_connects_with_the_bounded_pool_no_reset_on_close_and_prepared_statements()
     {
         var connectionString = new NpgsqlConnectionStringBuilder(await host.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString())));
-        Assert.Equal((ServiceDatabase.DefaultMaxPoolSize, true), (connectionString.MaxPoolSize, connectionString.NoResetOnClose));
+        Assert.Equal((ServiceDatabase.DefaultMaxPoolSize, true, ServiceDatabase.DefaultMaxAutoPrepare),
+            (connectionString.MaxPoolSize, connectionString.NoResetOnClose, connectionString.MaxAutoPrepare));
     }
 
     [Fact]
@@ -29,6 +30,12 @@ public sealed class ConnectionPoolTests(GoalsHost host) : IClassFixture<GoalsHos
         });
         Assert.False(savepoints);
     }
+
+    [Theory]
+    [InlineData("Host=db;Database=goalsdb;Max Auto Prepare=0")]
+    [InlineData("Host=db;Database=goalsdb;MaxAutoPrepare=0")]
+    public void Automatic_preparation_in_the_connection_string_wins(string connectionString) =>
+        Assert.Equal(0, new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService(connectionString)).MaxAutoPrepare);
 
     [Theory]
     [InlineData("Host=db;Database=goalsdb;No Reset On Close=false")]
