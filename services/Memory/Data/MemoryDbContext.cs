@@ -64,7 +64,8 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
             e.Property(m => m.Speaker).HasMaxLength(100);
             e.Property<BitArray>("EmbeddingBits").HasColumnName("embedding_bits").HasColumnType($"bit({Dimensions})")
                 .HasComputedColumnSql(EmbeddingBitsSql, stored: true);
-            e.HasIndex(m => m.Embedding).HasMethod("hnsw").HasOperators("vector_cosine_ops").HasDatabaseName("ix_memories_embedding_hnsw");
+            // No HNSW index: the default vector half (Quantized) never reads one, and keeping it cost every insert 2+ ms of
+            // PostgreSQL's CPU (issue 17). VectorMode=Hnsw needs it created by hand (ADR 0007).
             // Covers the quantized scan (an index-only scan: user, filters, id and bits, no heap row).
             e.HasIndex(m => new { m.UserId, m.IsActive, m.Kind }).IncludeProperties("Id", "EmbeddingBits");
             // The context's most reinforced current facts, and its latest situations when there is no message yet, without sorting the user's rows.

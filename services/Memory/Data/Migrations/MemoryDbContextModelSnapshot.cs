@@ -379,12 +379,6 @@ namespace Aimi.Memory.Api.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_memories");
 
-                    b.HasIndex("Embedding")
-                        .HasDatabaseName("ix_memories_embedding_hnsw");
-
-                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Embedding"), "hnsw");
-                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Embedding"), new[] { "vector_cosine_ops" });
-
                     b.HasIndex("UserId")
                         .HasDatabaseName("ix_memories_superseded_facts")
                         .HasFilter("kind = 'fact' AND superseded_by IS NOT NULL");
