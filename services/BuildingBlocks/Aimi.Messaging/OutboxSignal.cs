@@ -15,11 +15,11 @@ public sealed class OutboxSignal : WakeUpSignal;
 /// </summary>
 public sealed class OutboxNotifyInterceptor(OutboxSignal signal) : SaveChangesInterceptor, IDbTransactionInterceptor
 {
-    // Contexts whose saved outbox rows wait for their transaction to commit; a context is used by one caller at a time.
-    private readonly ConditionalWeakTable<DbContext, object> _waiting = [];
-    private static readonly object Waiting = new();
-    // Contexts saving outbox rows right now: set before the save, read after it (when the rows are no longer "added").
-    private readonly ConditionalWeakTable<DbContext, object> _saving = [];
+    private static readonly object Marked = new();
+
+    // Contexts with outbox rows saved (or being saved) and not yet committed; a context is used by one caller at a time. The mark
+    // is set before a save, since afterwards the rows no longer show as added.
+    private readonly ConditionalWeakTable<DbContext, object> _unpublished = [];
 
     public override ValueTask<InterceptionResult<int>> SavingChangesAsync(
         DbContextEventData eventData, InterceptionResult<int> result, CancellationToken cancellationToken = default)
@@ -36,23 +36,23 @@ public sealed class OutboxNotifyInterceptor(OutboxSignal signal) : SaveChangesIn
 
     public override ValueTask<int> SavedChangesAsync(SaveChangesCompletedEventData eventData, int result, CancellationToken cancellationToken = default)
     {
-        Saved(eventData.Context);
+        Ended(eventData.Context, committed: true);
         return ValueTask.FromResult(result);
     }
 
     public override int SavedChanges(SaveChangesCompletedEventData eventData, int result)
     {
-        Saved(eventData.Context);
+        Ended(eventData.Context, committed: true);
         return result;
     }
 
     public override Task SaveChangesFailedAsync(DbContextErrorEventData eventData, CancellationToken cancellationToken = default)
     {
-        Forget(eventData.Context, _saving);
+        Ended(eventData.Context, committed: false);
         return Task.CompletedTask;
     }
 
-    public override void SaveChangesFailed(DbContextErrorEventData eventData) => Forget(eventData.Context, _saving);
+    public override void SaveChangesFailed(DbContextErrorEventData eventData) => Ended(eventData.Context, committed: false);
 
     public Task TransactionCommittedAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
@@ -64,49 +64,47 @@ public sealed class OutboxNotifyInterceptor(OutboxSignal signal) : SaveChangesIn
 
     public Task TransactionRolledBackAsync(DbTransaction transaction, TransactionEndEventData eventData, CancellationToken cancellationToken = default)
     {
-        Forget(eventData.Context, _waiting);
+        Forget(eventData.Context);
         return Task.CompletedTask;
     }
 
-    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Forget(eventData.Context, _waiting);
+    public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Forget(eventData.Context);
 
     private void Saving(DbContext? context)
     {
         if (context is not null && context.ChangeTracker.Entries<OutboxMessage>().Any(e => e.State == EntityState.Added))
         {
-            _saving.AddOrUpdate(context, Waiting);
+            _unpublished.AddOrUpdate(context, Marked);
         }
     }
 
-    private void Saved(DbContext? context)
+    /// <summary>A save ended. Outside a transaction it was its own: committed (wake the relay) or not (nothing to publish).
+    /// Inside one, the mark waits for the transaction's end.</summary>
+    private void Ended(DbContext? context, bool committed)
     {
-        if (context is null || !_saving.Remove(context))
+        if (context is null || context.Database.CurrentTransaction is not null)
         {
             return;
         }
-        if (context.Database.CurrentTransaction is null)
+        if (_unpublished.Remove(context) && committed)
         {
             signal.Notify();
-        }
-        else
-        {
-            _waiting.AddOrUpdate(context, Waiting);
         }
     }
 
     private void Committed(DbContext? context)
     {
-        if (context is not null && _waiting.Remove(context))
+        if (context is not null && _unpublished.Remove(context))
         {
             signal.Notify();
         }
     }
 
-    private static void Forget(DbContext? context, ConditionalWeakTable<DbContext, object> table)
+    private void Forget(DbContext? context)
     {
         if (context is not null)
         {
-            table.Remove(context);
+            _unpublished.Remove(context);
         }
     }
 }

@@ -19,7 +19,7 @@ public abstract class WakeUpSignal : IDisposable
         }
     }
 
-    /// <summary>Takes a pending wake-up without waiting: true when one was pending (for a loop's own check, and tests).</summary>
+    /// <summary>Takes a pending wake-up without waiting: true when one was pending (how a test sees whether something woke the loop).</summary>
     public bool TryTake() => _signal.Wait(0);
 
     /// <summary>Returns after <paramref name="timeout"/> (by <paramref name="time"/>), or earlier when notified.</summary>
