@@ -120,7 +120,7 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
 
     /// <summary>
     /// Tells the dispatchers, when the transaction commits, about the reminders this unit of work planned and has not saved
-    /// yet; nothing when it planned none (a cancelled reminder needs no wake: its dispatcher finds nothing due and reads on).
+    /// yet (call it before the save), with the earliest due time as the payload; nothing when it planned none (a cancelled reminder needs no wake: its dispatcher finds nothing due and reads on).
     /// </summary>
     public async Task NotifyDispatchersAsync(CancellationToken cancellationToken)
     {
@@ -130,13 +130,10 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
             .Min();
         if (planned is { } due)
         {
-            await NotifyDispatchersAsync(due, cancellationToken);
+            await db.Database.ExecuteSqlAsync($"SELECT pg_notify({PlannedChannel}, {Payload(due)})", cancellationToken);
         }
     }
 
-    /// <summary>Tells the dispatchers, when the transaction commits, that a reminder due at <paramref name="due"/> was planned.</summary>
-    public Task NotifyDispatchersAsync(DateTimeOffset due, CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlAsync($"SELECT pg_notify({PlannedChannel}, {Payload(due)})", cancellationToken);
 
     /// <summary>A due time as a notification's payload: its UTC ticks.</summary>
     public static string Payload(DateTimeOffset due) => due.UtcTicks.ToString(CultureInfo.InvariantCulture);

@@ -265,8 +265,8 @@ public static class NotificationsApi
             Title = "Test", TriggerAt = now, DueAt = now, Status = ReminderStatus.Scheduled, CreatedAt = now, UpdatedAt = now,
         }).ToList();
         services.Db.Reminders.AddRange(rows);
+        await services.Scheduler.NotifyDispatchersAsync(services.CancellationToken); // before the save, while the rows show as added; delivered at commit
         await services.Db.SaveChangesAsync(services.CancellationToken);
-        await services.Scheduler.NotifyDispatchersAsync(now, services.CancellationToken); // delivered to the dispatchers at commit
         await transaction.CommitAsync(services.CancellationToken);
         return TypedResults.Accepted($"/notifications/reminders?eventId={testId}", new TestResponse(rows.Select(ToResponse).ToList()));
     }

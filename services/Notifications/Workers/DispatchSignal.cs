@@ -15,6 +15,9 @@ public sealed class DispatchSignal : WakeUpSignal
     // own reading of the next due time, so it always wakes the next wait).
     private long _sleepingUntil = Awake;
 
+    /// <summary>The time the dispatcher sleeps until, while it sleeps; null while it runs a pass.</summary>
+    public DateTimeOffset? SleepingUntil => Interlocked.Read(ref _sleepingUntil) is var until and not Awake ? new DateTimeOffset(until, TimeSpan.Zero) : null;
+
     /// <summary>Returns at <paramref name="until"/> (by <paramref name="time"/>), or earlier when notified.</summary>
     public async Task WaitAsync(DateTimeOffset until, TimeProvider time, CancellationToken cancellationToken)
     {
@@ -34,10 +37,13 @@ public sealed class DispatchSignal : WakeUpSignal
         }
     }
 
-    /// <summary>A reminder due at <paramref name="due"/> was planned: wakes the dispatcher unless it sleeps until no later than that.</summary>
-    public void Planned(DateTimeOffset due)
+    /// <summary>
+    /// A reminder due at <paramref name="due"/> was planned: wakes the dispatcher unless it sleeps until no later than that. An
+    /// unknown due time (null: a notification without one, from an older replica) always wakes it.
+    /// </summary>
+    public void Planned(DateTimeOffset? due)
     {
-        if (Wakes(due))
+        if (due is not { } at || Wakes(at))
         {
             Notify();
         }

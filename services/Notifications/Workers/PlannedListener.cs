@@ -25,7 +25,8 @@ public sealed class PlannedListener(IServiceScopeFactory scopes, DispatchSignal 
         try
         {
             await using var connection = new NpgsqlConnection(_connectionString);
-            connection.Notification += (_, e) => Woken(e.Payload);
+            // The payload is the earliest due time the commit planned (ReminderScheduler.Payload).
+            connection.Notification += (_, e) => signal.Planned(ReminderScheduler.DueOf(e.Payload));
             await connection.OpenAsync(stoppingToken);
             await using (var listen = new NpgsqlCommand($"LISTEN {ReminderScheduler.PlannedChannel}", connection))
             {
@@ -42,19 +43,6 @@ public sealed class PlannedListener(IServiceScopeFactory scopes, DispatchSignal 
         {
             signal.Notify(); // while reconnecting, the dispatcher looks for itself
             throw;
-        }
-    }
-
-    /// <summary>The payload is the earliest due time the commit planned (<see cref="ReminderScheduler.Payload"/>); without one, it always wakes.</summary>
-    private void Woken(string payload)
-    {
-        if (ReminderScheduler.DueOf(payload) is { } due)
-        {
-            signal.Planned(due);
-        }
-        else
-        {
-            signal.Notify();
         }
     }
 

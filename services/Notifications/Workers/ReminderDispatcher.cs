@@ -37,7 +37,7 @@ public sealed partial class ReminderDispatcher(
     private readonly SemaphoreSlim _slots = new(options.Value.Concurrency);
 
     /// <summary>When the background loop will look again, while it sleeps (observable for tests and diagnostics).</summary>
-    public DateTimeOffset? SleepingUntil { get; private set; }
+    public DateTimeOffset? SleepingUntil => signal.SleepingUntil;
 
     /// <summary>Deliveries of earlier batches still running (touched by the loop only; awaited when the host stops).</summary>
     private readonly List<Task> _running = [];
@@ -63,17 +63,12 @@ public sealed partial class ReminderDispatcher(
         {
             return LoopWait.None; // more are due right now
         }
-        var next = await NextWakeAsync(_slots.CurrentCount > 0, stoppingToken);
-        SleepingUntil = next;
-        return LoopWait.Until(next, Time);
+        return LoopWait.Until(await NextWakeAsync(_slots.CurrentCount > 0, stoppingToken), Time);
     }
 
-    protected override async Task WaitAsync(LoopWait wait, CancellationToken stoppingToken)
-    {
-        // Until a time, not for a delay: the signal then knows which plans are nearer and worth waking for.
-        await signal.WaitAsync(SleepingUntil ?? Time.GetUtcNow() + wait.Delay, Time, stoppingToken);
-        SleepingUntil = null;
-    }
+    // Until a time, not for a delay: the signal then knows which plans are nearer and worth waking for.
+    protected override Task WaitAsync(LoopWait wait, CancellationToken stoppingToken) =>
+        signal.WaitAsync(Time.GetUtcNow() + wait.Delay, Time, stoppingToken);
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
