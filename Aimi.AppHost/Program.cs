@@ -5,7 +5,7 @@ using Aimi.AppHost.Publishing;
 // machine's own servers as processes (Aimi.AppHost/LocalServers); publish mode maps the same names to Aspire's containers.
 var builder = DistributedApplication.CreateBuilder(args);
 
-var postgres = builder.AddPostgresServer("postgres");
+var postgres = builder.AddPostgresServer(ResourceNames.Postgres);
 var goalsDb = postgres.AddDatabase(ResourceNames.GoalsDb);
 var chatDb = postgres.AddDatabase(ResourceNames.ChatDb);
 var memoryDb = postgres.AddDatabase(ResourceNames.MemoryDb);

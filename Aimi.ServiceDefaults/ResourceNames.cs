@@ -14,6 +14,7 @@ public static class ResourceNames
     public const string NotificationsApi = "notifications-api";
     public const string Web = "web";
 
+    public const string Postgres = "postgres";
     public const string ChatDb = "chatdb";
     public const string GoalsDb = "goalsdb";
     public const string MemoryDb = "memorydb";

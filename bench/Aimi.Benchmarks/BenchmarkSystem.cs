@@ -42,7 +42,7 @@ public sealed class BenchmarkSystem(DistributedApplication app, Uri gateway, str
         await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, deadline.Token);
         var rabbitMq = await app.GetConnectionStringAsync(ResourceNames.RabbitMq, deadline.Token)
             ?? throw new InvalidOperationException("RabbitMQ has no connection string.");
-        var postgres = await app.GetConnectionStringAsync("postgres", deadline.Token)
+        var postgres = await app.GetConnectionStringAsync(ResourceNames.Postgres, deadline.Token)
             ?? throw new InvalidOperationException("PostgreSQL has no connection string.");
         return new BenchmarkSystem(app, app.GetEndpoint(ResourceNames.Gateway, "http"), rabbitMq, postgres);
     }
