@@ -440,8 +440,13 @@ public static class Bench
             var watch = Stopwatch.StartNew();
             var busy = MachineBusy();
             (await client.PostAsJsonAsync("/memory/conversations", new { conversationId = id, messages })).EnsureSuccessStatusCode();
-            while ((await client.GetFromJsonAsync<JsonElement>($"/memory/conversations/{id}")).GetProperty("status").GetString() != "processed")
+            string? status;
+            while ((status = (await client.GetFromJsonAsync<JsonElement>($"/memory/conversations/{id}")).GetProperty("status").GetString()) != "processed")
             {
+                if (status == "failed")
+                {
+                    throw new InvalidOperationException($"import {id} failed");
+                }
                 await Task.Delay(100); // polling more often costs CPU the figure would count
             }
             rates.Add(options.ImportMessages / watch.Elapsed.TotalSeconds);

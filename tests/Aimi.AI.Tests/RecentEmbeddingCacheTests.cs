@@ -51,6 +51,26 @@ public sealed class RecentEmbeddingCacheTests
         Assert.Equal(["a", "a", "b", "c", "a", "c"], inner.Computed);
     }
 
+    /// <summary>
+    /// A batch longer than the cache pushes its own first texts out before it ends: a text said again after that (an import of a long
+    /// conversation repeating "haha") must still get its vector, computed once, and the call must not wait forever for the first one.
+    /// </summary>
+    [Fact]
+    public async Task A_batch_longer_than_the_cache_that_repeats_a_pushed_out_text_completes_and_computes_it_once()
+    {
+        var inner = new CountingGenerator();
+        using var cache = new RecentEmbeddingCache(inner, capacity: 2);
+
+        var call = cache.GenerateAsync(["haha", "b", "c", "d", "haha"]);
+        var done = await Task.WhenAny(call, Task.Delay(TimeSpan.FromSeconds(10)));
+
+        Assert.True(done == call, "The batch never completed.");
+        var vectors = await call;
+        Assert.Equal(5, vectors.Count);
+        Assert.Equal(vectors[0].Vector.ToArray(), vectors[4].Vector.ToArray());
+        Assert.Equal(["haha", "b", "c", "d"], inner.Computed);
+    }
+
     /// <summary>An embedder that records what it computed: a text's vector is its length and first letter.</summary>
     private sealed class CountingGenerator : IEmbeddingGenerator<string, Embedding<float>>
     {

@@ -34,6 +34,12 @@ public sealed class RecentEmbeddingCache(IEmbeddingGenerator<string, Embedding<f
         {
             for (var i = 0; i < texts.Count; i++)
             {
+                // A text this call computes already (the batch repeats it after pushing it out of the cache) shares that computation.
+                if (computing.TryGetValue(texts[i], out var mine))
+                {
+                    results[i] = mine.Task;
+                    continue;
+                }
                 if (!_entries.TryGetValue(texts[i], out var known))
                 {
                     var pending = new TaskCompletionSource<Embedding<float>>(TaskCreationOptions.RunContinuationsAsynchronously);
