@@ -140,6 +140,29 @@ public sealed class ImportQueueTests(ImportQueueHost host) : IClassFixture<Impor
         Assert.Equal(3, import.Attempts);
     }
 
+    /// <summary>
+    /// A long import says one short line again after more lines than the embedding cache keeps (512): the repeat used to replace the
+    /// first line's pending embedding, which then never completed, so the import hung inside its transaction for ever.
+    /// </summary>
+    [Fact]
+    public async Task A_long_import_that_repeats_a_line_far_apart_is_processed_with_an_episode_for_each_line()
+    {
+        await host.DrainAsync();
+        var user = TestAuth.NewUserId();
+        var lines = Enumerable.Range(0, 600).Select(i => i % 599 == 0 ? "haha" : $"n{i}").ToArray();
+        (await host.ClientFor(user).PostJsonAsync("/memory/conversations", Conversation("long", lines))).EnsureSuccessStatusCode();
+
+        Assert.True(await host.Worker.ProcessOneAsync(CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(1)));
+
+        Assert.Equal("processed", (await host.ClientFor(user).GetJsonAsync("/memory/conversations/long")).Str("status"));
+        var episodes = await host.WithDbAsync(db => db.Memories.AsNoTracking()
+            .Where(m => m.UserId == user && m.Kind == MemoryKind.Episode).Select(m => new { m.Content, m.Embedding }).ToListAsync());
+        Assert.Equal(600, episodes.Count);
+        var repeated = episodes.Where(e => e.Content == "haha").ToList();
+        Assert.Equal(2, repeated.Count);
+        Assert.Equal(repeated[0].Embedding.ToArray(), repeated[1].Embedding.ToArray());
+    }
+
     private static object Conversation(string id, params string[] lines)
     {
         var at = DateTimeOffset.Parse("2025-01-01T09:00:00Z", CultureInfo.InvariantCulture);
