@@ -408,6 +408,9 @@ public static class Bench
         }
     }
 
+    /// <summary>Far more than the largest import (2,000 lines) takes on two cores: an import still not processed then is stuck.</summary>
+    private static readonly TimeSpan ImportDeadline = TimeSpan.FromMinutes(10);
+
     /// <summary>POST /memory/conversations with a long transcript, until its status is processed.</summary>
     private static async Task ImportAsync(MemoryFactory factory, BenchOptions options)
     {
@@ -446,6 +449,10 @@ public static class Bench
                 if (status == "failed")
                 {
                     throw new InvalidOperationException($"import {id} failed");
+                }
+                if (watch.Elapsed > ImportDeadline)
+                {
+                    throw new TimeoutException($"import {id} is still {status} after {ImportDeadline}");
                 }
                 await Task.Delay(100); // polling more often costs CPU the figure would count
             }
