@@ -22,15 +22,20 @@ public static class ServiceDatabase
     /// <summary>Statements each connection keeps prepared once used five times (Npgsql's automatic preparation).</summary>
     public const int DefaultMaxAutoPrepare = 64;
 
+    /// <summary>The server setting a service that asks for custom plans starts its sessions with (<see cref="ForService"/>).</summary>
+    public const string CustomPlans = "-c plan_cache_mode=force_custom_plan";
+
     /// <summary>
     /// A service's own PostgreSQL database through Aspire's client integration (connection string <paramref name="connectionName"/>,
     /// health check, traces, metrics): snake_case tables, the outbox interceptor, and <paramref name="npgsql"/> for provider
     /// extras such as pgvector (<c>npgsql =&gt; npgsql.UseVector()</c>).
     /// </summary>
+    /// <param name="customPlans">Whether PostgreSQL plans each execution for its parameter values (see <see cref="ForService"/>).</param>
     public static IHostApplicationBuilder AddServiceDatabase<TDbContext>(
         this IHostApplicationBuilder builder,
         string connectionName,
-        Action<NpgsqlDbContextOptionsBuilder>? npgsql = null) where TDbContext : DbContext
+        Action<NpgsqlDbContextOptionsBuilder>? npgsql = null,
+        bool customPlans = false) where TDbContext : DbContext
     {
         builder.AddNpgsqlDbContext<TDbContext>(
             connectionName,
@@ -39,7 +44,7 @@ public static class ServiceDatabase
             settings =>
             {
                 settings.DisableRetry = true;
-                settings.ConnectionString = ForService(settings.ConnectionString);
+                settings.ConnectionString = ForService(settings.ConnectionString, customPlans);
             },
             options =>
             {
@@ -64,9 +69,12 @@ public static class ServiceDatabase
     /// <item>statements prepared once used five times (<see cref="DefaultMaxAutoPrepare"/> per connection): PostgreSQL then
     /// neither parses nor plans the services' few dozen recurring statements again. Possible only without the reset above,
     /// which would drop them.</item>
+    /// <item>with <paramref name="customPlans"/>, <c>plan_cache_mode=force_custom_plan</c> (in <c>Options</c>): a prepared statement
+    /// is still parsed once, but planned for each execution's values. For statements whose best plan depends on them (a user's
+    /// size, a vector, <c>@x IS NULL OR …</c>), PostgreSQL's generic plan, which it picks after five executions, can be far worse.</item>
     /// </list>
     /// </summary>
-    public static string? ForService(string? connectionString)
+    public static string? ForService(string? connectionString, bool customPlans = false)
     {
         if (string.IsNullOrWhiteSpace(connectionString))
         {
@@ -87,6 +95,10 @@ public static class ServiceDatabase
         if (!Sets("Max Auto Prepare", "MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
+        }
+        if (customPlans)
+        {
+            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? CustomPlans : $"{builder.Options} {CustomPlans}";
         }
         return builder.ConnectionString;
     }
