@@ -46,7 +46,9 @@ public sealed class MemoryDbContext(DbContextOptions<MemoryDbContext> options) :
             e.Property(t => t.UserId).HasMaxLength(UserIdMaxLength);
             e.Property(t => t.Kind).HasSnakeCaseConversion();
             e.HasOne<MemoryItem>().WithOne().HasForeignKey<MemoryText>(t => t.MemoryId).OnDelete(DeleteBehavior.Cascade);
-            e.HasIndex(t => new { t.UserId, t.SearchVector }).HasMethod("gin");
+            // No pending list (fastupdate off): with it, new rows waited in an unsorted list of up to 4 MB that every full-text lookup of
+            // every user read whole (a one-word lookup at 1M memories read 506 pages in 27 ms, against a few pages when empty).
+            e.HasIndex(t => new { t.UserId, t.SearchVector }).HasMethod("gin").HasStorageParameter("fastupdate", false);
         });
 
         modelBuilder.Entity<MemoryItem>(e =>

@@ -489,7 +489,8 @@ namespace Aimi.Memory.Api.Data.Migrations
                         .HasName("pk_memory_texts");
 
                     b.HasIndex("UserId", "SearchVector")
-                        .HasDatabaseName("ix_memory_texts_user_id_search_vector");
+                        .HasDatabaseName("ix_memory_texts_user_id_search_vector")
+                        .HasAnnotation("Npgsql:StorageParameter:fastupdate", false);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("UserId", "SearchVector"), "gin");
 
