@@ -443,19 +443,8 @@ public static class Bench
             var watch = Stopwatch.StartNew();
             var busy = MachineBusy();
             (await client.PostAsJsonAsync("/memory/conversations", new { conversationId = id, messages })).EnsureSuccessStatusCode();
-            string? status;
-            while ((status = (await client.GetFromJsonAsync<JsonElement>($"/memory/conversations/{id}")).GetProperty("status").GetString()) != "processed")
-            {
-                if (status == "failed")
-                {
-                    throw new InvalidOperationException($"import {id} failed");
-                }
-                if (watch.Elapsed > ImportDeadline)
-                {
-                    throw new TimeoutException($"import {id} is still {status} after {ImportDeadline}");
-                }
-                await Task.Delay(100); // polling more often costs CPU the figure would count
-            }
+            // Polled every 100 ms: more often costs CPU the figure would count.
+            await ConversationImporter.WaitProcessedAsync(client, id, ImportDeadline, pollInterval: TimeSpan.FromMilliseconds(100));
             rates.Add(options.ImportMessages / watch.Elapsed.TotalSeconds);
             cpu.Add((MachineBusy() - busy).TotalMilliseconds / options.ImportMessages);
         }

@@ -32,11 +32,16 @@ public static class ConversationImporter
                     throw new HttpRequestException($"import of {conversationId} answered {(int)posted.StatusCode}: {await posted.Content.ReadAsStringAsync(cancellationToken)}");
                 }
             }
-            await WaitProcessedAsync(client, conversationId, sessionTimeout, cancellationToken);
+            await WaitProcessedAsync(client, conversationId, sessionTimeout, cancellationToken: cancellationToken);
         }
     }
 
-    private static async Task WaitProcessedAsync(HttpClient client, string conversationId, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>
+    /// Polls the import's status until it is processed; throws when it failed or is neither after <paramref name="timeout"/>.
+    /// <paramref name="pollInterval"/> (50 ms unless given) is how long it waits between reads.
+    /// </summary>
+    public static async Task WaitProcessedAsync(HttpClient client, string conversationId, TimeSpan timeout, TimeSpan? pollInterval = null,
+        CancellationToken cancellationToken = default)
     {
         var deadline = DateTime.UtcNow + timeout;
         while (true)
@@ -59,7 +64,7 @@ public static class ConversationImporter
             {
                 throw new TimeoutException($"import of {conversationId} neither processed nor failed in {timeout.TotalSeconds:F0} s (see the service's log); last status {text}");
             }
-            await Task.Delay(PollInterval, cancellationToken);
+            await Task.Delay(pollInterval ?? PollInterval, cancellationToken);
         }
     }
 }
