@@ -384,7 +384,7 @@ public sealed partial class MemorySearch(
                 FROM terms JOIN memory_texts t ON t.search_vector @@ terms.query {scoped}
                 WHERE numnode(terms.query) > 0 AND {UserFilter("t")}
             ), corpus AS (
-                SELECT (SELECT count(*) FROM memories WHERE {UserFilter("memories")})::float8 AS n, (SELECT avg(len) FROM hits)::float8 AS average
+                SELECT (SELECT count(*) FROM memories WHERE {UserFilter("memories")})::float8 AS n, (SELECT avg(len) FROM hits) AS average
             )
             SELECT h.memory_id AS id,
                    sum(ln(1 + (c.n - h.df + 0.5) / (h.df + 0.5)) * ({Bm25K1} + 1) / (1 + {Bm25K1} * (1 - {Bm25B} + {Bm25B} * h.len / c.average)))::float8 AS score
