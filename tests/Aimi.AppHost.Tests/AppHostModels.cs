@@ -69,4 +69,16 @@ internal static class AppHostModels
         }
         return context.EnvironmentVariables;
     }
+
+    /// <summary>The command-line arguments a resource is given, as its callbacks write them for a run.</summary>
+    public static async Task<IReadOnlyList<object>> ArgumentsAsync(this IResource resource)
+    {
+        var arguments = new List<object>();
+        var context = new CommandLineArgsCallbackContext(arguments, resource);
+        foreach (var callback in resource.Annotations.OfType<CommandLineArgsCallbackAnnotation>())
+        {
+            await callback.Callback(context);
+        }
+        return arguments;
+    }
 }

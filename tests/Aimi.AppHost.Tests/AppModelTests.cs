@@ -64,6 +64,34 @@ public class AppModelTests
     }
 
     [Fact]
+    public async Task Run_mode_starts_each_service_from_its_built_assembly_and_exports_metrics_every_ten_seconds()
+    {
+        var model = await AppHostModels.RunModeAsync();
+
+        foreach (var name in Services)
+        {
+            // `dotnet <assembly>`, not `dotnet run --project`: no launcher process beside each service (issue 17, idle memory).
+            var project = Assert.IsType<ProjectResource>(model.Resource(name));
+            var launch = Assert.Single(project.Annotations.OfType<ExecutableAnnotation>());
+            Assert.Equal("dotnet", launch.Command);
+            var projectPath = project.GetProjectMetadata().ProjectPath;
+            Assert.Equal(Path.GetDirectoryName(projectPath), launch.WorkingDirectory);
+            var assembly = Assert.IsType<string>(Assert.Single(await project.ArgumentsAsync()));
+            Assert.Equal($"{Path.GetFileNameWithoutExtension(projectPath)}.dll", Path.GetFileName(assembly));
+            Assert.True(File.Exists(assembly), $"{name}: {assembly} does not exist.");
+            Assert.Equal("10000", (await project.EnvironmentAsync())["OTEL_METRIC_EXPORT_INTERVAL"]);
+        }
+    }
+
+    [Fact]
+    public async Task Publish_mode_keeps_the_projects_as_projects()
+    {
+        var model = await AppHostModels.PublishModeAsync();
+
+        Assert.All(Services, name => Assert.Empty(model.Resource(name).Annotations.OfType<ExecutableAnnotation>()));
+    }
+
+    [Fact]
     public async Task Run_mode_maps_the_infrastructure_to_local_servers_with_readiness_checks()
     {
         var model = await AppHostModels.RunModeAsync();

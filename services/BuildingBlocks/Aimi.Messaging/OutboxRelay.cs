@@ -12,8 +12,12 @@ namespace Aimi.Messaging;
 
 public sealed class OutboxOptions
 {
-    /// <summary>How often the relay looks for unsent rows when nothing woke it (another replica's commits, retries).</summary>
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How often the relay looks for unsent rows when nothing woke it. A commit in this process wakes it at once and a broker
+    /// failure is retried on the loop's back-off, so the poll only finds rows another replica committed and did not relay (it
+    /// stopped right after the commit). Each poll is a transaction in every service, so it is not every second (issue 17: idle).
+    /// </summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
     public int BatchSize { get; set; } = 100;
     /// <summary>How long one publish may wait for the broker's confirm before the batch is retried.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -11,7 +11,8 @@ namespace Aimi.Memory.Api.Workers;
 
 public sealed class ImportOptions
 {
-    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(2);
+    /// <summary>How often the worker looks for imports nobody woke it for (queued through another replica); a queued import wakes this replica's worker at once.</summary>
+    public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>How many imports a user may have queued (or being processed) at once.</summary>
