@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using Aimi.Contracts.Goals;
 using Aimi.Contracts.Notifications;
@@ -10,6 +11,7 @@ using Aimi.Testing;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Time.Testing;
+using Npgsql;
 using Xunit;
 
 namespace Aimi.Notifications.Tests;
@@ -180,6 +182,38 @@ public sealed class WakeUpTests(WakeUpTests.Host host) : IClassFixture<WakeUpTes
         host.Time.Advance(TimeSpan.FromMinutes(1));
         var delivered = await host.Bus.WaitForAsync<ReminderDelivered>(m => m.EventId == near);
         Assert.Equal(now.AddMinutes(1), Assert.Single(delivered).DeliveredAt);
+    }
+
+    [Fact]
+    public async Task Only_a_plan_due_before_the_safety_wake_is_notified()
+    {
+        var userId = TestAuth.NewUserId();
+        var now = host.Time.GetUtcNow();
+        var connectionString = await host.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
+        await using var listener = new NpgsqlConnection(connectionString);
+        var notified = new ConcurrentQueue<DateTimeOffset?>();
+        listener.Notification += (_, e) => notified.Enqueue(ReminderScheduler.DueOf(e.Payload));
+        await listener.OpenAsync();
+        await using (var listen = new NpgsqlCommand($"LISTEN {ReminderScheduler.PlannedChannel}", listener))
+        {
+            await listen.ExecuteNonQueryAsync();
+        }
+
+        // Its first reminder (T-24h) is due in two days, after the host's safety wake of one day: every dispatcher wakes before then.
+        var far = Guid.NewGuid();
+        await host.PublishAsync(Events.Changed(userId, far, now.AddDays(3), title: "Far"));
+        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Reminders.CountAsync(r => r.EventId == far)), count => count > 0, because: "the far event planned");
+        var near = Guid.NewGuid();
+        await host.PublishAsync(Events.Changed(userId, near, now.AddMinutes(16), title: "Near"));
+
+        // One connection gets notifications in commit order: once the near plan's has come, the far plan's would have come before it.
+        var nearDue = now.AddMinutes(1);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!notified.Contains(nearDue))
+        {
+            await listener.WaitAsync(timeout.Token);
+        }
+        Assert.DoesNotContain(notified, due => due is null || due >= now.AddDays(1));
     }
 }
 

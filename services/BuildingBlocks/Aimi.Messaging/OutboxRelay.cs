@@ -31,7 +31,7 @@ public sealed class OutboxOptions
 
 /// <summary>
 /// Publishes outbox rows after their transaction committed. Rows are claimed with <c>FOR UPDATE SKIP LOCKED</c>,
-/// so any number of replicas relay side by side without publishing a row twice; a row is marked sent only after
+/// so any number of replicas relay side by side without publishing a row twice; a row's mark as sent commits only after
 /// the broker confirmed it, so a broker outage delays events but loses none (at-least-once; consumers dedupe).
 /// A failure is told apart by whose it is: when nothing of a batch reached the broker the relay backs off and tries
 /// the batch again, counting nothing against the rows; a row that fails alone (its type or payload does not read,
@@ -74,15 +74,23 @@ internal sealed partial class OutboxRelay<TDbContext>(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<TDbContext>();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+        // Claimed and marked sent in one statement: the mark is this transaction's until it commits, after the broker confirmed;
+        // a row that fails is unmarked below, and a crash before the commit leaves every row of the batch unsent.
+        var claimedAt = Time.GetUtcNow();
         var batch = await db.Set<OutboxMessage>()
-            .FromSql($"SELECT * FROM outbox_messages WHERE sent_at IS NULL AND quarantined_at IS NULL ORDER BY created_at, id LIMIT {_options.BatchSize} FOR UPDATE SKIP LOCKED")
+            .FromSql($"""
+                UPDATE outbox_messages SET sent_at = {claimedAt}
+                WHERE id IN (SELECT id FROM outbox_messages WHERE sent_at IS NULL AND quarantined_at IS NULL
+                             ORDER BY created_at, id LIMIT {_options.BatchSize} FOR UPDATE SKIP LOCKED)
+                RETURNING *
+                """)
             .ToListAsync(cancellationToken);
         if (batch.Count == 0)
         {
             return 0;
         }
 
-        // Publishes overlap so their broker confirms are awaited together; a row is marked sent only once confirmed.
+        // Publishes overlap so their broker confirms are awaited together; the sent mark commits only once all are answered.
         // Order inside a batch is not guaranteed: events carry a Version for consumers that care.
         var outcomes = await Task.WhenAll(batch.Select(async message => (Message: message, Failure: await TryPublishAsync(message, cancellationToken))));
 
@@ -94,9 +102,9 @@ internal sealed partial class OutboxRelay<TDbContext>(
         {
             if (failure is null)
             {
-                message.SentAt = now;
-                continue;
+                continue; // marked when claimed
             }
+            message.SentAt = null;
             message.LastError = Truncate(failure.Error.Message, 2000);
             if (brokerAway && failure is PublishFailure.Broker)
             {
@@ -115,7 +123,7 @@ internal sealed partial class OutboxRelay<TDbContext>(
             }
         }
 
-        // Record what was confirmed (and the failed attempts) even when part of the batch failed.
+        // Record what was confirmed (and the failed attempts) even when part of the batch failed: the failed rows are the only ones updated.
         await db.SaveChangesAsync(CancellationToken.None);
         await transaction.CommitAsync(CancellationToken.None);
         if (published > 0)

@@ -39,9 +39,12 @@ public sealed class ReminderDeliveredConsumer(GoalsDbContext db, EventLifecycle 
 
     internal static async Task<(EventItem Item, User User)?> EventOf(GoalsDbContext db, string subject, Guid eventId, CancellationToken cancellationToken)
     {
-        var user = await db.Users.SingleOrDefaultAsync(u => u.ExternalSubject == subject, cancellationToken);
-        var item = user is null ? null : await db.Events.SingleOrDefaultAsync(e => e.Id == eventId && e.UserId == user.Id, cancellationToken);
-        return item is null ? null : (item, user!);
+        // One statement for both (a consumer runs per event and per reminder delivered: issue 17).
+        var found = await db.Events
+            .Join(db.Users, e => e.UserId, u => u.Id, (e, u) => new { Item = e, User = u })
+            .Where(x => x.Item.Id == eventId && x.User.ExternalSubject == subject)
+            .SingleOrDefaultAsync(cancellationToken);
+        return found is null ? null : (found.Item, found.User);
     }
 }
 

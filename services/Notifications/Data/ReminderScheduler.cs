@@ -2,7 +2,9 @@ using System.Globalization;
 using Aimi.Contracts.Notifications;
 using Aimi.Messaging;
 using Aimi.Notifications.Api.Domain;
+using Aimi.Notifications.Api.Workers;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 
 namespace Aimi.Notifications.Api.Data;
 
@@ -11,7 +13,7 @@ namespace Aimi.Notifications.Api.Data;
 /// ones re-planned, unwanted ones cancelled; <c>RemindersScheduled</c> goes into the outbox, and the dispatchers are
 /// woken by a PostgreSQL notification that is delivered when the transaction commits.
 /// </summary>
-public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider time)
+public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider time, IOptions<DispatcherOptions> dispatcher)
 {
     /// <summary>
     /// The channel dispatchers LISTEN on. The payload is the earliest due time planned (<see cref="Payload"/>): a dispatcher
@@ -120,7 +122,10 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
 
     /// <summary>
     /// Tells the dispatchers, when the transaction commits, about the reminders this unit of work planned and has not saved
-    /// yet (call it before the save), with the earliest due time as the payload; nothing when it planned none (a cancelled reminder needs no wake: its dispatcher finds nothing due and reads on).
+    /// yet (call it before the save), with the earliest due time as the payload. Nothing when it planned none (a cancelled
+    /// reminder needs no wake: its dispatcher finds nothing due and reads on), nor when the earliest is due after the
+    /// dispatchers' safety wake: every dispatcher wakes by then and reads the queue anyway. Most events are planned further
+    /// ahead than that, and the notification is a statement and a wake-up of every replica's listener (issue 17).
     /// </summary>
     public async Task NotifyDispatchersAsync(CancellationToken cancellationToken)
     {
@@ -128,7 +133,7 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
             .Where(e => e.State is EntityState.Added or EntityState.Modified && e.Entity.Status == ReminderStatus.Scheduled)
             .Select(e => (DateTimeOffset?)e.Entity.DueAt)
             .Min();
-        if (planned is { } due)
+        if (planned is { } due && due < time.GetUtcNow() + dispatcher.Value.SafetyWake)
         {
             await db.Database.ExecuteSqlAsync($"SELECT pg_notify({PlannedChannel}, {Payload(due)})", cancellationToken);
         }

@@ -26,6 +26,10 @@ public sealed class DispatcherOptions
     public TimeSpan RetryMax { get; set; } = TimeSpan.FromMinutes(10);
     /// <summary>A reminder still unsent this long after its event started is <c>missed</c>, never sent late.</summary>
     public TimeSpan MissedGrace { get; set; } = TimeSpan.FromMinutes(2);
-    /// <summary>Re-reads the queue this often even when nothing woke it (a lost LISTEN connection); no reminder waits for it.</summary>
+    /// <summary>
+    /// Re-reads the queue this often even when nothing woke it (a lost LISTEN connection). A reminder planned to fall due
+    /// later than this is not notified at all (<see cref="Data.ReminderScheduler.NotifyDispatchersAsync"/>): every dispatcher
+    /// wakes and reads the queue before then. Keep it the same on every replica.
+    /// </summary>
     public TimeSpan SafetyWake { get; set; } = TimeSpan.FromMinutes(5);
 }

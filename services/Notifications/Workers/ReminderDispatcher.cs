@@ -377,7 +377,7 @@ public sealed partial class ReminderDispatcher(
             WHERE EXISTS (SELECT 1 FROM reminder_queue AS q WHERE q.id = u.reminder_id)
             """, CancellationToken.None);
 
-        var scheduler = new ReminderScheduler(db, Time);
+        var scheduler = new ReminderScheduler(db, Time, options);
         var replanned = false;
         foreach (var outcome in outcomes.Where(o => o.Reminder.Status == ReminderStatus.Sent && held.Contains(o.Reminder.Id)))
         {
