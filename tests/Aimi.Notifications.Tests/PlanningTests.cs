@@ -31,6 +31,21 @@ public sealed class PlanningTests(ManualDispatchHost host) : IClassFixture<Manua
     }
 
     [Fact]
+    public async Task Before_Goals_announces_the_profile_the_events_own_zone_is_kept_and_a_later_profile_wins()
+    {
+        var userId = TestAuth.NewUserId();
+        await host.PublishAsync(Events.Changed(userId, Guid.NewGuid(), host.Time.GetUtcNow().AddDays(2), timeZone: "Asia/Tokyo"));
+
+        var kept = await host.WithDbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.UserId == userId));
+        Assert.Equal(("Asia/Tokyo", 0), (kept.TimeZone, kept.Version));
+
+        await host.PublishAsync(Events.Profile(userId, timeZone: "Europe/Berlin"));
+        await host.PublishAsync(Events.Changed(userId, Guid.NewGuid(), host.Time.GetUtcNow().AddDays(3), timeZone: "Asia/Tokyo"));
+        var profile = await host.WithDbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.UserId == userId));
+        Assert.Equal(("Europe/Berlin", 1), (profile.TimeZone, profile.Version));
+    }
+
+    [Fact]
     public async Task A_change_delayed_on_its_way_still_gets_the_reminders_that_fell_due_meanwhile_and_no_older_ones()
     {
         var now = host.Time.GetUtcNow();

@@ -40,12 +40,10 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
         snapshot.Deleted = message.Change == ChangeKinds.Deleted;
         snapshot.Version = message.Version;
         snapshot.UpdatedAt = Time.GetUtcNow();
-        if (await Db.Users.FindAsync([message.UserId], cancellationToken) is null)
-        {
-            // Until Goals announces the profile, the event's own zone is the best known; version 0 yields to any profile.
-            Db.Users.Add(new UserProfile { UserId = message.UserId, TimeZone = message.TimeZone, Version = 0, UpdatedAt = Time.GetUtcNow() });
-        }
-        await scheduler.ReplanEventAsync(snapshot, cancellationToken, changedAt: message.OccurredAt);
+        // Until Goals announces the profile, the event's own zone is the best known; version 0 yields to any profile.
+        var recipient = await scheduler.RecipientAsync(message.UserId, cancellationToken,
+            () => new UserProfile { UserId = message.UserId, TimeZone = message.TimeZone, Version = 0, UpdatedAt = Time.GetUtcNow() });
+        await scheduler.ReplanEventAsync(snapshot, cancellationToken, recipient, changedAt: message.OccurredAt);
     }
 
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];

@@ -28,12 +28,35 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
     public Task LockUserAsync(string userId, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({userId}, 0))", cancellationToken);
 
-    public async Task<Recipient> RecipientAsync(string userId, CancellationToken cancellationToken)
+    /// <summary>
+    /// The user as reminders see them: profile, settings, whether they have a push subscription. A user without a stored
+    /// profile gets <paramref name="missingProfile"/>, which is added to the unit of work, or the default profile.
+    /// </summary>
+    public async Task<Recipient> RecipientAsync(string userId, CancellationToken cancellationToken, Func<UserProfile>? missingProfile = null)
     {
-        var profile = await db.Users.FindAsync([userId], cancellationToken) ?? UserProfile.Default(userId);
+        // The usual case in one statement (it runs for every event change: issue 17); a profile added in this unit of work and
+        // not saved yet is not in the table, so it goes the long way, where FindAsync sees it.
+        if (!db.ChangeTracker.Entries<UserProfile>().Any(e => e.State == EntityState.Added && e.Entity.UserId == userId)
+            && await db.Users.Where(u => u.UserId == userId)
+                .Select(u => new
+                {
+                    Profile = u,
+                    Settings = db.Settings.SingleOrDefault(s => s.UserId == userId),
+                    HasPush = db.PushSubscriptions.Any(s => s.UserId == userId),
+                })
+                .SingleOrDefaultAsync(cancellationToken) is { } stored)
+        {
+            return new Recipient(stored.Profile, stored.Settings ?? NotificationSettings.Default(userId), stored.HasPush);
+        }
+        var profile = await db.Users.FindAsync([userId], cancellationToken);
+        if (profile is null && missingProfile is not null)
+        {
+            profile = missingProfile();
+            db.Users.Add(profile);
+        }
         var settings = await db.Settings.FindAsync([userId], cancellationToken) ?? NotificationSettings.Default(userId);
         var hasPush = await db.PushSubscriptions.AnyAsync(s => s.UserId == userId, cancellationToken);
-        return new Recipient(profile, settings, hasPush);
+        return new Recipient(profile ?? UserProfile.Default(userId), settings, hasPush);
     }
 
     /// <summary>
