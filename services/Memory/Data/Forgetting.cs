@@ -64,8 +64,29 @@ public static class Forgetting
     /// </summary>
     public static async Task<bool> AdmitAsync(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken)
     {
-        await db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock_shared({LockSpace}, hashtext({userId}))", cancellationToken);
-        return !await db.IsErasedAsync(userId, occurredAt, cancellationToken);
+        // One round trip for both (every consumer of Memory runs this first: issue 17); as two statements, so the check's
+        // snapshot is taken once the lock is held. The check is AccountErasure.IsErasedAsync's.
+        await db.Database.OpenConnectionAsync(cancellationToken);
+        try
+        {
+            await using var command = db.Database.GetDbConnection().CreateCommand();
+            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
+            command.CommandText = """
+                SELECT pg_advisory_xact_lock_shared(@space, hashtext(@user));
+                SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = @user AND (released_at IS NULL OR released_at > @at))
+                """;
+            command.Parameters.Add(new NpgsqlParameter("space", LockSpace));
+            command.Parameters.Add(new NpgsqlParameter("user", userId));
+            command.Parameters.Add(new NpgsqlParameter("at", occurredAt.ToUniversalTime()));
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.NextResultAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return !reader.GetBoolean(0);
+        }
+        finally
+        {
+            await db.Database.CloseConnectionAsync();
+        }
     }
 
     /// <summary>
