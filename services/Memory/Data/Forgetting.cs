@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Aimi.Memory.Api.Domain;
 using Aimi.Messaging;
 using Aimi.ServiceDefaults;
@@ -20,68 +21,65 @@ public static class Forgetting
     public const int LockSpace = 0x666F7267;
 
     /// <summary>
-    /// Of <paramref name="ids"/>, those the user had forgotten; takes the lock shared until the caller's transaction ends. One
-    /// round trip: two statements in one command, so the read's snapshot is taken once the lock is held (read committed).
+    /// Of <paramref name="ids"/>, those the user had forgotten; takes the lock shared until the caller's transaction ends.
     /// </summary>
     public static async Task<HashSet<string>> ForgottenAmongAsync(this MemoryDbContext db, string userId, IReadOnlyCollection<string> ids,
         CancellationToken cancellationToken)
     {
-        var forgotten = new HashSet<string>(StringComparer.Ordinal);
         if (ids.Count == 0)
         {
-            return forgotten;
+            return new HashSet<string>(StringComparer.Ordinal);
         }
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            command.CommandText = """
-                SELECT pg_advisory_xact_lock_shared(@space, hashtext(@user));
-                SELECT message_id FROM forgotten_messages WHERE user_id = @user AND message_id = ANY(@ids)
-                """;
-            command.Parameters.Add(new NpgsqlParameter("space", LockSpace));
-            command.Parameters.Add(new NpgsqlParameter("user", userId));
-            command.Parameters.Add(new NpgsqlParameter("ids", ids.ToArray()));
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.NextResultAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+        return await UnderSharedLockAsync(db, userId,
+            SharedLock + "SELECT message_id FROM forgotten_messages WHERE user_id = @user AND message_id = ANY(@ids)",
+            [new NpgsqlParameter("ids", ids.ToArray())],
+            async (reader, ct) =>
             {
-                forgotten.Add(reader.GetString(0));
-            }
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-        return forgotten;
+                var forgotten = new HashSet<string>(StringComparer.Ordinal);
+                while (await reader.ReadAsync(ct))
+                {
+                    forgotten.Add(reader.GetString(0));
+                }
+                return forgotten;
+            },
+            cancellationToken);
     }
 
     /// <summary>
     /// The first step of every write about the user (a consumer, an import): takes the lock shared until the caller's transaction
     /// ends, so a forget-me or an erasure either finds this write committed (and deletes it) or comes first (and this write sees its
-    /// mark); then false when what happened at <paramref name="occurredAt"/> belongs to what the user had erased or forgotten.
+    /// mark); then false when what happened at <paramref name="occurredAt"/> belongs to what the user had erased or forgotten
+    /// (the check is <see cref="AccountErasure.IsErasedAsync"/>'s, in the lock's round trip: every consumer of Memory runs this).
     /// </summary>
-    public static async Task<bool> AdmitAsync(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken)
+    public static Task<bool> AdmitAsync(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
+        UnderSharedLockAsync(db, userId,
+            SharedLock + "SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = @user AND (released_at IS NULL OR released_at > @at))",
+            [new NpgsqlParameter("at", occurredAt.ToUniversalTime())],
+            async (reader, ct) => await reader.ReadAsync(ct) && !reader.GetBoolean(0),
+            cancellationToken);
+
+    private const string SharedLock = "SELECT pg_advisory_xact_lock_shared(@space, hashtext(@user));\n";
+
+    /// <summary>
+    /// Runs <paramref name="sql"/>, which starts with <see cref="SharedLock"/> (parameters <c>@space</c> and <c>@user</c> are set
+    /// here), and reads the second statement's rows. One round trip; two statements, so the read's snapshot is taken once the
+    /// lock is held (read committed). The lock lasts until the caller's transaction ends.
+    /// </summary>
+    private static async Task<T> UnderSharedLockAsync<T>(MemoryDbContext db, string userId, string sql, NpgsqlParameter[] parameters,
+        Func<DbDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
-        // One round trip for both (every consumer of Memory runs this first: issue 17); as two statements, so the check's
-        // snapshot is taken once the lock is held. The check is AccountErasure.IsErasedAsync's.
         await db.Database.OpenConnectionAsync(cancellationToken);
         try
         {
             await using var command = db.Database.GetDbConnection().CreateCommand();
             command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            command.CommandText = """
-                SELECT pg_advisory_xact_lock_shared(@space, hashtext(@user));
-                SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = @user AND (released_at IS NULL OR released_at > @at))
-                """;
+            command.CommandText = sql;
             command.Parameters.Add(new NpgsqlParameter("space", LockSpace));
             command.Parameters.Add(new NpgsqlParameter("user", userId));
-            command.Parameters.Add(new NpgsqlParameter("at", occurredAt.ToUniversalTime()));
+            command.Parameters.AddRange(parameters);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.NextResultAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return !reader.GetBoolean(0);
+            return await read(reader, cancellationToken);
         }
         finally
         {
