@@ -1,8 +1,10 @@
 using Aimi.Contracts.Notifications;
 using Aimi.Notifications.Api.Domain;
+using Aimi.Notifications.Api.Data;
 using Aimi.Testing;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Aimi.Notifications.Tests;
@@ -43,6 +45,27 @@ public sealed class PlanningTests(ManualDispatchHost host) : IClassFixture<Manua
         await host.PublishAsync(Events.Changed(userId, Guid.NewGuid(), host.Time.GetUtcNow().AddDays(3), timeZone: "Asia/Tokyo"));
         var profile = await host.WithDbAsync(db => db.Users.AsNoTracking().SingleAsync(u => u.UserId == userId));
         Assert.Equal(("Europe/Berlin", 1), (profile.TimeZone, profile.Version));
+    }
+
+    [Fact]
+    public async Task A_recipient_is_read_with_what_the_unit_of_work_added_and_has_not_saved()
+    {
+        var userId = TestAuth.NewUserId();
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<NotificationsDbContext>();
+        var scheduler = scope.ServiceProvider.GetRequiredService<ReminderScheduler>();
+        db.Users.Add(new UserProfile { UserId = userId, TimeZone = "Asia/Tokyo", Version = 3 });
+        Assert.Equal("Asia/Tokyo", (await scheduler.RecipientAsync(userId, CancellationToken.None)).Profile.TimeZone);
+        await db.SaveChangesAsync();
+
+        // The profile is stored, the settings only added.
+        db.Settings.Add(new NotificationSettings { UserId = userId, OffsetsMinutes = [30] });
+        var unsaved = await scheduler.RecipientAsync(userId, CancellationToken.None);
+        Assert.Equal(("Asia/Tokyo", 30), (unsaved.Profile.TimeZone, Assert.Single(unsaved.Settings.OffsetsMinutes)));
+
+        await db.SaveChangesAsync();
+        var saved = await scheduler.RecipientAsync(userId, CancellationToken.None);
+        Assert.Equal(("Asia/Tokyo", 30, false), (saved.Profile.TimeZone, Assert.Single(saved.Settings.OffsetsMinutes), saved.HasPushSubscription));
     }
 
     [Fact]

@@ -34,9 +34,9 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
     /// </summary>
     public async Task<Recipient> RecipientAsync(string userId, CancellationToken cancellationToken, Func<UserProfile>? missingProfile = null)
     {
-        // The usual case in one statement (it runs for every event change: issue 17); a profile added in this unit of work and
-        // not saved yet is not in the table, so it goes the long way, where FindAsync sees it.
-        if (!db.ChangeTracker.Entries<UserProfile>().Any(e => e.State == EntityState.Added && e.Entity.UserId == userId)
+        // The usual case in one statement (it runs for every event change: issue 17). A profile or settings added in this unit
+        // of work and not saved yet are not in the tables, so then it goes the long way, where FindAsync sees them.
+        if (!AddedUnsaved(userId)
             && await db.Users.Where(u => u.UserId == userId)
                 .Select(u => new
                 {
@@ -58,6 +58,10 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
         var hasPush = await db.PushSubscriptions.AnyAsync(s => s.UserId == userId, cancellationToken);
         return new Recipient(profile ?? UserProfile.Default(userId), settings, hasPush);
     }
+
+    private bool AddedUnsaved(string userId) =>
+        db.ChangeTracker.Entries<UserProfile>().Any(e => e.State == EntityState.Added && e.Entity.UserId == userId)
+        || db.ChangeTracker.Entries<NotificationSettings>().Any(e => e.State == EntityState.Added && e.Entity.UserId == userId);
 
     /// <summary>
     /// Plans the event's reminders anew. <paramref name="changedAt"/> is when the change being applied happened: a change that
