@@ -1,6 +1,7 @@
 using Aimi.Contracts.Accounts;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Npgsql;
 using Microsoft.Extensions.Logging;
 
 namespace Aimi.Messaging;
@@ -43,9 +44,17 @@ public static class ErasedUsers
     /// account and must be dropped. Read it under the per-user lock the service's erasure takes, so the two cannot interleave.
     /// </summary>
     public static Task<bool> IsErasedAsync(this DbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
-        db.Database.SqlQuery<bool>($"""
-            SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = {userId} AND (released_at IS NULL OR released_at > {occurredAt})) AS "Value"
-            """).SingleAsync(cancellationToken);
+        db.Database.SqlQueryRaw<bool>(IsErasedQuery, IsErasedParameters(userId, occurredAt)).SingleAsync(cancellationToken);
+
+    /// <summary>
+    /// <see cref="IsErasedAsync"/> as SQL, with its parameters (<see cref="IsErasedParameters"/>), for a caller that sends it
+    /// in a command of its own (Memory sends it behind its per-user lock, in one round trip).
+    /// </summary>
+    public const string IsErasedQuery =
+        "SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = @erased_user AND (released_at IS NULL OR released_at > @erased_at)) AS \"Value\"";
+
+    public static NpgsqlParameter[] IsErasedParameters(string userId, DateTimeOffset occurredAt) =>
+        [new("erased_user", userId), new("erased_at", occurredAt.ToUniversalTime())];
 
     /// <summary>
     /// Records a completed local step of an erasure, or a forget (<paramref name="release"/> at once). A forget never lifts the

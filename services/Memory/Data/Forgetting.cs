@@ -49,12 +49,10 @@ public static class Forgetting
     /// The first step of every write about the user (a consumer, an import): takes the lock shared until the caller's transaction
     /// ends, so a forget-me or an erasure either finds this write committed (and deletes it) or comes first (and this write sees its
     /// mark); then false when what happened at <paramref name="occurredAt"/> belongs to what the user had erased or forgotten
-    /// (the check is <see cref="AccountErasure.IsErasedAsync"/>'s, in the lock's round trip: every consumer of Memory runs this).
+    /// (the check is <see cref="ErasedUsers.IsErasedAsync"/>'s, in the lock's round trip: every consumer of Memory runs this).
     /// </summary>
     public static Task<bool> AdmitAsync(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
-        UnderSharedLockAsync(db, userId,
-            SharedLock + "SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = @user AND (released_at IS NULL OR released_at > @at))",
-            [new NpgsqlParameter("at", occurredAt.ToUniversalTime())],
+        UnderSharedLockAsync(db, userId, SharedLock + ErasedUsers.IsErasedQuery, ErasedUsers.IsErasedParameters(userId, occurredAt),
             async (reader, ct) => await reader.ReadAsync(ct) && !reader.GetBoolean(0),
             cancellationToken);
 
