@@ -90,6 +90,40 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         Assert.Contains("q07", hits.Items().SelectMany(Ids));
     }
 
+    [Theory]
+    [InlineData("What pets does Olga have?", "p5")]
+    [InlineData("Какие животные есть у Ольги?", "r5")]
+    [InlineData("What health problems did Olga have this spring?", "h5")]
+    public async Task A_question_asked_by_a_category_finds_the_line_that_names_only_a_thing_under_it(string question, string expected)
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        var prefix = expected[..1];
+        // Olga's other lines share the question's name and nothing else; the answer says "greyhound", "щенок", "chickenpox", never the category.
+        var answer = prefix switch
+        {
+            "p" => "We finally adopted a greyhound from the rescue, she sleeps all day.",
+            "r" => "Мы наконец взяли из приюта щенка, он спит целыми днями.",
+            _ => "I had chickenpox at thirty-four, of all things, two weeks in bed.",
+        };
+        string[] others = prefix == "r"
+            ? ["Я наконец вернулась из офиса, весь день сидела над отчётом.", "Как прошла неделя? Расскажи всё подробно, я соскучилась.",
+               "Долго. Квартальный отчёт опять переделывали три раза подряд.", "В воскресенье приеду к вам с тортом, как обычно и договаривались."]
+            : ["Olga here, back from the office at last after the longest day.", "How was your week, Olga? Tell me everything, I missed you.",
+               "Long. Olga versus the quarterly report, round three, again.", "Olga will bring the cake on Sunday, as always, don't worry."];
+        await ImportAsync(client, $"category-{prefix}",
+            ($"{prefix}1", "Olga", others[0]),
+            ($"{prefix}2", "Anna", others[1]),
+            ($"{prefix}3", "Olga", others[2]),
+            ($"{prefix}4", "Olga", others[3]),
+            // Last, so that no line carries it as the line it answers (a reply's words include those of the line before it).
+            (expected, "Olga", answer));
+
+        var hits = await client.GetJsonAsync($"/memory/search?q={Uri.EscapeDataString(question)}&k=3");
+
+        Assert.Equal([expected], hits.Items().First().GetProperty("sourceMessageIds").Items().Select(i => i.GetString()!));
+    }
+
     [Fact]
     public async Task A_relative_time_is_resolved_against_the_time_the_message_was_said_and_found_by_the_date()
     {

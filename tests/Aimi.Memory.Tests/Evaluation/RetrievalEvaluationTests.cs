@@ -19,13 +19,14 @@ public sealed class RetrievalEvaluationRunsAlone
 [Collection(RetrievalEvaluationRunsAlone.Name)]
 public sealed class RetrievalEvaluationTests(MemoryHost host, ITestOutputHelper output) : IClassFixture<MemoryHost>
 {
-    // Floors a little under the figures measured on the whole set (0.685 overall; single 0.806, multi 0.283, temporal 0.893,
-    // inference 0.471; BM25 0.473), so a regression fails here; raise them with the figures, never to a figure not yet reached.
-    private const double MemoryFloor = 0.66;
-    private const double SingleFloor = 0.77;
-    private const double MultiFloor = 0.24;
-    private const double TemporalFloor = 0.85;
-    private const double InferenceFloor = 0.42;
+    // Floors a little under the figures measured on the whole set (0.714 overall; single 0.806, multi 0.361, temporal 0.922,
+    // inference 0.507; BM25 0.473), so a regression fails here (without the short-text penalty the whole set measures 0.696; without it
+    // and the category words, 0.685); raise them with the figures, never to a figure not yet reached.
+    private const double MemoryFloor = 0.70;
+    private const double SingleFloor = 0.78;
+    private const double MultiFloor = 0.33;
+    private const double TemporalFloor = 0.89;
+    private const double InferenceFloor = 0.47;
     private const double MarginOverBm25 = 0.15;
 
     private static readonly TimeSpan SessionTimeout = TimeSpan.FromMinutes(2);
