@@ -370,7 +370,8 @@ public sealed partial class MemorySearch(
     /// little, a rare noun much) and normalised by length; the words are few and memories short, so a word counts once per memory. It reads
     /// the narrow <c>memory_texts</c> (about 260 bytes a row instead of 1.9 KB): a common word matches a thousand rows or more. The counts
     /// are cast to float8: bigint with a decimal literal is computed in numeric, a sixth of the statement's time. The words under a category
-    /// the question names ("What pets…": dog, cat, goldfish…) are looked for too, each counting <see cref="Categories.MemberWeight"/>.
+    /// the question names ("What pets…": dog, cat, goldfish…) are looked for too, each counting <see cref="Categories.MemberWeight"/>, unless
+    /// it is common among the user's memories (<see cref="CommonCategoryWord"/>).
     /// </summary>
     private static async Task<List<Candidate>> TextMatchesAsync(NpgsqlConnection connection, string userId, IReadOnlyList<string> words, SearchScope scope,
         int limit, CancellationToken cancellationToken)
@@ -378,13 +379,22 @@ public sealed partial class MemorySearch(
         var scoped = Scoped(scope) ? $"JOIN memories m ON m.id = t.memory_id AND {ScopeFilter}" : "";
         var text = $"""
             WITH terms AS (
-                SELECT plainto_tsquery(CASE WHEN w.word ~ '[а-яё]' THEN 'russian' ELSE 'english' END::regconfig, w.word) AS query, max(w.weight) AS weight
-                FROM unnest(@words::text[], @weights::float8[]) AS w(word, weight)
-                GROUP BY 1
+                SELECT row_number() OVER () AS term, q.query, q.weight FROM (
+                    SELECT plainto_tsquery(CASE WHEN w.word ~ '[а-яё]' THEN 'russian' ELSE 'english' END::regconfig, w.word) AS query, max(w.weight) AS weight
+                    FROM unnest(@words::text[], @weights::float8[]) AS w(word, weight)
+                    GROUP BY 1) q
+                WHERE numnode(q.query) > 0
+            ), matches AS (
+                SELECT found.memory_id, terms.term, terms.weight, found.len
+                FROM terms CROSS JOIN LATERAL (
+                    SELECT t.memory_id, length(t.search_vector)::float8 AS len
+                    FROM memory_texts t {scoped}
+                    WHERE t.search_vector @@ terms.query AND {UserFilter("t")}
+                    LIMIT CASE WHEN terms.weight < 1 THEN @common + 1 END) found
             ), hits AS (
-                SELECT t.memory_id, terms.weight, length(t.search_vector)::float8 AS len, (count(*) OVER (PARTITION BY terms.query::text))::float8 AS df
-                FROM terms JOIN memory_texts t ON t.search_vector @@ terms.query {scoped}
-                WHERE numnode(terms.query) > 0 AND {UserFilter("t")}
+                SELECT counted.memory_id, counted.weight, counted.len, counted.df
+                FROM (SELECT matches.*, (count(*) OVER (PARTITION BY matches.term))::float8 AS df FROM matches) counted
+                WHERE counted.weight >= 1 OR counted.df <= @common
             ), corpus AS (
                 SELECT (SELECT count(*) FROM memories WHERE {UserFilter("memories")})::float8 AS n, (SELECT avg(len) FROM hits) AS average
             )
@@ -401,9 +411,16 @@ public sealed partial class MemorySearch(
             var related = Categories.Expand(words);
             parameters["words"] = words.Concat(related).ToArray();
             parameters["weights"] = words.Select(_ => 1.0).Concat(related.Select(_ => Categories.MemberWeight)).ToArray();
+            parameters["common"] = CommonCategoryWord;
             return await connection.QueryAsync(WithRankingColumns(text), parameters, Candidate.Read, null, cancellationToken);
         }
     }
+
+    /// <summary>
+    /// A word under a category (weighed less than 1) found in more of the user's memories than this is left out: so common, it says little
+    /// about which memory answers, and reading its every match costs. Its matches are read only up to one more than this.
+    /// </summary>
+    private const int CommonCategoryWord = 100;
 
     // Okapi BM25's usual constants (term-frequency saturation and length normalisation), written into the SQL as literals.
     private const string Bm25K1 = "1.2";
