@@ -408,9 +408,10 @@ public sealed partial class MemorySearch(
         {
             await connection.OpenAsync(cancellationToken);
             var parameters = FilterParameters(userId, scope, limit);
-            var related = Categories.Expand(words);
-            parameters["words"] = words.Concat(related).ToArray();
-            parameters["weights"] = words.Select(_ => 1.0).Concat(related.Select(_ => Categories.MemberWeight)).ToArray();
+            var forms = WordForms.Expand(words);
+            var related = Categories.Expand(words).Except(forms, StringComparer.Ordinal).ToList();
+            parameters["words"] = words.Concat(forms).Concat(related).ToArray();
+            parameters["weights"] = words.Select(_ => 1.0).Concat(forms.Select(_ => WordForms.FormWeight)).Concat(related.Select(_ => Categories.MemberWeight)).ToArray();
             parameters["common"] = CommonCategoryWord;
             return await connection.QueryAsync(WithRankingColumns(text), parameters, Candidate.Read, null, cancellationToken);
         }
