@@ -127,6 +127,29 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
     }
 
     [Fact]
+    public async Task The_answer_to_a_question_about_a_match_shares_in_the_match_as_a_reply_would()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        // The match, a question about it, then the answer, which shares no word with what is asked.
+        await ImportAsync(client, "asked-about",
+            ("a1", "Priya", "How is the writing going these days, any news at all?"),
+            ("a2", "Sam", "One literary agent already asked to read the full manuscript!"),
+            ("a3", "Priya", "Already?! Which one?"),
+            ("a4", "Sam", "Fiona Keir at Harrow & Finch in London."),
+            ("a5", "Priya", "That is wonderful news, I am so proud of you."),
+            ("a6", "Sam", "Thank you. Maggie opened a bottle of champagne last night."));
+
+        var hits = await client.GetJsonAsync($"/memory/search?q={Uri.EscapeDataString("Which literary agent asked for Sam's manuscript?")}&k=5");
+
+        // Ahead of the line before the match, which shares in it as much but answers nothing (the question itself may stay ahead).
+        var ids = hits.Items().SelectMany(Ids).ToList();
+        Assert.Equal("a2", ids[0]);
+        Assert.Contains("a4", ids.Take(3));
+        Assert.True(ids.IndexOf("a1") < 0 || ids.IndexOf("a4") < ids.IndexOf("a1"), string.Join(", ", ids));
+    }
+
+    [Fact]
     public async Task A_relative_time_is_resolved_against_the_time_the_message_was_said_and_found_by_the_date()
     {
         var user = TestAuth.NewUserId();

@@ -54,14 +54,15 @@ public sealed record PendingSearch(string UserId, IReadOnlyList<string> Words, S
 /// <summary>A memory one half of the search found, with what the fusion ranks by (the row itself is read only if it wins).</summary>
 /// <param name="FirstDay">The first day it is about: the day it names, or the day it was said.</param>
 /// <param name="Cites">The messages it comes from: results that cite nothing new are left out.</param>
+/// <param name="Asks">It is a question (ends with "?"): what answers it is the line after it.</param>
 /// <param name="Score">The half's own score: BM25 for the text half, cosine similarity (less a short text's penalty) for the vector half.</param>
 public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset RecordedAt, Guid? GraphNodeId, bool Current, MemoryKind Kind, Guid? SessionId,
-    string[] Cites, DateOnly FirstDay, DateOnly LastDay, bool NamesTime, string? Speaker, double Score)
+    string[] Cites, DateOnly FirstDay, DateOnly LastDay, bool NamesTime, string? Speaker, bool Asks, double Score)
 {
     internal static Candidate Read(System.Data.Common.DbDataReader r) =>
         new(r.GetGuid(0), r.GetFieldValue<DateTimeOffset>(1), r.GetFieldValue<DateTimeOffset>(2), r.IsDBNull(3) ? null : r.GetGuid(3), r.GetBoolean(4),
             WireName.Parse<MemoryKind>(r.GetString(5)), r.IsDBNull(6) ? null : r.GetGuid(6), r.GetFieldValue<string[]>(7),
-            r.GetFieldValue<DateOnly>(8), r.GetFieldValue<DateOnly>(9), r.GetBoolean(10), r.IsDBNull(11) ? null : r.GetString(11), r.GetDouble(12));
+            r.GetFieldValue<DateOnly>(8), r.GetFieldValue<DateOnly>(9), r.GetBoolean(10), r.IsDBNull(11) ? null : r.GetString(11), r.GetBoolean(12), r.GetDouble(13));
 
     public bool IsIn(DateSpan period) => FirstDay <= period.To && LastDay >= period.From;
 
@@ -193,9 +194,12 @@ public sealed partial class MemorySearch(
             scores.TryAdd(neighbour.Id, 0);
         }
         var smoothed = scores.ToDictionary(s => s.Key, s => s.Value);
+        // The line right after a match, when it asks about it ("Which one?"): the answer after it is as close to the match as a reply.
+        var askedAbout = neighbours.Where(n => n.Distance == 1 && n.Neighbour.Asks).Select(n => n.Of).ToHashSet();
         foreach (var (of, distance, neighbour) in neighbours)
         {
-            smoothed[neighbour.Id] = Math.Max(smoothed[neighbour.Id], scores[neighbour.Id] + ShareAt(distance) * scores[of]);
+            var share = distance == 2 && askedAbout.Contains(of) ? NeighbourShare : ShareAt(Math.Abs(distance));
+            smoothed[neighbour.Id] = Math.Max(smoothed[neighbour.Id], scores[neighbour.Id] + share * scores[of]);
         }
 
         var ranked = smoothed.OrderByDescending(s => s.Value).ThenByDescending(s => candidates[s.Key].ValidFrom)
@@ -294,7 +298,7 @@ public sealed partial class MemorySearch(
 
     /// <summary>
     /// The <see cref="NeighbourWindow"/> episodes before and after each of <paramref name="ids"/> in its conversation, each with the id it
-    /// neighbours and how many turns away it is.
+    /// neighbours and how many turns away it is: negative before it, positive after.
     /// </summary>
     private async Task<List<(Guid Of, int Distance, Candidate Neighbour)>> NeighboursAsync(string userId, Guid[] ids, SearchScope scope, CancellationToken cancellationToken)
     {
@@ -307,7 +311,7 @@ public sealed partial class MemorySearch(
             SELECT {RankingColumns}, 0::float8, c.id, m.distance
             FROM memories c
             CROSS JOIN LATERAL (
-                (SELECT e.*, row_number() OVER (ORDER BY e.valid_from DESC, e.id DESC) AS distance FROM memories e
+                (SELECT e.*, -row_number() OVER (ORDER BY e.valid_from DESC, e.id DESC) AS distance FROM memories e
                  WHERE e.user_id = c.user_id AND e.kind = 'episode' AND e.source_session_id = c.source_session_id
                  AND (e.valid_from, e.id) < (c.valid_from, c.id) ORDER BY e.valid_from DESC, e.id DESC LIMIT @window)
                 UNION ALL
@@ -320,7 +324,7 @@ public sealed partial class MemorySearch(
         var parameters = FilterParameters(userId, scope, 0);
         parameters["ids"] = ids;
         parameters["window"] = NeighbourWindow;
-        var rows = await db.QueryAsync(sql, parameters, r => (Of: r.GetGuid(13), Distance: (int)r.GetInt64(14), Neighbour: Candidate.Read(r)), cancellationToken);
+        var rows = await db.QueryAsync(sql, parameters, r => (Of: r.GetGuid(14), Distance: (int)r.GetInt64(15), Neighbour: Candidate.Read(r)), cancellationToken);
         return rows.Where(r => r.Neighbour.Current).ToList();
     }
 
@@ -481,7 +485,7 @@ public sealed partial class MemorySearch(
     private const string RankingColumns = $"""
         m.id, m.valid_from, m.recorded_at, m.graph_node_id, @history OR ({NotStaleSummary} AND {NotStaleEpisode}) AS current, m.kind, m.source_session_id, m.source_message_ids,
         COALESCE(m.occurred_from, (m.valid_from AT TIME ZONE 'UTC')::date), COALESCE(m.occurred_to, (m.valid_from AT TIME ZONE 'UTC')::date),
-        m.occurred_from IS NOT NULL, m.speaker
+        m.occurred_from IS NOT NULL, m.speaker, right(rtrim(m.content), 1) = '?'
         """;
 
     /// <summary>The text half's rows (<c>id</c>, <c>score</c>), best first, with what the fusion ranks by: only its top rows are read from memories.</summary>

@@ -19,12 +19,12 @@ public sealed class RetrievalEvaluationRunsAlone
 [Collection(RetrievalEvaluationRunsAlone.Name)]
 public sealed class RetrievalEvaluationTests(MemoryHost host, ITestOutputHelper output) : IClassFixture<MemoryHost>
 {
-    // Floors a little under the figures measured on the whole set (0.718 overall; single 0.818, multi 0.361, temporal 0.922,
-    // inference 0.507; BM25 0.473), so a regression fails here (without the verb forms and the short-text penalty the whole set
+    // Floors a little under the figures measured on the whole set (0.722 overall; single 0.829, multi 0.373, temporal 0.922,
+    // inference 0.493; BM25 0.473), so a regression fails here (without the verb forms and the short-text penalty the whole set
     // measures 0.696; without the category words too, 0.685); raise them with the figures, never to a figure not yet reached.
     private const double MemoryFloor = 0.70;
-    private const double SingleFloor = 0.78;
-    private const double MultiFloor = 0.33;
+    private const double SingleFloor = 0.80;
+    private const double MultiFloor = 0.34;
     private const double TemporalFloor = 0.89;
     private const double InferenceFloor = 0.47;
     private const double MarginOverBm25 = 0.15;
