@@ -15,6 +15,9 @@ public sealed class CategoriesTests
     [InlineData("Какие животные появились у Ольги?", "щенок")]
     [InlineData("Какие проблемы со здоровьем были у сына?", "ветрянка")]
     [InlineData("Как менялась работа Кати?", "собеседование")]
+    [InlineData("What kind of art does Caroline make?", "pottery")]
+    [InlineData("Which companies did Jonas work for?", "hired")]
+    [InlineData("What festivals and other events did they go to?", "parade")]
     public void A_question_naming_a_category_adds_the_words_under_it(string question, string expected)
     {
         var added = Categories.Expand(MemorySearch.Words(question));
@@ -40,6 +43,7 @@ public sealed class CategoriesTests
     [InlineData("When did Tom start at the new surgery?")]
     [InlineData("Как зовут мужа Ольги?")]
     [InlineData("ready steady go")]
+    [InlineData("Did it eventually work out with the landlord?")]
     public void A_question_naming_no_category_adds_nothing(string question)
     {
         Assert.Empty(Categories.Expand(MemorySearch.Words(question)));

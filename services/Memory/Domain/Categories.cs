@@ -82,6 +82,24 @@ public static class Categories
             "singing", "chess", "yoga", "fishing", "allotment",
             "рисование", "рисую", "керамика", "гончарный", "вязание", "огород", "фотография", "поход", "танцы", "шахматы", "йога", "рыбалка",
         ]),
+        new(["art", "artwork", "creative", "искусств", "творчеств"],
+        [
+            "painting", "painted", "drawing", "sketch", "sketching", "watercolour", "watercolor", "canvas", "sculpture", "pottery", "ceramics",
+            "photography", "mural", "gallery", "exhibition", "museum", "calligraphy", "embroidery",
+            "рисование", "рисую", "картина", "акварель", "холст", "скульптура", "керамика", "фотография", "галерея", "выставка", "музей",
+        ]),
+        new(["outdoor", "outdoors", "nature", "природ"],
+        [
+            "camping", "camped", "tent", "hiking", "hike", "trail", "mountains", "forest", "woods", "lake", "beach", "river", "kayak", "canoe",
+            "campfire", "picnic", "park", "garden",
+            "поход", "палатка", "горы", "лес", "озеро", "пляж", "река", "байдарка", "костёр", "пикник", "парк", "дача",
+        ]),
+        new(["event", "celebrat", "festival", "праздн", "мероприят"],
+        [
+            "festival", "parade", "concert", "conference", "workshop", "party", "wedding", "birthday", "ceremony", "fundraiser", "meetup",
+            "march", "fair", "show", "anniversary", "graduation",
+            "фестиваль", "парад", "концерт", "конференция", "вечеринка", "свадьба", "день рождения", "церемония", "ярмарка", "юбилей", "выпускной",
+        ]),
         new(["relationship", "dating", "boyfriend", "girlfriend", "отношени", "личн"],
         [
             "date", "dating", "boyfriend", "girlfriend", "partner", "engaged", "proposed", "wedding", "married", "ex", "broke",
@@ -106,8 +124,9 @@ public static class Categories
     }
 
     /// <summary>
-    /// A word names a trigger when it is the trigger or an inflection of it: a Russian or a long English trigger is a stem (at most six
-    /// letters more: "книги", "companies"); a short English one takes only its endings ("pets", "reading", but not "ready").
+    /// A word names a trigger when it is the trigger or an inflection of it: a Russian trigger is a stem (at most six letters more:
+    /// "книги", "животными"), a long English one too with at most four ("companies", "travelling", but not "eventually"); a short
+    /// English one takes only its endings ("pets", "reading", but not "ready").
     /// </summary>
     private static bool Names(string word, string trigger)
     {
@@ -116,9 +135,13 @@ public static class Categories
             return false;
         }
         var rest = word.AsSpan(trigger.Length);
-        if (trigger.Length >= 5 || trigger[0] is >= '\u0400' and <= '\u04FF')
+        if (trigger[0] is >= '\u0400' and <= '\u04FF')
         {
             return rest.Length <= 6;
+        }
+        if (trigger.Length >= 5)
+        {
+            return rest.Length <= 4;
         }
         return rest is "" or "s" or "es" or "ed" or "ing";
     }

@@ -19,8 +19,8 @@ public sealed class RetrievalEvaluationRunsAlone
 [Collection(RetrievalEvaluationRunsAlone.Name)]
 public sealed class RetrievalEvaluationTests(MemoryHost host, ITestOutputHelper output) : IClassFixture<MemoryHost>
 {
-    // Floors a little under the figures measured on the whole set (0.722 overall; single 0.829, multi 0.373, temporal 0.922,
-    // inference 0.493; BM25 0.473), so a regression fails here (without the verb forms and the short-text penalty the whole set
+    // Floors a little under the figures measured on the whole set (0.724 overall; single 0.829, multi 0.373, temporal 0.922,
+    // inference 0.502; BM25 0.473), so a regression fails here (without the verb forms and the short-text penalty the whole set
     // measures 0.696; without the category words too, 0.685); raise them with the figures, never to a figure not yet reached.
     private const double MemoryFloor = 0.70;
     private const double SingleFloor = 0.80;
