@@ -374,8 +374,9 @@ public sealed partial class MemorySearch(
     /// little, a rare noun much) and normalised by length; the words are few and memories short, so a word counts once per memory. It reads
     /// the narrow <c>memory_texts</c> (about 260 bytes a row instead of 1.9 KB): a common word matches a thousand rows or more. The counts
     /// are cast to float8: bigint with a decimal literal is computed in numeric, a sixth of the statement's time. The words under a category
-    /// the question names ("What pets…": dog, cat, goldfish…) are looked for too, each counting <see cref="Categories.MemberWeight"/>, unless
-    /// it is common among the user's memories (<see cref="CommonCategoryWord"/>).
+    /// the question names ("What pets…": dog, cat, goldfish…) and the other forms of its irregular verbs ("buy": bought) are looked for too,
+    /// each counting <see cref="Categories.MemberWeight"/> or <see cref="WordForms.FormWeight"/>, unless it is common among the user's
+    /// memories (<see cref="CommonAddedWord"/>).
     /// </summary>
     private static async Task<List<Candidate>> TextMatchesAsync(NpgsqlConnection connection, string userId, IReadOnlyList<string> words, SearchScope scope,
         int limit, CancellationToken cancellationToken)
@@ -416,16 +417,17 @@ public sealed partial class MemorySearch(
             var related = Categories.Expand(words).Except(forms, StringComparer.Ordinal).ToList();
             parameters["words"] = words.Concat(forms).Concat(related).ToArray();
             parameters["weights"] = words.Select(_ => 1.0).Concat(forms.Select(_ => WordForms.FormWeight)).Concat(related.Select(_ => Categories.MemberWeight)).ToArray();
-            parameters["common"] = CommonCategoryWord;
+            parameters["common"] = CommonAddedWord;
             return await connection.QueryAsync(WithRankingColumns(text), parameters, Candidate.Read, null, cancellationToken);
         }
     }
 
     /// <summary>
-    /// A word under a category (weighed less than 1) found in more of the user's memories than this is left out: so common, it says little
-    /// about which memory answers, and reading its every match costs. Its matches are read only up to one more than this.
+    /// A word the question did not say (one under a category or another form of its verb: weighed less than 1) found in more of the user's
+    /// memories than this is left out: so common, it says little about which memory answers, and reading its every match costs. Its
+    /// matches are read only up to one more than this.
     /// </summary>
-    private const int CommonCategoryWord = 100;
+    private const int CommonAddedWord = 100;
 
     // Okapi BM25's usual constants (term-frequency saturation and length normalisation), written into the SQL as literals.
     private const string Bm25K1 = "1.2";
