@@ -79,4 +79,17 @@ public sealed class QueryWordsTests
 
         Assert.Empty(WordForms.Expand(words));
     }
+
+    [Fact]
+    public void The_terms_are_the_questions_words_as_said_then_the_added_ones_a_verbs_form_counting_as_such_where_a_category_lists_it_too()
+    {
+        var terms = QueryTerms.Of(MemorySearch.Words("What did Olga buy for her pets?"));
+
+        Assert.All(terms.Take(7), t => Assert.Equal((1.0, false), (t.Weight, t.Added)));
+        Assert.Equal(["what", "did", "olga", "buy", "for", "her", "pets"], terms.Where(t => !t.Added).Select(t => t.Word));
+        // "bought" is both the verb's form and a word under purchases: it is counted once, as the form.
+        Assert.Equal(new QueryTerm("bought", WordForms.FormWeight, Added: true), Assert.Single(terms, t => t.Word == "bought"));
+        Assert.Equal(new QueryTerm("greyhound", Categories.MemberWeight, Added: true), Assert.Single(terms, t => t.Word == "greyhound"));
+        Assert.Equal(terms.Count, terms.Select(t => t.Word).Distinct().Count());
+    }
 }

@@ -373,10 +373,9 @@ public sealed partial class MemorySearch(
     /// stop words do not match as Russian words), weighed by how rare it is among the user's memories (a speaker's name in every line counts
     /// little, a rare noun much) and normalised by length; the words are few and memories short, so a word counts once per memory. It reads
     /// the narrow <c>memory_texts</c> (about 260 bytes a row instead of 1.9 KB): a common word matches a thousand rows or more. The counts
-    /// are cast to float8: bigint with a decimal literal is computed in numeric, a sixth of the statement's time. The words under a category
-    /// the question names ("What pets…": dog, cat, goldfish…) and the other forms of its irregular verbs ("buy": bought) are looked for too,
-    /// each counting <see cref="Categories.MemberWeight"/> or <see cref="WordForms.FormWeight"/>, unless it is common among the user's
-    /// memories (<see cref="CommonAddedWord"/>).
+    /// are cast to float8: bigint with a decimal literal is computed in numeric, a sixth of the statement's time. The words it looks for are
+    /// <see cref="QueryTerms.Of"/>: the words under a category the question names ("What pets…": dog, cat, goldfish…) and the other forms
+    /// of its irregular verbs ("buy": bought) too, each at its weight, unless common among the user's memories (<see cref="CommonAddedWord"/>).
     /// </summary>
     private static async Task<List<Candidate>> TextMatchesAsync(NpgsqlConnection connection, string userId, IReadOnlyList<string> words, SearchScope scope,
         int limit, CancellationToken cancellationToken)
@@ -384,22 +383,23 @@ public sealed partial class MemorySearch(
         var scoped = Scoped(scope) ? $"JOIN memories m ON m.id = t.memory_id AND {ScopeFilter}" : "";
         var text = $"""
             WITH terms AS (
-                SELECT row_number() OVER () AS term, q.query, q.weight FROM (
-                    SELECT plainto_tsquery(CASE WHEN w.word ~ '[а-яё]' THEN 'russian' ELSE 'english' END::regconfig, w.word) AS query, max(w.weight) AS weight
-                    FROM unnest(@words::text[], @weights::float8[]) AS w(word, weight)
+                SELECT row_number() OVER () AS term, q.query, q.weight, q.added FROM (
+                    SELECT plainto_tsquery(CASE WHEN w.word ~ '[а-яё]' THEN 'russian' ELSE 'english' END::regconfig, w.word) AS query,
+                           max(w.weight) AS weight, bool_and(w.added) AS added
+                    FROM unnest(@words::text[], @weights::float8[], @added::boolean[]) AS w(word, weight, added)
                     GROUP BY 1) q
                 WHERE numnode(q.query) > 0
             ), matches AS (
-                SELECT found.memory_id, terms.term, terms.weight, found.len
+                SELECT found.memory_id, terms.term, terms.weight, terms.added, found.len
                 FROM terms CROSS JOIN LATERAL (
                     SELECT t.memory_id, length(t.search_vector)::float8 AS len
                     FROM memory_texts t {scoped}
                     WHERE t.search_vector @@ terms.query AND {UserFilter("t")}
-                    LIMIT CASE WHEN terms.weight < 1 THEN @common + 1 END) found
+                    LIMIT CASE WHEN terms.added THEN @common + 1 END) found
             ), hits AS (
                 SELECT counted.memory_id, counted.weight, counted.len, counted.df
                 FROM (SELECT matches.*, (count(*) OVER (PARTITION BY matches.term))::float8 AS df FROM matches) counted
-                WHERE counted.weight >= 1 OR counted.df <= @common
+                WHERE NOT counted.added OR counted.df <= @common
             ), corpus AS (
                 SELECT (SELECT count(*) FROM memories WHERE {UserFilter("memories")})::float8 AS n, (SELECT avg(len) FROM hits) AS average
             )
@@ -413,18 +413,18 @@ public sealed partial class MemorySearch(
         {
             await connection.OpenAsync(cancellationToken);
             var parameters = FilterParameters(userId, scope, limit);
-            var forms = WordForms.Expand(words);
-            var related = Categories.Expand(words).Except(forms, StringComparer.Ordinal).ToList();
-            parameters["words"] = words.Concat(forms).Concat(related).ToArray();
-            parameters["weights"] = words.Select(_ => 1.0).Concat(forms.Select(_ => WordForms.FormWeight)).Concat(related.Select(_ => Categories.MemberWeight)).ToArray();
+            var terms = QueryTerms.Of(words);
+            parameters["words"] = terms.Select(t => t.Word).ToArray();
+            parameters["weights"] = terms.Select(t => t.Weight).ToArray();
+            parameters["added"] = terms.Select(t => t.Added).ToArray();
             parameters["common"] = CommonAddedWord;
             return await connection.QueryAsync(WithRankingColumns(text), parameters, Candidate.Read, null, cancellationToken);
         }
     }
 
     /// <summary>
-    /// A word the question did not say (one under a category or another form of its verb: weighed less than 1) found in more of the user's
-    /// memories than this is left out: so common, it says little about which memory answers, and reading its every match costs. Its
+    /// A word the question did not say (<see cref="QueryTerm.Added"/>: one under a category or another form of its verb; a stem the
+    /// question said too counts as said) found in more of the user's memories than this is left out: so common, it says little about which memory answers, and reading its every match costs. Its
     /// matches are read only up to one more than this.
     /// </summary>
     private const int CommonAddedWord = 100;
