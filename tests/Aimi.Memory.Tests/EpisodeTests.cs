@@ -150,6 +150,28 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
     }
 
     [Fact]
+    public async Task A_line_that_only_asks_ranks_below_the_statement_that_answers()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        // The question back matches every word asked; the answer comes much later and is long.
+        await ImportAsync(client, "only-asks",
+            ("a1", "Tom", "Have you ever tried pottery, Maya?"),
+            ("a2", "Maya", "Not yet, work has been far too busy for anything new."),
+            ("a3", "Tom", "Fair enough. Poppy started at nursery this week."),
+            ("a4", "Maya", "Oh lovely, how is she finding it so far?"),
+            ("a5", "Tom", "She loves it, she paints every single day at the easel."),
+            ("a6", "Maya", "Big news from me: I finally tried pottery at a studio in Alfama last Saturday and made a wonky bowl."));
+
+        var hits = await client.GetJsonAsync($"/memory/search?q={Uri.EscapeDataString("Has Maya tried pottery?")}&k=5");
+
+        // The reply right after the question may lead (it shares in the question's match); the question itself comes after the answer.
+        var ids = hits.Items().SelectMany(Ids).ToList();
+        Assert.Contains("a1", ids);
+        Assert.True(ids.IndexOf("a6") >= 0 && ids.IndexOf("a6") < ids.IndexOf("a1"), string.Join(", ", ids));
+    }
+
+    [Fact]
     public async Task A_relative_time_is_resolved_against_the_time_the_message_was_said_and_found_by_the_date()
     {
         var user = TestAuth.NewUserId();

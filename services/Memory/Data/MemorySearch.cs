@@ -55,14 +55,16 @@ public sealed record PendingSearch(string UserId, IReadOnlyList<string> Words, S
 /// <param name="FirstDay">The first day it is about: the day it names, or the day it was said.</param>
 /// <param name="Cites">The messages it comes from: results that cite nothing new are left out.</param>
 /// <param name="Asks">It is a question (ends with "?"): what answers it is the line after it.</param>
+/// <param name="OnlyAsks">It asks and says little else: it ends with "?" and, without its speaker and its closing questions, is under
+/// <see cref="MemorySearch.OnlyAskingRest"/> characters long ("Exactly. Which one?", not "I went camping last week. Have you been?").</param>
 /// <param name="Score">The half's own score: BM25 for the text half, cosine similarity (less a short text's penalty) for the vector half.</param>
 public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset RecordedAt, Guid? GraphNodeId, bool Current, MemoryKind Kind, Guid? SessionId,
-    string[] Cites, DateOnly FirstDay, DateOnly LastDay, bool NamesTime, string? Speaker, bool Asks, double Score)
+    string[] Cites, DateOnly FirstDay, DateOnly LastDay, bool NamesTime, string? Speaker, bool Asks, bool OnlyAsks, double Score)
 {
     internal static Candidate Read(System.Data.Common.DbDataReader r) =>
         new(r.GetGuid(0), r.GetFieldValue<DateTimeOffset>(1), r.GetFieldValue<DateTimeOffset>(2), r.IsDBNull(3) ? null : r.GetGuid(3), r.GetBoolean(4),
             WireName.Parse<MemoryKind>(r.GetString(5)), r.IsDBNull(6) ? null : r.GetGuid(6), r.GetFieldValue<string[]>(7),
-            r.GetFieldValue<DateOnly>(8), r.GetFieldValue<DateOnly>(9), r.GetBoolean(10), r.IsDBNull(11) ? null : r.GetString(11), r.GetBoolean(12), r.GetDouble(13));
+            r.GetFieldValue<DateOnly>(8), r.GetFieldValue<DateOnly>(9), r.GetBoolean(10), r.IsDBNull(11) ? null : r.GetString(11), r.GetBoolean(12), r.GetBoolean(13), r.GetDouble(14));
 
     public bool IsIn(DateSpan period) => FirstDay <= period.To && LastDay >= period.From;
 
@@ -202,6 +204,11 @@ public sealed partial class MemorySearch(
             smoothed[neighbour.Id] = Math.Max(smoothed[neighbour.Id], scores[neighbour.Id] + share * scores[of]);
         }
 
+        // A line that only asks holds no answer of its own; what it matched still passed to the reply after it (above).
+        foreach (var id in smoothed.Keys.Where(id => candidates[id].OnlyAsks).ToList())
+        {
+            smoothed[id] *= OnlyAskingWeight;
+        }
         var ranked = smoothed.OrderByDescending(s => s.Value).ThenByDescending(s => candidates[s.Key].ValidFrom)
             .Select(s => (candidates[s.Key], s.Value)).ToList();
         var winners = Distinct(ranked).Take(k).ToList();
@@ -241,6 +248,14 @@ public sealed partial class MemorySearch(
         var stem = name.Length - 1;
         return stem >= 3 && word.Length >= stem && word.Length <= name.Length + 2 && string.CompareOrdinal(word, 0, name, 0, stem) == 0;
     }
+
+    /// <summary>
+    /// What counts of the score of a line that only asks (<see cref="Candidate.OnlyAsks"/>: "Which one?", "Exactly. How's the new job?"):
+    /// on our set 2% of the evidence lines are questions against 24% of all lines, and such a line matches a question about the same
+    /// thing well while answering nothing. Our set went from 0.722 to 0.738 (0.743 when every line ending in "?" counts half, which would
+    /// also halve a long turn that states something and then asks back; 0.3 and 0.5 measured alike, 0.7 and 0.85 a little less).
+    /// </summary>
+    public const double OnlyAskingWeight = 0.5;
 
     /// <summary>How much of its best neighbour's score a message gains (a neighbour's own match is kept when higher).</summary>
     public const double NeighbourShare = 0.5;
@@ -324,7 +339,7 @@ public sealed partial class MemorySearch(
         var parameters = FilterParameters(userId, scope, 0);
         parameters["ids"] = ids;
         parameters["window"] = NeighbourWindow;
-        var rows = await db.QueryAsync(sql, parameters, r => (Of: r.GetGuid(14), Distance: (int)r.GetInt64(15), Neighbour: Candidate.Read(r)), cancellationToken);
+        var rows = await db.QueryAsync(sql, parameters, r => (Of: r.GetGuid(15), Distance: (int)r.GetInt64(16), Neighbour: Candidate.Read(r)), cancellationToken);
         return rows.Where(r => r.Neighbour.Current).ToList();
     }
 
@@ -487,8 +502,13 @@ public sealed partial class MemorySearch(
     private const string RankingColumns = $"""
         m.id, m.valid_from, m.recorded_at, m.graph_node_id, @history OR ({NotStaleSummary} AND {NotStaleEpisode}) AS current, m.kind, m.source_session_id, m.source_message_ids,
         COALESCE(m.occurred_from, (m.valid_from AT TIME ZONE 'UTC')::date), COALESCE(m.occurred_to, (m.valid_from AT TIME ZONE 'UTC')::date),
-        m.occurred_from IS NOT NULL, m.speaker, right(rtrim(m.content), 1) = '?'
+        m.occurred_from IS NOT NULL, m.speaker, right(rtrim(m.content), 1) = '?',
+        right(rtrim(m.content), 1) = '?' AND length(regexp_replace(CASE WHEN starts_with(m.content, m.speaker || ':') THEN substr(m.content, length(m.speaker) + 2) ELSE m.content END,
+            '([^.!?…]*[?]+[^ ]*[ ]*)+$', '')) < {OnlyAskingRest}
         """;
+
+    /// <summary>What a line may say besides its closing questions and still only ask: "Exactly.", "Oh no, really?" (<see cref="Candidate.OnlyAsks"/>).</summary>
+    public const string OnlyAskingRest = "20";
 
     /// <summary>The text half's rows (<c>id</c>, <c>score</c>), best first, with what the fusion ranks by: only its top rows are read from memories.</summary>
     private static string WithRankingColumns(string half) => $"""

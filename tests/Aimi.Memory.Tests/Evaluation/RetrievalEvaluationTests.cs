@@ -19,14 +19,15 @@ public sealed class RetrievalEvaluationRunsAlone
 [Collection(RetrievalEvaluationRunsAlone.Name)]
 public sealed class RetrievalEvaluationTests(MemoryHost host, ITestOutputHelper output) : IClassFixture<MemoryHost>
 {
-    // Floors a little under the figures measured on the whole set (0.724 overall; single 0.829, multi 0.373, temporal 0.922,
-    // inference 0.502; BM25 0.473), so a regression fails here (without the verb forms and the short-text penalty the whole set
-    // measures 0.696; without the category words too, 0.685); raise them with the figures, never to a figure not yet reached.
-    private const double MemoryFloor = 0.70;
-    private const double SingleFloor = 0.80;
-    private const double MultiFloor = 0.34;
-    private const double TemporalFloor = 0.89;
-    private const double InferenceFloor = 0.47;
+    // Floors a little under the figures measured on the whole set (0.738 overall; single 0.841, multi 0.398, temporal 0.932,
+    // inference 0.520; BM25 0.473), so a regression fails here (with a line that only asks counted whole, 0.722; without the verb
+    // forms and the short-text penalty too, 0.696; without the category words too, 0.685); raise them with the figures, never to a
+    // figure not yet reached.
+    private const double MemoryFloor = 0.72;
+    private const double SingleFloor = 0.81;
+    private const double MultiFloor = 0.37;
+    private const double TemporalFloor = 0.90;
+    private const double InferenceFloor = 0.49;
     private const double MarginOverBm25 = 0.15;
 
     private static readonly TimeSpan SessionTimeout = TimeSpan.FromMinutes(2);
