@@ -172,6 +172,26 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
     }
 
     [Fact]
+    public async Task A_line_that_says_little_ranks_below_one_that_says_what_was_asked()
+    {
+        var user = TestAuth.NewUserId();
+        var client = host.ClientFor(user);
+        // Both name the purchase; the short line matches as many words and is shorter, so BM25 alone puts it first.
+        await ImportAsync(client, "says-little",
+            ("b1", "Jonas", "Bought a bike."),
+            ("b2", "Lena", "Wow, okay. Mom said the hip surgery is booked for June."),
+            ("b3", "Jonas", "Yeah. I'll drive down the night before and stay the week."),
+            ("b4", "Lena", "You're a good son. Send me the details when you have them."),
+            ("b5", "Jonas", "So the bike: I bought a used Cannondale CAAD10 road bike from a guy on Facebook Marketplace for 850 bucks."));
+
+        var hits = await client.GetJsonAsync($"/memory/search?q={Uri.EscapeDataString("Which bike did Jonas buy?")}&k=5");
+
+        var ids = hits.Items().SelectMany(Ids).ToList();
+        Assert.Contains("b1", ids);
+        Assert.Equal("b5", ids[0]);
+    }
+
+    [Fact]
     public async Task A_relative_time_is_resolved_against_the_time_the_message_was_said_and_found_by_the_date()
     {
         var user = TestAuth.NewUserId();

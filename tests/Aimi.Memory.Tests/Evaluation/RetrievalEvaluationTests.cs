@@ -19,15 +19,16 @@ public sealed class RetrievalEvaluationRunsAlone
 [Collection(RetrievalEvaluationRunsAlone.Name)]
 public sealed class RetrievalEvaluationTests(MemoryHost host, ITestOutputHelper output) : IClassFixture<MemoryHost>
 {
-    // Floors a little under the figures measured on the whole set (0.738 overall; single 0.841, multi 0.398, temporal 0.932,
-    // inference 0.520; BM25 0.473), so a regression fails here (with a line that only asks counted whole, 0.722; without the verb
-    // forms and the short-text penalty too, 0.696; without the category words too, 0.685); raise them with the figures, never to a
-    // figure not yet reached.
-    private const double MemoryFloor = 0.72;
-    private const double SingleFloor = 0.81;
-    private const double MultiFloor = 0.37;
+    // Floors a little under the figures measured on the whole set (0.749 overall; single 0.865, multi 0.436, temporal 0.930,
+    // inference 0.493; BM25 0.473), so a regression fails here (with every line's length counting alike, 0.738; with a line that
+    // only asks counted whole too, 0.722; without the verb forms and the short-text penalty too, 0.696; without the category words
+    // too, 0.685); raise them with the figures, never to a figure not yet reached. Inference went from 0.520 to 0.493 with the
+    // length: its floor came down with it.
+    private const double MemoryFloor = 0.73;
+    private const double SingleFloor = 0.84;
+    private const double MultiFloor = 0.41;
     private const double TemporalFloor = 0.90;
-    private const double InferenceFloor = 0.49;
+    private const double InferenceFloor = 0.48;
     private const double MarginOverBm25 = 0.15;
 
     private static readonly TimeSpan SessionTimeout = TimeSpan.FromMinutes(2);
