@@ -140,10 +140,9 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
             ("a5", "Priya", "That is wonderful news, I am so proud of you."),
             ("a6", "Sam", "Thank you. Maggie opened a bottle of champagne last night."));
 
-        var hits = await client.GetJsonAsync($"/memory/search?q={Uri.EscapeDataString("Which literary agent asked for Sam's manuscript?")}&k=5");
+        var ids = await CitedAsync(client, "Which literary agent asked for Sam's manuscript?");
 
         // Ahead of the line before the match, which shares in it as much but answers nothing (the question itself may stay ahead).
-        var ids = hits.Items().SelectMany(Ids).ToList();
         Assert.Equal("a2", ids[0]);
         Assert.Contains("a4", ids.Take(3));
         Assert.True(ids.IndexOf("a1") < 0 || ids.IndexOf("a4") < ids.IndexOf("a1"), string.Join(", ", ids));
@@ -163,10 +162,9 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
             ("a5", "Tom", "She loves it, she paints every single day at the easel."),
             ("a6", "Maya", "Big news from me: I finally tried pottery at a studio in Alfama last Saturday and made a wonky bowl."));
 
-        var hits = await client.GetJsonAsync($"/memory/search?q={Uri.EscapeDataString("Has Maya tried pottery?")}&k=5");
+        var ids = await CitedAsync(client, "Has Maya tried pottery?");
 
         // The reply right after the question may lead (it shares in the question's match); the question itself comes after the answer.
-        var ids = hits.Items().SelectMany(Ids).ToList();
         Assert.Contains("a1", ids);
         Assert.True(ids.IndexOf("a6") >= 0 && ids.IndexOf("a6") < ids.IndexOf("a1"), string.Join(", ", ids));
     }
@@ -184,9 +182,8 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
             ("b4", "Lena", "You're a good son. Send me the details when you have them."),
             ("b5", "Jonas", "So the bike: I bought a used Cannondale CAAD10 road bike from a guy on Facebook Marketplace for 850 bucks."));
 
-        var hits = await client.GetJsonAsync($"/memory/search?q={Uri.EscapeDataString("Which bike did Jonas buy?")}&k=5");
+        var ids = await CitedAsync(client, "Which bike did Jonas buy?");
 
-        var ids = hits.Items().SelectMany(Ids).ToList();
         Assert.Contains("b1", ids);
         Assert.Equal("b5", ids[0]);
     }
@@ -339,6 +336,10 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
     };
 
     private static string[] Ids(JsonElement hit) => hit.GetProperty("sourceMessageIds").Items().Select(i => i.GetString()!).ToArray();
+
+    /// <summary>The messages the first five results of a search for <paramref name="question"/> cite, in rank order.</summary>
+    private static async Task<List<string>> CitedAsync(HttpClient client, string question) =>
+        (await client.GetJsonAsync($"/memory/search?q={Uri.EscapeDataString(question)}&k=5")).Items().SelectMany(Ids).ToList();
 
     private Task<List<MemoryItem>> EpisodesAsync(string user) =>
         host.WithDbAsync(db => db.Memories.AsNoTracking().Where(m => m.UserId == user && m.Kind == MemoryKind.Episode).ToListAsync());

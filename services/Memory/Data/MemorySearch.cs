@@ -54,19 +54,30 @@ public sealed record PendingSearch(string UserId, IReadOnlyList<string> Words, S
 /// <summary>A memory one half of the search found, with what the fusion ranks by (the row itself is read only if it wins).</summary>
 /// <param name="FirstDay">The first day it is about: the day it names, or the day it was said.</param>
 /// <param name="Cites">The messages it comes from: results that cite nothing new are left out.</param>
-/// <param name="Asks">It is a question (ends with "?"): what answers it is the line after it.</param>
-/// <param name="OnlyAsks">It asks and says little else: it ends with "?" and, without its speaker and its closing questions, is under
-/// <see cref="MemorySearch.OnlyAskingRest"/> characters long ("Exactly. Which one?", not "I went camping last week. Have you been?").</param>
+/// <param name="QuestionRest">For a line that ends with "?", how many characters it says besides its speaker and its closing questions
+/// ("Exactly. Which one?": 9; "I went camping last week. Have you been?": 26); null for any other line.</param>
 /// <param name="Length">Its content's length in characters (<see cref="MemorySearch.ShortLineWeight"/>).</param>
 /// <param name="Replies">An episode whose line before (its context) is a question: a short reply to one is often the answer ("2,800 euros").</param>
 /// <param name="Score">The half's own score: BM25 for the text half, cosine similarity (less a short text's penalty) for the vector half.</param>
 public sealed record Candidate(Guid Id, DateTimeOffset ValidFrom, DateTimeOffset RecordedAt, Guid? GraphNodeId, bool Current, MemoryKind Kind, Guid? SessionId,
-    string[] Cites, DateOnly FirstDay, DateOnly LastDay, bool NamesTime, string? Speaker, bool Asks, bool OnlyAsks, int Length, bool Replies, double Score)
+    string[] Cites, DateOnly FirstDay, DateOnly LastDay, bool NamesTime, string? Speaker, int? QuestionRest, int Length, bool Replies, double Score)
 {
+    /// <summary>The number of columns <see cref="Read"/> reads (<c>RankingColumns</c> and the half's score); a query's own columns follow.</summary>
+    internal const int Columns = 16;
+
     internal static Candidate Read(System.Data.Common.DbDataReader r) =>
         new(r.GetGuid(0), r.GetFieldValue<DateTimeOffset>(1), r.GetFieldValue<DateTimeOffset>(2), r.IsDBNull(3) ? null : r.GetGuid(3), r.GetBoolean(4),
             WireName.Parse<MemoryKind>(r.GetString(5)), r.IsDBNull(6) ? null : r.GetGuid(6), r.GetFieldValue<string[]>(7),
-            r.GetFieldValue<DateOnly>(8), r.GetFieldValue<DateOnly>(9), r.GetBoolean(10), r.IsDBNull(11) ? null : r.GetString(11), r.GetBoolean(12), r.GetBoolean(13), r.GetInt32(14), r.GetBoolean(15), r.GetDouble(16));
+            r.GetFieldValue<DateOnly>(8), r.GetFieldValue<DateOnly>(9), r.GetBoolean(10), r.IsDBNull(11) ? null : r.GetString(11), r.IsDBNull(12) ? null : r.GetInt32(12), r.GetInt32(13), r.GetBoolean(14), r.GetDouble(15));
+
+    /// <summary>It is a question (ends with "?"): what answers it is the line after it.</summary>
+    public bool Asks => QuestionRest is not null;
+
+    /// <summary>
+    /// It asks and says little else: under <see cref="MemorySearch.OnlyAskingRest"/> characters besides its closing questions ("Exactly.
+    /// Which one?", not "I went camping last week. Have you been?").
+    /// </summary>
+    public bool OnlyAsks => QuestionRest < MemorySearch.OnlyAskingRest;
 
     public bool IsIn(DateSpan period) => FirstDay <= period.To && LastDay >= period.From;
 
@@ -361,7 +372,7 @@ public sealed partial class MemorySearch(
         var parameters = FilterParameters(userId, scope, 0);
         parameters["ids"] = ids;
         parameters["window"] = NeighbourWindow;
-        var rows = await db.QueryAsync(sql, parameters, r => (Of: r.GetGuid(17), Distance: (int)r.GetInt64(18), Neighbour: Candidate.Read(r)), cancellationToken);
+        var rows = await db.QueryAsync(sql, parameters, r => (Of: r.GetGuid(Candidate.Columns), Distance: (int)r.GetInt64(Candidate.Columns + 1), Neighbour: Candidate.Read(r)), cancellationToken);
         return rows.Where(r => r.Neighbour.Current).ToList();
     }
 
@@ -524,14 +535,16 @@ public sealed partial class MemorySearch(
     private const string RankingColumns = $"""
         m.id, m.valid_from, m.recorded_at, m.graph_node_id, @history OR ({NotStaleSummary} AND {NotStaleEpisode}) AS current, m.kind, m.source_session_id, m.source_message_ids,
         COALESCE(m.occurred_from, (m.valid_from AT TIME ZONE 'UTC')::date), COALESCE(m.occurred_to, (m.valid_from AT TIME ZONE 'UTC')::date),
-        m.occurred_from IS NOT NULL, m.speaker, right(rtrim(m.content), 1) = '?',
-        right(rtrim(m.content), 1) = '?' AND length(regexp_replace(CASE WHEN starts_with(m.content, m.speaker || ':') THEN substr(m.content, length(m.speaker) + 2) ELSE m.content END,
-            '([^.!?…]*[?]+[^ ]*[ ]*)+$', '')) < {OnlyAskingRest}, length(m.content),
+        m.occurred_from IS NOT NULL, m.speaker,
+        CASE WHEN right(rtrim(m.content), 1) = '?' THEN length(regexp_replace(
+            CASE WHEN starts_with(m.content, m.speaker || ':') THEN substr(m.content, length(m.speaker) + 2) ELSE m.content END,
+            '([^.!?…]*[?]+[^ ]*[ ]*)+$', '')) END,
+        length(m.content),
         right(rtrim(m.context), 1) IS NOT DISTINCT FROM '?'
         """;
 
     /// <summary>What a line may say besides its closing questions and still only ask: "Exactly.", "Oh no, really?" (<see cref="Candidate.OnlyAsks"/>).</summary>
-    public const string OnlyAskingRest = "20";
+    public const int OnlyAskingRest = 20;
 
     /// <summary>The text half's rows (<c>id</c>, <c>score</c>), best first, with what the fusion ranks by: only its top rows are read from memories.</summary>
     private static string WithRankingColumns(string half) => $"""
