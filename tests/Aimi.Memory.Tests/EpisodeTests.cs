@@ -153,9 +153,9 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
     {
         var user = TestAuth.NewUserId();
         var client = host.ClientFor(user);
-        // The question back matches every word asked; the answer comes much later and is long.
+        // The question back matches every word asked; the answer comes much later. Both are long, so neither's length counts against it.
         await ImportAsync(client, "only-asks",
-            ("a1", "Tom", "Have you ever tried pottery, Maya?"),
+            ("a1", "Tom", "Have you ever tried pottery, Maya, a real pottery class with a wheel, a kiln and all that glazing?"),
             ("a2", "Maya", "Not yet, work has been far too busy for anything new."),
             ("a3", "Tom", "Fair enough. Poppy started at nursery this week."),
             ("a4", "Maya", "Oh lovely, how is she finding it so far?"),
