@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
@@ -5,17 +6,19 @@ using Microsoft.Extensions.Logging;
 namespace Aimi.Messaging;
 
 /// <summary>
-/// A consumer whose effects and the record "this message id was handled" commit in one transaction, so a
-/// redelivered message (broker restart, retry after a lost ack) changes nothing twice. A handler that throws
-/// rolls everything back, including the record, and MassTransit's retry (then the <c>_error</c> queue) takes over.
-/// The handler may add outbox messages: they commit with its changes.
+/// What every Aimi consumer shares: a message's effects and the record "this message id was handled" commit in one
+/// transaction, so a redelivered message (broker restart, retry after a lost ack) changes nothing twice. A handler that
+/// throws rolls everything back, including the record, and MassTransit's retry (then the <c>_error</c> queue) takes over.
+/// The handler may add outbox messages: they commit with its changes. Derive from <see cref="IdempotentConsumer{TMessage, TDbContext}"/>
+/// (one message a transaction) or <see cref="IdempotentBatchConsumer{TMessage, TDbContext}"/> (what has queued up, together).
 /// </summary>
-public abstract partial class IdempotentConsumer<TMessage, TDbContext>(TDbContext db, TimeProvider time, ILogger logger) : IConsumer<TMessage>
+public abstract partial class IdempotentHandler<TMessage, TDbContext>(TDbContext db, TimeProvider time, ILogger logger)
     where TMessage : class
     where TDbContext : DbContext
 {
     protected TDbContext Db => db;
     protected TimeProvider Time => time;
+    private protected ILogger Logger => logger;
 
     /// <summary>
     /// The key of this consumer's rows in <c>processed_messages</c>, stated by each consumer (not derived from its class
@@ -23,28 +26,6 @@ public abstract partial class IdempotentConsumer<TMessage, TDbContext>(TDbContex
     /// the same database each handle it once. Use the consumer's queue name.
     /// </summary>
     protected abstract string ConsumerName { get; }
-
-    public async Task Consume(ConsumeContext<TMessage> context)
-    {
-        var messageId = context.MessageId ?? throw new InvalidOperationException($"{typeof(TMessage).Name} arrived without a message id.");
-        var cancellationToken = context.CancellationToken;
-        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
-
-        // A concurrent delivery of the same id blocks here until the first commits, then sees the conflict.
-        var inserted = await db.Database.ExecuteSqlAsync(
-            $"INSERT INTO processed_messages (consumer, message_id, processed_at) VALUES ({ConsumerName}, {messageId}, {time.GetUtcNow()}) ON CONFLICT DO NOTHING",
-            cancellationToken);
-        if (inserted == 0)
-        {
-            LogDuplicate(logger, typeof(TMessage).Name, messageId, ConsumerName);
-            return;
-        }
-
-        await HandleAsync(context.Message, context, cancellationToken);
-        await db.SaveChangesAsync(cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        await AfterCommitAsync(context.Message, cancellationToken);
-    }
 
     protected abstract Task HandleAsync(TMessage message, ConsumeContext<TMessage> context, CancellationToken cancellationToken);
 
@@ -54,8 +35,130 @@ public abstract partial class IdempotentConsumer<TMessage, TDbContext>(TDbContex
     /// </summary>
     protected virtual Task AfterCommitAsync(TMessage message, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>
+    /// Handles <paramref name="messages"/> in the order given, in one transaction: all of them or, if one throws, none.
+    /// Each message's changes are saved before the next is handled, so a later one reads what an earlier one wrote.
+    /// An id recorded before (or twice in the list) is skipped.
+    /// </summary>
+    private protected async Task HandleTogetherAsync(IReadOnlyList<ConsumeContext<TMessage>> messages, CancellationToken cancellationToken)
+    {
+        var ids = messages.Select(IdOf).Distinct().ToArray();
+        await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
+
+        // A concurrent delivery of the same id blocks here until the first commits, then sees the conflict.
+        var fresh = (await db.Database.SqlQuery<Guid>(
+            $"INSERT INTO processed_messages (consumer, message_id, processed_at) SELECT {ConsumerName}, id, {time.GetUtcNow()} FROM unnest({ids}) AS id ON CONFLICT DO NOTHING RETURNING message_id AS \"Value\"")
+            .ToListAsync(cancellationToken)).ToHashSet();
+
+        var handled = new List<TMessage>(fresh.Count);
+        foreach (var context in messages)
+        {
+            var id = IdOf(context);
+            if (!fresh.Remove(id))
+            {
+                LogDuplicate(logger, typeof(TMessage).Name, id, ConsumerName);
+                continue;
+            }
+            await HandleAsync(context.Message, context, cancellationToken);
+            await db.SaveChangesAsync(cancellationToken);
+            handled.Add(context.Message);
+        }
+        if (handled.Count == 0)
+        {
+            return; // nothing written: the transaction rolls back as it is disposed
+        }
+        await transaction.CommitAsync(cancellationToken);
+        foreach (var message in handled)
+        {
+            await AfterCommitAsync(message, cancellationToken);
+        }
+    }
+
+    private static Guid IdOf(ConsumeContext<TMessage> context) =>
+        context.MessageId ?? throw new InvalidOperationException($"{typeof(TMessage).Name} arrived without a message id.");
+
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipped duplicate {MessageType} {MessageId} in {Consumer}")]
     private static partial void LogDuplicate(ILogger logger, string messageType, Guid messageId, string consumer);
+}
+
+/// <summary>A consumer that handles each message in a transaction of its own (see <see cref="IdempotentHandler{TMessage, TDbContext}"/>).</summary>
+public abstract class IdempotentConsumer<TMessage, TDbContext>(TDbContext db, TimeProvider time, ILogger logger)
+    : IdempotentHandler<TMessage, TDbContext>(db, time, logger), IConsumer<TMessage>
+    where TMessage : class
+    where TDbContext : DbContext
+{
+    public Task Consume(ConsumeContext<TMessage> context) => HandleTogetherAsync([context], context.CancellationToken);
+}
+
+/// <summary>
+/// A consumer for a busy queue: MassTransit hands it what has queued up (up to <see cref="BatchingConsumerDefinition{TConsumer}.MessageLimit"/>
+/// messages; one when the queue is quiet), and it handles them in one transaction, so a burst costs one begin, one
+/// commit, one insert into <c>processed_messages</c> and one wake of the outbox relay instead of one each per message
+/// (issue 17). Each message keeps its own handler and its own save, in the order they arrived for each
+/// <see cref="PartitionOf">partition</see> (the user).
+/// <para>
+/// If one message throws, the transaction rolls back and each message is handled again in a transaction of its own, so
+/// one bad message holds up no other: the rest commit, and the batch is then failed for the retry, which skips what
+/// was committed. A message that keeps failing goes to the <c>_error</c> queue with the batch's others, which are recorded
+/// as handled and change nothing if moved back.
+/// </para>
+/// </summary>
+public abstract partial class IdempotentBatchConsumer<TMessage, TDbContext>(TDbContext db, TimeProvider time, ILogger logger)
+    : IdempotentHandler<TMessage, TDbContext>(db, time, logger), IConsumer<Batch<TMessage>>
+    where TMessage : class
+    where TDbContext : DbContext
+{
+    /// <summary>
+    /// Whose state the message changes (the user). A batch is handled in the order of this key (arrival order within
+    /// it), so two batches handled at once, on two replicas, take their per-user locks in the same order and cannot
+    /// deadlock on them.
+    /// </summary>
+    protected abstract string PartitionOf(TMessage message);
+
+    public async Task Consume(ConsumeContext<Batch<TMessage>> context)
+    {
+        var cancellationToken = context.CancellationToken;
+        var messages = context.Message.OrderBy(m => PartitionOf(m.Message), StringComparer.Ordinal).ToList();
+        if (messages.Count == 1)
+        {
+            await HandleTogetherAsync(messages, cancellationToken);
+            return;
+        }
+        try
+        {
+            await HandleTogetherAsync(messages, cancellationToken);
+            return;
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogBatchFailed(Logger, exception, typeof(TMessage).Name, messages.Count, ConsumerName);
+        }
+
+        var failures = new List<Exception>();
+        foreach (var message in messages)
+        {
+            Db.ChangeTracker.Clear(); // what the rolled-back attempt left tracked is not in the database
+            try
+            {
+                await HandleTogetherAsync([message], cancellationToken);
+            }
+            catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                failures.Add(exception);
+            }
+        }
+        if (failures.Count == 1)
+        {
+            ExceptionDispatchInfo.Throw(failures[0]);
+        }
+        if (failures.Count > 1)
+        {
+            throw new AggregateException($"{failures.Count} of {messages.Count} {typeof(TMessage).Name} messages failed in {ConsumerName}.", failures);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A batch of {Count} {MessageType} failed in {Consumer}; handling each on its own")]
+    private static partial void LogBatchFailed(ILogger logger, Exception exception, string messageType, int count, string consumer);
 }
 
 /// <summary>
@@ -66,5 +169,30 @@ public abstract class RetryingConsumerDefinition<TConsumer> : ConsumerDefinition
 {
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context) =>
+        UseRetry(endpointConfigurator);
+
+    internal static void UseRetry(IReceiveEndpointConfigurator endpointConfigurator) =>
         endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500)));
+}
+
+/// <summary>
+/// The definition of an <see cref="IdempotentBatchConsumer{TMessage, TDbContext}"/>: the same retry as every consumer, and
+/// batches of what has queued up, one batch at a time per replica. A message that finds the queue quiet waits at most
+/// <see cref="TimeLimit"/> for others.
+/// </summary>
+public abstract class BatchingConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
+{
+    public const int MessageLimit = 50;
+    public static readonly TimeSpan TimeLimit = TimeSpan.FromMilliseconds(5);
+
+    protected override void ConfigureConsumer(
+        IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context)
+    {
+        RetryingConsumerDefinition<TConsumer>.UseRetry(endpointConfigurator);
+        consumerConfigurator.Options<BatchOptions>(batch => batch
+            .SetMessageLimit(MessageLimit)
+            .SetTimeLimit(TimeLimit)
+            .SetTimeLimitStart(BatchTimeLimitStart.FromFirst)
+            .SetConcurrencyLimit(1));
+    }
 }

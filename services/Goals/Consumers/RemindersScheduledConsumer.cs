@@ -12,9 +12,11 @@ namespace Aimi.Goals.Api.Consumers;
 /// second announcement of every new event would only cost each of them a transaction (issue 17).
 /// </summary>
 public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle lifecycle, TimeProvider time, ILogger<RemindersScheduledConsumer> logger)
-    : IdempotentConsumer<RemindersScheduled, GoalsDbContext>(db, time, logger)
+    : IdempotentBatchConsumer<RemindersScheduled, GoalsDbContext>(db, time, logger)
 {
     protected override string ConsumerName => "goals-reminders-scheduled";
+
+    protected override string PartitionOf(RemindersScheduled message) => message.UserId;
 
     protected override async Task HandleAsync(RemindersScheduled message, ConsumeContext<RemindersScheduled> context, CancellationToken cancellationToken)
     {
@@ -27,4 +29,4 @@ public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle
     }
 }
 
-public sealed class RemindersScheduledConsumerDefinition : RetryingConsumerDefinition<RemindersScheduledConsumer>;
+public sealed class RemindersScheduledConsumerDefinition : BatchingConsumerDefinition<RemindersScheduledConsumer>;

@@ -16,9 +16,11 @@ namespace Aimi.Memory.Api.Consumers;
 public sealed class EventChangedConsumer(
     MemoryDbContext db, GraphStore graph, UserStates states, IEmbeddingGenerator<string, Embedding<float>> embedder, MemoryWriter writer,
     TimeProvider time, ILogger<EventChangedConsumer> logger)
-    : IdempotentConsumer<EventChanged, MemoryDbContext>(db, time, logger)
+    : IdempotentBatchConsumer<EventChanged, MemoryDbContext>(db, time, logger)
 {
     protected override string ConsumerName => "memory-event-changed";
+
+    protected override string PartitionOf(EventChanged message) => message.UserId;
 
     public const string Done = "done";
     public const string Missed = "missed";
@@ -59,4 +61,4 @@ public sealed class EventChangedConsumer(
     }
 }
 
-public sealed class EventChangedConsumerDefinition : RetryingConsumerDefinition<EventChangedConsumer>;
+public sealed class EventChangedConsumerDefinition : BatchingConsumerDefinition<EventChangedConsumer>;

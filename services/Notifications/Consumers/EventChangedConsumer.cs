@@ -8,9 +8,11 @@ namespace Aimi.Notifications.Api.Consumers;
 
 /// <summary>Keeps the event's read model and re-plans its reminders; a version older than the one applied changes nothing.</summary>
 public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderScheduler scheduler, TimeProvider time, ILogger<EventChangedConsumer> logger)
-    : IdempotentConsumer<EventChanged, NotificationsDbContext>(db, time, logger)
+    : IdempotentBatchConsumer<EventChanged, NotificationsDbContext>(db, time, logger)
 {
     protected override string ConsumerName => "notifications-event-changed";
+
+    protected override string PartitionOf(EventChanged message) => message.UserId;
 
     protected override async Task HandleAsync(EventChanged message, ConsumeContext<EventChanged> context, CancellationToken cancellationToken)
     {
@@ -49,4 +51,4 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
     private static string Truncate(string value, int length) => value.Length <= length ? value : value[..length];
 }
 
-public sealed class EventChangedConsumerDefinition : RetryingConsumerDefinition<EventChangedConsumer>;
+public sealed class EventChangedConsumerDefinition : BatchingConsumerDefinition<EventChangedConsumer>;

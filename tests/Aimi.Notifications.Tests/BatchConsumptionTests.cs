@@ -1,0 +1,120 @@
+using Aimi.Contracts.Goals;
+using Aimi.Contracts.Notifications;
+using Aimi.Messaging;
+using Aimi.Testing;
+using MassTransit;
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+using RabbitMQ.Client;
+using Xunit;
+
+namespace Aimi.Notifications.Tests;
+
+/// <summary>
+/// <c>EventChanged</c> is consumed in batches of what has queued up (issue 17). A test holds one user's planning lock, so
+/// the consumer stalls on that user's message while the others queue up behind it; releasing the lock lets them through.
+/// </summary>
+public sealed class BatchConsumptionTests(ManualDispatchHost host) : IClassFixture<ManualDispatchHost>
+{
+    private const string Consumer = "notifications-event-changed";
+
+    [Fact]
+    public async Task What_queued_up_is_planned_in_a_few_transactions_each_message_once_and_each_users_versions_in_order()
+    {
+        var start = host.Time.GetUtcNow().AddDays(2);
+        var users = Enumerable.Range(0, 10).Select(_ => TestAuth.NewUserId()).ToList();
+        var events = users.ToDictionary(u => u, _ => Guid.NewGuid());
+        // Each user's event as created and then postponed, in two bursts; one of the first delivered again in the second.
+        var created = users.Select(u => (Id: Guid.NewGuid(), Message: Events.Changed(u, events[u], start))).ToList();
+        var postponed = users.Select(u => (Id: Guid.NewGuid(), Message: Events.Changed(u, events[u], start.AddDays(1), version: 2, change: "updated"))).ToList();
+        var ids = new List<Guid>();
+
+        await using (await StallAsync())
+        {
+            await PublishAllAsync(created);
+            await PublishAllAsync([.. postponed, created[0]]); // and the broker redelivers one
+            ids.AddRange(created.Select(c => c.Id).Concat(postponed.Select(p => p.Id)));
+        }
+
+        foreach (var user in users)
+        {
+            await Eventually.GetAsync(() => host.RemindersAsync(events[user]), rows => rows.Count > 0 && rows.All(r => r.EventStartsAt == start.AddDays(1)),
+                because: "the postponed version planned");
+        }
+        // Each version planned once, the first before the second (handled the other way round, the first would be ignored).
+        Assert.All(users, u => Assert.Equal(2, host.Bus.Received<RemindersScheduled>(m => m.EventId == events[u]).Count));
+        var transactions = await host.WithDbAsync(db => db.Database.SqlQuery<long>(
+            $"SELECT count(DISTINCT xmin::text)::bigint AS \"Value\" FROM processed_messages WHERE consumer = {Consumer} AND message_id = ANY({ids.ToArray()})").SingleAsync());
+        var recorded = await host.WithDbAsync(db => db.Database.SqlQuery<long>(
+            $"SELECT count(*)::bigint AS \"Value\" FROM processed_messages WHERE consumer = {Consumer} AND message_id = ANY({ids.ToArray()})").SingleAsync());
+        Assert.Equal(ids.Count, recorded);
+        // One message a transaction would take 20; two bursts queued behind the stall take a few batches.
+        Assert.InRange(transactions, 1, ids.Count / 2);
+    }
+
+    [Fact]
+    public async Task A_message_that_cannot_be_stored_fails_alone_and_the_rest_of_its_batch_is_planned_once()
+    {
+        var start = host.Time.GetUtcNow().AddDays(2);
+        var good = Enumerable.Range(0, 6).Select(_ => (Id: Guid.NewGuid(), Message: Events.Changed(TestAuth.NewUserId(), Guid.NewGuid(), start))).ToList();
+        // PostgreSQL refuses a NUL character in text: this message fails on every attempt.
+        var poison = (Id: Guid.NewGuid(), Message: Events.Changed(TestAuth.NewUserId(), Guid.NewGuid(), start, title: "Dentist\0"));
+
+        await using (await StallAsync())
+        {
+            await PublishAllAsync([.. good.Take(3), poison, .. good.Skip(3)]);
+        }
+
+        foreach (var (_, message) in good)
+        {
+            await Eventually.GetAsync(() => host.RemindersAsync(message.EventId), rows => rows.Count > 0, because: $"{message.EventId} planned despite the poison");
+        }
+        // After its retries the poison goes to the error queue, with the others of its batch (MassTransit faults a batch as a
+        // whole); those are recorded as handled, so the retries and a later move back change nothing: each planned once.
+        await Eventually.GetAsync(ErrorQueueCountAsync, count => count >= 1, TimeSpan.FromSeconds(90), because: "the poison in the error queue after its retries");
+        Assert.All(good, g => Assert.Single(host.Bus.Received<RemindersScheduled>(m => m.EventId == g.Message.EventId)));
+        Assert.Empty(await host.RemindersAsync(poison.Message.EventId));
+    }
+
+    /// <summary>
+    /// Holds a user's planning lock and publishes that user's event, which the consumer then waits on; the batch behind it
+    /// forms while the lock is held. Disposing releases the lock.
+    /// </summary>
+    private async Task<IAsyncDisposable> StallAsync()
+    {
+        var blocker = TestAuth.NewUserId();
+        // Not pooled: closing ends the session, and with it the lock.
+        var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(host.Database.ConnectionString) { Pooling = false }.ConnectionString);
+        await connection.OpenAsync();
+        await using (var command = new NpgsqlCommand("SELECT pg_advisory_lock(hashtextextended($1, 0))", connection) { Parameters = { new() { Value = blocker } } })
+        {
+            await command.ExecuteNonQueryAsync();
+        }
+        await host.Bus.Bus.Publish(Events.Changed(blocker, Guid.NewGuid(), host.Time.GetUtcNow().AddDays(2)));
+        await Eventually.GetAsync(() => WaitingOnLockAsync(connection), waiting => waiting, because: "the consumer waits on the stalled user's lock");
+        return connection; // closing the session releases its advisory lock
+    }
+
+    private static async Task<bool> WaitingOnLockAsync(NpgsqlConnection connection)
+    {
+        await using var command = new NpgsqlCommand("SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))", connection);
+        return (bool)(await command.ExecuteScalarAsync())!;
+    }
+
+    private Task PublishAllAsync(IEnumerable<(Guid Id, EventChanged Message)> messages) =>
+        Task.WhenAll(messages.Select(m => host.Bus.Bus.Publish(m.Message, c => c.MessageId = m.Id)));
+
+    private async Task<uint> ErrorQueueCountAsync()
+    {
+        await using var connection = await RabbitMqAddress.Parse(host.VirtualHost.ConnectionString).ConnectionFactory().CreateConnectionAsync();
+        await using var channel = await connection.CreateChannelAsync();
+        try
+        {
+            return (await channel.QueueDeclarePassiveAsync($"{Consumer}_error")).MessageCount;
+        }
+        catch (RabbitMQ.Client.Exceptions.OperationInterruptedException)
+        {
+            return 0; // not declared yet: nothing has failed for good
+        }
+    }
+}
