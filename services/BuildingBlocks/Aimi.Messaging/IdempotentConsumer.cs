@@ -119,17 +119,12 @@ public abstract partial class IdempotentBatchConsumer<TMessage, TDbContext>(TDbC
     {
         var cancellationToken = context.CancellationToken;
         var messages = context.Message.OrderBy(m => PartitionOf(m.Message), StringComparer.Ordinal).ToList();
-        if (messages.Count == 1)
-        {
-            await HandleTogetherAsync(messages, cancellationToken);
-            return;
-        }
         try
         {
             await HandleTogetherAsync(messages, cancellationToken);
             return;
         }
-        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception exception) when (messages.Count > 1 && !cancellationToken.IsCancellationRequested)
         {
             LogBatchFailed(Logger, exception, typeof(TMessage).Name, messages.Count, ConsumerName);
         }
