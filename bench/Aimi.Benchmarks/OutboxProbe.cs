@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Aimi.Contracts.Goals;
+using Aimi.Contracts.Notifications;
 using Aimi.Messaging;
 using MassTransit;
 
@@ -8,6 +9,8 @@ namespace Aimi.Benchmarks;
 /// <summary>
 /// A bus of its own on the instance's virtual host, with its own queue bound to <see cref="EventChanged"/>: the delay of
 /// each created event is its arrival time minus the message's <c>OccurredAt</c> (commit, outbox relay, broker, delivery).
+/// Bound to <see cref="RemindersScheduled"/> too: the planning delay of an event is the arrival of its first announcement
+/// minus that commit (Goals' relay, Notifications' consumer, its relay), which shows a consumer running behind.
 /// </summary>
 public sealed class OutboxProbe : IAsyncDisposable
 {
@@ -16,6 +19,26 @@ public sealed class OutboxProbe : IAsyncDisposable
     private OutboxProbe(IBusControl bus) => _bus = bus;
 
     public ConcurrentDictionary<Guid, double> DelaysMs { get; } = new();
+
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _committedAt = new();
+    private readonly ConcurrentDictionary<Guid, DateTimeOffset> _plannedAt = new();
+
+    /// <summary>Each event's delay from its commit in Goals to its first <see cref="RemindersScheduled"/>, once both arrived.</summary>
+    public bool TryPlanningDelayMs(Guid eventId, out double delayMs)
+    {
+        delayMs = _committedAt.TryGetValue(eventId, out var committed) && _plannedAt.TryGetValue(eventId, out var planned)
+            ? (planned - committed).TotalMilliseconds
+            : double.NaN;
+        return !double.IsNaN(delayMs);
+    }
+
+    /// <summary>Forgets what arrived so far (the warm-up's events).</summary>
+    public void Clear()
+    {
+        DelaysMs.Clear();
+        _committedAt.Clear();
+        _plannedAt.Clear();
+    }
 
     public static async Task<OutboxProbe> StartAsync(string amqp, IReadOnlySet<string> userIds)
     {
@@ -39,6 +62,15 @@ public sealed class OutboxProbe : IAsyncDisposable
                     if (userIds.Contains(message.UserId) && message.Change == "created")
                     {
                         probe!.DelaysMs.TryAdd(message.EventId, (DateTimeOffset.UtcNow - message.OccurredAt).TotalMilliseconds);
+                        probe._committedAt.TryAdd(message.EventId, message.OccurredAt);
+                    }
+                    return Task.CompletedTask;
+                });
+                endpoint.Handler<RemindersScheduled>(context =>
+                {
+                    if (userIds.Contains(context.Message.UserId))
+                    {
+                        probe!._plannedAt.TryAdd(context.Message.EventId, DateTimeOffset.UtcNow);
                     }
                     return Task.CompletedTask;
                 });
