@@ -23,14 +23,12 @@ public sealed class OutboxProbe : IAsyncDisposable
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _committedAt = new();
     private readonly ConcurrentDictionary<Guid, DateTimeOffset> _plannedAt = new();
 
-    /// <summary>Each event's delay from its commit in Goals to its first <see cref="RemindersScheduled"/>, once both arrived.</summary>
-    public bool TryPlanningDelayMs(Guid eventId, out double delayMs)
-    {
-        delayMs = _committedAt.TryGetValue(eventId, out var committed) && _plannedAt.TryGetValue(eventId, out var planned)
-            ? (planned - committed).TotalMilliseconds
-            : double.NaN;
-        return !double.IsNaN(delayMs);
-    }
+    /// <summary>Whether the event's <see cref="EventChanged"/> and its first <see cref="RemindersScheduled"/> have both arrived.</summary>
+    public bool IsPlanned(Guid eventId) => _committedAt.ContainsKey(eventId) && _plannedAt.ContainsKey(eventId);
+
+    /// <summary>Of the planned ones among <paramref name="eventIds"/>, the delays from the commit in Goals to the first announcement, sorted.</summary>
+    public double[] PlanningDelaysMs(IEnumerable<Guid> eventIds) =>
+        eventIds.Where(IsPlanned).Select(id => (_plannedAt[id] - _committedAt[id]).TotalMilliseconds).Order().ToArray();
 
     /// <summary>Forgets what arrived so far (the warm-up's events).</summary>
     public void Clear()

@@ -97,7 +97,7 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
     // Give the outbox a moment to deliver what was committed last, and Notifications to plan it: a consumer running behind
     // keeps the window open, so its work for these events counts in it.
     var deadline = DateTime.UtcNow.AddSeconds(30);
-    while (load.Created.Keys.Any(id => !probe.DelaysMs.ContainsKey(id) || !probe.TryPlanningDelayMs(id, out _))
+    while (load.Created.Keys.Any(id => !probe.DelaysMs.ContainsKey(id) || !probe.IsPlanned(id))
         && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
     {
         await Task.Delay(100, cancellationToken);
@@ -113,7 +113,7 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
     Console.WriteLine($"outcomes   {string.Join(", ", load.Outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key}: {o.Value}"))}");
     Console.WriteLine($"latency    {Percentiles(latencies)}   (from each request's scheduled time)");
     Console.WriteLine($"outbox     {delays.Length}/{load.Created.Count} created events arrived as EventChanged; delay {Percentiles(delays, p90: false)}");
-    var planning = load.Created.Keys.Select(id => probe.TryPlanningDelayMs(id, out var ms) ? ms : double.NaN).Where(ms => !double.IsNaN(ms)).Order().ToArray();
+    var planning = probe.PlanningDelaysMs(load.Created.Keys);
     Console.WriteLine($"planned    {planning.Length}/{load.Created.Count} created events announced as RemindersScheduled; delay from the commit {Percentiles(planning, p90: false)}");
     if (used is var (byRole, machineMs))
     {

@@ -164,9 +164,6 @@ public abstract class RetryingConsumerDefinition<TConsumer> : ConsumerDefinition
 {
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context) =>
-        UseRetry(endpointConfigurator);
-
-    internal static void UseRetry(IReceiveEndpointConfigurator endpointConfigurator) =>
         endpointConfigurator.UseMessageRetry(r => r.Exponential(5, TimeSpan.FromMilliseconds(200), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(500)));
 }
 
@@ -180,7 +177,7 @@ public abstract class RetryingConsumerDefinition<TConsumer> : ConsumerDefinition
 /// seconds behind at 100 events/s (each message's round trips run one after another).
 /// </para>
 /// </summary>
-public abstract class BatchingConsumerDefinition<TConsumer> : ConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
+public abstract class BatchingConsumerDefinition<TConsumer> : RetryingConsumerDefinition<TConsumer> where TConsumer : class, IConsumer
 {
     public const int MessageLimit = 50;
     public const int ConcurrencyLimit = 4;
@@ -189,7 +186,7 @@ public abstract class BatchingConsumerDefinition<TConsumer> : ConsumerDefinition
     protected override void ConfigureConsumer(
         IReceiveEndpointConfigurator endpointConfigurator, IConsumerConfigurator<TConsumer> consumerConfigurator, IRegistrationContext context)
     {
-        RetryingConsumerDefinition<TConsumer>.UseRetry(endpointConfigurator);
+        base.ConfigureConsumer(endpointConfigurator, consumerConfigurator, context);
         consumerConfigurator.Options<BatchOptions>(batch => batch
             .SetMessageLimit(MessageLimit)
             .SetTimeLimit(TimeLimit)
