@@ -40,6 +40,8 @@ public sealed class BatchConsumptionTests(ManualDispatchHost host) : IClassFixtu
         {
             await Eventually.GetAsync(() => host.RemindersAsync(events[user]), rows => rows.Count > 0 && rows.All(r => r.EventStartsAt == start.AddDays(1)),
                 because: "the postponed version planned");
+            // Planned rows commit before the outbox relays their announcement: wait for it too.
+            await host.Bus.WaitForAsync<RemindersScheduled>(m => m.EventId == events[user]);
         }
         // Each version planned at most once (two batches handled at once may take a user's second version first, and then
         // the first is ignored as older).
@@ -69,6 +71,7 @@ public sealed class BatchConsumptionTests(ManualDispatchHost host) : IClassFixtu
         foreach (var (_, message) in good)
         {
             await Eventually.GetAsync(() => host.RemindersAsync(message.EventId), rows => rows.Count > 0, because: $"{message.EventId} planned despite the poison");
+            await host.Bus.WaitForAsync<RemindersScheduled>(m => m.EventId == message.EventId);
         }
         // After its retries the poison goes to the error queue, with the others of its batch (MassTransit faults a batch as a
         // whole); those are recorded as handled, so the retries and a later move back change nothing: each planned once.
