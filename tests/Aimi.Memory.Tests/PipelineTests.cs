@@ -218,6 +218,32 @@ public sealed class PipelineTests(MemoryHost host) : IClassFixture<MemoryHost>
         var after = await host.WithDbAsync(db => db.Nodes.Where(n => n.ExternalId == goalId).Select(n => n.Weight).SingleAsync());
         Assert.True(after > before);
     }
+
+    [Fact]
+    public async Task A_message_the_reading_finds_nothing_in_is_remembered_but_not_answered()
+    {
+        var user = TestAuth.NewUserId();
+        var sessionId = Guid.NewGuid();
+        ChatMessageRecorded Said(string content) => new()
+        {
+            MessageId = Guid.NewGuid(), SessionId = sessionId, UserId = user, Role = "user", Content = content,
+            At = host.Time.GetUtcNow(), OccurredAt = host.Time.GetUtcNow(),
+        };
+        var plain = Said("ok, see you then");
+        Assert.Empty(Lexicon.TopicsOf([plain.Content]));
+        Assert.Null(Lexicon.MoodOf([plain.Content]));
+        var topical = Said("My boss moved the meeting again");
+
+        await host.PublishAsync(plain);
+        await host.PublishAsync(topical);
+
+        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Memories.CountAsync(m => m.UserId == user && m.Kind == MemoryKind.Episode)),
+            count => count == 2, because: "both lines remembered");
+        Assert.Contains(Topics.Work, Assert.Single(await host.Bus.WaitForAsync<MessageClassified>(m => m.MessageId == topical.MessageId)).Tags);
+        // Its outbox row would have committed with its episode: a reading that says nothing is not sent to Chat.
+        Assert.False(await host.WithDbAsync(db => db.Set<OutboxMessage>().AnyAsync(o => o.MessageType == typeof(MessageClassified).FullName
+            && EF.Functions.JsonContains(o.Payload, $"{{\"messageId\":\"{plain.MessageId}\"}}"))));
+    }
 }
 
 internal static class ScopeExtensions

@@ -119,6 +119,7 @@ public sealed class PlanningTests(ManualDispatchHost host) : IClassFixture<Manua
         var rows = await host.RemindersAsync(eventId);
         Assert.Equal(4, rows.Count); // one row per key, never duplicated
         Assert.All(rows.Where(r => r.Kind == ReminderKind.Event), r => Assert.Equal(start.AddDays(1), r.EventStartsAt));
+        await host.Bus.WaitForAsync<RemindersScheduled>(m => m.EventId == eventId, count: 2); // relayed after the commit
         Assert.Equal(2, host.Bus.Received<RemindersScheduled>(m => m.EventId == eventId).Count); // v1 and v3 (planned); v4 is scheduled already
     }
 

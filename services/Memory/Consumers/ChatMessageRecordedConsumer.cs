@@ -11,7 +11,7 @@ namespace Aimi.Memory.Api.Consumers;
 /// <summary>
 /// Every chat message becomes an episode (searchable seconds after it was said, not only once the session ends).
 /// Classifier/Context: tags the message (topics, mood, the goal and task it is about) and answers
-/// <see cref="MessageClassified"/> through the outbox; a goal the user talks about gains weight. A message not to be
+/// <see cref="MessageClassified"/> through the outbox when the reading found anything; a goal the user talks about gains weight. A message not to be
 /// remembered (a request to forget something, or the reply) or forgotten already is left alone: no episode, and no reading
 /// of it either, since its tags and the goal it names would be remembered words about what the user wants gone.
 /// </summary>
@@ -46,7 +46,7 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
             goal.Mention(now, MentionWeight);
         }
 
-        Db.AddOutboxMessage(new MessageClassified
+        var reading = new MessageClassified
         {
             MessageId = message.MessageId,
             SessionId = message.SessionId,
@@ -56,8 +56,19 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
             GoalId = goal?.ExternalId,
             TaskId = task?.ExternalId,
             OccurredAt = now,
-        }, now);
+        };
+        if (SaysSomething(reading))
+        {
+            Db.AddOutboxMessage(reading, now);
+        }
     }
+
+    /// <summary>
+    /// A reading that found no topic, mood, goal or task would change nothing in Chat ("thanks", "hello", most short replies): it is not
+    /// sent, which spares a message, a relay and a consumer's transaction for each such line (issue 17).
+    /// </summary>
+    internal static bool SaysSomething(MessageClassified reading) =>
+        reading.Tags.Count > 0 || reading.Mood is not null || reading.GoalId is not null || reading.TaskId is not null;
 
     private static GraphNode? Best(IEnumerable<GraphNode> nodes, string text) => nodes
         .Select(n => (Node: n, Score: GoalMatcher.Score(text, n.Label)))
