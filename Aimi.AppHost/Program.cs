@@ -18,6 +18,7 @@ var goals = builder.AddService<Projects.Aimi_Goals_Api>(ResourceNames.GoalsApi)
     .WithReference(rabbitMq).WaitFor(rabbitMq);
 
 var memory = builder.AddService<Projects.Aimi_Memory_Api>(ResourceNames.MemoryApi)
+    .WithSocketCompletionsOnThreadPool()
     .WithReference(memoryDb).WaitFor(memoryDb)
     .WithReference(rabbitMq).WaitFor(rabbitMq);
 

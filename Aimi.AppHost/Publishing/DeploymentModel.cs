@@ -17,7 +17,9 @@ public sealed record DeployedRabbitMq(string Name, string Image) : Deployed(Name
 /// <summary>A service project; <see cref="IsGateway"/> marks the one with an external endpoint.</summary>
 /// <param name="ProjectPath">The project file relative to the repository root, with forward slashes.</param>
 /// <param name="ValidatesTokens">Given the signing key in the model: the gateway and the services, not the web client's host.</param>
-public sealed record DeployedProject(string Name, string ProjectPath, IReadOnlyList<Deployed> References, bool IsGateway, bool ValidatesTokens) : Deployed(Name);
+/// <param name="InlineSocketCompletions">Whether it runs socket completions on the event thread (<see cref="AimiResources.InlineSocketCompletions"/>).</param>
+public sealed record DeployedProject(string Name, string ProjectPath, IReadOnlyList<Deployed> References, bool IsGateway, bool ValidatesTokens,
+    bool InlineSocketCompletions = false) : Deployed(Name);
 
 /// <summary>A reference to another project by name.</summary>
 public sealed record DeployedProjectReference(string Name) : Deployed(Name);
@@ -73,7 +75,8 @@ public sealed record DeploymentModel(IReadOnlyList<Deployed> Resources)
         var external = project.Annotations.OfType<EndpointAnnotation>().Any(e => e.IsExternal);
         var signingKey = project.Annotations.OfType<ResourceRelationshipAnnotation>()
             .Any(r => r.Resource is ParameterResource { Name: AimiResources.SigningKeyParameter });
-        return new DeployedProject(project.Name, path, references, external, signingKey);
+        var inline = project.TryGetLastAnnotation<AimiResources.SocketCompletionsAnnotation>(out var completions) && completions.Inline;
+        return new DeployedProject(project.Name, path, references, external, signingKey, inline);
     }
 
     private static string Image(ContainerResource container) =>

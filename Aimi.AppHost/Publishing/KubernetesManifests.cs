@@ -330,10 +330,14 @@ public static partial class KubernetesManifests
         },
     };
 
-    /// <summary>The project's non-secret, Aspire-named settings: its OTel name and service discovery.</summary>
+    /// <summary>The project's non-secret, Aspire-named settings: its OTel name, service discovery and the runtime's socket switch.</summary>
     public static IDictionary<string, string> ProjectSettings(DeployedProject project)
     {
-        var data = new SortedDictionary<string, string>(StringComparer.Ordinal) { ["OTEL_SERVICE_NAME"] = project.Name };
+        var data = new SortedDictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["OTEL_SERVICE_NAME"] = project.Name,
+            [AimiResources.InlineSocketCompletions] = project.InlineSocketCompletions ? "1" : "0",
+        };
         foreach (var other in project.References.OfType<DeployedProjectReference>())
         {
             data[$"services__{other.Name}__http__0"] = $"http://{other.Name}:{ContainerPort}";

@@ -2,6 +2,8 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Aimi.AppHost.Publishing;
+using Aimi.ServiceDefaults;
+using Aspire.Hosting;
 using k8s;
 using k8s.Models;
 
@@ -130,6 +132,7 @@ public partial class PublishTests
         {
             var settings = configMaps[$"{project.Name}-env"].Data;
             Assert.Equal(project.Name, settings["OTEL_SERVICE_NAME"]);
+            Assert.Equal(project.Name == ResourceNames.MemoryApi ? "0" : "1", settings[AimiResources.InlineSocketCompletions]);
             foreach (var other in project.References.OfType<DeployedProjectReference>())
             {
                 Assert.Equal($"http://{other.Name}:8080", settings[$"services__{other.Name}__http__0"]);
@@ -244,6 +247,8 @@ public partial class PublishTests
             }
             // The exporter gives up within a second at stop instead of holding the service ~10 s.
             Assert.Equal("1000", env.GetProperty("OTEL_EXPORTER_OTLP_TIMEOUT").GetString());
+            // Socket completions inline, except in Memory, whose consumers embed texts between awaits (AimiResources.InlineSocketCompletions).
+            Assert.Equal(project.Name == ResourceNames.MemoryApi ? "0" : "1", env.GetProperty(AimiResources.InlineSocketCompletions).GetString());
             var http = resource.GetProperty("bindings").GetProperty("http");
             Assert.Equal(project.IsGateway, http.TryGetProperty("external", out var external) && external.GetBoolean());
         }
