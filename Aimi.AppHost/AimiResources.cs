@@ -67,16 +67,16 @@ public static class AimiResources
     /// <summary>
     /// The runtime's switch that runs what waits on a socket (an HTTP request, a query's answer, a broker's delivery) on the socket
     /// event thread that saw it complete, instead of handing it to a thread-pool thread. Each hand-off wakes a thread; on these two
-    /// virtual cores a wake-up is expensive, and in paired benchmark runs the switch took 15–20% off the CPU of Chat, Goals,
-    /// Notifications and the gateway (issue 17, README). It suits code that only awaits between short steps: a long synchronous
+    /// virtual cores a wake-up is expensive, and in paired benchmark runs the switch took 12–15% off the CPU per created event of Goals
+    /// and Notifications (issue 17, README). It suits code that only awaits between short steps: a long synchronous
     /// step stalls every other socket of its event thread meanwhile (<see cref="WithSocketCompletionsOnThreadPool"/>).
     /// </summary>
     public const string InlineSocketCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>
-    /// For a host whose message handlers do long synchronous work between awaits: Memory embeds texts with the local model (several ms
-    /// each) inside its consumers. With <see cref="InlineSocketCompletions"/> its <c>/memory/context</c> missed Chat's 1.5 s deadline
-    /// on every turn of the chat benchmark, so its completions stay on the thread pool.
+    /// Keeps a host's socket completions on the thread pool. Memory: with <see cref="InlineSocketCompletions"/> its
+    /// <c>/memory/context</c> missed Chat's 1.5 s deadline on every turn of the chat benchmark and its CPU per turn went from 17 to
+    /// 50 ms; running its embeddings on the thread pool as well made it worse (96 ms). The cause is not found, so it keeps the default.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithSocketCompletionsOnThreadPool(this IResourceBuilder<ProjectResource> host) =>
         host.WithAnnotation(new SocketCompletionsAnnotation(Inline: false), ResourceAnnotationMutationBehavior.Replace)
