@@ -79,11 +79,16 @@ public static class AimiResources
     /// 50 ms; running its embeddings on the thread pool as well made it worse (96 ms). The cause is not found, so it keeps the default.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithSocketCompletionsOnThreadPool(this IResourceBuilder<ProjectResource> host) =>
-        host.WithAnnotation(new SocketCompletionsAnnotation(Inline: false), ResourceAnnotationMutationBehavior.Replace)
-            .WithEnvironment(InlineSocketCompletions, "0");
+        host.WithAnnotation(new SocketCompletionsAnnotation(Inline: false), ResourceAnnotationMutationBehavior.Replace);
 
-    /// <summary>Whether a host runs socket completions inline (<see cref="InlineSocketCompletions"/>): what the Kubernetes generator reads.</summary>
-    public sealed record SocketCompletionsAnnotation(bool Inline) : IResourceAnnotation;
+    /// <summary>
+    /// Whether a host runs socket completions inline (<see cref="InlineSocketCompletions"/>): the one place it is said, read by the
+    /// host's environment and by the Kubernetes generator.
+    /// </summary>
+    public sealed record SocketCompletionsAnnotation(bool Inline) : IResourceAnnotation
+    {
+        public static bool Of(IResource resource) => !resource.TryGetLastAnnotation<SocketCompletionsAnnotation>(out var annotation) || annotation.Inline;
+    }
 
     /// <summary>An Aimi host: ready when <c>/health</c> answers 200; it stops within a second of SIGTERM.</summary>
     private static IResourceBuilder<ProjectResource> AddHost<TProject>(this IDistributedApplicationBuilder builder, string name)
@@ -94,8 +99,8 @@ public static class AimiResources
             .WithHttpHealthCheck(HealthPath)
             // The exporter would otherwise wait ~10 s at stop for the dashboard, which DCP stops at the same moment.
             .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")
-            .WithAnnotation(new SocketCompletionsAnnotation(Inline: true))
-            .WithEnvironment(InlineSocketCompletions, "1");
+            .WithEnvironment(context =>
+                context.EnvironmentVariables[InlineSocketCompletions] = SocketCompletionsAnnotation.Of(context.Resource) ? "1" : "0");
         if (builder.ExecutionContext.IsRunMode)
         {
             host.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName)

@@ -19,7 +19,7 @@ public sealed record DeployedRabbitMq(string Name, string Image) : Deployed(Name
 /// <param name="ValidatesTokens">Given the signing key in the model: the gateway and the services, not the web client's host.</param>
 /// <param name="InlineSocketCompletions">Whether it runs socket completions on the event thread (<see cref="AimiResources.InlineSocketCompletions"/>).</param>
 public sealed record DeployedProject(string Name, string ProjectPath, IReadOnlyList<Deployed> References, bool IsGateway, bool ValidatesTokens,
-    bool InlineSocketCompletions = false) : Deployed(Name);
+    bool InlineSocketCompletions) : Deployed(Name);
 
 /// <summary>A reference to another project by name.</summary>
 public sealed record DeployedProjectReference(string Name) : Deployed(Name);
@@ -75,8 +75,7 @@ public sealed record DeploymentModel(IReadOnlyList<Deployed> Resources)
         var external = project.Annotations.OfType<EndpointAnnotation>().Any(e => e.IsExternal);
         var signingKey = project.Annotations.OfType<ResourceRelationshipAnnotation>()
             .Any(r => r.Resource is ParameterResource { Name: AimiResources.SigningKeyParameter });
-        var inline = project.TryGetLastAnnotation<AimiResources.SocketCompletionsAnnotation>(out var completions) && completions.Inline;
-        return new DeployedProject(project.Name, path, references, external, signingKey, inline);
+        return new DeployedProject(project.Name, path, references, external, signingKey, AimiResources.SocketCompletionsAnnotation.Of(project));
     }
 
     private static string Image(ContainerResource container) =>

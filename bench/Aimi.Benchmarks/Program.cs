@@ -97,8 +97,8 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
     // Give the outbox a moment to deliver what was committed last, and Notifications to plan it: a consumer running behind
     // keeps the window open, so its work for these events counts in it.
     var deadline = DateTime.UtcNow.AddSeconds(30);
-    while (load.Created.Keys.Any(id => !probe.DelaysMs.ContainsKey(id) || !probe.IsPlanned(id))
-        && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+    // Planned means its EventChanged arrived too.
+    while (load.Created.Keys.Any(id => !probe.IsPlanned(id)) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
     {
         await Task.Delay(100, cancellationToken);
     }

@@ -23,6 +23,9 @@ public partial class PublishTests
 
     private const string Regenerate = "run `dotnet run --project Aimi.AppHost -- --publisher manifest --output-path ../deploy/aspire-manifest.json` (the path is relative to Aimi.AppHost/)";
 
+    /// <summary>Socket completions inline in every host but Memory (<see cref="AimiResources.InlineSocketCompletions"/>).</summary>
+    private static string SocketSwitch(string project) => project == ResourceNames.MemoryApi ? "0" : "1";
+
     [Fact]
     public async Task Generation_is_deterministic()
     {
@@ -132,7 +135,7 @@ public partial class PublishTests
         {
             var settings = configMaps[$"{project.Name}-env"].Data;
             Assert.Equal(project.Name, settings["OTEL_SERVICE_NAME"]);
-            Assert.Equal(project.Name == ResourceNames.MemoryApi ? "0" : "1", settings[AimiResources.InlineSocketCompletions]);
+            Assert.Equal(SocketSwitch(project.Name), settings[AimiResources.InlineSocketCompletions]);
             foreach (var other in project.References.OfType<DeployedProjectReference>())
             {
                 Assert.Equal($"http://{other.Name}:8080", settings[$"services__{other.Name}__http__0"]);
@@ -247,8 +250,7 @@ public partial class PublishTests
             }
             // The exporter gives up within a second at stop instead of holding the service ~10 s.
             Assert.Equal("1000", env.GetProperty("OTEL_EXPORTER_OTLP_TIMEOUT").GetString());
-            // Socket completions inline, except in Memory, whose consumers embed texts between awaits (AimiResources.InlineSocketCompletions).
-            Assert.Equal(project.Name == ResourceNames.MemoryApi ? "0" : "1", env.GetProperty(AimiResources.InlineSocketCompletions).GetString());
+            Assert.Equal(SocketSwitch(project.Name), env.GetProperty(AimiResources.InlineSocketCompletions).GetString());
             var http = resource.GetProperty("bindings").GetProperty("http");
             Assert.Equal(project.IsGateway, http.TryGetProperty("external", out var external) && external.GetBoolean());
         }

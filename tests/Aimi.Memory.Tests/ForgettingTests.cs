@@ -72,8 +72,8 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
 
         Assert.Equal([marker.MessageId.ToString()], (await EpisodesAsync(user)).SelectMany(e => e.SourceMessageIds).ToArray());
         // Not classified either: its tags and goal would be Memory's words about what the user wants gone.
-        Assert.False(await ClassifiedAsync(request.MessageId));
-        Assert.True(await ClassifiedAsync(marker.MessageId));
+        Assert.False(await host.ClassifiedAsync(request.MessageId));
+        Assert.True(await host.ClassifiedAsync(marker.MessageId));
 
         await host.EndSessionAsync(user, sessionId, [Line(request), Line(reply), Line(marker)]);
         await host.WaitForSessionAsync(user, sessionId);
@@ -203,10 +203,6 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
     private Task<int> EpisodesSayingAsync(string user, string word) => host.WithDbAsync(async db => (await db.QueryAsync(
         "SELECT count(*)::int FROM memory_texts WHERE user_id = @user AND kind = 'episode' AND search_vector @@ to_tsquery('english', @word)",
         new Dictionary<string, object?> { ["user"] = user, ["word"] = word }, r => r.GetInt32(0), default)).Single());
-
-    /// <summary>Whether Memory answered with a reading of the message (its outbox row commits with the handling).</summary>
-    private Task<bool> ClassifiedAsync(Guid messageId) => host.WithDbAsync(db => db.Set<OutboxMessage>()
-        .AnyAsync(o => o.MessageType == typeof(MessageClassified).FullName && EF.Functions.JsonContains(o.Payload, $"{{\"messageId\":\"{messageId}\"}}")));
 
     private Task<List<string>> ForgottenAsync(string user) =>
         host.WithDbAsync(db => db.ForgottenMessages.Where(f => f.UserId == user).Select(f => f.MessageId).ToListAsync());

@@ -2,10 +2,12 @@ using Aimi.Contracts.Chat;
 using Aimi.Contracts.Goals;
 using Aimi.Contracts.Memory;
 using Aimi.Memory.Api.Data;
+using Aimi.Messaging;
 using Aimi.ServiceDefaults;
 using Aimi.Testing;
 using MassTransit;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 
@@ -41,6 +43,10 @@ public class MemoryHost() : ServiceHost<Program>(ResourceNames.MemoryDb)
         await using var scope = Services.CreateAsyncScope();
         return await query(scope.ServiceProvider.GetRequiredService<MemoryDbContext>());
     }
+
+    /// <summary>Whether Memory answered with a reading of the message (its outbox row commits with the handling).</summary>
+    public Task<bool> ClassifiedAsync(Guid messageId) => WithDbAsync(db => db.Set<OutboxMessage>()
+        .AnyAsync(o => o.MessageType == typeof(MessageClassified).FullName && EF.Functions.JsonContains(o.Payload, $"{{\"messageId\":\"{messageId}\"}}")));
 
     /// <summary>Publishes a chat session's end as Chat would; returns its session id.</summary>
     public async Task<Guid> EndSessionAsync(string userId, params string[] userLines) =>
