@@ -65,21 +65,25 @@ public static class AimiResources
     }
 
     /// <summary>
-    /// The runtime's switch that runs what waits on a socket (an HTTP request, a query's answer, a broker's delivery) on the socket
-    /// event thread that saw it complete, instead of handing it to a thread-pool thread. Each hand-off wakes a thread; on these two
-    /// virtual cores a wake-up is expensive, and in paired benchmark runs the switch took 12–15% off the CPU per created event of Goals
-    /// and Notifications (issue 17, README). It suits code that only awaits between short steps: a long synchronous
-    /// step stalls every other socket of its event thread meanwhile (<see cref="WithSocketCompletionsOnThreadPool"/>).
+    /// The runtime's switch that runs what waits on a socket (an HTTP request, a proxied answer) on the socket event thread that saw it
+    /// complete, instead of handing it to a thread-pool thread. Each hand-off wakes a thread; on these two virtual cores a wake-up is
+    /// expensive (in paired benchmark runs the switch took 12–15% off the CPU per created event of Goals and Notifications). The event
+    /// thread must then never wait for another socket, which the hosts that use PostgreSQL cannot promise
+    /// (<see cref="WithInlineSocketCompletions"/>); hosts keep the runtime's default unless they ask for it.
     /// </summary>
     public const string InlineSocketCompletions = "DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS";
 
     /// <summary>
-    /// Keeps a host's socket completions on the thread pool. Memory: with <see cref="InlineSocketCompletions"/> its
-    /// <c>/memory/context</c> missed Chat's 1.5 s deadline on every turn of the chat benchmark and its CPU per turn went from 17 to
-    /// 50 ms; running its embeddings on the thread pool as well made it worse (96 ms). The cause is not found, so it keeps the default.
+    /// Runs a host's socket completions on the event thread (<see cref="InlineSocketCompletions"/>): only for hosts that do not use
+    /// Npgsql. When a query's cancellation token fires (a client gone, Chat's deadline for <c>/memory/context</c>), Npgsql sends
+    /// PostgreSQL a cancel request over a new connection, synchronously, on the thread that cancelled; the query's own completion,
+    /// on the event thread, waits for that callback to finish (<c>NestedCancellableScope.Dispose</c>). A synchronous read of a
+    /// non-blocking socket is woken by the event thread, which is the one waiting: both stand until Npgsql's cancellation timeout
+    /// (2 s), and every socket of the process with them. Thread stacks of Memory under the chat benchmark showed exactly that, on
+    /// both event threads; with the switch its replies' p99 was 2.0 s and its CPU per turn 85 ms against 17.
     /// </summary>
-    public static IResourceBuilder<ProjectResource> WithSocketCompletionsOnThreadPool(this IResourceBuilder<ProjectResource> host) =>
-        host.WithAnnotation(new SocketCompletionsAnnotation(Inline: false), ResourceAnnotationMutationBehavior.Replace);
+    public static IResourceBuilder<ProjectResource> WithInlineSocketCompletions(this IResourceBuilder<ProjectResource> host) =>
+        host.WithAnnotation(new SocketCompletionsAnnotation(Inline: true), ResourceAnnotationMutationBehavior.Replace);
 
     /// <summary>
     /// Whether a host runs socket completions inline (<see cref="InlineSocketCompletions"/>): the one place it is said, read by the
@@ -87,7 +91,7 @@ public static class AimiResources
     /// </summary>
     public sealed record SocketCompletionsAnnotation(bool Inline) : IResourceAnnotation
     {
-        public static bool Of(IResource resource) => !resource.TryGetLastAnnotation<SocketCompletionsAnnotation>(out var annotation) || annotation.Inline;
+        public static bool Of(IResource resource) => resource.TryGetLastAnnotation<SocketCompletionsAnnotation>(out var annotation) && annotation.Inline;
     }
 
     /// <summary>An Aimi host: ready when <c>/health</c> answers 200; it stops within a second of SIGTERM.</summary>

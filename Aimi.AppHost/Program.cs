@@ -18,7 +18,6 @@ var goals = builder.AddService<Projects.Aimi_Goals_Api>(ResourceNames.GoalsApi)
     .WithReference(rabbitMq).WaitFor(rabbitMq);
 
 var memory = builder.AddService<Projects.Aimi_Memory_Api>(ResourceNames.MemoryApi)
-    .WithSocketCompletionsOnThreadPool()
     .WithReference(memoryDb).WaitFor(memoryDb)
     .WithReference(rabbitMq).WaitFor(rabbitMq);
 
@@ -34,10 +33,12 @@ var notifications = builder.AddService<Projects.Aimi_Notifications_Api>(Resource
     .WithReference(rabbitMq).WaitFor(rabbitMq);
 
 // The web client's files; the gateway serves them at "/", beside the API, so the page and the API share one origin.
-var web = builder.AddWebClient<Projects.Aimi_Web>(ResourceNames.Web);
+var web = builder.AddWebClient<Projects.Aimi_Web>(ResourceNames.Web)
+    .WithInlineSocketCompletions();
 
 // The gateway opens only when the services it routes to answer their health checks.
 builder.AddGateway<Projects.Aimi_Gateway>(ResourceNames.Gateway)
+    .WithInlineSocketCompletions()
     .WithReference(goals).WaitFor(goals)
     .WithReference(chat).WaitFor(chat)
     .WithReference(memory).WaitFor(memory)

@@ -23,8 +23,8 @@ public partial class PublishTests
 
     private const string Regenerate = "run `dotnet run --project Aimi.AppHost -- --publisher manifest --output-path ../deploy/aspire-manifest.json` (the path is relative to Aimi.AppHost/)";
 
-    /// <summary>Socket completions inline in every host but Memory (<see cref="AimiResources.InlineSocketCompletions"/>).</summary>
-    private static string SocketSwitch(string project) => project == ResourceNames.MemoryApi ? "0" : "1";
+    /// <summary>Socket completions inline only in the hosts without PostgreSQL (<see cref="AimiResources.WithInlineSocketCompletions"/>).</summary>
+    private static string SocketSwitch(string project) => project is ResourceNames.Gateway or ResourceNames.Web ? "1" : "0";
 
     [Fact]
     public async Task Generation_is_deterministic()
