@@ -83,15 +83,15 @@ public static class AimiResources
     /// both event threads; with the switch its replies' p99 was 2.0 s and its CPU per turn 85 ms against 17.
     /// </summary>
     public static IResourceBuilder<ProjectResource> WithInlineSocketCompletions(this IResourceBuilder<ProjectResource> host) =>
-        host.WithAnnotation(new SocketCompletionsAnnotation(Inline: true), ResourceAnnotationMutationBehavior.Replace);
+        host.WithAnnotation(new InlineSocketCompletionsAnnotation(), ResourceAnnotationMutationBehavior.Replace);
 
     /// <summary>
-    /// Whether a host runs socket completions inline (<see cref="InlineSocketCompletions"/>): the one place it is said, read by the
+    /// Marks a host that runs socket completions inline (<see cref="InlineSocketCompletions"/>): the one place it is said, read by the
     /// host's environment and by the Kubernetes generator.
     /// </summary>
-    public sealed record SocketCompletionsAnnotation(bool Inline) : IResourceAnnotation
+    public sealed record InlineSocketCompletionsAnnotation : IResourceAnnotation
     {
-        public static bool Of(IResource resource) => resource.TryGetLastAnnotation<SocketCompletionsAnnotation>(out var annotation) && annotation.Inline;
+        public static bool Of(IResource resource) => resource.TryGetLastAnnotation<InlineSocketCompletionsAnnotation>(out _);
     }
 
     /// <summary>An Aimi host: ready when <c>/health</c> answers 200; it stops within a second of SIGTERM.</summary>
@@ -104,7 +104,7 @@ public static class AimiResources
             // The exporter would otherwise wait ~10 s at stop for the dashboard, which DCP stops at the same moment.
             .WithEnvironment("OTEL_EXPORTER_OTLP_TIMEOUT", "1000")
             .WithEnvironment(context =>
-                context.EnvironmentVariables[InlineSocketCompletions] = SocketCompletionsAnnotation.Of(context.Resource) ? "1" : "0");
+                context.EnvironmentVariables[InlineSocketCompletions] = InlineSocketCompletionsAnnotation.Of(context.Resource) ? "1" : "0");
         if (builder.ExecutionContext.IsRunMode)
         {
             host.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName)

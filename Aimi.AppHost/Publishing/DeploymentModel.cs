@@ -75,7 +75,7 @@ public sealed record DeploymentModel(IReadOnlyList<Deployed> Resources)
         var external = project.Annotations.OfType<EndpointAnnotation>().Any(e => e.IsExternal);
         var signingKey = project.Annotations.OfType<ResourceRelationshipAnnotation>()
             .Any(r => r.Resource is ParameterResource { Name: AimiResources.SigningKeyParameter });
-        return new DeployedProject(project.Name, path, references, external, signingKey, AimiResources.SocketCompletionsAnnotation.Of(project));
+        return new DeployedProject(project.Name, path, references, external, signingKey, AimiResources.InlineSocketCompletionsAnnotation.Of(project));
     }
 
     private static string Image(ContainerResource container) =>
