@@ -138,7 +138,7 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
         // A cold start shows here. Chat's deadline for Memory's context (MemoryClient.Deadline): a reply later than that mostly went without it.
         const double ContextDeadlineMs = 1500;
         var warm = chat.Samples("warmup").ToList();
-        var warmReplies = warm.Where(s => s.ReplyMs is not null).Select(s => s.ReplyMs!.Value).Order().ToArray();
+        var warmReplies = SortedReplies(warm);
         var warmStart = warm.Select(s => s.DueMs).DefaultIfEmpty(0).Min();
         var late = warm.Where(s => s.ReplyMs > ContextDeadlineMs).Select(s => (int)((s.DueMs - warmStart) / 1000)).ToList();
         Console.WriteLine($"warm-up    {warm.Count} sent, {warmReplies.Length} replies: {Percentiles(warmReplies)}; {late.Count} after more than {ContextDeadlineMs / 1000:0.#} s"
@@ -157,7 +157,7 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
 
     var samples = chat.Samples("measured").ToList();
     var accepted = samples.Where(s => s.AckMs is not null).Select(s => s.AckMs!.Value).Order().ToArray();
-    var replied = samples.Where(s => s.ReplyMs is not null).Select(s => s.ReplyMs!.Value).Order().ToArray();
+    var replied = SortedReplies(samples);
     var errors = samples.Where(s => s.Error is not null).GroupBy(s => s.Error!).OrderBy(g => g.Key).Select(g => $"{g.Key}: {g.Count()}").ToList();
     var replyWindow = samples.Where(s => s.ReplyMs is not null).Select(s => s.DueMs + s.ReplyMs!.Value).DefaultIfEmpty(0).Max()
         - samples.Select(s => s.DueMs).DefaultIfEmpty(0).Min();
@@ -201,20 +201,23 @@ async Task SettleAsync(CancellationToken cancellationToken)
     {
         return;
     }
-    // Quiet: under 30% of the machine's cores busy over two seconds (the idle system uses about 9% of two cores).
-    var quietMs = Environment.ProcessorCount * 0.3 * 2000;
+    // Quiet: under 30% of the machine busy over a window (the idle system uses about 9% of two cores).
+    const double quiet = 0.3;
+    var window = TimeSpan.FromSeconds(2);
     var waited = System.Diagnostics.Stopwatch.StartNew();
-    double busyMs;
+    double busy;
     do
     {
         var before = ProcessCpu.MachineBusy();
-        await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
-        busyMs = (ProcessCpu.MachineBusy() - before).TotalMilliseconds;
+        await Task.Delay(window, cancellationToken);
+        busy = (ProcessCpu.MachineBusy() - before) / (window * Environment.ProcessorCount);
     }
-    while (busyMs > quietMs && waited.Elapsed < TimeSpan.FromSeconds(90));
-    var state = busyMs > quietMs ? "not quiet" : "settled  ";
-    Console.WriteLine($"{state}  {waited.Elapsed.TotalSeconds:0} s after the warm-up ({busyMs / (20.0 * Environment.ProcessorCount):0}% of the machine over the last 2 s)");
+    while (busy > quiet && waited.Elapsed < TimeSpan.FromSeconds(90));
+    Console.WriteLine($"{(busy > quiet ? "not quiet" : "settled  ")}  {waited.Elapsed.TotalSeconds:0} s after the warm-up ({busy:0%} of the machine over the last {window.TotalSeconds:0} s)");
 }
+
+static double[] SortedReplies(IEnumerable<ChatSample> samples) =>
+    samples.Where(s => s.ReplyMs is not null).Select(s => s.ReplyMs!.Value).Order().ToArray();
 
 // What the system costs doing nothing (after the warm-up: JIT and pools settled), per second of idleness.
 async Task IdleAsync(CancellationToken cancellationToken)
@@ -223,8 +226,8 @@ async Task IdleAsync(CancellationToken cancellationToken)
     {
         return;
     }
-    // The consumers finish what the warm-up left them first.
-    Console.WriteLine($"Idle for {options.Idle.TotalSeconds:0} s (nothing sent), after 15 s for the warm-up's messages to settle…");
+    // After the settle (under 30% busy), 15 s more: idle is measured at about 9%, so the consumers' last work must be done.
+    Console.WriteLine($"Idle for {options.Idle.TotalSeconds:0} s (nothing sent), after 15 s more for the warm-up's last messages…");
     await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken);
     var cpu = ProcessCpu.Start();
     await Task.Delay(options.Idle, cancellationToken);
