@@ -50,7 +50,9 @@ public static class LocalPostgresExtensions
             ["-D", data, "-p", $"{options.PostgresPort}", "-k", sockets, "-c", "listen_addresses=localhost", "-c", "max_connections=300",
              // Throw-away data needs no durability; this keeps test runs quick.
              .. options.Ephemeral ? (string[])["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"] : [],
-             .. options.StatementStatistics ? (string[])["-c", "shared_preload_libraries=pg_stat_statements"] : []]);
+             .. options.StatementStatistics
+                ? (string[])["-c", "shared_preload_libraries=pg_stat_statements", "-c", "pg_stat_statements.track_planning=on"]
+                : []]);
 
         var password = Password(host, name);
         var server = new LocalPostgresServerResource(name, command, options.DataDirectory, password);

@@ -10,7 +10,8 @@ namespace Aimi.AppHost.LocalServers;
 /// ones so they live beside machine-wide servers. Ephemeral (<c>Aimi:LocalServers:Ephemeral=true</c>, used by the tests):
 /// a private folder deleted at stop, free ports and a private RabbitMQ node name, so several AppHosts run side by side.
 /// <c>Aimi:LocalServers:StatementStatistics=true</c> loads PostgreSQL's <c>pg_stat_statements</c> (the benchmark reads what each
-/// operation costs in statements from it); off by default, as it costs a little on every statement.
+/// operation costs in statements from it, and the time PostgreSQL spends planning them); off by default, as it costs a little on
+/// every statement.
 /// </summary>
 public sealed record LocalServerOptions(
     bool Ephemeral,

@@ -32,17 +32,23 @@ public sealed class ProcessCpu
 
     public static ProcessCpu Start() => new(Snapshot(), MachineBusy().TotalMilliseconds);
 
-    /// <summary>CPU-ms per role since <see cref="Start"/>, and the machine's busy CPU-ms over the same window.</summary>
-    public (IReadOnlyDictionary<string, double> ByRole, double MachineMs) Stop()
+    /// <summary>
+    /// CPU-ms per role since <see cref="Start"/>, and the machine's busy CPU-ms over the same window; then per process id
+    /// (what tells PostgreSQL's backends apart by the database they serve, <see cref="StatementStats"/>).
+    /// </summary>
+    public (IReadOnlyDictionary<string, double> ByRole, double MachineMs, IReadOnlyDictionary<int, double> ByProcess) Stop()
     {
         var end = Snapshot();
         var byRole = new Dictionary<string, double>(StringComparer.Ordinal);
+        var byProcess = new Dictionary<int, double>();
         foreach (var (pid, now) in end)
         {
             var before = _start.TryGetValue(pid, out var was) && was.Role == now.Role ? was.Ms : 0;
-            byRole[now.Role] = byRole.GetValueOrDefault(now.Role) + Math.Max(0, now.Ms - before);
+            var used = Math.Max(0, now.Ms - before);
+            byRole[now.Role] = byRole.GetValueOrDefault(now.Role) + used;
+            byProcess[pid] = used;
         }
-        return (byRole, MachineBusy().TotalMilliseconds - _machineBusyMs);
+        return (byRole, MachineBusy().TotalMilliseconds - _machineBusyMs, byProcess);
     }
 
     /// <summary>A table: CPU-s per role over the window and CPU-ms per operation, busiest first.</summary>

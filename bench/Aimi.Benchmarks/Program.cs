@@ -116,14 +116,14 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
     Console.WriteLine($"outbox     {delays.Length}/{load.Created.Count} created events arrived as EventChanged; delay {Percentiles(delays, p90: false)}");
     var planning = probe.PlanningDelaysMs(load.Created.Keys);
     Console.WriteLine($"planned    {planning.Length}/{load.Created.Count} created events announced as RemindersScheduled; delay from the commit {Percentiles(planning, p90: false)}");
-    if (used is var (byRole, machineMs))
+    if (used is var (byRole, machineMs, _))
     {
         foreach (var line in ProcessCpu.Table(byRole, machineMs, load.Created.Count, "event"))
         {
             Console.WriteLine(line);
         }
     }
-    await PrintStatementsAsync(statements, load.Created.Count, "event", cancellationToken);
+    await PrintStatementsAsync(statements, used?.ByProcess, load.Created.Count, "event", cancellationToken);
     return load.Created.Count == latencies.Length && delays.Length == load.Created.Count ? 0 : 1;
 }
 
@@ -176,14 +176,14 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
     var slowSeconds = samples.Where(s => s.AckMs > 100).GroupBy(s => (int)((s.DueMs - start) / 1000)).OrderBy(g => g.Key)
         .Select(g => $"{g.Key}s:{g.Count()}×≤{g.Max(s => s.AckMs!.Value):0}ms").ToList();
     Console.WriteLine($"slow acks  {(slowSeconds.Count == 0 ? "none over 100 ms" : $"over 100 ms by second of the run: {string.Join(" ", slowSeconds)}")}");
-    if (used is var (byRole, machineMs))
+    if (used is var (byRole, machineMs, _))
     {
         foreach (var line in ProcessCpu.Table(byRole, machineMs, samples.Count, "turn"))
         {
             Console.WriteLine(line);
         }
     }
-    await PrintStatementsAsync(statements, samples.Count, "turn", cancellationToken);
+    await PrintStatementsAsync(statements, used?.ByProcess, samples.Count, "turn", cancellationToken);
     Console.WriteLine($"other      {string.Join(", ", chat.Unmatched.OrderBy(u => u.Key).Select(u => $"{u.Key}: {u.Value}").DefaultIfEmpty("none"))}");
     if (chat.ClosedSockets.ToList() is { Count: > 0 } closed)
     {
@@ -231,7 +231,7 @@ async Task IdleAsync(CancellationToken cancellationToken)
     await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken);
     var cpu = ProcessCpu.Start();
     await Task.Delay(options.Idle, cancellationToken);
-    var (byRole, machineMs) = cpu.Stop();
+    var (byRole, machineMs, _) = cpu.Stop();
     foreach (var line in ProcessCpu.Table(byRole, machineMs, (int)Math.Round(options.Idle.TotalSeconds), "idle second"))
     {
         Console.WriteLine(line);
@@ -239,13 +239,14 @@ async Task IdleAsync(CancellationToken cancellationToken)
 }
 
 // Only when the benchmark started the system: a running one (--url) may not have pg_stat_statements loaded.
-static async Task PrintStatementsAsync(StatementStats? statements, int operations, string operation, CancellationToken cancellationToken)
+static async Task PrintStatementsAsync(StatementStats? statements, IReadOnlyDictionary<int, double>? cpuByProcess, int operations, string operation,
+    CancellationToken cancellationToken)
 {
     if (statements is null)
     {
         return;
     }
-    foreach (var line in await statements.StopAsync(operations, operation, cancellationToken))
+    foreach (var line in await statements.StopAsync(operations, operation, cpuByProcess, cancellationToken))
     {
         Console.WriteLine(line);
     }

@@ -37,16 +37,22 @@ public sealed class StatementStats
         return new StatementStats(connectionString, await TransactionsAsync(connection, cancellationToken));
     }
 
-    /// <summary>The window's figures per operation: each database's statements, execution time and transactions, then each one's frequent statements.</summary>
-    public async Task<IReadOnlyList<string>> StopAsync(int operations, string operation, CancellationToken cancellationToken)
+    /// <summary>
+    /// The window's figures per operation: each database's statements, transactions, execution and planning time and, given each
+    /// process's CPU over the window (<see cref="ProcessCpu.Stop"/>), the CPU of the backends serving it; then each one's frequent
+    /// statements.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> StopAsync(int operations, string operation, IReadOnlyDictionary<int, double>? cpuByProcess,
+        CancellationToken cancellationToken)
     {
         await using var connection = new NpgsqlConnection(_connectionString);
         await connection.OpenAsync(cancellationToken);
         var transactions = await TransactionsAsync(connection, cancellationToken);
-        var statements = new List<(string Database, long Calls, double Ms, string Query)>();
+        var backends = await BackendsAsync(connection, cancellationToken);
+        var statements = new List<(string Database, long Calls, double Ms, double PlanMs, string Query)>();
         await using (var read = new NpgsqlCommand(
             """
-            SELECT d.datname, s.calls, s.total_exec_time, s.query
+            SELECT d.datname, s.calls, s.total_exec_time, s.total_plan_time, s.query
             FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
             WHERE d.datname <> current_database()
             """, connection))
@@ -54,28 +60,39 @@ public sealed class StatementStats
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                statements.Add((reader.GetString(0), reader.GetInt64(1), reader.GetDouble(2), reader.GetString(3)));
+                statements.Add((reader.GetString(0), reader.GetInt64(1), reader.GetDouble(2), reader.GetDouble(3), reader.GetString(4)));
             }
         }
 
         double per = Math.Max(operations, 1);
         var lines = new List<string>
         {
-            $"postgres   statements and transactions per {operation} (pg_stat_statements; execution time is the server's, not the wire's)",
+            $"postgres   statements and transactions per {operation} (pg_stat_statements; execution and planning time are the server's, not the wire's;"
+            + " CPU is that of the backends connected to each database at the end, from /proc)",
         };
         var databases = statements.GroupBy(s => s.Database).OrderByDescending(g => g.Sum(s => s.Calls)).ToList();
+        double CpuOf(Func<(string Database, string Type), bool> which) => cpuByProcess is null ? 0
+            : backends.Where(b => which(b.Value)).Sum(b => cpuByProcess.GetValueOrDefault(b.Key));
         foreach (var database in databases)
         {
             var committed = transactions.GetValueOrDefault(database.Key) - _transactions.GetValueOrDefault(database.Key);
-            lines.Add($"  {database.Key,-16} {database.Sum(s => s.Calls) / per,6:0.0} statements  {committed / per,5:0.0} transactions (each statement outside one counts)  {database.Sum(s => s.Ms) / per,6:0.00} ms executing");
+            var cpu = cpuByProcess is null ? "" : $"  {CpuOf(b => b.Database == database.Key) / per,6:0.00} ms CPU";
+            lines.Add($"  {database.Key,-16} {database.Sum(s => s.Calls) / per,6:0.0} statements  {committed / per,5:0.0} transactions (each statement outside one counts)"
+                + $"  {database.Sum(s => s.Ms) / per,6:0.00} ms executing  {database.Sum(s => s.PlanMs) / per,6:0.00} ms planning{cpu}");
+        }
+        if (cpuByProcess is not null)
+        {
+            // The server's own processes (checkpointer, WAL writer, autovacuum…) and the benchmark's backends.
+            var served = databases.Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
+            lines.Add($"  {"other backends",-16} {CpuOf(b => !served.Contains(b.Database)) / per,6:0.00} ms CPU (server processes, this benchmark's own connections)");
         }
         // What a service runs for each operation, not what it ran once: statements seen at least once per ten operations.
         foreach (var database in databases)
         {
-            lines.Add($"  {database.Key}: calls per {operation}, mean ms");
+            lines.Add($"  {database.Key}: calls per {operation}, mean ms executing, mean ms planning");
             foreach (var statement in database.Where(s => s.Calls >= per / 10).OrderByDescending(s => s.Calls).Take(MostStatementsShown))
             {
-                lines.Add($"    {statement.Calls / per,5:0.00} {statement.Ms / statement.Calls,7:0.000}  {OneLine(statement.Query)}");
+                lines.Add($"    {statement.Calls / per,5:0.00} {statement.Ms / statement.Calls,7:0.000} {statement.PlanMs / statement.Calls,7:0.000}  {OneLine(statement.Query)}");
             }
         }
         return lines;
@@ -91,6 +108,19 @@ public sealed class StatementStats
             transactions[reader.GetString(0)] = reader.GetInt64(1);
         }
         return transactions;
+    }
+
+    /// <summary>Every server process now: its id, the database it is connected to ("" for the server's own) and its type.</summary>
+    private static async Task<Dictionary<int, (string Database, string Type)>> BackendsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var backends = new Dictionary<int, (string, string)>();
+        await using var read = new NpgsqlCommand("SELECT pid, COALESCE(datname, ''), COALESCE(backend_type, '') FROM pg_stat_activity", connection);
+        await using var reader = await read.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            backends[reader.GetInt32(0)] = (reader.GetString(1), reader.GetString(2));
+        }
+        return backends;
     }
 
     private static string OneLine(string query)

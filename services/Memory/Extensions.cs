@@ -19,7 +19,7 @@ public static class Extensions
         // Custom plans: a search's best plan depends on its vector and scope. Once its statements were prepared, PostgreSQL's
         // generic plan for the quantized scan ran binary_quantize(@q) on every row and started a parallel worker (47 ms against
         // 3 ms), and a search at 1M memories went from about 20 ms to 168 ms (bench/Aimi.Memory.Benchmarks).
-        builder.AddServiceDatabase<MemoryDbContext>(ResourceNames.MemoryDb, npgsql => npgsql.UseVector(), customPlans: true);
+        builder.AddServiceDatabase<MemoryDbContext>(ResourceNames.MemoryDb, npgsql => npgsql.UseVector());
 
         builder.AddAimiAi();
         var ai = builder.Configuration.GetSection(AiOptions.SectionName).Get<AiOptions>() ?? new AiOptions();

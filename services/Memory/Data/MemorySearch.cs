@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Aimi.Memory.Api.Domain;
+using Aimi.Persistence;
 using Aimi.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.AI;
@@ -149,7 +150,7 @@ public sealed partial class MemorySearch(
         var words = Words(query);
         var text = words.Count == 0 ? Task.FromResult<List<Candidate>>([])
             : TextMatchesAsync(SecondConnection(), userId, words, scope, options.Value.Candidates, cancellationToken);
-        var vector = EmbedThenVectorHalfAsync(SecondConnection(), userId, query, scope, cancellationToken);
+        var vector = EmbedThenVectorHalfAsync(SecondConnection(customPlans: true), userId, query, scope, cancellationToken);
         return new PendingSearch(userId, words, scope, TimeExpressions.ParseQuery(query, time.GetUtcNow()), VectorWeightFor(query), text, vector);
     }
 
@@ -168,10 +169,10 @@ public sealed partial class MemorySearch(
     /// A closed connection to the context's database for a half that runs beside the caller's queries, made here on the caller's thread
     /// (CloneWith keeps the password, which an opened connection's string no longer shows). The half opens it and disposes of it.
     /// </summary>
-    private NpgsqlConnection SecondConnection()
+    private NpgsqlConnection SecondConnection(bool customPlans = false)
     {
         var own = (NpgsqlConnection)db.Database.GetDbConnection();
-        return own.CloneWith(own.ConnectionString);
+        return own.CloneWith(customPlans ? ServiceDatabase.WithCustomPlans(own.ConnectionString) : own.ConnectionString);
     }
 
     /// <param name="nearGoals">The graph neighbourhood of the active goals when the caller has it already (the context does); read here otherwise.</param>
@@ -496,7 +497,7 @@ public sealed partial class MemorySearch(
     public async Task<List<Guid>> VectorNeighboursAsync(string userId, float[] vector, SearchScope scope, int limit, SearchOptions settings,
         CancellationToken cancellationToken)
     {
-        await using var connection = SecondConnection();
+        await using var connection = SecondConnection(customPlans: true);
         await connection.OpenAsync(cancellationToken);
         return (await VectorCandidatesAsync(connection, userId, vector, scope, limit, settings, cancellationToken)).Select(c => c.Id).ToList();
     }
