@@ -71,12 +71,12 @@ public sealed class StatementStats
             + " CPU is that of the backends connected to each database at the end, from /proc)",
         };
         var databases = statements.GroupBy(s => s.Database).OrderByDescending(g => g.Sum(s => s.Calls)).ToList();
-        double CpuOf(Func<(string Database, string Type), bool> which) => cpuByProcess is null ? 0
-            : backends.Where(b => which(b.Value)).Sum(b => cpuByProcess.GetValueOrDefault(b.Key));
+        double CpuOf(Func<string, bool> database) => cpuByProcess is null ? 0
+            : backends.Where(b => database(b.Value)).Sum(b => cpuByProcess.GetValueOrDefault(b.Key));
         foreach (var database in databases)
         {
             var committed = transactions.GetValueOrDefault(database.Key) - _transactions.GetValueOrDefault(database.Key);
-            var cpu = cpuByProcess is null ? "" : $"  {CpuOf(b => b.Database == database.Key) / per,6:0.00} ms CPU";
+            var cpu = cpuByProcess is null ? "" : $"  {CpuOf(d => d == database.Key) / per,6:0.00} ms CPU";
             lines.Add($"  {database.Key,-16} {database.Sum(s => s.Calls) / per,6:0.0} statements  {committed / per,5:0.0} transactions (each statement outside one counts)"
                 + $"  {database.Sum(s => s.Ms) / per,6:0.00} ms executing  {database.Sum(s => s.PlanMs) / per,6:0.00} ms planning{cpu}");
         }
@@ -84,7 +84,7 @@ public sealed class StatementStats
         {
             // The server's own processes (checkpointer, WAL writer, autovacuum…) and the benchmark's backends.
             var served = databases.Select(d => d.Key).ToHashSet(StringComparer.Ordinal);
-            lines.Add($"  {"other backends",-16} {CpuOf(b => !served.Contains(b.Database)) / per,6:0.00} ms CPU (server processes, this benchmark's own connections)");
+            lines.Add($"  {"other backends",-16} {CpuOf(d => !served.Contains(d)) / per,6:0.00} ms CPU (server processes, this benchmark's own connections)");
         }
         // What a service runs for each operation, not what it ran once: statements seen at least once per ten operations.
         foreach (var database in databases)
@@ -110,15 +110,15 @@ public sealed class StatementStats
         return transactions;
     }
 
-    /// <summary>Every server process now: its id, the database it is connected to ("" for the server's own) and its type.</summary>
-    private static async Task<Dictionary<int, (string Database, string Type)>> BackendsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>Every server process now: its id and the database it is connected to ("" for the server's own processes).</summary>
+    private static async Task<Dictionary<int, string>> BackendsAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var backends = new Dictionary<int, (string, string)>();
-        await using var read = new NpgsqlCommand("SELECT pid, COALESCE(datname, ''), COALESCE(backend_type, '') FROM pg_stat_activity", connection);
+        var backends = new Dictionary<int, string>();
+        await using var read = new NpgsqlCommand("SELECT pid, COALESCE(datname, '') FROM pg_stat_activity", connection);
         await using var reader = await read.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            backends[reader.GetInt32(0)] = (reader.GetString(1), reader.GetString(2));
+            backends[reader.GetInt32(0)] = reader.GetString(1);
         }
         return backends;
     }
