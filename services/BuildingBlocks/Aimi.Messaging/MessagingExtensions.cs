@@ -53,6 +53,9 @@ public static class MessagingExtensions
         builder.Services.AddMassTransit(bus =>
         {
             bus.SetEndpointNameFormatter(ServiceEndpointNames.Formatter(service));
+            // MassTransit would report each bus's set-up (its consumers, endpoints and hosts) to usage-tracking.masstransit.io at
+            // start: nothing about our users leaves the system unasked, and the box may have no way out at all.
+            bus.DisableUsageTelemetry();
             configureConsumers?.Invoke(bus);
             // Reported, never failing readiness: a lost connection shows as Degraded (answered 200).
             bus.ConfigureHealthCheckOptions(health => health.MinimalFailureStatus = HealthStatus.Degraded);
