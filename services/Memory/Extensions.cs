@@ -16,9 +16,7 @@ public static class Extensions
 {
     public static IHostApplicationBuilder AddApplicationServices(this IHostApplicationBuilder builder)
     {
-        // Custom plans: a search's best plan depends on its vector and scope. Once its statements were prepared, PostgreSQL's
-        // generic plan for the quantized scan ran binary_quantize(@q) on every row and started a parallel worker (47 ms against
-        // 3 ms), and a search at 1M memories went from about 20 ms to 168 ms (bench/Aimi.Memory.Benchmarks).
+        // PostgreSQL's own choice of plans; only the search's vector half asks for custom ones (MemorySearch.SecondConnection).
         builder.AddServiceDatabase<MemoryDbContext>(ResourceNames.MemoryDb, npgsql => npgsql.UseVector());
 
         builder.AddAimiAi();

@@ -7,6 +7,8 @@ using Aimi.Messaging;
 using Aimi.Testing;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Xunit;
 
 namespace Aimi.Goals.Tests;
@@ -126,6 +128,18 @@ public sealed class MessagingTests(GoalsHost host) : IClassFixture<GoalsHost>
         var current = await (await Client.GetAsync($"/events/{created.Id}")).ReadAsync<EventResponse>(HttpStatusCode.OK);
         Assert.Equal(EventStatus.Planned, current.Status);
         Assert.Equal(1, current.Version);
+    }
+
+    /// <summary>
+    /// A service's bus (the shared set-up of <c>AddAimiMessaging</c>, here Goals') reports nothing to MassTransit's usage-tracking
+    /// server: which consumers and queues the system has is ours.
+    /// </summary>
+    [Fact]
+    public void The_bus_reports_no_usage_telemetry()
+    {
+        var options = host.Services.GetRequiredService<IOptions<UsageTelemetryOptions>>().Value;
+
+        Assert.False(options.Enabled);
     }
 
     [Fact]

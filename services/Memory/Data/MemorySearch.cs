@@ -169,6 +169,8 @@ public sealed partial class MemorySearch(
     /// A closed connection to the context's database for a half that runs beside the caller's queries, made here on the caller's thread
     /// (CloneWith keeps the password, which an opened connection's string no longer shows). The half opens it and disposes of it.
     /// </summary>
+    /// <param name="customPlans">For the vector half: PostgreSQL plans each execution for its own vector and scope (its generic plan
+    /// computes the query's sign bits on every row of the user: 47 ms against 3 ms at 10k memories a user).</param>
     private NpgsqlConnection SecondConnection(bool customPlans = false)
     {
         var own = (NpgsqlConnection)db.Database.GetDbConnection();
