@@ -9,6 +9,7 @@ using Aimi.Testing;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
 using Xunit;
 
 namespace Aimi.Chat.Tests;
@@ -51,6 +52,20 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
         Assert.False(result.SessionEnded);
         var stored = await (await chat.GetAsync($"/chat/sessions/{result.SessionId}")).ReadAsync<SessionDetails>(HttpStatusCode.OK);
         Assert.Contains(created.Id.ToString(), stored.Messages[0].Metadata.GetProperty("linkedEventIds").EnumerateArray().Select(e => e.GetString()));
+    }
+
+    /// <summary>
+    /// Semantic Kernel writes three Information lines for every tool call ("invoking", "succeeded", "completed. Duration"): on a
+    /// turn that calls tools, more log lines than the turn's own work, each formatted, written to the console and exported
+    /// (issue 17). Chat keeps its warnings and errors.
+    /// </summary>
+    [Fact]
+    public void Tool_calls_are_not_logged_line_by_line()
+    {
+        var logger = host.Services.GetRequiredService<ILoggerFactory>().CreateLogger("Microsoft.SemanticKernel.KernelFunction");
+
+        Assert.False(logger.IsEnabled(LogLevel.Information));
+        Assert.True(logger.IsEnabled(LogLevel.Warning));
     }
 
     [Fact]
