@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Aimi.AppHost.LocalServers;
 using Aimi.ServiceDefaults;
 using Aspire.Hosting;
@@ -80,6 +81,28 @@ public class AppModelTests
             Assert.Equal($"{Path.GetFileNameWithoutExtension(projectPath)}.dll", Path.GetFileName(assembly));
             Assert.True(File.Exists(assembly), $"{name}: {assembly} does not exist.");
             Assert.Equal("10000", (await project.EnvironmentAsync())["OTEL_METRIC_EXPORT_INTERVAL"]);
+        }
+    }
+
+    /// <summary>
+    /// Every web host is built with the runtime settings of <c>Directory.Build.targets</c> for a small box (issue 17): workstation GC
+    /// without a background GC thread, thread-pool workers that block instead of spinning, and no profile-guided re-compiling.
+    /// </summary>
+    [Fact]
+    public async Task Every_service_runs_with_the_runtime_settings_for_a_small_box()
+    {
+        var model = await AppHostModels.RunModeAsync();
+
+        foreach (var name in Services)
+        {
+            var project = Assert.IsType<ProjectResource>(model.Resource(name));
+            var assembly = Assert.IsType<string>(Assert.Single(await project.ArgumentsAsync()));
+            using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.ChangeExtension(assembly, ".runtimeconfig.json")));
+            var settings = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+            Assert.False(settings.GetProperty("System.GC.Server").GetBoolean(), name);
+            Assert.False(settings.GetProperty("System.GC.Concurrent").GetBoolean(), name);
+            Assert.Equal(0, settings.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+            Assert.False(settings.GetProperty("System.Runtime.TieredPGO").GetBoolean(), name);
         }
     }
 
