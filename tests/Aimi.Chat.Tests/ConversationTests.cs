@@ -55,9 +55,9 @@ public sealed class ConversationTests(ChatHost host) : IClassFixture<ChatHost>
     }
 
     /// <summary>
-    /// Semantic Kernel writes three Information lines for every tool call ("invoking", "succeeded", "completed. Duration"): on a
-    /// turn that calls tools, more log lines than the turn's own work, each formatted, written to the console and exported
-    /// (issue 17). Chat keeps its warnings and errors.
+    /// Semantic Kernel writes three Information lines for every tool call ("invoking", "succeeded", "completed. Duration"), most of
+    /// what Chat logged under load, each formatted, written to the console and read by whatever collects it (issue 17). Chat keeps
+    /// its warnings and errors.
     /// </summary>
     [Fact]
     public void Tool_calls_are_not_logged_line_by_line()
