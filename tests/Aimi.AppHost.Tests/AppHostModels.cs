@@ -81,4 +81,7 @@ internal static class AppHostModels
         }
         return arguments;
     }
+
+    /// <summary>The built assembly a service is started from in run mode (<c>dotnet &lt;assembly&gt;</c>, its only argument).</summary>
+    public static async Task<string> StartedAssemblyAsync(this IResource resource) => Assert.IsType<string>(Assert.Single(await resource.ArgumentsAsync()));
 }

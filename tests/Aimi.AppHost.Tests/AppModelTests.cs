@@ -77,7 +77,7 @@ public class AppModelTests
             Assert.Equal("dotnet", launch.Command);
             var projectPath = project.GetProjectMetadata().ProjectPath;
             Assert.Equal(Path.GetDirectoryName(projectPath), launch.WorkingDirectory);
-            var assembly = Assert.IsType<string>(Assert.Single(await project.ArgumentsAsync()));
+            var assembly = await project.StartedAssemblyAsync();
             Assert.Equal($"{Path.GetFileNameWithoutExtension(projectPath)}.dll", Path.GetFileName(assembly));
             Assert.True(File.Exists(assembly), $"{name}: {assembly} does not exist.");
             Assert.Equal("10000", (await project.EnvironmentAsync())["OTEL_METRIC_EXPORT_INTERVAL"]);
@@ -95,8 +95,7 @@ public class AppModelTests
 
         foreach (var name in Services)
         {
-            var project = Assert.IsType<ProjectResource>(model.Resource(name));
-            var assembly = Assert.IsType<string>(Assert.Single(await project.ArgumentsAsync()));
+            var assembly = await Assert.IsType<ProjectResource>(model.Resource(name)).StartedAssemblyAsync();
             using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.ChangeExtension(assembly, ".runtimeconfig.json")));
             var settings = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
             Assert.False(settings.GetProperty("System.GC.Server").GetBoolean(), name);
