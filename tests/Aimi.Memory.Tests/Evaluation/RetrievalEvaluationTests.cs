@@ -13,8 +13,10 @@ public sealed class RetrievalEvaluationRunsAlone
 }
 
 /// <summary>
-/// Each conversation of <c>Evaluation/Data</c> imported for a fresh user, then every question searched: recall@10 of the evidence
+/// Each conversation of an evaluation folder imported for a fresh user, then every question searched: recall@10 of the evidence
 /// messages, per kind and overall, beside BM25 over the raw messages. Memory must hold the floors and beat BM25 by the margin.
+/// Two folders: <c>Evaluation/Data</c>, the set retrieval was tuned on, and <c>Evaluation/HeldOut</c>, three conversations written
+/// afterwards by people who had not seen it (two English, one Russian) and never tuned on: what a user's own conversations should expect.
 /// </summary>
 [Collection(RetrievalEvaluationRunsAlone.Name)]
 public sealed class RetrievalEvaluationTests(MemoryHost host, ITestOutputHelper output) : IClassFixture<MemoryHost>
@@ -24,32 +26,41 @@ public sealed class RetrievalEvaluationTests(MemoryHost host, ITestOutputHelper 
     // only asks counted whole too, 0.722; without the verb forms and the short-text penalty too, 0.696; without the category words
     // too, 0.685); raise them with the figures, never to a figure not yet reached. Inference went from 0.520 to 0.493 with the
     // length: its floor came down with it.
-    private const double MemoryFloor = 0.73;
-    private const double SingleFloor = 0.84;
-    private const double MultiFloor = 0.41;
-    private const double TemporalFloor = 0.90;
-    private const double InferenceFloor = 0.48;
+    private static readonly Dictionary<string, double> TunedFloors = new(StringComparer.Ordinal)
+    {
+        ["single"] = 0.84, ["multi"] = 0.41, ["temporal"] = 0.90, ["inference"] = 0.48, [RecallReport.All] = 0.73,
+    };
+
+    // The held-out set measured 0.771 (single 0.810, multi 0.600, temporal 0.950, inference 0.512; English 0.821, Russian 0.671)
+    // against BM25 0.502 when it was added (2026-12-04), before any change was tried on it. Floors a little under, as above.
+    private static readonly Dictionary<string, double> HeldOutFloors = new(StringComparer.Ordinal)
+    {
+        ["single"] = 0.78, ["multi"] = 0.56, ["temporal"] = 0.92, ["inference"] = 0.47, [RecallReport.All] = 0.75,
+    };
+
     private const double MarginOverBm25 = 0.15;
 
     private static readonly TimeSpan SessionTimeout = TimeSpan.FromMinutes(2);
 
-    private static readonly Dictionary<string, double> Floors = new(StringComparer.Ordinal)
-    {
-        ["single"] = SingleFloor, ["multi"] = MultiFloor, ["temporal"] = TemporalFloor, ["inference"] = InferenceFloor, [RecallReport.All] = MemoryFloor,
-    };
+    [Fact]
+    public Task Memory_search_finds_the_evidence_of_every_question_better_than_BM25() =>
+        HoldsFloorsAsync(EvaluationSet.Folder(Path.Combine(AppContext.BaseDirectory, "Evaluation", "Data")), TunedFloors);
 
     [Fact]
-    public async Task Memory_search_finds_the_evidence_of_every_question_better_than_BM25()
+    public Task Memory_search_holds_up_on_conversations_it_was_never_tuned_on() =>
+        HoldsFloorsAsync(Path.Combine(AppContext.BaseDirectory, "Evaluation", EvaluationSet.HeldOutFolderName), HeldOutFloors);
+
+    private async Task HoldsFloorsAsync(string folder, Dictionary<string, double> floors)
     {
-        var conversations = EvaluationSet.LoadFolder(EvaluationSet.Folder(Path.Combine(AppContext.BaseDirectory, "Evaluation", "Data")));
-        Assert.True(conversations.Count > 0, "No evaluation conversations found.");
+        var conversations = EvaluationSet.LoadFolder(folder);
+        Assert.True(conversations.Count > 0, $"No evaluation conversations found in {folder}.");
 
         var outcomes = await RecallReport.RunAsync(conversations, () => host.ClientFor(TestAuth.NewUserId()), SessionTimeout, output.WriteLine);
 
         var errors = outcomes.Where(o => o.Error is not null).Select(o => o.Error).ToList();
         Assert.True(errors.Count == 0, $"{errors.Count} question(s) failed:\n{string.Join("\n", errors)}");
         var rows = RecallReport.Summarise(outcomes);
-        var below = rows.Where(r => r.Memory < Floors[r.Kind]).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Kind}: memory recall {r.Memory:F3} < floor {Floors[r.Kind]:F3}")).ToList();
+        var below = rows.Where(r => r.Memory < floors[r.Kind]).Select(r => string.Create(CultureInfo.InvariantCulture, $"{r.Kind}: memory recall {r.Memory:F3} < floor {floors[r.Kind]:F3}")).ToList();
         Assert.True(below.Count == 0, string.Join("\n", below));
         var all = rows.Single(r => r.Kind == RecallReport.All);
         Assert.True(all.Memory - all.Bm25 >= MarginOverBm25,
