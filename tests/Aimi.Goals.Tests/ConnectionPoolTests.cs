@@ -51,17 +51,6 @@ public sealed class ConnectionPoolTests(GoalsHost host) : IClassFixture<GoalsHos
         Assert.Equal(7, new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService(connectionString)).MaxPoolSize);
 
     [Fact]
-    public void Custom_plans_are_asked_for_only_when_wanted_once_and_keep_the_strings_own_options()
-    {
-        Assert.Null(new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService("Host=db;Database=goalsdb")).Options);
-        Assert.Equal(ServiceDatabase.CustomPlans, new NpgsqlConnectionStringBuilder(ServiceDatabase.WithCustomPlans("Host=db;Database=memorydb")).Options);
-        var own = ServiceDatabase.ForService("Host=db;Database=memorydb;Options=-c statement_timeout=5000")!;
-        Assert.Equal($"-c statement_timeout=5000 {ServiceDatabase.CustomPlans}",
-            new NpgsqlConnectionStringBuilder(ServiceDatabase.WithCustomPlans(ServiceDatabase.WithCustomPlans(own))).Options);
-        Assert.Equal(ServiceDatabase.DefaultMaxPoolSize, new NpgsqlConnectionStringBuilder(ServiceDatabase.WithCustomPlans(own)).MaxPoolSize);
-    }
-
-    [Fact]
     public void Everything_else_in_the_connection_string_is_kept()
     {
         var limited = new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService("Host=db;Port=5433;Database=goalsdb;Username=u;Password=p;Timeout=5"));

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Data.Common;
 using Aimi.Messaging;
 using Microsoft.EntityFrameworkCore;
@@ -22,9 +21,6 @@ public static class ServiceDatabase
 
     /// <summary>Statements each connection keeps prepared once used five times (Npgsql's automatic preparation).</summary>
     public const int DefaultMaxAutoPrepare = 64;
-
-    /// <summary>The server setting a service that asks for custom plans starts its sessions with (<see cref="ForService"/>).</summary>
-    public const string CustomPlans = "-c plan_cache_mode=force_custom_plan";
 
     /// <summary>
     /// A service's own PostgreSQL database through Aspire's client integration (connection string <paramref name="connectionName"/>,
@@ -70,7 +66,8 @@ public static class ServiceDatabase
     /// which would drop them.</item>
     /// </list>
     /// PostgreSQL plans a prepared statement for its values five times, then keeps one generic plan when that plan looks no
-    /// costlier; <see cref="WithCustomPlans"/> is for the statements where it misjudges.
+    /// costlier. A generic plan cannot fold an expression of a parameter into a constant: a statement gives its parameters the
+    /// types it uses them as (Memory's query vector is a <c>vector</c> parameter, not text cast on every row).
     /// </summary>
     public static string? ForService(string? connectionString)
     {
@@ -93,28 +90,6 @@ public static class ServiceDatabase
         if (!Sets("Max Auto Prepare", "MaxAutoPrepare"))
         {
             builder.MaxAutoPrepare = DefaultMaxAutoPrepare;
-        }
-        return builder.ConnectionString;
-    }
-
-    /// <summary>
-    /// <paramref name="connectionString"/> with <c>plan_cache_mode=force_custom_plan</c> in <c>Options</c> (once): its connections, a
-    /// pool of their own, still parse a prepared statement once but plan every execution for its values. Only for the statements whose
-    /// generic plan is far worse than a custom one (Memory's quantized vector scan). A whole service on such connections plans every
-    /// statement it runs: Memory spent 8.8 ms of PostgreSQL's time a chat turn planning against 5.2 executing, 5 ms of it for the
-    /// full-text half of the context's search, whose generic plan executes as fast (issue 17).
-    /// </summary>
-    public static string WithCustomPlans(string connectionString) => CustomPlanStrings.GetOrAdd(connectionString, AddCustomPlans);
-
-    /// <summary>Each string asked for once, parsed once: a process has a connection string or two, and a search asks on every request.</summary>
-    private static readonly ConcurrentDictionary<string, string> CustomPlanStrings = new(StringComparer.Ordinal);
-
-    private static string AddCustomPlans(string connectionString)
-    {
-        var builder = new NpgsqlConnectionStringBuilder(connectionString);
-        if (builder.Options?.Contains(CustomPlans, StringComparison.Ordinal) != true)
-        {
-            builder.Options = string.IsNullOrWhiteSpace(builder.Options) ? CustomPlans : $"{builder.Options} {CustomPlans}";
         }
         return builder.ConnectionString;
     }

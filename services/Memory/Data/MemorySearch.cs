@@ -150,7 +150,7 @@ public sealed partial class MemorySearch(
         var words = Words(query);
         var text = words.Count == 0 ? Task.FromResult<List<Candidate>>([])
             : TextMatchesAsync(SecondConnection(), userId, words, scope, options.Value.Candidates, cancellationToken);
-        var vector = EmbedThenVectorHalfAsync(SecondConnection(customPlans: true), userId, query, scope, cancellationToken);
+        var vector = EmbedThenVectorHalfAsync(SecondConnection(), userId, query, scope, cancellationToken);
         return new PendingSearch(userId, words, scope, TimeExpressions.ParseQuery(query, time.GetUtcNow()), VectorWeightFor(query), text, vector);
     }
 
@@ -169,12 +169,10 @@ public sealed partial class MemorySearch(
     /// A closed connection to the context's database for a half that runs beside the caller's queries, made here on the caller's thread
     /// (CloneWith keeps the password, which an opened connection's string no longer shows). The half opens it and disposes of it.
     /// </summary>
-    /// <param name="customPlans">For the vector half: PostgreSQL plans each execution for its own vector and scope (its generic plan
-    /// computes the query's sign bits on every row of the user: 47 ms against 3 ms at 10k memories a user).</param>
-    private NpgsqlConnection SecondConnection(bool customPlans = false)
+    private NpgsqlConnection SecondConnection()
     {
         var own = (NpgsqlConnection)db.Database.GetDbConnection();
-        return own.CloneWith(customPlans ? ServiceDatabase.WithCustomPlans(own.ConnectionString) : own.ConnectionString);
+        return own.CloneWith(own.ConnectionString);
     }
 
     /// <param name="nearGoals">The graph neighbourhood of the active goals when the caller has it already (the context does); read here otherwise.</param>
@@ -499,13 +497,13 @@ public sealed partial class MemorySearch(
     public async Task<List<Guid>> VectorNeighboursAsync(string userId, float[] vector, SearchScope scope, int limit, SearchOptions settings,
         CancellationToken cancellationToken)
     {
-        await using var connection = SecondConnection(customPlans: true);
+        await using var connection = SecondConnection();
         await connection.OpenAsync(cancellationToken);
         return (await VectorCandidatesAsync(connection, userId, vector, scope, limit, settings, cancellationToken)).Select(c => c.Id).ToList();
     }
 
     /// <summary>HNSW's settings are per transaction (SET LOCAL); the other modes need none, so they run without one.</summary>
-    private static async Task<List<Candidate>> VectorCandidatesAsync(NpgsqlConnection connection, string userId, float[] vector, SearchScope scope,
+    internal static async Task<List<Candidate>> VectorCandidatesAsync(NpgsqlConnection connection, string userId, float[] vector, SearchScope scope,
         int limit, SearchOptions settings, CancellationToken cancellationToken)
     {
         var parameters = Parameters(userId, vector, scope, limit, settings);
@@ -589,7 +587,7 @@ public sealed partial class MemorySearch(
             // A scope (a period, a session left out) needs the rows themselves, so the bit scan is not index-only then.
             VectorSearchMode.Quantized => $"""
                 SELECT {columns}
-                FROM (SELECT m.id FROM memories m WHERE {UserFilter("m")} {scope} ORDER BY m.embedding_bits <~> binary_quantize(@q::vector) LIMIT @pool) coarse
+                FROM (SELECT m.id FROM memories m WHERE {UserFilter("m")} {scope} ORDER BY m.embedding_bits <~> @q_bits::varbit LIMIT @pool) coarse
                 JOIN memories m ON m.id = coarse.id
                 ORDER BY distance, m.id LIMIT @limit
                 """,
@@ -610,7 +608,8 @@ public sealed partial class MemorySearch(
     private static Dictionary<string, object?> Parameters(string userId, float[] vector, SearchScope scope, int limit, SearchOptions settings)
     {
         var parameters = FilterParameters(userId, scope, limit);
-        parameters["q"] = Sql.VectorLiteral(vector);
+        parameters["q"] = Sql.Vector(vector);
+        parameters["q_bits"] = Sql.SignBits(vector);
         parameters["pool"] = Math.Max(settings.RerankPool, limit);
         return parameters;
     }

@@ -197,10 +197,9 @@ public sealed class MemoryWriter(
     public async Task<MemoryItem> AddOrReinforceNoteAsync(string userId, string content, float[] vector, Guid? sessionId, IEnumerable<string> sourceIds,
         DateTimeOffset validFrom, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var literal = Sql.VectorLiteral(vector);
         var nearest = await db.QueryAsync(
             "SELECT id, 1 - (embedding <=> @q::vector) FROM memories WHERE user_id = @user AND kind = 'note' AND is_active ORDER BY embedding <=> @q::vector LIMIT 1",
-            new Dictionary<string, object?> { ["user"] = userId, ["q"] = literal }, r => (Id: r.GetGuid(0), Similarity: r.GetDouble(1)), cancellationToken);
+            new Dictionary<string, object?> { ["user"] = userId, ["q"] = Sql.Vector(vector) }, r => (Id: r.GetGuid(0), Similarity: r.GetDouble(1)), cancellationToken);
         if (nearest is [var hit] && hit.Similarity >= 0.97 && await db.Memories.FindAsync([hit.Id], cancellationToken) is { } existing)
         {
             existing.Reinforce(sourceIds, now);

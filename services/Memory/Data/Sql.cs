@@ -31,7 +31,9 @@ internal static class Sql
         command.Transaction = transaction;
         foreach (var (name, value) in parameters)
         {
-            command.Parameters.Add(new NpgsqlParameter(name, value ?? DBNull.Value));
+            command.Parameters.Add(value is Untyped untyped
+                ? new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Unknown) { Value = untyped.Text }
+                : new NpgsqlParameter(name, value ?? DBNull.Value));
         }
         var rows = new List<T>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -42,8 +44,15 @@ internal static class Sql
         return rows;
     }
 
-    /// <summary>A vector as pgvector's text form, for a <c>@p::vector</c> parameter.</summary>
-    public static string VectorLiteral(ReadOnlySpan<float> vector)
+    /// <summary>
+    /// A parameter's value sent as text of no declared type: PostgreSQL gives the parameter the type of the cast the statement puts on it
+    /// (<c>@q::vector</c> is then a vector parameter, read once). A text parameter would stay text and be cast wherever the statement uses
+    /// it, on every row, in a prepared statement's generic plan, which cannot fold the cast into a constant.
+    /// </summary>
+    public sealed record Untyped(string Text);
+
+    /// <summary>A vector in pgvector's text form, for a <c>@p::vector</c> parameter.</summary>
+    public static Untyped Vector(ReadOnlySpan<float> vector)
     {
         var builder = new System.Text.StringBuilder(vector.Length * 10).Append('[');
         for (var i = 0; i < vector.Length; i++)
@@ -54,6 +63,20 @@ internal static class Sql
             }
             builder.Append(vector[i].ToString("R", System.Globalization.CultureInfo.InvariantCulture));
         }
-        return builder.Append(']').ToString();
+        return new Untyped(builder.Append(']').ToString());
+    }
+
+    /// <summary>
+    /// A vector's sign bits as pgvector's <c>binary_quantize</c> computes them (bit i set when component i is above zero), in bit-string
+    /// form for a <c>@p::varbit</c> parameter: the query's bits computed here once, not by the statement.
+    /// </summary>
+    public static Untyped SignBits(ReadOnlySpan<float> vector)
+    {
+        var bits = new char[vector.Length];
+        for (var i = 0; i < vector.Length; i++)
+        {
+            bits[i] = vector[i] > 0 ? '1' : '0';
+        }
+        return new Untyped(new string(bits));
     }
 }
