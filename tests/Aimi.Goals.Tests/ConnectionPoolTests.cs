@@ -51,6 +51,24 @@ public sealed class ConnectionPoolTests(GoalsHost host) : IClassFixture<GoalsHos
         Assert.Equal(7, new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService(connectionString)).MaxPoolSize);
 
     [Fact]
+    public async Task The_services_sessions_run_no_parallel_query()
+    {
+        var workers = await host.WithDbAsync(db => db.Database.SqlQuery<string>($"SELECT current_setting('max_parallel_workers_per_gather') AS \"Value\"").SingleAsync());
+
+        Assert.Equal("0", workers);
+    }
+
+    [Fact]
+    public void No_parallel_query_is_added_once_after_the_strings_own_options_and_a_setting_of_its_own_wins()
+    {
+        Assert.Equal(ServiceDatabase.NoParallelQuery, new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService("Host=db;Database=goalsdb")).Options);
+        var own = ServiceDatabase.ForService("Host=db;Database=goalsdb;Options=-c statement_timeout=5000")!;
+        Assert.Equal($"-c statement_timeout=5000 {ServiceDatabase.NoParallelQuery}", new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService(own)).Options);
+        Assert.Equal("-c max_parallel_workers_per_gather=2",
+            new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService("Host=db;Database=goalsdb;Options=-c max_parallel_workers_per_gather=2")).Options);
+    }
+
+    [Fact]
     public void Everything_else_in_the_connection_string_is_kept()
     {
         var limited = new NpgsqlConnectionStringBuilder(ServiceDatabase.ForService("Host=db;Port=5433;Database=goalsdb;Username=u;Password=p;Timeout=5"));
