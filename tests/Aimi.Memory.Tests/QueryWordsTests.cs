@@ -92,4 +92,18 @@ public sealed class QueryWordsTests
         Assert.Equal(new QueryTerm("greyhound", Categories.MemberWeight, Added: true), Assert.Single(terms, t => t.Word == "greyhound"));
         Assert.Equal(terms.Count, terms.Select(t => t.Word).Distinct().Count());
     }
+
+    /// <summary>
+    /// MiniLM, trained on English, places Russian lines close together whatever they say: for a Russian question the vector half only
+    /// breaks ties. At 0.3 of the text half's weight Russian recall@10 was 0.728 (tuned set) and 0.671 (held out); at 0.15, 0.737 and 0.676.
+    /// </summary>
+    [Theory]
+    [InlineData("Какого питомца завели Тимуру в июне?", 0.15)]
+    [InlineData("Где работала Ольга в 2023 году, в Kenguru?", 0.15)]
+    [InlineData("What pets does Tom have?", 1.0)]
+    [InlineData("Did Olga ever visit Белград?", 1.0)]
+    public void A_question_mostly_in_Cyrillic_leans_on_the_stems(string question, double weight)
+    {
+        Assert.Equal(weight, MemorySearch.VectorWeightFor(question));
+    }
 }
