@@ -9,7 +9,7 @@ public static class RetrievalEvaluation
     private static readonly TimeSpan SessionTimeout = TimeSpan.FromMinutes(5);
 
     /// <summary>Read from the repository rather than copied to the output: one copy of the set, whichever way the bench is run.</summary>
-    public static string DataFolder() => EvaluationSet.Folder(Path.Combine(EvaluationRoot(), "Data"));
+    public static string DataFolder() => EvaluationSet.Folder(Path.Combine(EvaluationRoot(), EvaluationSet.TunedFolderName));
 
     private static string EvaluationRoot() => Path.Combine(RepositoryRoot.Find(), "tests", "Aimi.Memory.Tests", "Evaluation");
 

@@ -28,7 +28,10 @@ public static class EvaluationSet
     /// <summary>Points the test and the benchmark at another folder of files (a sample, a new set) instead of <c>Evaluation/Data</c>.</summary>
     public const string FolderVariable = "AIMI_MEMORY_EVAL_DATA";
 
-    /// <summary>The folder beside <c>Data</c> of conversations retrieval was never tuned on: only measured, never looked into for ideas.</summary>
+    /// <summary>The folder (under <c>Evaluation</c>) of the conversations retrieval is tuned on.</summary>
+    public const string TunedFolderName = "Data";
+
+    /// <summary>The folder beside <see cref="TunedFolderName"/> of conversations retrieval was never tuned on: only measured, never looked into for ideas.</summary>
     public const string HeldOutFolderName = "HeldOut";
 
     // Missing, null or misspelt fields fail the load, naming the file, rather than reading as empty.

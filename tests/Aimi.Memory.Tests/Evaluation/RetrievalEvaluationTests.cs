@@ -44,7 +44,7 @@ public sealed class RetrievalEvaluationTests(MemoryHost host, ITestOutputHelper 
 
     [Fact]
     public Task Memory_search_finds_the_evidence_of_every_question_better_than_BM25() =>
-        HoldsFloorsAsync(EvaluationSet.Folder(Path.Combine(AppContext.BaseDirectory, "Evaluation", "Data")), TunedFloors);
+        HoldsFloorsAsync(EvaluationSet.Folder(Path.Combine(AppContext.BaseDirectory, "Evaluation", EvaluationSet.TunedFolderName)), TunedFloors);
 
     [Fact]
     public Task Memory_search_holds_up_on_conversations_it_was_never_tuned_on() =>
