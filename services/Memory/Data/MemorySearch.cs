@@ -615,7 +615,10 @@ public sealed partial class MemorySearch(
     {
         var parameters = FilterParameters(userId, scope, limit);
         parameters["q"] = Sql.Vector(vector);
-        parameters["q_bits"] = Sql.SignBits(vector);
+        if (settings.VectorMode == VectorSearchMode.Quantized)
+        {
+            parameters["q_bits"] = Sql.SignBits(vector); // only the bit scan reads them
+        }
         parameters["pool"] = Math.Max(settings.RerankPool, limit);
         return parameters;
     }
