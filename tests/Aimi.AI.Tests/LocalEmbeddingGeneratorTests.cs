@@ -44,6 +44,16 @@ public sealed class LocalEmbeddingGeneratorTests : IDisposable
         Assert.Equal(384, encoder.Encode(["the model still works"])[0].Length);
     }
 
+    [Fact]
+    public void The_model_runs_on_one_thread_without_memory_patterns()
+    {
+        // A batch's shape is its length in tokens, different nearly every run: a pattern recorded for one shape is memory held for nothing.
+        using var options = LocalEmbeddingGenerator.CreateSessionOptions();
+
+        Assert.False(options.EnableMemoryPattern);
+        Assert.Equal(1, options.IntraOpNumThreads);
+    }
+
     [Theory]
     [InlineData("I bought a new car yesterday", "Yesterday I purchased an automobile", "My grandmother bakes bread on Sundays")]
     [InlineData("I'm preparing for a job interview", "Getting ready to meet the hiring manager", "The recipe needs two eggs")]
