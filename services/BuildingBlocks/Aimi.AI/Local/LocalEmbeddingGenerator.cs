@@ -46,18 +46,29 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
         {
             LinuxMemory.TrimHeap();
             using var model = ModelResource();
-            LinuxMemory.PageOut(model);
+            if (model is not null)
+            {
+                LinuxMemory.PageOut(model);
+            }
         }
         return encoder;
     }
 
-    /// <summary>The model's bytes where the runtime mapped them: the package's <c>model.onnx</c> resource, which its encoder reads.</summary>
-    internal static UnmanagedMemoryStream ModelResource()
+    /// <summary>
+    /// The model's bytes where the runtime mapped them: the package's <c>model.onnx</c> resource, which its encoder reads; null if
+    /// the assembly was loaded some other way (from bytes), when there is no mapping to give back.
+    /// </summary>
+    private static UnmanagedMemoryStream? ModelResource()
     {
         var assembly = typeof(SentenceEncoder).Assembly;
-        var name = assembly.GetManifestResourceNames().Single(n => n.EndsWith("model.onnx", StringComparison.Ordinal));
-        return assembly.GetManifestResourceStream(name) as UnmanagedMemoryStream
-            ?? throw new InvalidOperationException($"The resource {name} is not mapped memory.");
+        var name = assembly.GetManifestResourceNames().First(n => n.EndsWith("model.onnx", StringComparison.Ordinal));
+        var stream = assembly.GetManifestResourceStream(name);
+        if (stream is UnmanagedMemoryStream mapped)
+        {
+            return mapped;
+        }
+        stream?.Dispose();
+        return null;
     }
 
     /// <summary>
