@@ -30,8 +30,8 @@ if curl -s -o /dev/null "$gateway/health"; then
   exit 1
 fi
 
-dotnet build -c Release "$root/Aimi.AppHost" -v quiet -nologo > /dev/null
-dotnet run -c Release --no-build --project "$root/Aimi.AppHost" > "$log" 2>&1 &
+dotnet build -c Release "$root/Aimi.AppHost" -nologo > "$log" 2>&1 || { tail -20 "$log" >&2; echo "The build failed; its log: $log" >&2; exit 1; }
+dotnet run -c Release --no-build --project "$root/Aimi.AppHost" >> "$log" 2>&1 &
 launcher=$!
 
 stop() {
