@@ -84,6 +84,23 @@ public class AppModelTests
         }
     }
 
+    /// <summary>Run mode: callers reach each host on the port it listens on, with no DCP proxy copying every request in between (issue 17).</summary>
+    [Fact]
+    public async Task Run_mode_has_each_service_listen_on_its_own_port_without_a_proxy()
+    {
+        var model = await AppHostModels.RunModeAsync();
+
+        var ports = Services.Select(name =>
+        {
+            var endpoint = Assert.Single(model.Resource(name).Annotations.OfType<EndpointAnnotation>(), e => e.Name == "http");
+            Assert.False(endpoint.IsProxied, name);
+            Assert.NotNull(endpoint.Port);
+            Assert.Equal(endpoint.Port, endpoint.TargetPort);
+            return endpoint.Port.Value;
+        }).ToList();
+        Assert.Equal(ports.Count, ports.Distinct().Count());
+    }
+
     /// <summary>
     /// Every web host is built with the runtime settings of <c>Directory.Build.targets</c> for a small box (issue 17): workstation GC
     /// without a background GC thread, thread-pool workers that block instead of spinning, and no profile-guided re-compiling.
