@@ -61,13 +61,29 @@ public sealed record LocalServerOptions(
             ? "/var/lib/aimi"
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData), "aimi");
 
-    /// <summary>A port nobody listens on right now (the OS picks it; the short window until a server binds it is accepted).</summary>
+    /// <summary>
+    /// A port nobody listens on right now (the OS picks it; the short window until a server binds it is accepted), and one this
+    /// process has not handed out before: the OS may offer a port again once its probe closed, and an AppHost asks for a dozen
+    /// (its servers and every host) before anything binds them.
+    /// </summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        lock (HandedOut)
+        {
+            while (true)
+            {
+                using var listener = new TcpListener(IPAddress.Loopback, 0);
+                listener.Start();
+                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
+
+    private static readonly HashSet<int> HandedOut = [];
 
     /// <summary>True when nothing accepts connections on <paramref name="port"/> and it can be bound on the loopback addresses.</summary>
     public static bool IsFree(int port)

@@ -187,6 +187,14 @@ public class AppModelTests
     }
 
     [Fact]
+    public void A_free_port_is_never_handed_out_twice()
+    {
+        var ports = Enumerable.Range(0, 2000).Select(_ => LocalServerOptions.FreePort()).ToList();
+
+        Assert.Equal(ports.Count, ports.Distinct().Count());
+    }
+
+    [Fact]
     public void A_port_in_use_is_not_free()
     {
         using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
