@@ -25,13 +25,14 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
 
     protected override async Task HandleAsync(ChatMessageRecorded message, ConsumeContext<ChatMessageRecorded> context, CancellationToken cancellationToken)
     {
-        if (!await Db.AdmitAsync(message.UserId, message.At, cancellationToken))
+        var line = new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At) { Remember = message.Remember };
+        // One round trip: the per-user lock, then whether the account was erased and whether this message was forgotten.
+        if (await Db.AdmitAmongAsync(message.UserId, message.At, line.Remember ? [line.Id] : [], cancellationToken) is not { } forgotten)
         {
             return; // about an account erased, or memory forgotten, after this happened
         }
         var now = Time.GetUtcNow();
-        var line = new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At) { Remember = message.Remember };
-        if (await writer.AddEpisodesAsync(message.UserId, message.SessionId, [line], now, cancellationToken) is [])
+        if (await writer.AddEpisodesAsync(message.UserId, message.SessionId, [line], now, forgotten, cancellationToken) is [])
         {
             return;
         }

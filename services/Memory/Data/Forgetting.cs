@@ -30,19 +30,40 @@ public static class Forgetting
         {
             return new HashSet<string>(StringComparer.Ordinal);
         }
-        return await UnderSharedLockAsync(db, userId,
-            SharedLock + "SELECT message_id FROM forgotten_messages WHERE user_id = @user AND message_id = ANY(@ids)",
-            [new NpgsqlParameter("ids", ids.ToArray())],
+        return await UnderSharedLockAsync(db, userId, SharedLock + ForgottenQuery, [new NpgsqlParameter("ids", ids.ToArray())], ReadIdsAsync,
+            cancellationToken);
+    }
+
+    /// <summary>
+    /// <see cref="AdmitAsync"/> and <see cref="ForgottenAmongAsync"/> in one round trip, for a writer of one message (a chat
+    /// message): null when the write is not admitted, else those of <paramref name="ids"/> the user had forgotten. Takes the lock
+    /// shared until the caller's transaction ends.
+    /// </summary>
+    public static Task<HashSet<string>?> AdmitAmongAsync(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, IReadOnlyCollection<string> ids,
+        CancellationToken cancellationToken) =>
+        UnderSharedLockAsync<HashSet<string>?>(db, userId, SharedLock + ErasedUsers.IsErasedQuery + ";\n" + ForgottenQuery,
+            [.. ErasedUsers.IsErasedParameters(userId, occurredAt), new NpgsqlParameter("ids", ids.ToArray())],
             async (reader, ct) =>
             {
-                var forgotten = new HashSet<string>(StringComparer.Ordinal);
-                while (await reader.ReadAsync(ct))
+                if (!await reader.ReadAsync(ct) || reader.GetBoolean(0))
                 {
-                    forgotten.Add(reader.GetString(0));
+                    return null;
                 }
-                return forgotten;
+                await reader.NextResultAsync(ct);
+                return await ReadIdsAsync(reader, ct);
             },
             cancellationToken);
+
+    private const string ForgottenQuery = "SELECT message_id FROM forgotten_messages WHERE user_id = @user AND message_id = ANY(@ids)";
+
+    private static async Task<HashSet<string>> ReadIdsAsync(DbDataReader reader, CancellationToken cancellationToken)
+    {
+        var ids = new HashSet<string>(StringComparer.Ordinal);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            ids.Add(reader.GetString(0));
+        }
+        return ids;
     }
 
     /// <summary>

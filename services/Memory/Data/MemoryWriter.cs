@@ -90,11 +90,17 @@ public sealed class MemoryWriter(
     /// so are lines not to be remembered and lines the user had forgotten (<see cref="Tombstones"/>, read once for the batch).
     /// </summary>
     /// <returns>The lines kept (stored now or before): what may be derived from.</returns>
+    public Task<IReadOnlyList<ConversationLine>> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now,
+        CancellationToken cancellationToken) =>
+        AddEpisodesAsync(userId, sessionId, lines, now, forgotten: null, cancellationToken);
+
+    /// <param name="forgotten">Which of the lines the user had forgotten, read already under the per-user lock
+    /// (<see cref="Forgetting.AdmitAmongAsync"/>); null to read it here.</param>
     public async Task<IReadOnlyList<ConversationLine>> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now,
-        CancellationToken cancellationToken)
+        IReadOnlySet<string>? forgotten, CancellationToken cancellationToken)
     {
         var said = lines.Where(l => l.Remember).ToList();
-        var forgotten = await db.ForgottenAmongAsync(userId, said.Select(l => l.Id).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
+        forgotten ??= await db.ForgottenAmongAsync(userId, said.Select(l => l.Id).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
         var kept = said.Where(l => !forgotten.Contains(l.Id)).ToList();
         await StoreEpisodesAsync(userId, sessionId, kept, now, cancellationToken);
         return kept;
