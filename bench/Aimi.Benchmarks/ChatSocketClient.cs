@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.WebSockets;
@@ -32,21 +33,42 @@ public sealed class ChatSocketClient : IAsyncDisposable
     /// <summary>Why the server closed the socket, once it has.</summary>
     public string? ClosedBecause { get; private set; }
 
-    /// <summary>Opens the socket as a browser does: a single-use ticket from <c>POST /chat/socket-tickets</c>, then <c>/ws/chat?ticket=…</c>.</summary>
+    /// <summary>
+    /// Opens the socket as a browser does: a single-use ticket from <c>POST /chat/socket-tickets</c>, then <c>/ws/chat?ticket=…</c>.
+    /// The upgrade carries no token, so the gateway budgets it by client address (20 a second, 40 at once), and every socket of
+    /// this benchmark comes from one address: an upgrade refused with 429 waits for the <c>Retry-After</c> it names and asks again
+    /// with a new ticket, as a browser's reconnect would.
+    /// </summary>
     public static async Task<ChatSocketClient> ConnectAsync(int index, HttpClient gateway, string token, Func<double> now, Action<ServerFrame> onFrame, CancellationToken cancellationToken)
     {
-        var client = new ChatSocketClient(index, now, onFrame);
-        var ticket = await TicketAsync(gateway, token, cancellationToken);
-        var url = new UriBuilder(gateway.BaseAddress!)
+        for (var attempt = 1; ; attempt++)
         {
-            Scheme = gateway.BaseAddress!.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
-            Path = "/ws/chat",
-            Query = $"ticket={Uri.EscapeDataString(ticket)}",
-        }.Uri;
-        await client._socket.ConnectAsync(url, cancellationToken);
-        client._receiving = client.ReceiveLoopAsync();
-        return client;
+            var client = new ChatSocketClient(index, now, onFrame);
+            client._socket.Options.CollectHttpResponseDetails = true;
+            var ticket = await TicketAsync(gateway, token, cancellationToken);
+            var url = new UriBuilder(gateway.BaseAddress!)
+            {
+                Scheme = gateway.BaseAddress!.Scheme == Uri.UriSchemeHttps ? "wss" : "ws",
+                Path = "/ws/chat",
+                Query = $"ticket={Uri.EscapeDataString(ticket)}",
+            }.Uri;
+            try
+            {
+                await client._socket.ConnectAsync(url, cancellationToken);
+                client._receiving = client.ReceiveLoopAsync();
+                return client;
+            }
+            catch (WebSocketException) when (client._socket.HttpStatusCode == HttpStatusCode.TooManyRequests && attempt < MaxConnectAttempts)
+            {
+                var wait = client._socket.HttpResponseHeaders?.TryGetValue("Retry-After", out var values) == true
+                    && int.TryParse(values.FirstOrDefault(), out var seconds) ? seconds : 1;
+                await client.DisposeAsync();
+                await Task.Delay(TimeSpan.FromSeconds(wait), cancellationToken);
+            }
+        }
     }
+
+    private const int MaxConnectAttempts = 10;
 
     private static async Task<string> TicketAsync(HttpClient gateway, string token, CancellationToken cancellationToken)
     {
