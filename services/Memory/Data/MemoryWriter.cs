@@ -25,7 +25,7 @@ public sealed class MemoryWriter(
         }
         // A chat session's lines were stored one by one as they were said (ChatMessageRecorded); any that were not are stored now.
         // Everything below reads only the lines kept: a forgotten line yields no fact, summary sentence, note or graph link either.
-        var kept = await AddEpisodesAsync(userId, sessionId, lines, now, cancellationToken);
+        var kept = await AddEpisodesAsync(userId, sessionId, lines, now, forgotten: null, cancellationToken);
 
         var extraction = kept.Any(l => l.IsUser) ? await extractor.ExtractAsync(kept, cancellationToken) : Extraction.Empty;
         var facts = extraction.Facts.OrderBy(f => f.ValidFrom).ToList();
@@ -89,13 +89,9 @@ public sealed class MemoryWriter(
     /// context, and that line as provenance; embedded in batches. Lines already stored for the session (a redelivery) are skipped, and
     /// so are lines not to be remembered and lines the user had forgotten (<see cref="Tombstones"/>, read once for the batch).
     /// </summary>
-    /// <returns>The lines kept (stored now or before): what may be derived from.</returns>
-    public Task<IReadOnlyList<ConversationLine>> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now,
-        CancellationToken cancellationToken) =>
-        AddEpisodesAsync(userId, sessionId, lines, now, forgotten: null, cancellationToken);
-
-    /// <param name="forgotten">Which of the lines the user had forgotten, read already under the per-user lock
+    /// <param name="forgotten">Which of the lines the user had forgotten, when the caller read it already under the per-user lock
     /// (<see cref="Forgetting.AdmitAmongAsync"/>); null to read it here.</param>
+    /// <returns>The lines kept (stored now or before): what may be derived from.</returns>
     public async Task<IReadOnlyList<ConversationLine>> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now,
         IReadOnlySet<string>? forgotten, CancellationToken cancellationToken)
     {
