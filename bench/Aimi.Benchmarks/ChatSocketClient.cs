@@ -35,7 +35,7 @@ public sealed class ChatSocketClient : IAsyncDisposable
 
     /// <summary>
     /// Opens the socket as a browser does: a single-use ticket from <c>POST /chat/socket-tickets</c>, then <c>/ws/chat?ticket=…</c>.
-    /// The upgrade carries no token, so the gateway budgets it by client address (20 a second, 40 at once), and every socket of
+    /// The upgrade carries no token, so the gateway budgets it by client address (<c>Gateway:RateLimit</c>), and every socket of
     /// this benchmark comes from one address: an upgrade refused with 429 waits for the <c>Retry-After</c> it names and asks again
     /// with a new ticket, as a browser's reconnect would.
     /// </summary>
