@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using System.Text.Json;
@@ -40,6 +42,58 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         await host.PublishAsync(Recorded(user, sessionId, marker, "assistant", "Marker: enjoy the cabin!"));
         await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Any(m => m.SourceMessageIds.Contains(marker.ToString())), because: "the marker arrived");
         Assert.Single(await EpisodesAsync(user), e => e.SourceMessageIds.Contains(messageId.ToString()));
+    }
+
+    /// <summary>
+    /// Memory's share of every chat turn (issue 17): a message is handled in five round trips to PostgreSQL, the transaction's first
+    /// statement (its processed-message row), the admission (lock, erasure and forgotten checks), what the session stored already with
+    /// the line before it, the goals and tasks it may be about, and the writes. Counted as the Npgsql commands traced under Memory's
+    /// consumer of the message; the relay's and other tests' commands are in other traces.
+    /// </summary>
+    [Fact]
+    public async Task A_chat_message_is_handled_in_five_round_trips()
+    {
+        var user = TestAuth.NewUserId();
+        var sessionId = Guid.NewGuid();
+        await host.PublishAsync(Recorded(user, sessionId, Guid.NewGuid(), "user", "I started pottery classes on Mondays."));
+        await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Count == 1, because: "the first message is stored, so the second has one before it");
+
+        using var source = new ActivitySource($"{nameof(EpisodeTests)}.{Guid.NewGuid():N}");
+        var stopped = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "Npgsql" or "MassTransit" || s == source,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        ActivityTraceId trace;
+        using (var root = source.StartActivity("publish the message"))
+        {
+            trace = root!.TraceId;
+            await host.PublishAsync(Recorded(user, sessionId, Guid.NewGuid(), "assistant", "Pottery sounds lovely. What are you making first?"));
+        }
+
+        // The consumer's activity stops once the message is handled and acknowledged: what ran under it is all there then.
+        var consumers = await Eventually.GetAsync(
+            () => Task.FromResult(stopped.Where(a => a.TraceId == trace && a.Source.Name == "MassTransit" && a.Kind == ActivityKind.Consumer).ToList()),
+            c => c.Count > 0, because: "Memory consumed the message");
+        var spans = stopped.Where(a => a.TraceId == trace).ToDictionary(a => a.SpanId);
+        bool UnderConsumer(Activity a)
+        {
+            for (var parent = a.ParentSpanId; spans.TryGetValue(parent, out var up); parent = up.ParentSpanId)
+            {
+                if (consumers.Contains(up))
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+        var commands = spans.Values.Where(a => a.Source.Name == "Npgsql" && UnderConsumer(a)).Select(a => (a.GetTagItem("db.query.text") ?? a.GetTagItem("db.statement") ?? a.DisplayName).ToString()).ToList();
+
+        Assert.Equal(2, (await EpisodesAsync(user)).Count);
+        Assert.True(commands.Count == 5, $"{commands.Count} round trips: {string.Join(" | ", commands)}");
     }
 
     [Fact]

@@ -87,7 +87,8 @@ public sealed class MemoryWriter(
     /// <summary>
     /// Stores each line as an episode: its words with the dates its relative times resolve to, who said it, when, the line before it as
     /// context, and that line as provenance; embedded in batches. Lines already stored for the session (a redelivery) are skipped, and
-    /// so are lines not to be remembered and lines the user had forgotten (<see cref="Tombstones"/>, read once for the batch).
+    /// so are lines not to be remembered and lines the user had forgotten (<see cref="Tombstones"/>, read once for the batch). The episodes
+    /// are added to the context, not saved: the caller's <c>SaveChanges</c> writes them with the rest of its work, in one round trip.
     /// </summary>
     /// <param name="forgotten">Which of the lines the user had forgotten, when the caller read it already under the per-user lock
     /// (<see cref="Forgetting.AdmitAmongAsync"/>); null to read it here.</param>
@@ -104,21 +105,24 @@ public sealed class MemoryWriter(
 
     private async Task StoreEpisodesAsync(string userId, Guid sessionId, List<ConversationLine> lines, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        var ids = lines.Select(l => l.Id).ToList();
-        var stored = await db.Memories
-            .Where(m => m.UserId == userId && m.Kind == MemoryKind.Episode && m.SourceSessionId == sessionId && m.SourceMessageIds.Any(id => ids.Contains(id)))
-            .SelectMany(m => m.SourceMessageIds).ToListAsync(cancellationToken);
         var ordered = lines.Where(l => !string.IsNullOrWhiteSpace(l.Content)).DistinctBy(l => l.Id).OrderBy(l => l.At).ToList();
+        if (ordered.Count == 0)
+        {
+            return;
+        }
+        var (stored, before) = await StoredAndBeforeAsync(userId, sessionId, ordered, cancellationToken);
         var fresh = ordered.ExceptBy(stored, l => l.Id).ToList();
         if (fresh.Count == 0)
         {
             return;
         }
         var position = ordered.Select((line, index) => (line.Id, index)).ToDictionary(p => p.Id, p => p.index, StringComparer.Ordinal);
-        // A line's predecessor is in the batch, or (a chat message, one at a time) the session's latest episode before it.
-        var before = position[fresh[0].Id] > 0 ? null : await db.Memories.AsNoTracking()
-            .Where(m => m.UserId == userId && m.Kind == MemoryKind.Episode && m.SourceSessionId == sessionId && m.ValidFrom <= fresh[0].At.ToUniversalTime())
-            .OrderByDescending(m => m.ValidFrom).ThenByDescending(m => m.RecordedAt).Select(m => m.Content).FirstOrDefaultAsync(cancellationToken);
+        // The session's line before the first one is the first fresh line's context only when that line is fresh; a later fresh line's
+        // predecessor is in the batch.
+        if (position[fresh[0].Id] > 0)
+        {
+            before = null;
+        }
         // Each line read once: a fresh line's text is also the context of the line after it.
         var texts = new Dictionary<string, (string Content, DateSpan? Occurred)>(StringComparer.Ordinal);
         (string Content, DateSpan? Occurred) TextOf(ConversationLine line) =>
@@ -137,7 +141,33 @@ public sealed class MemoryWriter(
             var e = episodes[i];
             db.Memories.Add(MemoryItem.Episode(userId, e.Line, sessionId, e.Content, e.Context, vectors[i].Vector.ToArray(), e.Occurred, now, i));
         }
-        await db.SaveChangesAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// In one round trip: which of <paramref name="ordered"/> the session has stored as episodes already (a redelivery), and the text of
+    /// the session's latest episode said at or before the first of them (its context, a chat message arriving one at a time).
+    /// </summary>
+    private async Task<(List<string> Stored, string? Before)> StoredAndBeforeAsync(string userId, Guid sessionId, List<ConversationLine> ordered,
+        CancellationToken cancellationToken)
+    {
+        const string sql = """
+            SELECT ARRAY(
+                       SELECT s.value FROM memories m CROSS JOIN LATERAL unnest(m.source_message_ids) AS s(value)
+                       WHERE m.user_id = @user AND m.kind = 'episode' AND m.source_session_id = @session AND m.source_message_ids && @ids),
+                   (SELECT m.content FROM memories m
+                    WHERE m.user_id = @user AND m.kind = 'episode' AND m.source_session_id = @session AND m.valid_from <= @first
+                    ORDER BY m.valid_from DESC, m.recorded_at DESC LIMIT 1)
+            """;
+        var parameters = new Dictionary<string, object?>
+        {
+            ["user"] = userId,
+            ["session"] = sessionId,
+            ["ids"] = ordered.Select(l => l.Id).ToArray(),
+            ["first"] = ordered[0].At.ToUniversalTime(),
+        };
+        var rows = await db.QueryAsync(sql, parameters, r => (Stored: r.GetFieldValue<string[]>(0).ToList(), Before: r.IsDBNull(1) ? null : r.GetString(1)),
+            cancellationToken);
+        return rows[0];
     }
 
     /// <summary>How an episode reads: "Anna: I went to the meeting yesterday (7 May 2023)", and the days it talks about.</summary>
