@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace Aimi.Gateway.Middleware;
 
 /// <summary>
-/// One token bucket per caller: the token's subject when authenticated, else the client IP. Every request through
+/// One token bucket per caller (<see cref="TokenBuckets{TResource}"/>): the token's subject when authenticated, else the client IP. Every request through
 /// the gateway spends a token; health probes are exempt (<c>DisableRateLimiting</c> in MapDefaultEndpoints).
 /// </summary>
 public static class PerUserRateLimiting
@@ -15,12 +15,11 @@ public static class PerUserRateLimiting
     public static IServiceCollection AddPerUserRateLimiting(this IServiceCollection services)
     {
         services.AddRateLimiter(_ => { });
-        services.AddOptions<RateLimiterOptions>().Configure<IOptions<GatewayOptions>>((limiter, gateway) =>
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<GatewayOptions>, TimeProvider>((limiter, gateway, time) =>
         {
-            var bucket = BucketOptions(gateway.Value.RateLimit);
+            var rate = gateway.Value.RateLimit;
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
-            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
-                RateLimitPartition.GetTokenBucketLimiter(PartitionKey(context), _ => bucket));
+            limiter.GlobalLimiter = new TokenBuckets<HttpContext>(PartitionKey, rate.Burst, rate.PermitsPerSecond, time);
             limiter.OnRejected = OnRejectedAsync;
         });
         return services;
@@ -30,20 +29,6 @@ public static class PerUserRateLimiting
         context.User.Identity?.IsAuthenticated == true && context.User.FindFirst(AuthExtensions.SubjectClaim)?.Value is { Length: > 0 } subject
             ? $"user:{subject}"
             : $"ip:{context.Connection.RemoteIpAddress?.ToString() ?? "unknown"}";
-
-    // Token buckets refill a whole number of tokens per period, so a fractional rate becomes a longer period.
-    private static TokenBucketRateLimiterOptions BucketOptions(GatewayOptions.RateLimitOptions rate)
-    {
-        var tokensPerPeriod = Math.Max(1, (int)Math.Round(rate.PermitsPerSecond));
-        return new TokenBucketRateLimiterOptions
-        {
-            TokenLimit = rate.Burst,
-            TokensPerPeriod = tokensPerPeriod,
-            ReplenishmentPeriod = TimeSpan.FromSeconds(tokensPerPeriod / rate.PermitsPerSecond),
-            QueueLimit = 0,
-            AutoReplenishment = true,
-        };
-    }
 
     private static async ValueTask OnRejectedAsync(OnRejectedContext rejected, CancellationToken cancellationToken)
     {
