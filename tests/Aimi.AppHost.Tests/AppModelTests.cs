@@ -65,7 +65,7 @@ public class AppModelTests
     }
 
     [Fact]
-    public async Task Run_mode_starts_each_service_from_its_built_assembly_and_exports_metrics_every_ten_seconds()
+    public async Task Run_mode_starts_each_service_from_its_built_assembly_and_exports_metrics_every_ten_seconds_and_spans_and_logs_every_five()
     {
         var model = await AppHostModels.RunModeAsync();
 
@@ -80,7 +80,10 @@ public class AppModelTests
             var assembly = await project.StartedAssemblyAsync();
             Assert.Equal($"{Path.GetFileNameWithoutExtension(projectPath)}.dll", Path.GetFileName(assembly));
             Assert.True(File.Exists(assembly), $"{name}: {assembly} does not exist.");
-            Assert.Equal("10000", (await project.EnvironmentAsync())["OTEL_METRIC_EXPORT_INTERVAL"]);
+            var environment = await project.EnvironmentAsync();
+            Assert.Equal("10000", environment["OTEL_METRIC_EXPORT_INTERVAL"]);
+            Assert.Equal("5000", environment["OTEL_BSP_SCHEDULE_DELAY"]);
+            Assert.Equal("5000", environment["OTEL_BLRP_SCHEDULE_DELAY"]);
         }
     }
 
