@@ -109,11 +109,10 @@ public static class AimiResources
         {
             host.WithEndpoint("http", e => ListenDirectly(e, LocalServerOptions.FreePort()))
                 .WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName)
-                // Aspire asks for metrics every second; for six hosts that is the dashboard's and the hosts' main work at idle
-                // (issue 17). Every 10 s the dashboard's charts still move; traces and logs keep their own quick export.
+                // Aspire has every host export metrics, and look for spans and logs to export, every second: for six idle hosts that
+                // was the dashboard's and the hosts' main work (issue 17). Metrics every 10 s still move the dashboard's charts; spans
+                // and logs every 5 s (OpenTelemetry's default), a full batch (512) at once.
                 .WithEnvironment("OTEL_METRIC_EXPORT_INTERVAL", "10000")
-                // Aspire also has the trace and log exporters look for work every second, each on a thread of its own: twelve wake-ups
-                // a second for six idle hosts. OpenTelemetry's default of 5 s; a full batch (512) is still sent at once.
                 .WithEnvironment("OTEL_BSP_SCHEDULE_DELAY", "5000")
                 .WithEnvironment("OTEL_BLRP_SCHEDULE_DELAY", "5000")
                 .RunBuiltAssembly();

@@ -61,7 +61,7 @@ public sealed class TokenBuckets<TResource> : PartitionedRateLimiter<TResource>
         {
             lock (bucket)
             {
-                available = (int)Math.Floor(bucket.TokensAt(now, this));
+                available = (int)Math.Floor(TokensAt(bucket, now));
             }
         }
         return new RateLimiterStatistics
@@ -94,7 +94,7 @@ public sealed class TokenBuckets<TResource> : PartitionedRateLimiter<TResource>
                 {
                     continue; // swept between the lookup and the lock: the next lookup makes a new one
                 }
-                var tokens = bucket.TokensAt(now, this);
+                var tokens = TokensAt(bucket, now);
                 bucket.Tokens = tokens;
                 bucket.At = Math.Max(bucket.At, now);
                 // Zero permits asks whether any are left, as RateLimiter defines it.
@@ -128,7 +128,7 @@ public sealed class TokenBuckets<TResource> : PartitionedRateLimiter<TResource>
         {
             lock (bucket)
             {
-                if (bucket.TokensAt(now, this) >= Limit)
+                if (TokensAt(bucket, now) >= Limit)
                 {
                     bucket.Dropped = true;
                     _buckets.TryRemove(new KeyValuePair<string, Bucket>(key, bucket));
@@ -137,16 +137,19 @@ public sealed class TokenBuckets<TResource> : PartitionedRateLimiter<TResource>
         }
     }
 
+    /// <summary>
+    /// What <paramref name="bucket"/> holds at <paramref name="now"/>, under its lock. A request that read the clock before another may
+    /// come second: it gains nothing, and the bucket's time never goes back.
+    /// </summary>
+    private double TokensAt(Bucket bucket, long now) =>
+        Math.Min(Limit, bucket.Tokens + (Math.Max(0, _time.GetElapsedTime(bucket.At, now).TotalSeconds) * PerSecond));
+
     /// <summary>One caller's tokens as of <see cref="At"/>; read and written under its own lock.</summary>
     private sealed class Bucket(int limit, long at)
     {
         public double Tokens = limit;
         public long At = at;
         public bool Dropped;
-
-        /// <summary>What the bucket holds at <paramref name="now"/> (a request that read the clock before another may come second: no time is taken back).</summary>
-        public double TokensAt(long now, TokenBuckets<TResource> limiter) =>
-            Math.Min(limiter.Limit, Tokens + (Math.Max(0, limiter._time.GetElapsedTime(At, now).TotalSeconds) * limiter.PerSecond));
     }
 
     private sealed class Lease(bool acquired, TimeSpan? retryAfter) : RateLimitLease

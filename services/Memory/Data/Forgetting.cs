@@ -45,7 +45,7 @@ public static class Forgetting
             [.. ErasedUsers.IsErasedParameters(userId, occurredAt), new NpgsqlParameter("ids", ids.ToArray())],
             async (reader, ct) =>
             {
-                if (!await reader.ReadAsync(ct) || reader.GetBoolean(0))
+                if (!await AdmittedAsync(reader, ct))
                 {
                     return null;
                 }
@@ -74,8 +74,11 @@ public static class Forgetting
     /// </summary>
     public static Task<bool> AdmitAsync(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
         UnderSharedLockAsync(db, userId, SharedLock + ErasedUsers.IsErasedQuery, ErasedUsers.IsErasedParameters(userId, occurredAt),
-            async (reader, ct) => await reader.ReadAsync(ct) && !reader.GetBoolean(0),
-            cancellationToken);
+            AdmittedAsync, cancellationToken);
+
+    /// <summary>Reads <see cref="ErasedUsers.IsErasedQuery"/>'s row: admitted unless what happened was erased or forgotten.</summary>
+    private static async Task<bool> AdmittedAsync(DbDataReader reader, CancellationToken cancellationToken) =>
+        await reader.ReadAsync(cancellationToken) && !reader.GetBoolean(0);
 
     private const string SharedLock = "SELECT pg_advisory_xact_lock_shared(@space, hashtext(@user));\n";
 
