@@ -9,22 +9,25 @@ namespace Aimi.Chat.Tests;
 
 /// <summary>
 /// Puts the races the tests need into the real database path, each once: a session that ends (as the idle sweep on
-/// another replica would end it) right before a given message is stored, or a commit that fails right after it.
+/// another replica would end it) right before a given message is stored, or a store that fails.
 /// </summary>
 public sealed class ChatFaults : DbCommandInterceptor, IDbTransactionInterceptor
 {
     private string? _endSessionBefore;
-    private string? _failCommitAfter;
+    private string? _failStoring;
     private DbTransaction? _failingCommit;
 
     public int SessionsEnded { get; private set; }
-    public int CommitsFailed { get; private set; }
+    public int StoresFailed { get; private set; }
 
     /// <summary>The next time a message with this content is stored, its session is ended first, in the same transaction.</summary>
     public void EndSessionBeforeStoring(string content) => _endSessionBefore = content;
 
-    /// <summary>The next time a message with this content is stored, the transaction around it fails to commit.</summary>
-    public void FailCommitAfterStoring(string content) => _failCommitAfter = content;
+    /// <summary>
+    /// The next time a message with this content is stored, the store fails and nothing of it is written: the statement itself when
+    /// it is its own transaction (a turn's append), else the commit of the transaction around it (a consumer's).
+    /// </summary>
+    public void FailStoring(string content) => _failStoring = content;
 
     public override async ValueTask<InterceptionResult<DbDataReader>> ReaderExecutingAsync(
         DbCommand command, CommandEventData eventData, InterceptionResult<DbDataReader> result, CancellationToken cancellationToken = default)
@@ -44,11 +47,15 @@ public sealed class ChatFaults : DbCommandInterceptor, IDbTransactionInterceptor
                 end.Parameters.Add(user);
                 SessionsEnded += await end.ExecuteNonQueryAsync(cancellationToken);
             }
-            if (_failCommitAfter is { } failing && Stores(command, failing))
+            if (_failStoring is { } failing && Stores(command, failing))
             {
-                _failCommitAfter = null;
+                _failStoring = null;
+                if (command.Transaction is null)
+                {
+                    StoresFailed++;
+                    throw new InvalidOperationException("Injected failure of a message's store.");
+                }
                 _failingCommit = command.Transaction; // that very transaction, not whichever commits next
-
             }
         }
         return result;
@@ -59,7 +66,7 @@ public sealed class ChatFaults : DbCommandInterceptor, IDbTransactionInterceptor
     {
         if (_failingCommit is not null && ReferenceEquals(Interlocked.CompareExchange(ref _failingCommit, null, transaction), transaction))
         {
-            CommitsFailed++;
+            StoresFailed++;
             throw new InvalidOperationException("Injected commit failure.");
         }
         return ValueTask.FromResult(result);

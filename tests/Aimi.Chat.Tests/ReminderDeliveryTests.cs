@@ -59,12 +59,12 @@ public sealed class ReminderDeliveryTests(FaultyChatHost host) : IClassFixture<F
     {
         var userId = TestAuth.NewUserId();
         var sent = await (await host.ClientFor(userId).SendAsync("hello")).ReadAsync<SendResult>(HttpStatusCode.OK);
-        host.Faults.FailCommitAfterStoring("Phantom probe");
+        host.Faults.FailStoring("Phantom probe");
 
         await host.Bus.Bus.Publish(Reminder(userId, "Phantom probe"));
 
         var stored = await StoredAsync(userId, "Phantom probe"); // the retry after the failed commit stored it
-        Assert.Equal(1, host.Faults.CommitsFailed);
+        Assert.Equal(1, host.Faults.StoresFailed);
         var inDatabase = await host.WithDbAsync(db => db.Messages.AsNoTracking().Where(m => m.SessionId == sent.SessionId).OrderBy(m => m.Sequence).Select(m => m.Id).ToListAsync());
         var cached = await host.Services.GetRequiredService<SessionCache>().GetAsync(sent.SessionId);
         Assert.Equal(inDatabase, cached?.Select(m => m.Id));

@@ -158,11 +158,11 @@ public sealed class RetriedWriteTests(LossyGoalsChatHost host) : IClassFixture<L
     {
         var (chat, goals, _) = await UserAsync();
         var before = host.Lost.Writes.Count;
-        // The reply's commit fails (matched by its role): the goal exists, the message has no answer.
-        host.Faults.FailCommitAfterStoring("assistant");
+        // The reply's store fails (matched by its role): the goal exists, the message has no answer.
+        host.Faults.FailStoring("assistant");
         var died = await chat.SendAsync("my goal is to learn Spanish by June 1", clientMessageId: "rerun-1");
         Assert.Equal(HttpStatusCode.InternalServerError, died.StatusCode);
-        Assert.Equal(1, host.Faults.CommitsFailed);
+        Assert.Equal(1, host.Faults.StoresFailed);
         Assert.Single(await (await goals.GetAsync("/goals")).ReadAsync<List<ItemDto>>(HttpStatusCode.OK));
 
         // Past the in-flight window the resend answers the message again: the same turn, run a second time.
@@ -181,7 +181,7 @@ public sealed class RetriedWriteTests(LossyGoalsChatHost host) : IClassFixture<L
     public async Task A_turn_that_died_is_answered_again_at_once_when_no_one_holds_its_lease()
     {
         var (chat, _, _) = await UserAsync();
-        host.Faults.FailCommitAfterStoring("assistant");
+        host.Faults.FailStoring("assistant");
         var died = await chat.SendAsync("hello there", clientMessageId: "died-1");
         Assert.Equal(HttpStatusCode.InternalServerError, died.StatusCode);
 

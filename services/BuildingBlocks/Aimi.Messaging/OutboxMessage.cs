@@ -45,12 +45,20 @@ public sealed class ProcessedMessage
 public static class OutboxDbContextExtensions
 {
     /// <summary>Adds the event to the context's outbox; it is saved (and later published) with the pending state change.</summary>
-    public static void AddOutboxMessage<TMessage>(this DbContext db, TMessage message, DateTimeOffset now) where TMessage : class
+    public static void AddOutboxMessage<TMessage>(this DbContext db, TMessage message, DateTimeOffset now) where TMessage : class =>
+        db.Set<OutboxMessage>().Add(OutboxRow(message, now));
+
+    /// <summary>
+    /// The outbox row of an event, for a caller that writes it in the same SQL statement as its state change (one round trip,
+    /// atomic without a transaction of its own) instead of through <see cref="AddOutboxMessage"/>; it then tells the relay with
+    /// <see cref="OutboxNotifyInterceptor.Wrote"/>. Carries the current trace context, as a saved row does.
+    /// </summary>
+    public static OutboxMessage OutboxRow<TMessage>(TMessage message, DateTimeOffset now) where TMessage : class
     {
         var type = typeof(TMessage);
         ContractTypes.EnsureContract(type);
         var activity = Activity.Current;
-        db.Set<OutboxMessage>().Add(new OutboxMessage
+        return new OutboxMessage
         {
             Id = Guid.CreateVersion7(now),
             MessageType = type.FullName!,
@@ -58,7 +66,7 @@ public static class OutboxDbContextExtensions
             CreatedAt = now,
             TraceParent = activity?.Id,
             TraceState = activity?.TraceStateString,
-        });
+        };
     }
 
     /// <summary>Maps <c>outbox_messages</c> and <c>processed_messages</c>; call from <c>OnModelCreating</c>.</summary>

@@ -70,6 +70,22 @@ public sealed class OutboxNotifyInterceptor(OutboxSignal signal) : SaveChangesIn
 
     public void TransactionRolledBack(DbTransaction transaction, TransactionEndEventData eventData) => Forget(eventData.Context);
 
+    /// <summary>
+    /// An outbox row written by the caller's own SQL (<see cref="OutboxDbContextExtensions.OutboxRow"/>), not by a save: outside a
+    /// transaction it committed with its statement and the relay wakes now; inside one it wakes when that commits.
+    /// </summary>
+    public void Wrote(DbContext context)
+    {
+        if (context.Database.CurrentTransaction is null)
+        {
+            signal.Notify();
+        }
+        else
+        {
+            _unpublished.AddOrUpdate(context, Marked);
+        }
+    }
+
     private void Saving(DbContext? context)
     {
         if (context is not null && context.ChangeTracker.Entries<OutboxMessage>().Any(e => e.State == EntityState.Added))

@@ -13,7 +13,7 @@ namespace Aimi.Chat.Api.Sessions;
 /// of replicas: one active session per user is a unique index, and ending is a conditional update, so a session is
 /// ended (and announced) exactly once whoever tries.
 /// </summary>
-public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, TimeProvider time, ILogger<ChatSessions> logger)
+public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, OutboxNotifyInterceptor outbox, TimeProvider time, ILogger<ChatSessions> logger)
 {
     private readonly List<Func<Task>> _afterCommit = [];
 
@@ -85,10 +85,11 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
     }
 
     /// <summary>
-    /// Stores a message, counts it against its session and announces it (<see cref="ChatMessageRecorded"/>) in one transaction. Returns null when the session ended in
-    /// the meantime (idle sweep, another replica), so the caller can start a new one.
+    /// Stores a message, counts it against its session and announces it (<see cref="ChatMessageRecorded"/>) in one statement: one
+    /// round trip, atomic on its own (inside a consumer's transaction, part of it). Returns null when the session ended in the
+    /// meantime (idle sweep, another replica), so the caller can start a new one; then nothing is written.
     /// </summary>
-    /// <param name="annotateReplyTo">When set, the replied-to message gets the same metadata in the same transaction.</param>
+    /// <param name="annotateReplyTo">When set, the replied-to message gets the same metadata in the same statement.</param>
     public async Task<ChatMessage?> AppendAsync(
         ChatSession session, MessageRole role, string content, string? clientMessageId, Guid? replyTo, string metadata, CancellationToken cancellationToken,
         bool annotateReplyTo = false)
@@ -106,31 +107,10 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
             Metadata = metadata,
             CreatedAt = now,
         };
-
-        // One statement, one round trip: the message is inserted only if the session is still active, and counted with it.
         var roleName = WireName.Of(role);
         var annotate = annotateReplyTo && replyTo is not null;
-        // The message and its ChatMessageRecorded (Memory classifies it) commit together.
-        await using var transaction = await BeginUnlessInTransactionAsync(cancellationToken);
-        var inserted = await db.Database.SqlQuery<long>($"""
-            WITH counted AS (
-                UPDATE chat_sessions SET message_count = message_count + 1, last_activity_at = {now}
-                WHERE id = {session.Id} AND status = 'active'
-                RETURNING id),
-            annotated AS (
-                UPDATE chat_messages SET metadata = chat_messages.metadata || {metadata}::jsonb
-                WHERE {annotate}::boolean AND id = {replyTo}::uuid AND EXISTS (SELECT 1 FROM counted))
-            INSERT INTO chat_messages (id, session_id, user_id, role, content, client_message_id, reply_to_id, metadata, created_at)
-            SELECT {message.Id}::uuid, counted.id, {session.UserId}::text, {roleName}::text, {content}::text, {clientMessageId}::text, {replyTo}::uuid,
-                   {metadata}::jsonb, {now}::timestamptz
-            FROM counted
-            RETURNING sequence AS "Value"
-            """).ToListAsync(cancellationToken);
-        if (inserted.Count == 0)
-        {
-            return null;
-        }
-        db.AddOutboxMessage(new ChatMessageRecorded
+        // Memory classifies and remembers it; a row of the outbox, written only if the message is.
+        var recorded = OutboxDbContextExtensions.OutboxRow(new ChatMessageRecorded
         {
             MessageId = message.Id,
             SessionId = session.Id,
@@ -141,8 +121,33 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, T
             OccurredAt = now,
             Remember = Orchestration.OrchestratorAnswer.Remembers(metadata),
         }, now);
-        await db.SaveChangesAsync(cancellationToken);
-        await CommitIfOwnedAsync(transaction, cancellationToken);
+
+        // Each part runs only if the session is still active and counts the message. Before, a transaction of three round trips
+        // (this statement, the outbox row's INSERT, the COMMIT): two of a chat turn's appends were six of Chat's ~21 statements (issue 17).
+        var inserted = await db.Database.SqlQuery<long>($"""
+            WITH counted AS (
+                UPDATE chat_sessions SET message_count = message_count + 1, last_activity_at = {now}
+                WHERE id = {session.Id} AND status = 'active'
+                RETURNING id),
+            annotated AS (
+                UPDATE chat_messages SET metadata = chat_messages.metadata || {metadata}::jsonb
+                WHERE {annotate}::boolean AND id = {replyTo}::uuid AND EXISTS (SELECT 1 FROM counted)),
+            announced AS (
+                INSERT INTO outbox_messages (id, message_type, payload, created_at, attempts, trace_parent, trace_state)
+                SELECT {recorded.Id}::uuid, {recorded.MessageType}::text, {recorded.Payload}::jsonb, {recorded.CreatedAt}::timestamptz, 0,
+                       {recorded.TraceParent}::text, {recorded.TraceState}::text
+                FROM counted)
+            INSERT INTO chat_messages (id, session_id, user_id, role, content, client_message_id, reply_to_id, metadata, created_at)
+            SELECT {message.Id}::uuid, counted.id, {session.UserId}::text, {roleName}::text, {content}::text, {clientMessageId}::text, {replyTo}::uuid,
+                   {metadata}::jsonb, {now}::timestamptz
+            FROM counted
+            RETURNING sequence AS "Value"
+            """).ToListAsync(cancellationToken);
+        if (inserted.Count == 0)
+        {
+            return null;
+        }
+        outbox.Wrote(db);
 
         session.MessageCount++;
         session.LastActivityAt = now;

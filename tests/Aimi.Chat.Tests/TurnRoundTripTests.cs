@@ -1,0 +1,53 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Json;
+using Aimi.Chat.Api.Sessions;
+using Aimi.Contracts.Chat;
+using Aimi.Testing;
+using Xunit;
+
+namespace Aimi.Chat.Tests;
+
+/// <summary>What a chat turn costs Chat's database (issue 17), counted from the Npgsql commands traced under the request.</summary>
+public sealed class TurnRoundTripTests(ChatHost host) : IClassFixture<ChatHost>
+{
+    [Fact]
+    public async Task A_turn_stores_and_announces_the_message_and_its_reply_in_one_statement_each()
+    {
+        var user = TestAuth.NewUserId();
+        var chat = host.ClientFor(user);
+        (await chat.SendAsync("Good morning!")).EnsureSuccessStatusCode(); // the session and its starting context exist
+
+        var commands = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name == "Npgsql",
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = commands.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        // The request joins a trace of the test's own, so only this turn's commands are counted (other tests run beside it).
+        var trace = ActivityTraceId.CreateRandom();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/chat/send")
+        {
+            Content = JsonContent.Create(new { content = "I walked to the lake after work and it was lovely.", clientMessageId = "walk-1" }),
+        };
+        request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+        var result = await (await chat.SendAsync(request)).ReadAsync<SendResult>(HttpStatusCode.OK);
+
+        var texts = commands.Where(a => a.TraceId == trace)
+            .Select(a => (a.GetTagItem("db.query.text") ?? a.GetTagItem("db.statement") ?? a.DisplayName).ToString()!).ToList();
+        var writes = texts.Where(t => t.Contains("INSERT INTO chat_messages", StringComparison.Ordinal)
+            || t.Contains("INSERT INTO outbox_messages", StringComparison.Ordinal)).ToList();
+        // Each append: the session counted, the message inserted and its ChatMessageRecorded written to the outbox, in one command.
+        Assert.True(writes.Count == 2, $"{writes.Count} commands write messages or the outbox: {string.Join(" | ", writes)}");
+        Assert.All(writes, t => Assert.Contains("INSERT INTO outbox_messages", t, StringComparison.Ordinal));
+        Assert.DoesNotContain(texts, t => t.Trim().StartsWith("COMMIT", StringComparison.OrdinalIgnoreCase));
+
+        // Both still reach the broker, each once, and say who said it.
+        var recorded = await host.Bus.WaitForAsync<ChatMessageRecorded>(m => m.MessageId == result.Message.Id || m.MessageId == result.Reply.Id, count: 2);
+        Assert.Equal(["assistant", "user"], recorded.Select(m => m.Role).Order().ToArray());
+        Assert.All(recorded, m => Assert.Equal(result.SessionId, m.SessionId));
+    }
+}
