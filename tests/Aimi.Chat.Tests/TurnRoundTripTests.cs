@@ -4,12 +4,14 @@ using System.Net;
 using System.Net.Http.Json;
 using Aimi.Chat.Api.Sessions;
 using Aimi.Contracts.Chat;
+using Aimi.Contracts.Memory;
 using Aimi.Testing;
+using Microsoft.EntityFrameworkCore;
 using Xunit;
 
 namespace Aimi.Chat.Tests;
 
-/// <summary>What a chat turn costs Chat's database (issue 17), counted from the Npgsql commands traced under the request.</summary>
+/// <summary>What a chat turn costs Chat's database (issue 17), counted from the Npgsql commands traced under the request or the consumer.</summary>
 public sealed class TurnRoundTripTests(ChatHost host) : IClassFixture<ChatHost>
 {
     [Fact]
@@ -49,5 +51,57 @@ public sealed class TurnRoundTripTests(ChatHost host) : IClassFixture<ChatHost>
         var recorded = await host.Bus.WaitForAsync<ChatMessageRecorded>(m => m.MessageId == result.Message.Id || m.MessageId == result.Reply.Id, count: 2);
         Assert.Equal(["assistant", "user"], recorded.Select(m => m.Role).Order().ToArray());
         Assert.All(recorded, m => Assert.Equal(result.SessionId, m.SessionId));
+    }
+
+    [Fact]
+    public async Task Memorys_reading_of_a_message_is_recorded_and_merged_in_one_statement()
+    {
+        var user = TestAuth.NewUserId();
+        var sent = await (await host.ClientFor(user).SendAsync("so tired after work")).ReadAsync<SendResult>(HttpStatusCode.OK);
+
+        using var source = new ActivitySource($"{nameof(TurnRoundTripTests)}.{Guid.NewGuid():N}");
+        var stopped = new ConcurrentBag<Activity>();
+        using var listener = new ActivityListener
+        {
+            ShouldListenTo = s => s.Name is "Npgsql" or "MassTransit" || s == source,
+            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
+            ActivityStopped = stopped.Add,
+        };
+        ActivitySource.AddActivityListener(listener);
+        ActivityTraceId trace;
+        using (var root = source.StartActivity("publish the reading"))
+        {
+            trace = root!.TraceId;
+            await host.Bus.Bus.Publish(new MessageClassified
+            {
+                MessageId = sent.Message.Id, SessionId = sent.SessionId, UserId = user, Tags = [Topics.Work], Mood = Moods.Tired,
+                OccurredAt = host.Time.GetUtcNow(),
+            });
+        }
+
+        // The consumer's activity stops once the message is handled: what ran under it is all there then.
+        var consumer = await Eventually.GetAsync(
+            () => Task.FromResult(stopped.FirstOrDefault(a => a.TraceId == trace && a.Source.Name == "MassTransit" && a.Kind == ActivityKind.Consumer)),
+            c => c is not null, because: "Chat consumed the reading");
+        var spans = stopped.Where(a => a.TraceId == trace).ToDictionary(a => a.SpanId);
+        bool UnderConsumer(Activity a)
+        {
+            for (var parent = a.ParentSpanId; spans.TryGetValue(parent, out var up); parent = up.ParentSpanId)
+            {
+                if (up == consumer)
+                {
+                    return true;
+                }
+            }
+            return false;
+        }
+        var commands = spans.Values.Where(a => a.Source.Name == "Npgsql" && UnderConsumer(a))
+            .Select(a => (a.GetTagItem("db.query.text") ?? a.GetTagItem("db.statement") ?? a.DisplayName).ToString()).ToList();
+
+        var command = Assert.Single(commands);
+        Assert.Contains("INSERT INTO processed_messages", command, StringComparison.Ordinal);
+        Assert.Contains("UPDATE chat_messages", command, StringComparison.Ordinal);
+        var metadata = await host.WithDbAsync(db => db.Messages.AsNoTracking().Where(m => m.Id == sent.Message.Id).Select(m => m.Metadata).SingleAsync());
+        Assert.Contains(Moods.Tired, metadata, StringComparison.Ordinal);
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.ExceptionServices;
 using MassTransit;
 using Microsoft.EntityFrameworkCore;
@@ -74,11 +75,66 @@ public abstract partial class IdempotentHandler<TMessage, TDbContext>(TDbContext
         }
     }
 
-    private static Guid IdOf(ConsumeContext<TMessage> context) =>
+    private static Guid IdOf(ConsumeContext<TMessage> context) => ConsumedMessages.IdOf(context);
+
+    private static void LogDuplicate(ILogger logger, string messageType, Guid messageId, string consumer) =>
+        ConsumedMessages.LogDuplicate(logger, messageType, messageId, consumer);
+}
+
+/// <summary>What the idempotent consumers share about a message they are handed.</summary>
+internal static partial class ConsumedMessages
+{
+    public static Guid IdOf<TMessage>(ConsumeContext<TMessage> context) where TMessage : class =>
         context.MessageId ?? throw new InvalidOperationException($"{typeof(TMessage).Name} arrived without a message id.");
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Skipped duplicate {MessageType} {MessageId} in {Consumer}")]
-    private static partial void LogDuplicate(ILogger logger, string messageType, Guid messageId, string consumer);
+    public static partial void LogDuplicate(ILogger logger, string messageType, Guid messageId, string consumer);
+}
+
+/// <summary>
+/// A consumer whose whole effect is one statement (an <c>UPDATE</c> of the rows the message names): the record "this message id
+/// was handled" and the effect are one statement, atomic on its own, so a message costs one round trip instead of three (the
+/// record with the transaction's begin, the statement, the commit; issue 17). The derived class gives the effect as
+/// <see cref="Statement"/>, an <c>UPDATE</c>, <c>INSERT … SELECT</c> or <c>DELETE</c> whose condition includes
+/// <c>EXISTS (SELECT 1 FROM fresh)</c>: <c>fresh</c> holds a row only when the message id was not recorded before, so a
+/// redelivered message changes nothing. A concurrent delivery of the same id waits for the first to commit, then finds it
+/// recorded. A statement that fails writes nothing, the record included, and MassTransit's retry takes over. Nothing else
+/// may be written (no outbox message, no second statement): those need <see cref="IdempotentConsumer{TMessage, TDbContext}"/>.
+/// </summary>
+public abstract class IdempotentStatementConsumer<TMessage, TDbContext>(TDbContext db, TimeProvider time, ILogger logger) : IConsumer<TMessage>
+    where TMessage : class
+    where TDbContext : DbContext
+{
+    /// <summary>The condition <see cref="Statement"/> must include, written out in its SQL.</summary>
+    public const string IfFresh = "EXISTS (SELECT 1 FROM fresh)";
+
+    /// <summary>The key of this consumer's rows in <c>processed_messages</c> (see <see cref="IdempotentHandler{TMessage, TDbContext}.ConsumerName"/>).</summary>
+    protected abstract string ConsumerName { get; }
+
+    /// <summary>The effect of <paramref name="message"/>: one data-modifying statement that includes <see cref="IfFresh"/>.</summary>
+    protected abstract FormattableString Statement(TMessage message);
+
+    public async Task Consume(ConsumeContext<TMessage> context)
+    {
+        var id = ConsumedMessages.IdOf(context);
+        var effect = Statement(context.Message);
+        if (!effect.Format.Contains(IfFresh, StringComparison.Ordinal))
+        {
+            throw new InvalidOperationException($"{GetType().Name}'s statement does not say {IfFresh}: a redelivered message would change things twice.");
+        }
+        // The record's values follow the effect's, so the effect's placeholders keep their numbers.
+        var n = effect.ArgumentCount;
+        var sql = FormattableStringFactory.Create(
+            $"WITH fresh AS (INSERT INTO processed_messages (consumer, message_id, processed_at) VALUES ({{{n}}}, {{{n + 1}}}, {{{n + 2}}}) "
+            + $"ON CONFLICT DO NOTHING RETURNING 1), effect AS ({effect.Format}) SELECT count(*)::int AS \"Value\" FROM fresh",
+            [.. effect.GetArguments(), ConsumerName, id, time.GetUtcNow()]);
+        // Not composed (a data-modifying WITH must stay at the top level): the one row is read as a list.
+        var recorded = await db.Database.SqlQuery<int>(sql).ToListAsync(context.CancellationToken);
+        if (recorded is [0])
+        {
+            ConsumedMessages.LogDuplicate(logger, typeof(TMessage).Name, id, ConsumerName);
+        }
+    }
 }
 
 /// <summary>A consumer that handles each message in a transaction of its own (see <see cref="IdempotentHandler{TMessage, TDbContext}"/>).</summary>
