@@ -43,7 +43,7 @@ public abstract partial class IdempotentHandler<TMessage, TDbContext>(TDbContext
     /// </summary>
     private protected async Task HandleTogetherAsync(IReadOnlyList<ConsumeContext<TMessage>> messages, CancellationToken cancellationToken)
     {
-        var ids = messages.Select(IdOf).Distinct().ToArray();
+        var ids = messages.Select(ConsumedMessages.IdOf).Distinct().ToArray();
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
 
         // A concurrent delivery of the same id blocks here until the first commits, then sees the conflict.
@@ -54,10 +54,10 @@ public abstract partial class IdempotentHandler<TMessage, TDbContext>(TDbContext
         var handled = new List<TMessage>(fresh.Count);
         foreach (var context in messages)
         {
-            var id = IdOf(context);
+            var id = ConsumedMessages.IdOf(context);
             if (!fresh.Remove(id))
             {
-                LogDuplicate(logger, typeof(TMessage).Name, id, ConsumerName);
+                ConsumedMessages.LogDuplicate(logger, typeof(TMessage).Name, id, ConsumerName);
                 continue;
             }
             await HandleAsync(context.Message, context, cancellationToken);
@@ -74,11 +74,6 @@ public abstract partial class IdempotentHandler<TMessage, TDbContext>(TDbContext
             await AfterCommitAsync(message, cancellationToken);
         }
     }
-
-    private static Guid IdOf(ConsumeContext<TMessage> context) => ConsumedMessages.IdOf(context);
-
-    private static void LogDuplicate(ILogger logger, string messageType, Guid messageId, string consumer) =>
-        ConsumedMessages.LogDuplicate(logger, messageType, messageId, consumer);
 }
 
 /// <summary>What the idempotent consumers share about a message they are handed.</summary>

@@ -122,8 +122,8 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, O
             Remember = Orchestration.OrchestratorAnswer.Remembers(metadata),
         }, now);
 
-        // Each part runs only if the session is still active and counts the message. Before, a transaction of three round trips
-        // (this statement, the outbox row's INSERT, the COMMIT): two of a chat turn's appends were six of Chat's ~21 statements (issue 17).
+        // Each part runs only if the session is still active and counts the message. One statement needs no transaction around it:
+        // the outbox row's own INSERT and the COMMIT were two more round trips an append, four of a turn's ~21 statements (issue 17).
         var inserted = await db.Database.SqlQuery<long>($"""
             WITH counted AS (
                 UPDATE chat_sessions SET message_count = message_count + 1, last_activity_at = {now}
