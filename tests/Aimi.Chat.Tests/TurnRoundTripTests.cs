@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
@@ -21,25 +20,17 @@ public sealed class TurnRoundTripTests(ChatHost host) : IClassFixture<ChatHost>
         var chat = host.ClientFor(user);
         (await chat.SendAsync("Good morning!")).EnsureSuccessStatusCode(); // the session and its starting context exist
 
-        var commands = new ConcurrentBag<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name == "Npgsql",
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = commands.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var traced = new TracedCommands();
         // The request joins a trace of the test's own, so only this turn's commands are counted (other tests run beside it).
-        var trace = ActivityTraceId.CreateRandom();
+        var (trace, traceParent) = TracedCommands.NewTraceParent();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/chat/send")
         {
             Content = JsonContent.Create(new { content = "I walked to the lake after work and it was lovely.", clientMessageId = "walk-1" }),
         };
-        request.Headers.Add("traceparent", $"00-{trace}-{ActivitySpanId.CreateRandom()}-01");
+        request.Headers.Add("traceparent", traceParent);
         var result = await (await chat.SendAsync(request)).ReadAsync<SendResult>(HttpStatusCode.OK);
 
-        var texts = commands.Where(a => a.TraceId == trace)
-            .Select(a => (a.GetTagItem("db.query.text") ?? a.GetTagItem("db.statement") ?? a.DisplayName).ToString()!).ToList();
+        var texts = traced.Commands(trace);
         var writes = texts.Where(t => t.Contains("INSERT INTO chat_messages", StringComparison.Ordinal)
             || t.Contains("INSERT INTO outbox_messages", StringComparison.Ordinal)).ToList();
         // Each append: the session counted, the message inserted and its ChatMessageRecorded written to the outbox, in one command.
@@ -59,44 +50,18 @@ public sealed class TurnRoundTripTests(ChatHost host) : IClassFixture<ChatHost>
         var user = TestAuth.NewUserId();
         var sent = await (await host.ClientFor(user).SendAsync("so tired after work")).ReadAsync<SendResult>(HttpStatusCode.OK);
 
-        using var source = new ActivitySource($"{nameof(TurnRoundTripTests)}.{Guid.NewGuid():N}");
-        var stopped = new ConcurrentBag<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name is "Npgsql" or "MassTransit" || s == source,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var traced = new TracedCommands();
         ActivityTraceId trace;
-        using (var root = source.StartActivity("publish the reading"))
+        using (var root = traced.StartTrace("publish the reading"))
         {
-            trace = root!.TraceId;
+            trace = root.TraceId;
             await host.Bus.Bus.Publish(new MessageClassified
             {
                 MessageId = sent.Message.Id, SessionId = sent.SessionId, UserId = user, Tags = [Topics.Work], Mood = Moods.Tired,
                 OccurredAt = host.Time.GetUtcNow(),
             });
         }
-
-        // The consumer's activity stops once the message is handled: what ran under it is all there then.
-        var consumer = await Eventually.GetAsync(
-            () => Task.FromResult(stopped.FirstOrDefault(a => a.TraceId == trace && a.Source.Name == "MassTransit" && a.Kind == ActivityKind.Consumer)),
-            c => c is not null, because: "Chat consumed the reading");
-        var spans = stopped.Where(a => a.TraceId == trace).ToDictionary(a => a.SpanId);
-        bool UnderConsumer(Activity a)
-        {
-            for (var parent = a.ParentSpanId; spans.TryGetValue(parent, out var up); parent = up.ParentSpanId)
-            {
-                if (up == consumer)
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-        var commands = spans.Values.Where(a => a.Source.Name == "Npgsql" && UnderConsumer(a))
-            .Select(a => (a.GetTagItem("db.query.text") ?? a.GetTagItem("db.statement") ?? a.DisplayName).ToString()).ToList();
+        var commands = await traced.UnderConsumersAsync(trace);
 
         var command = Assert.Single(commands);
         Assert.Contains("INSERT INTO processed_messages", command, StringComparison.Ordinal);

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -58,39 +57,14 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         await host.PublishAsync(Recorded(user, sessionId, Guid.NewGuid(), "user", "I started pottery classes on Mondays."));
         await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Count == 1, because: "the first message is stored, so the second has one before it");
 
-        using var source = new ActivitySource($"{nameof(EpisodeTests)}.{Guid.NewGuid():N}");
-        var stopped = new ConcurrentBag<Activity>();
-        using var listener = new ActivityListener
-        {
-            ShouldListenTo = s => s.Name is "Npgsql" or "MassTransit" || s == source,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = stopped.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
+        using var traced = new TracedCommands();
         ActivityTraceId trace;
-        using (var root = source.StartActivity("publish the message"))
+        using (var root = traced.StartTrace("publish the message"))
         {
-            trace = root!.TraceId;
+            trace = root.TraceId;
             await host.PublishAsync(Recorded(user, sessionId, Guid.NewGuid(), "assistant", "Pottery sounds lovely. What are you making first?"));
         }
-
-        // The consumer's activity stops once the message is handled and acknowledged: what ran under it is all there then.
-        var consumers = await Eventually.GetAsync(
-            () => Task.FromResult(stopped.Where(a => a.TraceId == trace && a.Source.Name == "MassTransit" && a.Kind == ActivityKind.Consumer).ToList()),
-            c => c.Count > 0, because: "Memory consumed the message");
-        var spans = stopped.Where(a => a.TraceId == trace).ToDictionary(a => a.SpanId);
-        bool UnderConsumer(Activity a)
-        {
-            for (var parent = a.ParentSpanId; spans.TryGetValue(parent, out var up); parent = up.ParentSpanId)
-            {
-                if (consumers.Contains(up))
-                {
-                    return true;
-                }
-            }
-            return false;
-        }
-        var commands = spans.Values.Where(a => a.Source.Name == "Npgsql" && UnderConsumer(a)).Select(a => (a.GetTagItem("db.query.text") ?? a.GetTagItem("db.statement") ?? a.DisplayName).ToString()).ToList();
+        var commands = await traced.UnderConsumersAsync(trace);
 
         Assert.Equal(2, (await EpisodesAsync(user)).Count);
         Assert.True(commands.Count == 5, $"{commands.Count} round trips: {string.Join(" | ", commands)}");
