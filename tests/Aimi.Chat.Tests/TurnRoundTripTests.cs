@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using Aimi.Chat.Api.Sessions;
@@ -51,16 +50,11 @@ public sealed class TurnRoundTripTests(ChatHost host) : IClassFixture<ChatHost>
         var sent = await (await host.ClientFor(user).SendAsync("so tired after work")).ReadAsync<SendResult>(HttpStatusCode.OK);
 
         using var traced = new TracedCommands();
-        ActivityTraceId trace;
-        using (var root = traced.StartTrace("publish the reading"))
+        var trace = await traced.InTraceAsync("publish the reading", () => host.Bus.Bus.Publish(new MessageClassified
         {
-            trace = root.TraceId;
-            await host.Bus.Bus.Publish(new MessageClassified
-            {
-                MessageId = sent.Message.Id, SessionId = sent.SessionId, UserId = user, Tags = [Topics.Work], Mood = Moods.Tired,
-                OccurredAt = host.Time.GetUtcNow(),
-            });
-        }
+            MessageId = sent.Message.Id, SessionId = sent.SessionId, UserId = user, Tags = [Topics.Work], Mood = Moods.Tired,
+            OccurredAt = host.Time.GetUtcNow(),
+        }));
         var commands = await traced.UnderConsumersAsync(trace);
 
         var command = Assert.Single(commands);

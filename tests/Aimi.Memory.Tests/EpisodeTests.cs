@@ -58,12 +58,8 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Count == 1, because: "the first message is stored, so the second has one before it");
 
         using var traced = new TracedCommands();
-        ActivityTraceId trace;
-        using (var root = traced.StartTrace("publish the message"))
-        {
-            trace = root.TraceId;
-            await host.PublishAsync(Recorded(user, sessionId, Guid.NewGuid(), "assistant", "Pottery sounds lovely. What are you making first?"));
-        }
+        var trace = await traced.InTraceAsync("publish the message",
+            () => host.PublishAsync(Recorded(user, sessionId, Guid.NewGuid(), "assistant", "Pottery sounds lovely. What are you making first?")));
         var commands = await traced.UnderConsumersAsync(trace);
 
         Assert.Equal(2, (await EpisodesAsync(user)).Count);

@@ -5,7 +5,7 @@ namespace Aimi.Testing;
 
 /// <summary>
 /// The database commands a piece of work costs (issue 17), from the Npgsql activities traced under it. A test starts a trace of its
-/// own (<see cref="StartTrace"/>, or a <c>traceparent</c> header on a request with <see cref="NewTraceParent"/>), so the commands of
+/// own (<see cref="InTraceAsync"/>, or a <c>traceparent</c> header on a request with <see cref="NewTraceParent"/>), so the commands of
 /// other tests running beside it, and of background loops such as the outbox relay, are in other traces and never counted.
 /// </summary>
 public sealed class TracedCommands : IDisposable
@@ -25,8 +25,13 @@ public sealed class TracedCommands : IDisposable
         ActivitySource.AddActivityListener(_listener);
     }
 
-    /// <summary>A root activity: what the test does while it is current (a publish, a call) belongs to its trace.</summary>
-    public Activity StartTrace(string name) => _source.StartActivity(name) ?? throw new InvalidOperationException("The listener samples every activity.");
+    /// <summary>Runs <paramref name="work"/> (a publish, a call) under a root activity of its own and returns that trace.</summary>
+    public async Task<ActivityTraceId> InTraceAsync(string name, Func<Task> work)
+    {
+        using var root = _source.StartActivity(name) ?? throw new InvalidOperationException("The listener samples every activity.");
+        await work();
+        return root.TraceId;
+    }
 
     /// <summary>A new trace and a W3C <c>traceparent</c> value that makes a request part of it.</summary>
     public static (ActivityTraceId Trace, string TraceParent) NewTraceParent()
