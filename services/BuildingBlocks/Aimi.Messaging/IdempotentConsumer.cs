@@ -47,9 +47,9 @@ public abstract partial class IdempotentHandler<TMessage, TDbContext>(TDbContext
         await using var transaction = await db.Database.BeginTransactionAsync(cancellationToken);
 
         // A concurrent delivery of the same id blocks here until the first commits, then sees the conflict.
-        var fresh = (await db.Database.SqlQuery<Guid>(
-            $"INSERT INTO processed_messages (consumer, message_id, processed_at) SELECT {ConsumerName}, id, {time.GetUtcNow()} FROM unnest({ids}) AS id ON CONFLICT DO NOTHING RETURNING message_id AS \"Value\"")
-            .ToListAsync(cancellationToken)).ToHashSet();
+        var fresh = (await db.ScalarsAsync<Guid>(
+            $"INSERT INTO processed_messages (consumer, message_id, processed_at) SELECT {ConsumerName}, id, {time.GetUtcNow()} FROM unnest({ids}) AS id ON CONFLICT DO NOTHING RETURNING message_id",
+            cancellationToken)).ToHashSet();
 
         var handled = new List<TMessage>(fresh.Count);
         foreach (var context in messages)
@@ -121,10 +121,9 @@ public abstract class IdempotentStatementConsumer<TMessage, TDbContext>(TDbConte
         var n = effect.ArgumentCount;
         var sql = FormattableStringFactory.Create(
             $"WITH fresh AS (INSERT INTO processed_messages (consumer, message_id, processed_at) VALUES ({{{n}}}, {{{n + 1}}}, {{{n + 2}}}) "
-            + $"ON CONFLICT DO NOTHING RETURNING 1), effect AS ({effect.Format}) SELECT count(*)::int AS \"Value\" FROM fresh",
+            + $"ON CONFLICT DO NOTHING RETURNING 1), effect AS ({effect.Format}) SELECT count(*)::int FROM fresh",
             [.. effect.GetArguments(), ConsumerName, id, time.GetUtcNow()]);
-        // Not composed (a data-modifying WITH must stay at the top level): the one row is read as a list.
-        var recorded = await db.Database.SqlQuery<int>(sql).ToListAsync(context.CancellationToken);
+        var recorded = await db.ScalarsAsync<int>(sql, context.CancellationToken);
         if (recorded is [0])
         {
             ConsumedMessages.LogDuplicate(logger, typeof(TMessage).Name, id, ConsumerName);

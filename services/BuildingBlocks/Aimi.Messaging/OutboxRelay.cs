@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Text.Json;
@@ -77,18 +78,18 @@ internal sealed partial class OutboxRelay<TDbContext>(
         // Claimed and marked sent in one statement: the mark is this transaction's until it commits, after the broker confirmed;
         // a row that fails is unmarked below, and a crash before the commit leaves every row of the batch unsent.
         var claimedAt = Time.GetUtcNow();
-        var batch = await db.Set<OutboxMessage>()
-            .FromSql($"""
-                UPDATE outbox_messages SET sent_at = {claimedAt}
-                WHERE id IN (SELECT id FROM outbox_messages WHERE sent_at IS NULL AND quarantined_at IS NULL
-                             ORDER BY created_at, id LIMIT {_options.BatchSize} FOR UPDATE SKIP LOCKED)
-                RETURNING *
-                """)
-            .ToListAsync(cancellationToken);
+        var batch = await db.QueryAsync($"""
+            UPDATE outbox_messages SET sent_at = {claimedAt}
+            WHERE id IN (SELECT id FROM outbox_messages WHERE sent_at IS NULL AND quarantined_at IS NULL
+                         ORDER BY created_at, id LIMIT {_options.BatchSize} FOR UPDATE SKIP LOCKED)
+            RETURNING id, message_type, payload, created_at, sent_at, attempts, last_error, trace_parent, trace_state
+            """, ReadClaimed, cancellationToken);
         if (batch.Count == 0)
         {
             return 0;
         }
+        // Tracked as read, so the failures marked below are saved as changes to these rows.
+        db.AttachRange(batch);
 
         // Publishes overlap so their broker confirms are awaited together; the sent mark commits only once all are answered.
         // Order inside a batch is not guaranteed: events carry a Version for consumers that care.
@@ -136,6 +137,20 @@ internal sealed partial class OutboxRelay<TDbContext>(
         }
         return published;
     }
+
+    /// <summary>A claimed row (unsent and not quarantined, so <c>quarantined_at</c> is not read), in the claim's column order.</summary>
+    private static OutboxMessage ReadClaimed(DbDataReader row) => new()
+    {
+        Id = row.GetGuid(0),
+        MessageType = row.GetString(1),
+        Payload = row.GetString(2),
+        CreatedAt = row.GetFieldValue<DateTimeOffset>(3),
+        SentAt = row.GetFieldValue<DateTimeOffset>(4),
+        Attempts = row.GetInt32(5),
+        LastError = row.IsDBNull(6) ? null : row.GetString(6),
+        TraceParent = row.IsDBNull(7) ? null : row.GetString(7),
+        TraceState = row.IsDBNull(8) ? null : row.GetString(8),
+    };
 
     /// <summary>Publishes one row; a failure says whether the row itself is at fault or the broker is.</summary>
     private async Task<PublishFailure?> TryPublishAsync(OutboxMessage message, CancellationToken cancellationToken)

@@ -124,7 +124,7 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, O
 
         // Each part runs only if the session is still active and counts the message. One statement needs no transaction around it:
         // the outbox row's own INSERT and the COMMIT were two more round trips an append, four of a turn's ~21 statements (issue 17).
-        var inserted = await db.Database.SqlQuery<long>($"""
+        var inserted = await db.ScalarsAsync<long>($"""
             WITH counted AS (
                 UPDATE chat_sessions SET message_count = message_count + 1, last_activity_at = {now}
                 WHERE id = {session.Id} AND status = 'active'
@@ -141,8 +141,8 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, O
             SELECT {message.Id}::uuid, counted.id, {session.UserId}::text, {roleName}::text, {content}::text, {clientMessageId}::text, {replyTo}::uuid,
                    {metadata}::jsonb, {now}::timestamptz
             FROM counted
-            RETURNING sequence AS "Value"
-            """).ToListAsync(cancellationToken);
+            RETURNING sequence
+            """, cancellationToken);
         if (inserted.Count == 0)
         {
             return null;
