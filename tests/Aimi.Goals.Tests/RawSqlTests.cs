@@ -3,6 +3,7 @@ using System.Data.Common;
 using Aimi.Messaging;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Diagnostics;
+using Npgsql;
 using Xunit;
 
 namespace Aimi.Goals.Tests;
@@ -59,6 +60,17 @@ public sealed class RawSqlTests(GoalsHost host) : IClassFixture<GoalsHost>
         Assert.Equal(ids, only.Ids);
         Assert.Equal(at, only.At);
         Assert.Equal(43L, only.Sum);
+    }
+
+    [Fact]
+    public async Task A_raw_statements_named_parameters_are_sent_as_given()
+    {
+        await using var db = await ContextAsync();
+
+        var rows = await db.QueryAsync("SELECT @word || '!', @n * 2", [new NpgsqlParameter("word", "hey"), new NpgsqlParameter("n", 21)],
+            row => (row.GetString(0), row.GetInt32(1)), CancellationToken.None);
+
+        Assert.Equal([("hey!", 42)], rows);
     }
 
     [Fact]

@@ -43,8 +43,8 @@ public static class ErasedUsers
     /// Whether something about <paramref name="userId"/> that happened at <paramref name="occurredAt"/> belongs to an erased
     /// account and must be dropped. Read it under the per-user lock the service's erasure takes, so the two cannot interleave.
     /// </summary>
-    public static Task<bool> IsErasedAsync(this DbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
-        db.Database.SqlQueryRaw<bool>(IsErasedQuery, IsErasedParameters(userId, occurredAt)).SingleAsync(cancellationToken);
+    public static async Task<bool> IsErasedAsync(this DbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
+        (await db.QueryAsync(IsErasedQuery, IsErasedParameters(userId, occurredAt), row => row.GetBoolean(0), cancellationToken)).Single();
 
     /// <summary>
     /// <see cref="IsErasedAsync"/> as SQL, with its parameters (<see cref="IsErasedParameters"/>), for a caller that sends it

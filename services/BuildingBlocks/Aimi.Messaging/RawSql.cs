@@ -21,10 +21,26 @@ public static class RawSql
     /// The rows of <paramref name="sql"/>, each read by <paramref name="read"/>. Its interpolated values become parameters, typed as
     /// EF Core types them (a <c>null</c> needs a cast in the SQL). The connection is opened for the statement if it was not open.
     /// </summary>
-    public static async Task<List<T>> QueryAsync<T>(this DbContext db, FormattableString sql, Func<DbDataReader, T> read,
+    public static Task<List<T>> QueryAsync<T>(this DbContext db, FormattableString sql, Func<DbDataReader, T> read,
+        CancellationToken cancellationToken) =>
+        RunAsync(db, sql.Format, sql.GetArguments(), read, cancellationToken);
+
+    /// <summary>
+    /// The rows of <paramref name="sql"/>, which names its <paramref name="parameters"/> (<c>@name</c>); as in EF Core's
+    /// <c>SqlQueryRaw</c>, braces in it are format placeholders.
+    /// </summary>
+    public static Task<List<T>> QueryAsync<T>(this DbContext db, string sql, IReadOnlyList<DbParameter> parameters, Func<DbDataReader, T> read,
+        CancellationToken cancellationToken) =>
+        RunAsync(db, sql, [.. parameters], read, cancellationToken);
+
+    /// <summary>The first column of each row of <paramref name="sql"/>.</summary>
+    public static Task<List<T>> ScalarsAsync<T>(this DbContext db, FormattableString sql, CancellationToken cancellationToken) =>
+        db.QueryAsync(sql, reader => reader.GetFieldValue<T>(0), cancellationToken);
+
+    private static async Task<List<T>> RunAsync<T>(DbContext db, string sql, object?[] arguments, Func<DbDataReader, T> read,
         CancellationToken cancellationToken)
     {
-        var command = db.GetService<IRawSqlCommandBuilder>().Build(sql.Format, sql.GetArguments(), db.Model);
+        var command = db.GetService<IRawSqlCommandBuilder>().Build(sql, arguments, db.Model);
         var parameters = new RelationalCommandParameterObject(db.GetService<IRelationalConnection>(), command.ParameterValues, null, db,
             db.GetService<IRelationalCommandDiagnosticsLogger>());
         await using var reader = await command.RelationalCommand.ExecuteReaderAsync(parameters, cancellationToken);
@@ -35,8 +51,4 @@ public static class RawSql
         }
         return rows;
     }
-
-    /// <summary>The first column of each row of <paramref name="sql"/>.</summary>
-    public static Task<List<T>> ScalarsAsync<T>(this DbContext db, FormattableString sql, CancellationToken cancellationToken) =>
-        db.QueryAsync(sql, reader => reader.GetFieldValue<T>(0), cancellationToken);
 }

@@ -345,15 +345,15 @@ public sealed partial class ReminderDispatcher(
         var statuses = outcomes.Select(o => WireName.Of(o.Reminder.Status)).ToArray();
         var dues = outcomes.Select(o => o.Reminder.DueAt.UtcDateTime).ToArray();
         var errors = outcomes.Select(o => o.Reminder.LastError).ToArray();
-        var held = (await db.Database.SqlQuery<Guid>($"""
+        var held = (await db.ScalarsAsync<Guid>($"""
             UPDATE reminder_queue AS r
             SET status = u.status, due_at = u.due_at, last_error = u.last_error,
                 sent_at = CASE WHEN u.status = 'sent' THEN {now} ELSE r.sent_at END,
                 lease_until = NULL, lease_token = NULL, updated_at = {now}
             FROM unnest({ids}, {statuses}, {dues}, {errors}) AS u(id, status, due_at, last_error)
             WHERE r.id = u.id AND r.lease_token = {token}
-            RETURNING r.id AS "Value"
-            """).ToListAsync(CancellationToken.None)).ToHashSet();
+            RETURNING r.id
+            """, CancellationToken.None)).ToHashSet();
 
         var results = outcomes.Select(o => o.Reminder.Status switch
         {
