@@ -74,6 +74,19 @@ public sealed class RawSqlTests(GoalsHost host) : IClassFixture<GoalsHost>
     }
 
     [Fact]
+    public async Task A_raw_statement_is_taken_as_written()
+    {
+        await using var db = await ContextAsync();
+        int[] pair = [1, 2];
+
+        // Braces are SQL here (a JSON object, an array literal), not format placeholders.
+        var rows = await db.QueryAsync("SELECT '{}'::jsonb ->> 'x' IS NULL, '{1,2}'::int[] = @pair", [new NpgsqlParameter("pair", pair)],
+            row => (row.GetBoolean(0), row.GetBoolean(1)), CancellationToken.None);
+
+        Assert.Equal([(true, true)], rows);
+    }
+
+    [Fact]
     public async Task Each_row_is_read_and_the_connection_is_handed_back()
     {
         await using var db = await ContextAsync();

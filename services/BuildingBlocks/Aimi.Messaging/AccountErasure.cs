@@ -51,7 +51,7 @@ public static class ErasedUsers
     /// in a command of its own (Memory sends it behind its per-user lock, in one round trip).
     /// </summary>
     public const string IsErasedQuery =
-        "SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = @erased_user AND (released_at IS NULL OR released_at > @erased_at)) AS \"Value\"";
+        "SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = @erased_user AND (released_at IS NULL OR released_at > @erased_at))";
 
     public static NpgsqlParameter[] IsErasedParameters(string userId, DateTimeOffset occurredAt) =>
         [new("erased_user", userId), new("erased_at", occurredAt.ToUniversalTime())];

@@ -13,7 +13,7 @@ namespace Aimi.Messaging;
 /// generates its text again. Under the chat benchmark that was 8% of Memory's CPU (issue 17), spent on the outbox relay's claim and
 /// the idempotent consumers' record, which run for every message. These build the command from the SQL directly, as EF Core's own
 /// <c>ExecuteSql</c> does for a statement without rows. (Here rather than in Aimi.Persistence, which builds on this project: the
-/// outbox and the consumers need it.)
+/// outbox and the consumers need it. Memory's own SQL on its context goes through it too.)
 /// </summary>
 public static class RawSql
 {
@@ -22,28 +22,37 @@ public static class RawSql
     /// EF Core types them (a <c>null</c> needs a cast in the SQL). The connection is opened for the statement if it was not open.
     /// </summary>
     public static Task<List<T>> QueryAsync<T>(this DbContext db, FormattableString sql, Func<DbDataReader, T> read,
-        CancellationToken cancellationToken) =>
-        RunAsync(db, sql.Format, sql.GetArguments(), read, cancellationToken);
+        CancellationToken cancellationToken)
+    {
+        var command = db.GetService<IRawSqlCommandBuilder>().Build(sql.Format, sql.GetArguments(), db.Model);
+        return RunAsync(db, command.RelationalCommand, command.ParameterValues, read, cancellationToken);
+    }
 
-    /// <summary>
-    /// The rows of <paramref name="sql"/>, which names its <paramref name="parameters"/> (<c>@name</c>); as in EF Core's
-    /// <c>SqlQueryRaw</c>, braces in it are format placeholders.
-    /// </summary>
+    /// <summary>The rows of <paramref name="sql"/>, taken as written, which names its <paramref name="parameters"/> (<c>@name</c>).</summary>
     public static Task<List<T>> QueryAsync<T>(this DbContext db, string sql, IReadOnlyList<DbParameter> parameters, Func<DbDataReader, T> read,
-        CancellationToken cancellationToken) =>
-        RunAsync(db, sql, [.. parameters], read, cancellationToken);
+        CancellationToken cancellationToken)
+    {
+        var command = db.GetService<IRelationalCommandBuilderFactory>().Create().Append(sql);
+        foreach (var parameter in parameters)
+        {
+            command.AddRawParameter(parameter.ParameterName, parameter);
+        }
+        return RunAsync(db, command.Build(), NoValues, read, cancellationToken);
+    }
 
     /// <summary>The first column of each row of <paramref name="sql"/>.</summary>
     public static Task<List<T>> ScalarsAsync<T>(this DbContext db, FormattableString sql, CancellationToken cancellationToken) =>
         db.QueryAsync(sql, reader => reader.GetFieldValue<T>(0), cancellationToken);
 
-    private static async Task<List<T>> RunAsync<T>(DbContext db, string sql, object?[] arguments, Func<DbDataReader, T> read,
-        CancellationToken cancellationToken)
+    // A raw parameter carries its value itself.
+    private static readonly IReadOnlyDictionary<string, object?> NoValues = new Dictionary<string, object?>();
+
+    private static async Task<List<T>> RunAsync<T>(DbContext db, IRelationalCommand command, IReadOnlyDictionary<string, object?> values,
+        Func<DbDataReader, T> read, CancellationToken cancellationToken)
     {
-        var command = db.GetService<IRawSqlCommandBuilder>().Build(sql, arguments, db.Model);
-        var parameters = new RelationalCommandParameterObject(db.GetService<IRelationalConnection>(), command.ParameterValues, null, db,
+        var parameters = new RelationalCommandParameterObject(db.GetService<IRelationalConnection>(), values, null, db,
             db.GetService<IRelationalCommandDiagnosticsLogger>());
-        await using var reader = await command.RelationalCommand.ExecuteReaderAsync(parameters, cancellationToken);
+        await using var reader = await command.ExecuteReaderAsync(parameters, cancellationToken);
         var rows = new List<T>();
         while (await reader.ReadAsync(cancellationToken))
         {

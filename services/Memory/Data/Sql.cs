@@ -1,6 +1,6 @@
 using System.Data.Common;
+using Aimi.Messaging;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace Aimi.Memory.Api.Data;
@@ -8,19 +8,10 @@ namespace Aimi.Memory.Api.Data;
 /// <summary>Plain SQL on the context's connection and transaction, for what LINQ cannot say (recursive CTEs, vector ranking).</summary>
 internal static class Sql
 {
-    public static async Task<List<T>> QueryAsync<T>(this DbContext db, string sql, IReadOnlyDictionary<string, object?> parameters,
-        Func<DbDataReader, T> read, CancellationToken cancellationToken)
-    {
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
-        {
-            return await db.Database.GetDbConnection().QueryAsync(sql, parameters, read, db.Database.CurrentTransaction?.GetDbTransaction(), cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-    }
+    /// <summary>Plain SQL on the context's connection and in its transaction (through <see cref="RawSql"/>).</summary>
+    public static Task<List<T>> QueryAsync<T>(this DbContext db, string sql, IReadOnlyDictionary<string, object?> parameters,
+        Func<DbDataReader, T> read, CancellationToken cancellationToken) =>
+        RawSql.QueryAsync(db, sql, Parameters(parameters), read, cancellationToken);
 
     /// <summary>Plain SQL on an open connection (a second one, for a query that runs beside the context's).</summary>
     public static async Task<List<T>> QueryAsync<T>(this DbConnection connection, string sql, IReadOnlyDictionary<string, object?> parameters,
@@ -29,12 +20,7 @@ internal static class Sql
         await using var command = connection.CreateCommand();
         command.CommandText = sql;
         command.Transaction = transaction;
-        foreach (var (name, value) in parameters)
-        {
-            command.Parameters.Add(value is Untyped untyped
-                ? new NpgsqlParameter(name, NpgsqlTypes.NpgsqlDbType.Unknown) { Value = untyped.Text }
-                : new NpgsqlParameter(name, value ?? DBNull.Value));
-        }
+        command.Parameters.AddRange(Parameters(parameters));
         var rows = new List<T>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -43,6 +29,13 @@ internal static class Sql
         }
         return rows;
     }
+
+    private static NpgsqlParameter[] Parameters(IReadOnlyDictionary<string, object?> parameters) =>
+    [
+        .. parameters.Select(p => p.Value is Untyped untyped
+            ? new NpgsqlParameter(p.Key, NpgsqlTypes.NpgsqlDbType.Unknown) { Value = untyped.Text }
+            : new NpgsqlParameter(p.Key, p.Value ?? DBNull.Value)),
+    ];
 
     /// <summary>
     /// A parameter's value sent as text of no declared type: PostgreSQL gives the parameter the type of the cast the statement puts on it
