@@ -18,8 +18,11 @@ public sealed partial class ChatSessions(ChatDbContext db, SessionCache cache, O
     private readonly List<Func<Task>> _afterCommit = [];
 
     // Sessions are read untracked: their counters change only through the atomic updates below.
-    public Task<ChatSession?> FindActiveAsync(string userId, CancellationToken cancellationToken) =>
-        db.Sessions.AsNoTracking().SingleOrDefaultAsync(s => s.UserId == userId && s.Status == SessionStatus.Active, cancellationToken);
+    public Task<ChatSession?> FindActiveAsync(string userId, CancellationToken cancellationToken) => ActiveSessionQuery(db, userId, cancellationToken);
+
+    /// <summary>Compiled once, as every turn reads it (issue 17: EF Core otherwise walks and hashes a LINQ query's expression each run).</summary>
+    private static readonly Func<ChatDbContext, string, CancellationToken, Task<ChatSession?>> ActiveSessionQuery = EF.CompileAsyncQuery(
+        (ChatDbContext db, string userId, CancellationToken _) => db.Sessions.AsNoTracking().SingleOrDefault(s => s.UserId == userId && s.Status == SessionStatus.Active));
 
     /// <summary>The user's active session, a fresh one if there is none or the last went idle.</summary>
     public async Task<(ChatSession Session, bool IsNew)> GetOrStartAsync(string userId, CancellationToken cancellationToken)

@@ -39,13 +39,19 @@ public sealed class ReminderDeliveredConsumer(GoalsDbContext db, EventLifecycle 
 
     internal static async Task<(EventItem Item, User User)?> EventOf(GoalsDbContext db, string subject, Guid eventId, CancellationToken cancellationToken)
     {
-        // One statement for both (a consumer runs per event and per reminder delivered: issue 17).
-        var found = await db.Events
-            .Join(db.Users, e => e.UserId, u => u.Id, (e, u) => new { Item = e, User = u })
-            .Where(x => x.Item.Id == eventId && x.User.ExternalSubject == subject)
-            .SingleOrDefaultAsync(cancellationToken);
+        // One statement for both, compiled once (a consumer runs per event and per reminder delivered: issue 17).
+        var found = await EventAndUserQuery(db, eventId, subject, cancellationToken);
         return found is null ? null : (found.Item, found.User);
     }
+
+    private static readonly Func<GoalsDbContext, Guid, string, CancellationToken, Task<EventAndUser?>> EventAndUserQuery = EF.CompileAsyncQuery(
+        (GoalsDbContext db, Guid eventId, string subject, CancellationToken _) => db.Events
+            .Join(db.Users, e => e.UserId, u => u.Id, (e, u) => new { Item = e, User = u })
+            .Where(x => x.Item.Id == eventId && x.User.ExternalSubject == subject)
+            .Select(x => new EventAndUser(x.Item, x.User))
+            .SingleOrDefault());
+
+    private sealed record EventAndUser(EventItem Item, User User);
 }
 
 public sealed class ReminderDeliveredConsumerDefinition : RetryingConsumerDefinition<ReminderDeliveredConsumer>;

@@ -8,7 +8,7 @@ public sealed class UserDirectory(GoalsDbContext db, PlanChanges changes, TimePr
 {
     public async Task<User> GetOrCreateAsync(string subject, CancellationToken cancellationToken)
     {
-        if (await db.Users.SingleOrDefaultAsync(u => u.ExternalSubject == subject, cancellationToken) is { } existing)
+        if (await UserQuery(db, subject, cancellationToken) is { } existing)
         {
             return existing;
         }
@@ -34,6 +34,13 @@ public sealed class UserDirectory(GoalsDbContext db, PlanChanges changes, TimePr
         {
             await transaction.CommitAsync(cancellationToken);
         }
-        return await db.Users.SingleAsync(u => u.ExternalSubject == subject, cancellationToken);
+        return await UserQuery(db, subject, cancellationToken) ?? throw new InvalidOperationException($"No user {subject} after its insert.");
     }
+
+    /// <summary>
+    /// The caller's record, compiled once as every request reads it: EF Core otherwise walks, hashes and looks up a LINQ query's
+    /// expression on each run, about 0.1 ms of CPU (issue 17).
+    /// </summary>
+    private static readonly Func<GoalsDbContext, string, CancellationToken, Task<User?>> UserQuery = EF.CompileAsyncQuery(
+        (GoalsDbContext db, string subject, CancellationToken _) => db.Users.SingleOrDefault(u => u.ExternalSubject == subject));
 }

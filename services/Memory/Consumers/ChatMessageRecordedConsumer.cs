@@ -23,6 +23,11 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
     /// <summary>What a mention adds to a goal's weight (a session's facts add 1).</summary>
     public const double MentionWeight = 0.5;
 
+    /// <summary>The goals and tasks a message may be about, compiled once as it runs for every message (issue 17).</summary>
+    private static readonly Func<MemoryDbContext, string, IAsyncEnumerable<GraphNode>> CandidatesQuery = EF.CompileAsyncQuery(
+        (MemoryDbContext db, string userId) => db.Nodes.Where(n => n.UserId == userId && ((n.Kind == NodeKind.Goal && n.Status == "active")
+            || (n.Kind == NodeKind.Task && n.Status != null && GraphStore.PendingStatuses.Contains(n.Status)))));
+
     protected override async Task HandleAsync(ChatMessageRecorded message, ConsumeContext<ChatMessageRecorded> context, CancellationToken cancellationToken)
     {
         var line = new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At) { Remember = message.Remember };
@@ -36,10 +41,7 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
         {
             return;
         }
-        var candidates = await Db.Nodes
-            .Where(n => n.UserId == message.UserId && ((n.Kind == NodeKind.Goal && n.Status == "active")
-                || (n.Kind == NodeKind.Task && n.Status != null && GraphStore.PendingStatuses.Contains(n.Status))))
-            .ToListAsync(cancellationToken);
+        var candidates = await CandidatesQuery(Db, message.UserId).ToListAsync(cancellationToken);
         var goal = Best(candidates.Where(n => n.Kind == NodeKind.Goal), message.Content);
         var task = Best(candidates.Where(n => n.Kind == NodeKind.Task), message.Content);
         if (goal is not null && message.Role == ConversationLine.UserRole)

@@ -233,11 +233,14 @@ public sealed partial class MemorySearch(
         var ranked = smoothed.OrderByDescending(s => s.Value).ThenByDescending(s => candidates[s.Key].ValidFrom)
             .Select(s => (candidates[s.Key], s.Value)).ToList();
         var winners = Distinct(ranked).Take(k).ToList();
-        var ids = winners.Select(w => w.Candidate.Id).ToList();
-        var rows = await db.Memories.AsNoTracking().Where(m => m.UserId == search.UserId && ids.Contains(m.Id)).ToDictionaryAsync(m => m.Id, cancellationToken);
+        var rows = await WinnersQuery(db, search.UserId, winners.Select(w => w.Candidate.Id).ToArray()).ToDictionaryAsync(m => m.Id, cancellationToken: cancellationToken);
         // Only the k winners are read whole; one deleted since the candidates were found is left out.
         return winners.Where(w => rows.ContainsKey(w.Candidate.Id)).Select(w => new SearchHit(rows[w.Candidate.Id], Math.Round(w.Score, 6))).ToList();
     }
+
+    /// <summary>The winners' rows, compiled once: EF Core otherwise walks and hashes a LINQ query's expression on every run (issue 17).</summary>
+    private static readonly Func<MemoryDbContext, string, Guid[], IAsyncEnumerable<MemoryItem>> WinnersQuery = EF.CompileAsyncQuery(
+        (MemoryDbContext db, string userId, Guid[] ids) => db.Memories.AsNoTracking().Where(m => m.UserId == userId && ids.Contains(m.Id)));
 
     /// <summary>
     /// What a memory said by the one speaker the question names gains: a question about someone is mostly answered by what they said

@@ -82,10 +82,7 @@ public static class MemoryApi
             : services.Search.Begin(userId, q, SearchScope.Current with { ExcludeSession = sessionId }, services.CancellationToken);
         var state = await StateOf(services);
         var neighbourhood = await services.Graph.NeighbourhoodOfActiveGoalsAsync(userId, 2, services.CancellationToken);
-        var facts = await services.Db.Memories.AsNoTracking()
-            .Where(m => m.UserId == userId && m.IsActive && m.Kind == MemoryKind.Fact)
-            .OrderByDescending(m => m.ReinforcementCount).ThenByDescending(m => m.ValidFrom).Take(ContextFacts)
-            .ToListAsync(services.CancellationToken);
+        var facts = await ContextFactsQuery(services.Db, userId).ToListAsync(services.CancellationToken);
 
         List<MemoryItemResponse> memories;
         List<string> similar;
@@ -298,10 +295,19 @@ public static class MemoryApi
     private static NodeResponse ToResponse(GraphNode n, int? depth) =>
         new(n.Id, WireName.Of(n.Kind), n.Label, n.ExternalId, n.Status, Math.Round(n.Weight, 4), n.Mentions, n.LastSeenAt, depth);
 
+    // The context's reads, compiled once as Chat asks for a context every turn: EF Core otherwise walks and hashes a LINQ query's
+    // expression on every run (issue 17).
+    private static readonly Func<MemoryDbContext, string, IAsyncEnumerable<MemoryItem>> ContextFactsQuery = EF.CompileAsyncQuery(
+        (MemoryDbContext db, string userId) => db.Memories.AsNoTracking().Where(m => m.UserId == userId && m.IsActive && m.Kind == MemoryKind.Fact)
+            .OrderByDescending(m => m.ReinforcementCount).ThenByDescending(m => m.ValidFrom).Take(ContextFacts));
+
+    private static readonly Func<MemoryDbContext, string, CancellationToken, Task<UserState?>> StateQuery = EF.CompileAsyncQuery(
+        (MemoryDbContext db, string userId, CancellationToken _) => db.States.AsNoTracking().SingleOrDefault(s => s.UserId == userId));
+
     private static async Task<StateResponse> StateOf(MemoryApiServices services)
     {
         var userId = services.UserId;
-        var state = await services.Db.States.AsNoTracking().SingleOrDefaultAsync(s => s.UserId == userId, services.CancellationToken);
+        var state = await StateQuery(services.Db, userId, services.CancellationToken);
         return state is null
             ? new StateResponse(null, null, null, [], [], [], [], 0, null)
             : new StateResponse(state.LastSummary, state.LastSessionId, state.MoodTrend.FirstOrDefault(), state.MoodTrend, state.ActiveGoals,

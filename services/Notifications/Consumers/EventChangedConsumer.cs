@@ -3,6 +3,7 @@ using Aimi.Messaging;
 using Aimi.Notifications.Api.Data;
 using Aimi.Notifications.Api.Domain;
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 
 namespace Aimi.Notifications.Api.Consumers;
 
@@ -14,6 +15,10 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
 
     protected override string PartitionOf(EventChanged message) => message.UserId;
 
+    /// <summary>The event's read model, compiled once as it runs for every event change (issue 17).</summary>
+    private static readonly Func<NotificationsDbContext, Guid, CancellationToken, Task<EventSnapshot?>> SnapshotQuery = EF.CompileAsyncQuery(
+        (NotificationsDbContext db, Guid eventId, CancellationToken _) => db.Events.SingleOrDefault(e => e.EventId == eventId));
+
     protected override async Task HandleAsync(EventChanged message, ConsumeContext<EventChanged> context, CancellationToken cancellationToken)
     {
         await scheduler.LockUserAsync(message.UserId, cancellationToken);
@@ -21,7 +26,8 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
         {
             return; // about an account erased after this happened
         }
-        var snapshot = await Db.Events.FindAsync([message.EventId], cancellationToken);
+        // An earlier message of this batch may have added or changed it: what the context tracks first, as FindAsync would look.
+        var snapshot = Db.Events.Local.FirstOrDefault(e => e.EventId == message.EventId) ?? await SnapshotQuery(Db, message.EventId, cancellationToken);
         if (snapshot is not null && (snapshot.Version >= message.Version || snapshot.UserId != message.UserId))
         {
             return; // out of order (an older state), or not the owner's: the newer state was planned already
