@@ -25,12 +25,20 @@ public static class RawSql
         CancellationToken cancellationToken)
     {
         var command = db.GetService<IRawSqlCommandBuilder>().Build(sql.Format, sql.GetArguments(), db.Model);
-        return RunAsync(db, command.RelationalCommand, command.ParameterValues, read, cancellationToken);
+        return RunAsync(db, command.RelationalCommand, command.ParameterValues, ReadRows(read), cancellationToken);
     }
 
     /// <summary>The rows of <paramref name="sql"/>, taken as written, which names its <paramref name="parameters"/> (<c>@name</c>).</summary>
     public static Task<List<T>> QueryAsync<T>(this DbContext db, string sql, IReadOnlyList<DbParameter> parameters, Func<DbDataReader, T> read,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) =>
+        db.ReadAsync(sql, parameters, ReadRows(read), cancellationToken);
+
+    /// <summary>
+    /// <paramref name="sql"/>, taken as written with its named <paramref name="parameters"/>, its reader handed to <paramref name="read"/>
+    /// whole: for a batch of statements whose later result sets are the ones wanted.
+    /// </summary>
+    public static Task<T> ReadAsync<T>(this DbContext db, string sql, IReadOnlyList<DbParameter> parameters,
+        Func<DbDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
         var command = db.GetService<IRelationalCommandBuilderFactory>().Create().Append(sql);
         foreach (var parameter in parameters)
@@ -47,17 +55,22 @@ public static class RawSql
     // A raw parameter carries its value itself.
     private static readonly IReadOnlyDictionary<string, object?> NoValues = new Dictionary<string, object?>();
 
-    private static async Task<List<T>> RunAsync<T>(DbContext db, IRelationalCommand command, IReadOnlyDictionary<string, object?> values,
-        Func<DbDataReader, T> read, CancellationToken cancellationToken)
+    private static async Task<T> RunAsync<T>(DbContext db, IRelationalCommand command, IReadOnlyDictionary<string, object?> values,
+        Func<DbDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
     {
         var parameters = new RelationalCommandParameterObject(db.GetService<IRelationalConnection>(), values, null, db,
             db.GetService<IRelationalCommandDiagnosticsLogger>());
         await using var reader = await command.ExecuteReaderAsync(parameters, cancellationToken);
+        return await read(reader.DbDataReader, cancellationToken);
+    }
+
+    private static Func<DbDataReader, CancellationToken, Task<List<T>>> ReadRows<T>(Func<DbDataReader, T> read) => async (reader, cancellationToken) =>
+    {
         var rows = new List<T>();
         while (await reader.ReadAsync(cancellationToken))
         {
-            rows.Add(read(reader.DbDataReader));
+            rows.Add(read(reader));
         }
         return rows;
-    }
+    };
 }

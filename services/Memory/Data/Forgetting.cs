@@ -3,7 +3,6 @@ using Aimi.Memory.Api.Domain;
 using Aimi.Messaging;
 using Aimi.ServiceDefaults;
 using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Storage;
 using Npgsql;
 
 namespace Aimi.Memory.Api.Data;
@@ -87,27 +86,13 @@ public static class Forgetting
     /// here), and reads the second statement's rows. One round trip; two statements, so the read's snapshot is taken once the
     /// lock is held (read committed). The lock lasts until the caller's transaction ends.
     /// </summary>
-    private static async Task<T> UnderSharedLockAsync<T>(MemoryDbContext db, string userId, string sql, NpgsqlParameter[] parameters,
-        Func<DbDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken)
-    {
-        await db.Database.OpenConnectionAsync(cancellationToken);
-        try
+    private static Task<T> UnderSharedLockAsync<T>(MemoryDbContext db, string userId, string sql, NpgsqlParameter[] parameters,
+        Func<DbDataReader, CancellationToken, Task<T>> read, CancellationToken cancellationToken) =>
+        db.ReadAsync(sql, [new NpgsqlParameter("space", LockSpace), new NpgsqlParameter("user", userId), .. parameters], async (reader, ct) =>
         {
-            await using var command = db.Database.GetDbConnection().CreateCommand();
-            command.Transaction = db.Database.CurrentTransaction?.GetDbTransaction();
-            command.CommandText = sql;
-            command.Parameters.Add(new NpgsqlParameter("space", LockSpace));
-            command.Parameters.Add(new NpgsqlParameter("user", userId));
-            command.Parameters.AddRange(parameters);
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.NextResultAsync(cancellationToken);
-            return await read(reader, cancellationToken);
-        }
-        finally
-        {
-            await db.Database.CloseConnectionAsync();
-        }
-    }
+            await reader.NextResultAsync(ct);
+            return await read(reader, ct);
+        }, cancellationToken);
 
     /// <summary>
     /// The shared lock without waiting, for a writer that already holds a row a forget deletes (a claimed import): waiting there
