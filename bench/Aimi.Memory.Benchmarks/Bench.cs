@@ -78,7 +78,7 @@ public static class Bench
             if (!options.SearchOnly)
             {
                 ModelRecall(quantized);
-                EmbedderOptions(options);
+                Embedder();
             }
             await HttpAsync(quantized, options, "quantized");
             if (!options.SearchOnly)
@@ -202,43 +202,40 @@ public static class Bench
     }
 
     /// <summary>
-    /// One short query through all-MiniLM-L6-v2 under ONNX Runtime session options: the service's (<see cref="LocalEmbeddingGenerator"/>, one
-    /// thread) and two alternatives, each its own session, alternating so machine load hits them alike. Alone, without the search's
-    /// concurrent database work, they differ little; the service's choice comes from whole search and context requests.
+    /// all-MiniLM-L6-v2 as the service runs it (weights quantized to int8, <see cref="LocalEmbeddingGenerator"/>) beside the package's
+    /// float model under the same session options: the evaluation set's lines, one at a time as the service embeds them, the two
+    /// alternating so machine load hits them alike; this process's CPU a text, and how near the int8 vectors are to the float ones.
     /// </summary>
-    private static void EmbedderOptions(BenchOptions options)
+    private static void Embedder()
     {
-        string[] phrases = ["how is my marathon training going", "work project deadline", "dinner with friends", "собеседование в проекте", "sleep and doctor"];
-        var variants = new (string Name, Func<SessionOptions> Create)[]
+        var lines = EvaluationSet.LoadFolder(RetrievalEvaluation.DataFolder()).SelectMany(c => c.Messages).Select(m => m.Text)
+            .Where((_, i) => i % 4 == 0).Take(400).ToArray();
+        var int8 = new LocalEmbeddingGenerator();
+        using var float32 = new SentenceEncoder(LocalEmbeddingGenerator.CreateSessionOptions());
+        var (int8Vectors, floatVectors) = (new float[lines.Length][], new float[lines.Length][]);
+        var (int8Cpu, floatCpu) = (TimeSpan.Zero, TimeSpan.Zero);
+        for (var round = 0; round < 4; round++)
         {
-            ("ONNX defaults (a thread per core)", () => new SessionOptions()),
-            ("1 intra-op thread (the service's)", LocalEmbeddingGenerator.CreateSessionOptions),
-            ("2 intra-op threads, no spinning", () =>
+            var start = Process.GetCurrentProcess().TotalProcessorTime;
+            for (var i = 0; i < lines.Length; i++)
             {
-                var session = new SessionOptions { IntraOpNumThreads = 2 };
-                session.AddSessionConfigEntry("session.intra_op.allow_spinning", "0");
-                return session;
-            }),
-        };
-        var encoders = variants.Select(v => new SentenceEncoder(v.Create())).ToArray();
-        var times = variants.Select(_ => new List<double>()).ToArray();
-        for (var i = 0; i < options.Queries + 5; i++)
-        {
-            for (var e = 0; e < encoders.Length; e++)
+                int8Vectors[i] = int8.Embed(lines[i]);
+            }
+            var middle = Process.GetCurrentProcess().TotalProcessorTime;
+            for (var i = 0; i < lines.Length; i++)
             {
-                var watch = Stopwatch.StartNew();
-                encoders[e].Encode([phrases[i % phrases.Length] + " " + i.ToString(CultureInfo.InvariantCulture)]);
-                if (i >= 5)
-                {
-                    times[e].Add(watch.Elapsed.TotalMilliseconds);
-                }
+                floatVectors[i] = float32.Encode([lines[i]])[0];
+            }
+            if (round > 0) // the first round warms both up
+            {
+                int8Cpu += middle - start;
+                floatCpu += Process.GetCurrentProcess().TotalProcessorTime - middle;
             }
         }
-        for (var e = 0; e < encoders.Length; e++)
-        {
-            Report($"embed one query, {variants[e].Name}", times[e], "");
-            encoders[e].Dispose();
-        }
+        var cosines = lines.Select((_, i) => (double)TemplateSentences.Dot(int8Vectors[i], floatVectors[i])).ToList();
+        var texts = 3.0 * lines.Length;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{"embed one text (evaluation lines, 3 × " + lines.Length + ")",-44} int8 (the service's) {int8Cpu.TotalMilliseconds / texts:F2} ms CPU a text, float {floatCpu.TotalMilliseconds / texts:F2} ms; cosine int8 to float mean {cosines.Average():F4}, min {cosines.Min():F4}"));
     }
 
     /// <summary>
