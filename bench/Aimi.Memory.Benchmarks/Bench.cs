@@ -53,6 +53,7 @@ public static class Bench
         {
             await using var importing = new MemoryFactory(database, rabbitMq, VectorSearchMode.Quantized);
             Console.WriteLine($"Memory import benchmark; {LoadAverage()}");
+            Embedder();
             await ImportAsync(importing, options);
             return 0;
         }

@@ -6,7 +6,7 @@ namespace Aimi.Memory.Benchmarks;
 /// Command line: <c>--users 100 --per-user 10000 --queries 200 --sessions 30 --import-messages 1000 --reload --hnsw</c>.
 /// <c>--hnsw</c> builds the HNSW index if it is missing (minutes at 1M rows) and measures that mode too; <c>--search-only</c> measures
 /// vector search, search and context only (no model recall, ONNX options, session end, import or retrieval evaluation); <c>--eval</c> runs the
-/// retrieval evaluation alone (it also ends every run without <c>--search-only</c>); <c>--import-only</c> the transcript import alone.
+/// retrieval evaluation alone (it also ends every run without <c>--search-only</c>); <c>--import-only</c> the embedder (int8 beside the float model) and the transcript import alone.
 /// </summary>
 public sealed record BenchOptions(int Users, int PerUser, int Queries, int Sessions, int ImportMessages, bool Reload, bool Hnsw, bool SearchOnly, bool Eval, bool ImportOnly, string Database)
 {
