@@ -27,9 +27,19 @@ public sealed class ChatSample(string phase, string kind, double dueMs)
 /// </summary>
 public sealed class ChatLoadRun : IAsyncDisposable
 {
-    // Short and varied: reminders go through a tool call into Goals, the agenda reads Goals, the rest is plain talk.
+    // Reminders go through a tool call into Goals, the agenda reads Goals, the rest is plain talk. Nearly every text differs from
+    // the ones of the last minutes, as a person's messages do: Memory embeds each new text once (a recent text's embedding is
+    // cached), so a benchmark that repeated a few dozen texts measured turns whose message cost no embedding. Only the two agenda
+    // questions repeat, as people ask them.
     private static readonly string[] Tasks = ["call mom", "water the plants", "buy milk", "book the dentist", "pay the rent", "send the report", "go for a run", "read a chapter"];
-    private static readonly string[] Plain = ["thanks", "thank you!", "hello", "how are you?", "nice", "good morning"];
+    private static readonly string[] Openers = ["thanks", "by the way", "oh and", "honestly", "you know what", "good morning", "hey", "so"];
+    private static readonly string[] People = ["my sister", "my boss", "Anna", "my neighbour", "the kids", "my friend Tom", "our team", "my dad", "Maya", "the landlord"];
+    private static readonly string[] Doings =
+    [
+        "painted the kitchen", "handed in the big report", "booked a trip to Lisbon", "took up the guitar", "fixed the old bike",
+        "adopted a grey kitten", "baked a lemon cake", "ran ten kilometres", "got a new flat near the park", "lost the car keys again",
+    ];
+    private static readonly string[] Times = ["yesterday", "last weekend", "this morning", "on Saturday", "two days ago", "last night", "after work", "before lunch"];
     private static readonly string[] Agenda = ["what's on my agenda tomorrow?", "what do I have today?"];
 
     private readonly Stopwatch _clock = Stopwatch.StartNew();
@@ -70,10 +80,14 @@ public sealed class ChatLoadRun : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Message <paramref name="index"/> of a run: the same sequence in every run. Reminders differ by task, hour and minute (a text
+    /// comes back after 4,800 messages), plain talk by its four parts (after 6,400).
+    /// </summary>
     public static (string Kind, string Text) Message(int index) => (index % 10) switch
     {
-        < 4 => ("reminder", $"remind me to {Tasks[index / 10 % Tasks.Length]} tomorrow at {7 + index % 5}am"),
-        < 8 => ("plain", Plain[index / 10 % Plain.Length]),
+        < 4 => ("reminder", $"remind me to {Tasks[index / 10 % Tasks.Length]} tomorrow at {7 + index % 5}:{index / 80 % 60:00}am"),
+        < 8 => ("plain", $"{Openers[index % 8]}, {People[index / 8 % 10]} {Doings[index / 80 % 10]} {Times[index / 800 % 8]}"),
         _ => ("agenda", Agenda[index / 10 % Agenda.Length]),
     };
 
