@@ -20,8 +20,8 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
 
     /// <summary>
     /// Builds the encoder from the package's model with its weights quantized (<see cref="WeightQuantizer"/>, ~1 s once per process),
-    /// then gives back the memory loading it left behind. The model's 87 MB are read where the runtime mapped the package's assembly;
-    /// the quantized copy (57 MB) is a managed array that ONNX Runtime copies the weights out of and optimises in native memory it then
+    /// then gives back the memory loading it left behind. The model's 91 MB are read where the runtime mapped the package's assembly;
+    /// the quantized copy (59 MB) is a managed array that ONNX Runtime copies the weights out of and optimises in native memory it then
     /// frees. The array is garbage at once but sits on the large object heap until a full collection, and the runtime keeps what it
     /// has committed, as glibc keeps the freed native memory; and the assembly's pages read stay resident. A full blocking,
     /// compacting collection once per process, while the first caller waits for the model anyway, then <c>malloc_trim</c> and the
