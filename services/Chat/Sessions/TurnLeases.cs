@@ -35,30 +35,25 @@ public sealed partial class TurnLeases(IConnectionMultiplexer redis, TimeProvide
     }
 
     // Renews until the turn ends, then releases (only its own lease: one that expired and was claimed again is left alone).
+    // Disposing the timer ends the wait with false, so a turn's end is no exception (it was a cancelled wait, one a turn).
     private Func<Task> RenewWhileRunning(RedisKey key, string token)
     {
-        var stop = new CancellationTokenSource();
-        var renewing = Task.Run(async () =>
-        {
-            using var timer = new PeriodicTimer(Ttl / 3, time);
-            try
-            {
-                while (await timer.WaitForNextTickAsync(stop.Token))
-                {
-                    await TryAsync(RenewScript, key, token, (long)Ttl.TotalMilliseconds);
-                }
-            }
-            catch (OperationCanceledException)
-            {
-            }
-        });
+        var timer = new PeriodicTimer(Ttl / 3, time);
+        var renewing = RenewAsync(timer, key, token);
         return async () =>
         {
-            await stop.CancelAsync();
+            timer.Dispose();
             await renewing;
-            stop.Dispose();
             await TryAsync(ReleaseScript, key, token, 0);
         };
+    }
+
+    private async Task RenewAsync(PeriodicTimer timer, RedisKey key, string token)
+    {
+        while (await timer.WaitForNextTickAsync())
+        {
+            await TryAsync(RenewScript, key, token, (long)Ttl.TotalMilliseconds);
+        }
     }
 
     private async Task TryAsync(string script, RedisKey key, string token, long milliseconds)
