@@ -1,4 +1,5 @@
 using Aimi.Chat.Api.Sessions;
+using Aimi.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using StackExchange.Redis;
@@ -25,22 +26,14 @@ public sealed class TurnLeasesTests(ChatHost host) : IClassFixture<ChatHost>
         // Shorten the lease in Redis, then let a renewal period pass: the renewal sets it back to the full time to live.
         await redis.GetDatabase().KeyExpireAsync(key, TimeSpan.FromSeconds(3));
         time.Advance(TurnLeases.Ttl / 3);
-        await WaitUntilAsync(async () => await redis.GetDatabase().KeyTimeToLiveAsync(key) > TimeSpan.FromSeconds(10));
+        // The renewal runs on the timer's callback: wait for its effect (the clock is fake; this waits for the work, not for time).
+        await Eventually.GetAsync(() => redis.GetDatabase().KeyTimeToLiveAsync(key), ttl => ttl > TimeSpan.FromSeconds(10),
+            TimeSpan.FromSeconds(5), because: "the lease was renewed");
 
         await lease.DisposeAsync();
 
         Assert.False(await redis.GetDatabase().KeyExistsAsync(key));
         await using var next = await leases.ClaimAsync(userId, clientMessageId);
         Assert.Equal(TurnLeaseState.Claimed, next.State);
-    }
-
-    private static async Task WaitUntilAsync(Func<Task<bool>> condition)
-    {
-        // The renewal runs on the timer's callback: poll for its effect (the clock is fake; this waits for the work, not for time).
-        for (var i = 0; i < 200 && !await condition(); i++)
-        {
-            await Task.Delay(10);
-        }
-        Assert.True(await condition(), "the lease was not renewed");
     }
 }

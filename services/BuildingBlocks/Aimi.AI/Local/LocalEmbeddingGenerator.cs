@@ -32,7 +32,7 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
         MiniLmEncoder encoder;
         using (var resource = MiniLmEncoder.ModelResource())
         {
-            var (model, _) = WeightQuantizer.Quantize(ModelBytes(resource));
+            var (model, _) = WeightQuantizer.Quantize(MiniLmEncoder.ModelBytes(resource));
             encoder = new MiniLmEncoder(model, CreateSessionOptions());
             if (OperatingSystem.IsLinux() && resource is UnmanagedMemoryStream mapped)
             {
@@ -46,18 +46,6 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
             LinuxMemory.TrimHeap();
         }
         return encoder;
-    }
-
-    // The resource where the runtime mapped it, read in place; copied only if the assembly was loaded from bytes.
-    private static unsafe ReadOnlySpan<byte> ModelBytes(Stream resource)
-    {
-        if (resource is UnmanagedMemoryStream mapped)
-        {
-            return new ReadOnlySpan<byte>(mapped.PositionPointer, checked((int)mapped.Length));
-        }
-        using var copy = new MemoryStream();
-        resource.CopyTo(copy);
-        return copy.ToArray();
     }
 
     /// <summary>

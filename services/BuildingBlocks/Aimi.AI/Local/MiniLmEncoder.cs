@@ -33,6 +33,18 @@ internal sealed class MiniLmEncoder : IDisposable
         return assembly.GetManifestResourceStream(name) ?? throw new InvalidOperationException($"The resource {name} is missing.");
     }
 
+    /// <summary>The bytes of <see cref="ModelResource"/>: read in place where the runtime mapped it, copied only if the assembly was loaded from bytes.</summary>
+    public static unsafe ReadOnlySpan<byte> ModelBytes(Stream resource)
+    {
+        if (resource is UnmanagedMemoryStream mapped)
+        {
+            return new ReadOnlySpan<byte>(mapped.PositionPointer, checked((int)mapped.Length));
+        }
+        using var copy = new MemoryStream();
+        resource.CopyTo(copy);
+        return copy.ToArray();
+    }
+
     /// <summary>The unit-length embedding of <paramref name="text"/>, run alone (no padding).</summary>
     public float[] Encode(string text)
     {
