@@ -6,6 +6,8 @@ using Aimi.Contracts.Chat;
 using Aimi.Memory.Api.Domain;
 using Aimi.Testing;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.AI;
+using Microsoft.Extensions.DependencyInjection;
 using Xunit;
 
 namespace Aimi.Memory.Tests;
@@ -234,6 +236,25 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         Assert.Equal("2023-05-07", when.Items().First().Str("occurredFrom"));
         var byDate = await client.GetJsonAsync("/memory/search?q=7%20May%202023&k=3");
         Assert.Equal(["a"], Ids(byDate.Items().First()));
+    }
+
+    /// <summary>
+    /// An episode's vector is of the line as it was said, without the dates its text gains: a chat message's reads as the turn's memory
+    /// search embedded it, so the embedding computed for the search serves the episode too (issue 17). Had the dated text been embedded,
+    /// the embedder asked for the words as said would compute a vector of its own, unlike the stored one.
+    /// </summary>
+    [Fact]
+    public async Task A_chat_message_is_embedded_as_it_was_said_while_its_text_carries_the_date()
+    {
+        var user = TestAuth.NewUserId();
+        var said = $"I went to the pottery class yesterday and glazed bowl number {Guid.NewGuid():N}.";
+        await host.PublishAsync(Recorded(user, Guid.NewGuid(), Guid.NewGuid(), "user", said));
+        var episode = (await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Count == 1, because: "the message became an episode"))[0];
+
+        Assert.Contains("yesterday (7 May 2023)", episode.Content, StringComparison.Ordinal);
+        var embedder = host.Services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
+        var asSaid = (await embedder.GenerateAsync([said]))[0].Vector.ToArray();
+        Assert.Equal(asSaid, episode.Embedding.ToArray());
     }
 
     [Fact]

@@ -134,8 +134,9 @@ public sealed class MemoryWriter(
             var context = index > 0 ? TextOf(ordered[index - 1]).Content : before;
             return (Line: line, Content: content, Context: context is null ? null : Truncate(context), Occurred: occurred);
         }).ToList();
-        // The embedding is of the message alone (with its context it matched worse); the full-text row has both (the trigger).
-        var vectors = await embedder.GenerateAsync(episodes.Select(e => e.Content), cancellationToken: cancellationToken);
+        // The embedding is of the message alone (with its context it matched worse; the full-text row has both, through the trigger),
+        // as it was said: see EmbeddedText.
+        var vectors = await embedder.GenerateAsync(episodes.Select(e => EmbeddedText(e.Line)), cancellationToken: cancellationToken);
         for (var i = 0; i < episodes.Count; i++)
         {
             var e = episodes[i];
@@ -177,6 +178,15 @@ public sealed class MemoryWriter(
         var content = Truncate(string.IsNullOrWhiteSpace(line.Speaker) ? said : $"{line.Speaker.Trim()}: {said}");
         return (content, FirstSpan(mentions));
     }
+
+    /// <summary>
+    /// What an episode's vector is computed from: the line as it was said, with its speaker, without the dates <see cref="EpisodeText"/>
+    /// adds. A chat message then reads exactly as the turn's memory search embedded it moments before (Chat asks with the message), so
+    /// Memory's cache of recent embeddings answers and a message costs one embedding, not two (issue 17). Recall@10 without the dates
+    /// in the vector: 0.754 → 0.751 on our set, 0.772 → 0.772 held out; the dates stay in the stored text and its full-text row.
+    /// </summary>
+    public static string EmbeddedText(ConversationLine line) =>
+        Truncate(string.IsNullOrWhiteSpace(line.Speaker) ? line.Content : $"{line.Speaker.Trim()}: {line.Content}");
 
     private static DateSpan? FirstSpan(IReadOnlyList<TimeMention> mentions) => mentions is [var first, ..] ? first.Span : null;
 
