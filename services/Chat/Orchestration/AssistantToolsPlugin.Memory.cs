@@ -28,16 +28,14 @@ public sealed partial class AssistantToolsPlugin
     /// </summary>
     public const int ForgetK = SearchPool;
 
-    /// <summary>Whether this turn asked to forget something (its messages must not become memories).</summary>
-    public bool Forgetting { get; private set; }
-
     [KernelFunction(AssistantTools.SearchMemory), Description(AssistantTools.Descriptions.SearchMemory)]
     public Task<string> SearchMemoryAsync(
+        Kernel kernel,
         [Description(AssistantTools.Descriptions.Query)] string query,
         [Description(AssistantTools.Descriptions.FromDate)] string? from = null,
         [Description(AssistantTools.Descriptions.ToDate)] string? to = null,
         CancellationToken cancellationToken = default) =>
-        RecordMemoryAsync(AssistantTools.SearchMemory, new() { ["query"] = query, ["from"] = from, ["to"] = to }, async () =>
+        ToolTurn.Of(kernel).RecordMemoryAsync(AssistantTools.SearchMemory, new() { ["query"] = query, ["from"] = from, ["to"] = to }, async t =>
         {
             if (string.IsNullOrWhiteSpace(query))
             {
@@ -48,30 +46,31 @@ public sealed partial class AssistantToolsPlugin
             {
                 throw new ToolArgumentException("'to' must not be before 'from'.");
             }
-            var found = await memory.SearchAsync(turn.Token, query, first, last, SearchPool, cancellationToken);
+            var found = await t.Memory.SearchAsync(t.Turn.Token, query, first, last, SearchPool, cancellationToken);
             // The assistant's own past lines are not knowledge about the user (and may repeat what has changed since), nor are the
             // user's questions: a question is most like other questions, so they are asked for in a larger pool and left out.
-            var items = found.Where(SaidByTheUser).Take(SearchK).Select(Item).ToList();
+            var items = found.Where(SaidByTheUser).Take(SearchK).Select(m => Item(m, t.Zone)).ToList();
             return (Serialize(new { items }), null);
         });
 
     [KernelFunction(AssistantTools.ForgetMemory), Description(AssistantTools.Descriptions.ForgetMemory)]
     public Task<string> ForgetMemoryAsync(
+        Kernel kernel,
         [Description(AssistantTools.Descriptions.ForgetQuery)] string? query = null,
         [Description(AssistantTools.Descriptions.MemoryIds)] string? memoryIds = null,
         CancellationToken cancellationToken = default) =>
-        RecordMemoryAsync(AssistantTools.ForgetMemory, new() { ["query"] = query, ["memoryIds"] = memoryIds }, async () =>
+        ToolTurn.Of(kernel).RecordMemoryAsync(AssistantTools.ForgetMemory, new() { ["query"] = query, ["memoryIds"] = memoryIds }, async t =>
         {
-            Forgetting = true;
+            t.Forgetting = true;
             // The request ("forget that I live in Berlin") says what it is about: it is never kept either.
-            await memory.ForgetMessageAsync(turn.Token, turn.Message.Id, cancellationToken);
+            await t.Memory.ForgetMessageAsync(t.Turn.Token, t.Turn.Message.Id, cancellationToken);
             if (!string.IsNullOrWhiteSpace(memoryIds))
             {
                 var ids = ParseIds(memoryIds);
                 var forgotten = 0;
                 foreach (var id in ids)
                 {
-                    forgotten += await memory.DeleteItemAsync(turn.Token, id, cancellationToken) ? 1 : 0;
+                    forgotten += await t.Memory.DeleteItemAsync(t.Turn.Token, id, cancellationToken) ? 1 : 0;
                 }
                 return (Serialize(new { forgotten }), null);
             }
@@ -80,7 +79,7 @@ public sealed partial class AssistantToolsPlugin
                 throw new ToolArgumentException("Give 'query' (what to forget) or 'memoryIds'.");
             }
 
-            var found = await memory.SearchAsync(turn.Token, query, null, null, ForgetK, cancellationToken);
+            var found = await t.Memory.SearchAsync(t.Turn.Token, query, null, null, ForgetK, cancellationToken);
             var terms = MemoryMatch.Parse(query);
             var matching = found.Where(m => MemoryMatch.Score(terms, m.Content) is not null).ToList();
             if (matching.Count == 0)
@@ -91,12 +90,12 @@ public sealed partial class AssistantToolsPlugin
             {
                 // Several different things match: the user chooses (the next turn's prompt lists them as "Confirm forgetting:").
                 var candidates = matching.Select(m => new ForgetCandidate(m.Id, m.Content)).ToList();
-                return (Serialize(new { forgotten = 0, needsConfirmation = true, candidates = matching.Select(Item) }), candidates);
+                return (Serialize(new { forgotten = 0, needsConfirmation = true, candidates = matching.Select(m => Item(m, t.Zone)) }), candidates);
             }
             var count = 0;
             foreach (var item in matching)
             {
-                count += await memory.DeleteItemAsync(turn.Token, item.Id, cancellationToken) ? 1 : 0;
+                count += await t.Memory.DeleteItemAsync(t.Turn.Token, item.Id, cancellationToken) ? 1 : 0;
             }
             return (Serialize(new { forgotten = count }), null);
         });
@@ -127,17 +126,15 @@ public sealed partial class AssistantToolsPlugin
         return groups.Count;
     }
 
-    private object Item(MemoryItemView m) => new
+    private static object Item(MemoryItemView m, TimeZoneInfo zone) => new
     {
         id = m.Id,
         kind = m.Kind,
         content = m.Content,
-        said = m.ValidFrom is { } at ? DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, Zone).DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null,
+        said = m.ValidFrom is { } at ? DateOnly.FromDateTime(TimeZoneInfo.ConvertTime(at, zone).DateTime).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture) : null,
         about = m.Predicate,
         role = m.Role,
     };
-
-    private TimeZoneInfo Zone => TimeZoneInfo.TryFindSystemTimeZoneById(turn.Context.TimeZone, out var zone) ? zone : TimeZoneInfo.Utc;
 
     private static List<Guid> ParseIds(string value)
     {
@@ -149,14 +146,6 @@ public sealed partial class AssistantToolsPlugin
         return ids.Count <= ForgetK ? ids : throw new ToolArgumentException($"At most {ForgetK} memories at once.");
     }
 
-    private Task<string> RecordMemoryAsync(
-        string tool, Dictionary<string, string?> arguments, Func<Task<(string Result, IReadOnlyList<ForgetCandidate>? Candidates)>> call) =>
-        RecordCallAsync(tool, arguments, "Memory is unreachable right now.", async () =>
-        {
-            var (result, candidates) = await call();
-            return (result, new ToolCallRecord(tool, arguments, true, null, null, null, null, ForgetCandidates: candidates));
-        });
-
     // What the user said about themselves: not the assistant's own lines, nor the user's questions ("what's my dog's name?").
-    private static bool SaidByTheUser(MemoryItemView m) => m.Role != "assistant" && !m.Content.TrimEnd().EndsWith('?');
+    internal static bool SaidByTheUser(MemoryItemView m) => m.Role != "assistant" && !m.Content.TrimEnd().EndsWith('?');
 }

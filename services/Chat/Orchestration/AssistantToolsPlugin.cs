@@ -17,30 +17,38 @@ public sealed record ToolCallRecord(
 public sealed record ItemState(Guid Id, string Title, string Status, DateTimeOffset? When);
 
 /// <summary>
-/// The assistant's tools, one instance per turn: each creates or moves the user's plan through the Goals API with the
-/// user's own token. New items start as <c>pending_confirmation</c> until the user agrees. Every call is recorded for the
-/// message metadata; a failure is thrown with the Goals service's own words so the model can tell the user. The memory
-/// tools are in <c>AssistantToolsPlugin.Memory.cs</c>.
+/// The assistant's tools: each creates or moves the user's plan through the Goals API with the user's own token. New items
+/// start as <c>pending_confirmation</c> until the user agrees. Every call is recorded for the message metadata; a failure is
+/// thrown with the Goals service's own words so the model can tell the user. The memory tools are in
+/// <c>AssistantToolsPlugin.Memory.cs</c>.
+/// <para>
+/// The plugin is built once per process (<see cref="Plugin"/>): Semantic Kernel reflects over the methods and builds each
+/// parameter's JSON schema as it builds a plugin, which took 8% of Chat's CPU under the chat benchmark when it was done every turn
+/// (issue 17). What belongs to a turn (the user's token, the clients, the calls made) is its <see cref="ToolTurn"/>, in the turn's
+/// kernel: each tool takes the <see cref="Kernel"/> that Semantic Kernel passes to a function it invokes (a parameter the model never sees).
+/// </para>
 /// </summary>
-public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient memory, TurnContext turn, CancellationToken turnCancellation)
+public sealed partial class AssistantToolsPlugin
 {
-    private readonly List<ToolCallRecord> _calls = [];
-    private int _writes;
+    /// <summary>The tools as one plugin, shared by every turn's kernel.</summary>
+    public static KernelPlugin Plugin { get; } = KernelPluginFactory.CreateFromObject(new AssistantToolsPlugin(), "aimi");
 
-    public IReadOnlyList<ToolCallRecord> Calls => _calls;
-    public bool EndRequested { get; private set; }
+    private AssistantToolsPlugin()
+    {
+    }
 
     [KernelFunction(AssistantTools.CreateEvent), Description(AssistantTools.Descriptions.CreateEvent)]
     public Task<string> CreateEventAsync(
+        Kernel kernel,
         [Description(AssistantTools.Descriptions.Title)] string title,
         [Description(AssistantTools.Descriptions.Instant)] string startsAt,
         [Description(AssistantTools.Descriptions.Instant)] string? endsAt = null,
         string? notes = null,
         CancellationToken cancellationToken = default) =>
-        RecordAsync(AssistantTools.CreateEvent, new() { ["title"] = title, ["startsAt"] = startsAt, ["endsAt"] = endsAt, ["notes"] = notes }, async () =>
+        ToolTurn.Of(kernel).RecordAsync(AssistantTools.CreateEvent, new() { ["title"] = title, ["startsAt"] = startsAt, ["endsAt"] = endsAt, ["notes"] = notes }, async t =>
         {
-            var key = NextWriteKey();
-            var created = await goals.CreateEventAsync(turn.Token, key, new
+            var key = t.NextWriteKey();
+            var created = await t.Goals.CreateEventAsync(t.Turn.Token, key, new
             {
                 type = "event", title, notes, startsAt = Instant(startsAt, "startsAt"), endsAt = OptionalInstant(endsAt, "endsAt"),
                 source = "chat", sourceMessageId = key, confirmed = false,
@@ -50,14 +58,15 @@ public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient
 
     [KernelFunction(AssistantTools.CreateTask), Description(AssistantTools.Descriptions.CreateTask)]
     public Task<string> CreateTaskAsync(
+        Kernel kernel,
         [Description(AssistantTools.Descriptions.Title)] string title,
         [Description(AssistantTools.Descriptions.Instant)] string? dueAt = null,
         string? notes = null,
         CancellationToken cancellationToken = default) =>
-        RecordAsync(AssistantTools.CreateTask, new() { ["title"] = title, ["dueAt"] = dueAt, ["notes"] = notes }, async () =>
+        ToolTurn.Of(kernel).RecordAsync(AssistantTools.CreateTask, new() { ["title"] = title, ["dueAt"] = dueAt, ["notes"] = notes }, async t =>
         {
-            var key = NextWriteKey();
-            var created = await goals.CreateEventAsync(turn.Token, key, new
+            var key = t.NextWriteKey();
+            var created = await t.Goals.CreateEventAsync(t.Turn.Token, key, new
             {
                 type = "task", title, notes, dueAt = OptionalInstant(dueAt, "dueAt"), source = "chat", sourceMessageId = key, confirmed = false,
             }, cancellationToken);
@@ -66,122 +75,93 @@ public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient
 
     [KernelFunction(AssistantTools.CreateGoal), Description(AssistantTools.Descriptions.CreateGoal)]
     public Task<string> CreateGoalAsync(
+        Kernel kernel,
         [Description(AssistantTools.Descriptions.Title)] string title,
         string? description = null,
         [Description(AssistantTools.Descriptions.Date)] string? dueDate = null,
         CancellationToken cancellationToken = default) =>
-        RecordAsync(AssistantTools.CreateGoal, new() { ["title"] = title, ["description"] = description, ["dueDate"] = dueDate }, async () =>
+        ToolTurn.Of(kernel).RecordAsync(AssistantTools.CreateGoal, new() { ["title"] = title, ["description"] = description, ["dueDate"] = dueDate }, async t =>
         {
-            var goal = await goals.CreateGoalAsync(turn.Token, NextWriteKey(), new { title, description, dueDate = OptionalDate(dueDate) }, cancellationToken);
+            var goal = await t.Goals.CreateGoalAsync(t.Turn.Token, t.NextWriteKey(), new { title, description, dueDate = OptionalDate(dueDate) }, cancellationToken);
             return (Serialize(goal), null, goal.Id, null, null);
         });
 
     [KernelFunction(AssistantTools.CreateHabit), Description(AssistantTools.Descriptions.CreateHabit)]
     public Task<string> CreateHabitAsync(
+        Kernel kernel,
         [Description(AssistantTools.Descriptions.Title)] string title,
         [Description(AssistantTools.Descriptions.Cadence)] string cadence,
         string? goalId = null,
         CancellationToken cancellationToken = default) =>
-        RecordAsync(AssistantTools.CreateHabit, new() { ["title"] = title, ["cadence"] = cadence, ["goalId"] = goalId }, async () =>
+        ToolTurn.Of(kernel).RecordAsync(AssistantTools.CreateHabit, new() { ["title"] = title, ["cadence"] = cadence, ["goalId"] = goalId }, async t =>
         {
-            var habit = await goals.CreateHabitAsync(turn.Token, NextWriteKey(), new { title, cadence, goalId = OptionalId(goalId) }, cancellationToken);
+            var habit = await t.Goals.CreateHabitAsync(t.Turn.Token, t.NextWriteKey(), new { title, cadence, goalId = OptionalId(goalId) }, cancellationToken);
             return (Serialize(habit), null, habit.GoalId, habit.Id, null);
         });
 
     [KernelFunction(AssistantTools.ConfirmEvent), Description(AssistantTools.Descriptions.ConfirmEvent)]
-    public Task<string> ConfirmEventAsync([Description(AssistantTools.Descriptions.EventId)] string eventId, CancellationToken cancellationToken = default) =>
-        ActAsync(AssistantTools.ConfirmEvent, eventId, "confirm", null, new() { ["eventId"] = eventId }, cancellationToken);
+    public Task<string> ConfirmEventAsync(Kernel kernel, [Description(AssistantTools.Descriptions.EventId)] string eventId, CancellationToken cancellationToken = default) =>
+        ActAsync(kernel, AssistantTools.ConfirmEvent, eventId, "confirm", null, new() { ["eventId"] = eventId }, cancellationToken);
 
     [KernelFunction(AssistantTools.CompleteTask), Description(AssistantTools.Descriptions.CompleteTask)]
-    public Task<string> CompleteTaskAsync([Description(AssistantTools.Descriptions.EventId)] string eventId, CancellationToken cancellationToken = default) =>
-        ActAsync(AssistantTools.CompleteTask, eventId, "complete", null, new() { ["eventId"] = eventId }, cancellationToken);
+    public Task<string> CompleteTaskAsync(Kernel kernel, [Description(AssistantTools.Descriptions.EventId)] string eventId, CancellationToken cancellationToken = default) =>
+        ActAsync(kernel, AssistantTools.CompleteTask, eventId, "complete", null, new() { ["eventId"] = eventId }, cancellationToken);
 
     [KernelFunction(AssistantTools.RecordFeedback), Description(AssistantTools.Descriptions.RecordFeedback)]
     public Task<string> RecordFeedbackAsync(
+        Kernel kernel,
         [Description(AssistantTools.Descriptions.EventId)] string eventId,
         [Description(AssistantTools.Descriptions.Outcome)] string outcome,
         [Description(AssistantTools.Descriptions.Note)] string? note = null,
         CancellationToken cancellationToken = default) =>
-        ActAsync(AssistantTools.RecordFeedback, eventId, "feedback", () => new { outcome = Outcome(outcome), note },
+        ActAsync(kernel, AssistantTools.RecordFeedback, eventId, "feedback", () => new { outcome = Outcome(outcome), note },
             new() { ["eventId"] = eventId, ["outcome"] = outcome, ["note"] = note }, cancellationToken);
 
     [KernelFunction(AssistantTools.PostponeEvent), Description(AssistantTools.Descriptions.PostponeEvent)]
     public Task<string> PostponeEventAsync(
+        Kernel kernel,
         [Description(AssistantTools.Descriptions.EventId)] string eventId,
         [Description(AssistantTools.Descriptions.Instant)] string? to = null,
         [Description(AssistantTools.Descriptions.By)] string? by = null,
         CancellationToken cancellationToken = default) =>
-        ActAsync(AssistantTools.PostponeEvent, eventId, "postpone",
+        ActAsync(kernel, AssistantTools.PostponeEvent, eventId, "postpone",
             () => new { to = OptionalInstant(to, "to"), by = OptionalDuration(by) },
             new() { ["eventId"] = eventId, ["to"] = to, ["by"] = by }, cancellationToken);
 
     [KernelFunction(AssistantTools.CancelEvent), Description(AssistantTools.Descriptions.CancelEvent)]
     public Task<string> CancelEventAsync(
+        Kernel kernel,
         [Description(AssistantTools.Descriptions.EventId)] string eventId, string? reason = null, CancellationToken cancellationToken = default) =>
-        ActAsync(AssistantTools.CancelEvent, eventId, "cancel", () => new { reason }, new() { ["eventId"] = eventId, ["reason"] = reason }, cancellationToken);
+        ActAsync(kernel, AssistantTools.CancelEvent, eventId, "cancel", () => new { reason }, new() { ["eventId"] = eventId, ["reason"] = reason }, cancellationToken);
 
     [KernelFunction(AssistantTools.ListAgenda), Description(AssistantTools.Descriptions.ListAgenda)]
-    public Task<string> ListAgendaAsync([Description(AssistantTools.Descriptions.Date)] string? date = null, CancellationToken cancellationToken = default) =>
-        RecordAsync(AssistantTools.ListAgenda, new() { ["date"] = date }, async () =>
+    public Task<string> ListAgendaAsync(Kernel kernel, [Description(AssistantTools.Descriptions.Date)] string? date = null, CancellationToken cancellationToken = default) =>
+        ToolTurn.Of(kernel).RecordAsync(AssistantTools.ListAgenda, new() { ["date"] = date }, async t =>
         {
-            var agenda = await goals.GetAgendaAsync(turn.Token, OptionalDate(date), cancellationToken);
+            var agenda = await t.Goals.GetAgendaAsync(t.Turn.Token, OptionalDate(date), cancellationToken);
             return (Serialize(agenda), null, null, null, null);
         });
 
     [KernelFunction(AssistantTools.EndSession), Description(AssistantTools.Descriptions.EndSession)]
-    public string EndSession()
+    public string EndSession(Kernel kernel)
     {
-        EndRequested = true;
-        _calls.Add(new ToolCallRecord(AssistantTools.EndSession, new Dictionary<string, string?>(), true, null, null, null, null));
+        ToolTurn.Of(kernel).RequestEnd();
         return """{"ended":true}""";
     }
 
-    private Task<string> ActAsync(string tool, string eventId, string action, Func<object>? body, Dictionary<string, string?> arguments, CancellationToken cancellationToken) =>
-        RecordAsync(tool, arguments, async () =>
+    private static Task<string> ActAsync(Kernel kernel, string tool, string eventId, string action, Func<object>? body, Dictionary<string, string?> arguments,
+        CancellationToken cancellationToken) =>
+        ToolTurn.Of(kernel).RecordAsync(tool, arguments, async t =>
         {
-            var key = NextWriteKey();
+            var key = t.NextWriteKey();
             var id = Guid.TryParse(eventId, out var parsed) ? parsed : throw new ToolArgumentException($"'{eventId}' is not an event id.");
-            var changed = await goals.ActAsync(turn.Token, key, id, action, body?.Invoke(), cancellationToken);
+            var changed = await t.Goals.ActAsync(t.Turn.Token, key, id, action, body?.Invoke(), cancellationToken);
             return (Serialize(changed), changed.Id, changed.GoalId, null, StateOf(changed));
         });
 
-    private Task<string> RecordAsync(
-        string tool, Dictionary<string, string?> arguments, Func<Task<(string Result, Guid? EventId, Guid? GoalId, Guid? HabitId, ItemState? Item)>> call) =>
-        RecordCallAsync(tool, arguments, "The planner is unreachable right now.", async () =>
-        {
-            var (result, eventId, goalId, habitId, item) = await call();
-            return (result, new ToolCallRecord(tool, arguments, true, null, eventId, goalId, habitId, item));
-        });
-
-    /// <summary>
-    /// Runs a tool and records the call for the message metadata. A refusal (the Goals service's own words, a bad argument,
-    /// Memory unreachable) is told to the model as it is; anything else (down, timed out, circuit open) as <paramref name="unreachable"/>.
-    /// </summary>
-    private async Task<string> RecordCallAsync(
-        string tool, Dictionary<string, string?> arguments, string unreachable, Func<Task<(string Result, ToolCallRecord Record)>> call)
-    {
-        try
-        {
-            var (result, record) = await call();
-            _calls.Add(record);
-            return result;
-        }
-        catch (Exception e) when (e is not OperationCanceledException || !turnCancellation.IsCancellationRequested)
-        {
-            var error = e is GoalsApiException or ToolArgumentException or MemoryUnavailableException ? e.Message : unreachable;
-            _calls.Add(new ToolCallRecord(tool, arguments, false, error, null, null, null));
-            throw new KernelException(error, e);
-        }
-    }
-
-    // One chat message may make several writes; each gets its own idempotency key from the message and the write's place
-    // in the turn, so a retry of the call and a re-run of the same turn (a resend after the first died) send the same key.
-    // A created event also keeps it as its sourceMessageId.
-    private string NextWriteKey() => $"{turn.Message.Id:N}:{++_writes}";
-
     private static ItemState StateOf(EventView e) => new(e.Id, e.Title, e.Status, e.StartsAt ?? e.DueAt);
 
-    private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
+    internal static string Serialize<T>(T value) => JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
 
     private static DateTimeOffset Instant(string value, string name) =>
         DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
@@ -197,7 +177,7 @@ public sealed partial class AssistantToolsPlugin(GoalsClient goals, MemoryClient
         _ => throw new ToolArgumentException($"'outcome' must be '{AssistantTools.Outcomes.Done}' or '{AssistantTools.Outcomes.Missed}', got '{value}'."),
     };
 
-    private static DateOnly? OptionalDate(string? value) =>
+    internal static DateOnly? OptionalDate(string? value) =>
         string.IsNullOrWhiteSpace(value) ? null
         : DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date
         : throw new ToolArgumentException($"'{value}' is not a date (yyyy-MM-dd).");

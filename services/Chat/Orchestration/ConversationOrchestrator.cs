@@ -54,8 +54,9 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
     public async Task<OrchestratorAnswer> ReplyAsync(TurnContext turn, Func<string, Task>? onDelta, CancellationToken cancellationToken)
     {
         var turnKernel = kernel.Clone();
-        var tools = new AssistantToolsPlugin(goals, memory, turn, cancellationToken);
-        turnKernel.Plugins.AddFromObject(tools, "aimi");
+        var tools = new ToolTurn(goals, memory, turn, cancellationToken);
+        tools.JoinTo(turnKernel);
+        turnKernel.Plugins.Add(AssistantToolsPlugin.Plugin);
         turnKernel.AutoFunctionInvocationFilters.Add(ToolRoundLimit.Instance);
         var history = BuildHistory(turn);
         var chat = turnKernel.GetRequiredService<IChatCompletionService>();
