@@ -92,9 +92,11 @@ public static partial class Lexicon
         {
             var lower = text.ToLowerInvariant();
             var negated = NegatedPositive().IsMatch(lower);
+            // The words once per text, not once per stem: this runs for every chat message (issue 17).
+            var words = Words(lower).ToList();
             foreach (var (stem, mood) in MoodStems)
             {
-                var hits = Count(lower, stem);
+                var hits = Count(lower, words, stem);
                 if (hits > 0)
                 {
                     // "not good" / "не хорошо" turns a positive word negative.
@@ -130,13 +132,13 @@ public static partial class Lexicon
     /// <summary>Lower-case words of a text (letters and digits, Latin and Cyrillic).</summary>
     public static IEnumerable<string> Words(string text) => WordPattern().Matches(text).Select(m => m.Value.ToLowerInvariant());
 
-    private static int Count(string text, string stem)
+    private static int Count(string text, List<string> words, string stem)
     {
         if (stem.Contains(' '))
         {
             return text.Contains(stem, StringComparison.Ordinal) ? 1 : 0;
         }
-        return Words(text).Count(w => w.StartsWith(stem, StringComparison.Ordinal) && (stem.Length > 3 || w.Length <= stem.Length + 2));
+        return words.Count(w => w.StartsWith(stem, StringComparison.Ordinal) && (stem.Length > 3 || w.Length <= stem.Length + 2));
     }
 
     // Ties go to the mood that matters most to the assistant.
