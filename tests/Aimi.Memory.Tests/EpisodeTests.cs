@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Net;
 using System.Text.Json;
 using Aimi.Contracts.Chat;
+using Aimi.Memory.Api.Data;
 using Aimi.Memory.Api.Domain;
 using Aimi.Testing;
 using Microsoft.EntityFrameworkCore;
@@ -66,6 +67,46 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
 
         Assert.Equal(2, (await EpisodesAsync(user)).Count);
         Assert.True(commands.Count == 5, $"{commands.Count} round trips: {string.Join(" | ", commands)}");
+    }
+
+    /// <summary>
+    /// Two writers of one session's lines (a chat message's consumer, and the session's end storing any line still missing) run side
+    /// by side under the user's shared lock. The second waits for the first's session lock, then finds the line stored: before, both
+    /// found it missing, and the second's insert broke the unique index and sent its whole transaction back to be retried.
+    /// </summary>
+    [Fact]
+    public async Task Two_writers_of_the_same_line_store_it_once_and_the_second_does_not_fail()
+    {
+        var user = TestAuth.NewUserId();
+        var sessionId = Guid.NewGuid();
+        var line = new ConversationLine(Guid.NewGuid().ToString(), "user", null, "I signed up for the spring marathon.", May8);
+        await using var firstScope = host.Services.CreateAsyncScope();
+        var firstDb = firstScope.ServiceProvider.GetRequiredService<MemoryDbContext>();
+        await using (var first = await firstDb.Database.BeginTransactionAsync())
+        {
+            await firstScope.ServiceProvider.GetRequiredService<MemoryWriter>().AddEpisodesAsync(user, sessionId, [line], May8, new HashSet<string>(), default);
+            await firstDb.SaveChangesAsync();
+
+            var second = Task.Run(async () =>
+            {
+                await using var scope = host.Services.CreateAsyncScope();
+                var db = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
+                await using var transaction = await db.Database.BeginTransactionAsync();
+                await scope.ServiceProvider.GetRequiredService<MemoryWriter>().AddEpisodesAsync(user, sessionId, [line], May8, new HashSet<string>(), default);
+                await db.SaveChangesAsync();
+                await transaction.CommitAsync();
+            });
+            // The second writer is waiting on the first (for its session lock; without it, on the unique index as it inserts the line).
+            await Eventually.GetAsync(() => host.WithDbAsync(db => db.Database.SqlQuery<int>($"""
+                SELECT count(*)::int AS "Value" FROM pg_stat_activity
+                WHERE datname = current_database() AND wait_event_type = 'Lock'
+                  AND (query LIKE 'SELECT pg_advisory_xact_lock($1, hashtext($2::text))%' OR query LIKE 'INSERT INTO memories%')
+                """).SingleAsync()), waiting => waiting > 0, because: "the second writer reached the first's lock");
+            await first.CommitAsync();
+            await second;
+        }
+
+        Assert.Single(await EpisodesAsync(user), e => e.SourceMessageIds.SequenceEqual([line.Id]));
     }
 
     [Fact]
