@@ -20,25 +20,34 @@ public sealed class ProcessCpu
     ];
 
     /// <summary>
-    /// The virtual machine's own processes, part of neither the system nor the benchmark: the kernel's memory monitor (DAMON's
-    /// <c>kdamond</c>, busier the more memory the processes touch) and the sandbox's agent. They count in the machine's figure, and
-    /// the table says what is left without them.
+    /// What is part of neither the system measured nor the benchmark. The virtual machine's own processes: the kernel's memory monitor
+    /// (DAMON's <c>kdamond</c>, busier the more memory the processes touch) and the sandbox's agent. And, when the benchmark starts
+    /// the system itself, every process that was running before the benchmark started: the PostgreSQL, RabbitMQ and Redis that the
+    /// tests' set-up leaves running (an idle RabbitMQ alone is ~6 ms of CPU a second) have the names of this run's servers. They count
+    /// in the machine's figure, and the table says what is left without them.
     /// </summary>
-    public const string HostRole = "this machine's own";
+    public const string HostRole = "outside this run";
 
     private readonly Dictionary<int, (string Role, double Ms)> _start;
     private readonly double _machineBusyMs;
+    private readonly long? _startedAfter;
 
-    private ProcessCpu(Dictionary<int, (string Role, double Ms)> start, double machineBusyMs)
+    private ProcessCpu(Dictionary<int, (string Role, double Ms)> start, double machineBusyMs, long? startedAfter)
     {
         _start = start;
         _machineBusyMs = machineBusyMs;
+        _startedAfter = startedAfter;
     }
 
     /// <summary>Whether /proc can be read here (Linux); elsewhere the benchmark prints no CPU table.</summary>
     public static bool Available => File.Exists("/proc/stat");
 
-    public static ProcessCpu Start() => new(Snapshot(), MachineBusy().TotalMilliseconds);
+    /// <param name="ownSystem">Whether the benchmark started the system itself: a process older than the benchmark is then not of it.</param>
+    public static ProcessCpu Start(bool ownSystem)
+    {
+        long? startedAfter = ownSystem ? StartTicks(File.ReadAllText("/proc/self/stat")) : null;
+        return new(Snapshot(startedAfter), MachineBusy().TotalMilliseconds, startedAfter);
+    }
 
     /// <summary>
     /// CPU-ms per role since <see cref="Start"/>, and the machine's busy CPU-ms over the same window; then per process id
@@ -46,7 +55,7 @@ public sealed class ProcessCpu
     /// </summary>
     public (IReadOnlyDictionary<string, double> ByRole, double MachineMs, IReadOnlyDictionary<int, double> ByProcess) Stop()
     {
-        var end = Snapshot();
+        var end = Snapshot(_startedAfter);
         var byRole = new Dictionary<string, double>(StringComparer.Ordinal);
         var byProcess = new Dictionary<int, double>();
         foreach (var (pid, now) in end)
@@ -67,7 +76,7 @@ public sealed class ProcessCpu
         if (byRole.TryGetValue(HostRole, out var host) && host > 0)
         {
             var rest = machineMs - host;
-            yield return $"           without {HostRole} processes (kdamond, process_api): {rest / 1000:0.0} CPU-s = {rest / per:0.0} ms per {operation}";
+            yield return $"           without the processes {HostRole} (the machine's own, servers started before it): {rest / 1000:0.0} CPU-s = {rest / per:0.0} ms per {operation}";
         }
         foreach (var (role, ms) in byRole.Where(r => r.Value >= 5).OrderByDescending(r => r.Value))
         {
@@ -75,7 +84,7 @@ public sealed class ProcessCpu
         }
     }
 
-    private static Dictionary<int, (string Role, double Ms)> Snapshot()
+    private static Dictionary<int, (string Role, double Ms)> Snapshot(long? startedAfter)
     {
         var ticksPerSecond = 100.0; // USER_HZ on Linux
         var processes = new Dictionary<int, (string Role, double Ms)>();
@@ -94,7 +103,9 @@ public sealed class ProcessCpu
                 var fields = stat[(close + 2)..].Split(' ');
                 var ticks = double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
                 var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
-                var role = pid == Environment.ProcessId ? "bench client" : RoleOf(comm + " " + commandLine);
+                var role = pid == Environment.ProcessId ? "bench client"
+                    : StartTicks(stat) < startedAfter ? HostRole
+                    : RoleOf(comm + " " + commandLine);
                 processes[pid] = (role, ticks * 1000 / ticksPerSecond);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
@@ -104,6 +115,10 @@ public sealed class ProcessCpu
         }
         return processes;
     }
+
+    /// <summary>When the process of a <c>/proc/&lt;pid&gt;/stat</c> line started, in clock ticks since boot (its 22nd field).</summary>
+    private static long StartTicks(string stat) =>
+        long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19], CultureInfo.InvariantCulture);
 
     private static string RoleOf(string command)
     {

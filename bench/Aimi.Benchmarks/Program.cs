@@ -92,7 +92,7 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
     Console.WriteLine($"POST {gatewayUrl}events at {options.Rate:0.#}/s for {options.Duration.TotalSeconds:0} s as {options.Users} users, at most {options.Concurrency} in flight…");
     var load = new LoadRun(http, options, tokens);
     var statements = system is null ? null : await StatementStats.StartAsync(system.Postgres, cancellationToken);
-    var cpu = ProcessCpu.Available ? ProcessCpu.Start() : null;
+    var cpu = ProcessCpu.Available ? ProcessCpu.Start(options.Url is null) : null;
     await load.RunAsync(cancellationToken);
 
     // Give the outbox a moment to deliver what was committed last, and Notifications to plan it: a consumer running behind
@@ -149,7 +149,7 @@ async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, 
     await IdleAsync(cancellationToken);
     Console.WriteLine($"WebSocket {gatewayUrl}ws/chat: {options.Rate:0.#} messages/s for {options.Duration.TotalSeconds:0} s over {options.Users} users (one socket each, at most {options.MostFramesPerSocketMinute} messages a minute per socket)…");
     var statements = system is null ? null : await StatementStats.StartAsync(system.Postgres, cancellationToken);
-    var cpu = ProcessCpu.Available ? ProcessCpu.Start() : null;
+    var cpu = ProcessCpu.Available ? ProcessCpu.Start(options.Url is null) : null;
     var sent = await chat.RunAsync("measured", options.Duration, drain, cancellationToken);
     // What each turn leaves to the consumers (Memory's episodes, classifications) finishes within a couple of seconds.
     await Task.Delay(TimeSpan.FromSeconds(2), cancellationToken);
@@ -229,7 +229,7 @@ async Task IdleAsync(CancellationToken cancellationToken)
     // After the settle (under 30% busy), 15 s more: idle is measured at about 9%, so the consumers' last work must be done.
     Console.WriteLine($"Idle for {options.Idle.TotalSeconds:0} s (nothing sent), after 15 s more for the warm-up's last messages…");
     await Task.Delay(TimeSpan.FromSeconds(15), cancellationToken);
-    var cpu = ProcessCpu.Start();
+    var cpu = ProcessCpu.Start(options.Url is null);
     await Task.Delay(options.Idle, cancellationToken);
     var (byRole, machineMs, _) = cpu.Stop();
     foreach (var line in ProcessCpu.Table(byRole, machineMs, (int)Math.Round(options.Idle.TotalSeconds), "idle second"))
