@@ -45,7 +45,7 @@ public sealed class ProcessCpu
     /// <param name="ownSystem">Whether the benchmark started the system itself: a process older than the benchmark is then not of it.</param>
     public static ProcessCpu Start(bool ownSystem)
     {
-        long? startedAfter = ownSystem ? StartTicks(File.ReadAllText("/proc/self/stat")) : null;
+        long? startedAfter = ownSystem ? StartTicks(Fields(File.ReadAllText("/proc/self/stat"))) : null;
         return new(Snapshot(startedAfter), MachineBusy().TotalMilliseconds, startedAfter);
     }
 
@@ -97,14 +97,12 @@ public sealed class ProcessCpu
             try
             {
                 var stat = File.ReadAllText(Path.Combine(directory, "stat"));
-                // The command name is in parentheses and may hold spaces: the fields after its closing one are split safely.
-                var close = stat.LastIndexOf(')');
-                var comm = stat[(stat.IndexOf('(') + 1)..close];
-                var fields = stat[(close + 2)..].Split(' ');
+                var comm = stat[(stat.IndexOf('(') + 1)..stat.LastIndexOf(')')];
+                var fields = Fields(stat);
                 var ticks = double.Parse(fields[11], CultureInfo.InvariantCulture) + double.Parse(fields[12], CultureInfo.InvariantCulture);
                 var commandLine = File.ReadAllText(Path.Combine(directory, "cmdline")).Replace('\0', ' ');
                 var role = pid == Environment.ProcessId ? "bench client"
-                    : StartTicks(stat) < startedAfter ? HostRole
+                    : StartTicks(fields) < startedAfter ? HostRole
                     : RoleOf(comm + " " + commandLine);
                 processes[pid] = (role, ticks * 1000 / ticksPerSecond);
             }
@@ -116,9 +114,12 @@ public sealed class ProcessCpu
         return processes;
     }
 
-    /// <summary>When the process of a <c>/proc/&lt;pid&gt;/stat</c> line started, in clock ticks since boot (its 22nd field).</summary>
-    private static long StartTicks(string stat) =>
-        long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[19], CultureInfo.InvariantCulture);
+    // The fields of a /proc/<pid>/stat line after the command name, from its 3rd (state): the name is in parentheses and may hold
+    // spaces, so the line is split after its closing one.
+    private static string[] Fields(string stat) => stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+
+    // When the process started, in clock ticks since boot (the line's 22nd field).
+    private static long StartTicks(string[] fields) => long.Parse(fields[19], CultureInfo.InvariantCulture);
 
     private static string RoleOf(string command)
     {

@@ -2,6 +2,7 @@ using Aimi.Chat.Api.Sessions;
 using Aimi.Testing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
 using StackExchange.Redis;
 using Xunit;
 
@@ -14,7 +15,7 @@ public sealed class TurnLeasesTests(ChatHost host) : IClassFixture<ChatHost>
     public async Task A_lease_is_renewed_while_its_turn_runs_and_released_when_it_ends()
     {
         var redis = host.Services.GetRequiredService<IConnectionMultiplexer>();
-        var time = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         var leases = new TurnLeases(redis, time, NullLogger<TurnLeases>.Instance);
         var (userId, clientMessageId) = ($"lease-{Guid.NewGuid():N}", "m-1");
         var key = TurnLeases.Key(userId, clientMessageId);

@@ -147,5 +147,5 @@ public sealed partial class AssistantToolsPlugin
     }
 
     // What the user said about themselves: not the assistant's own lines, nor the user's questions ("what's my dog's name?").
-    internal static bool SaidByTheUser(MemoryItemView m) => m.Role != "assistant" && !m.Content.TrimEnd().EndsWith('?');
+    private static bool SaidByTheUser(MemoryItemView m) => m.Role != "assistant" && !m.Content.TrimEnd().EndsWith('?');
 }

@@ -161,7 +161,7 @@ public sealed partial class AssistantToolsPlugin
 
     private static ItemState StateOf(EventView e) => new(e.Id, e.Title, e.Status, e.StartsAt ?? e.DueAt);
 
-    internal static string Serialize<T>(T value) => JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
+    private static string Serialize<T>(T value) => JsonSerializer.Serialize(value, JsonSerializerOptions.Web);
 
     private static DateTimeOffset Instant(string value, string name) =>
         DateTimeOffset.TryParse(value, CultureInfo.InvariantCulture, DateTimeStyles.None, out var at)
@@ -177,7 +177,7 @@ public sealed partial class AssistantToolsPlugin
         _ => throw new ToolArgumentException($"'outcome' must be '{AssistantTools.Outcomes.Done}' or '{AssistantTools.Outcomes.Missed}', got '{value}'."),
     };
 
-    internal static DateOnly? OptionalDate(string? value) =>
+    private static DateOnly? OptionalDate(string? value) =>
         string.IsNullOrWhiteSpace(value) ? null
         : DateOnly.TryParseExact(value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var date) ? date
         : throw new ToolArgumentException($"'{value}' is not a date (yyyy-MM-dd).");

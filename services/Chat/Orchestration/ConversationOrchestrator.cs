@@ -56,7 +56,6 @@ public sealed partial class ConversationOrchestrator(Kernel kernel, GoalsClient 
         var turnKernel = kernel.Clone();
         var tools = new ToolTurn(goals, memory, turn, cancellationToken);
         tools.JoinTo(turnKernel);
-        turnKernel.Plugins.Add(AssistantToolsPlugin.Plugin);
         turnKernel.AutoFunctionInvocationFilters.Add(ToolRoundLimit.Instance);
         var history = BuildHistory(turn);
         var chat = turnKernel.GetRequiredService<IChatCompletionService>();

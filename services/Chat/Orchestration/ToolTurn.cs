@@ -7,7 +7,7 @@ namespace Aimi.Chat.Api.Orchestration;
 /// <summary>
 /// One turn's side of the assistant's tools (<see cref="AssistantToolsPlugin"/>, built once per process): whose plan they act on
 /// (the turn, with the user's token), through which clients, and what they did, recorded for the message metadata. The orchestrator
-/// puts it in the turn's own kernel (<see cref="JoinTo"/>), and a tool finds it in the kernel it is invoked with (<see cref="Of"/>).
+/// joins it to the turn's own kernel with the tools (<see cref="JoinTo"/>), and a tool finds it in the kernel it is invoked with (<see cref="Of"/>).
 /// </summary>
 public sealed class ToolTurn(GoalsClient goals, MemoryClient memory, TurnContext turn, CancellationToken turnCancellation)
 {
@@ -32,8 +32,12 @@ public sealed class ToolTurn(GoalsClient goals, MemoryClient memory, TurnContext
     /// <summary>The user's time zone, for the days memories are shown with.</summary>
     public TimeZoneInfo Zone => TimeZoneInfo.TryFindSystemTimeZoneById(turn.Context.TimeZone, out var zone) ? zone : TimeZoneInfo.Utc;
 
-    /// <summary>Makes this the tools' turn in <paramref name="kernel"/>, a kernel of this turn alone.</summary>
-    public void JoinTo(Kernel kernel) => kernel.Data[DataKey] = this;
+    /// <summary>Gives <paramref name="kernel"/>, a kernel of this turn alone, the tools (the shared plugin), acting for this turn.</summary>
+    public void JoinTo(Kernel kernel)
+    {
+        kernel.Data[DataKey] = this;
+        kernel.Plugins.Add(AssistantToolsPlugin.Plugin);
+    }
 
     /// <summary>The turn a tool was invoked in: the one its kernel was joined to.</summary>
     public static ToolTurn Of(Kernel kernel) =>

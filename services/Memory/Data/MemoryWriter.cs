@@ -193,8 +193,7 @@ public sealed class MemoryWriter(
     public static (string Content, DateSpan? Occurred) EpisodeText(ConversationLine line)
     {
         var (said, mentions) = TimeExpressions.Resolve(line.Content, line.At);
-        var content = Truncate(string.IsNullOrWhiteSpace(line.Speaker) ? said : $"{line.Speaker.Trim()}: {said}");
-        return (content, FirstSpan(mentions));
+        return (Spoken(line, said), FirstSpan(mentions));
     }
 
     /// <summary>
@@ -203,8 +202,11 @@ public sealed class MemoryWriter(
     /// Memory's cache of recent embeddings answers and a message costs one embedding, not two (issue 17). Recall@10 without the dates
     /// in the vector: 0.754 → 0.751 on our set, 0.772 → 0.772 held out; the dates stay in the stored text and its full-text row.
     /// </summary>
-    public static string EmbeddedText(ConversationLine line) =>
-        Truncate(string.IsNullOrWhiteSpace(line.Speaker) ? line.Content : $"{line.Speaker.Trim()}: {line.Content}");
+    public static string EmbeddedText(ConversationLine line) => Spoken(line, line.Content);
+
+    // "Anna: …" when the line has a speaker (an imported conversation's), the words alone when not (a chat message).
+    private static string Spoken(ConversationLine line, string words) =>
+        Truncate(string.IsNullOrWhiteSpace(line.Speaker) ? words : $"{line.Speaker.Trim()}: {words}");
 
     private static DateSpan? FirstSpan(IReadOnlyList<TimeMention> mentions) => mentions is [var first, ..] ? first.Span : null;
 
