@@ -13,7 +13,7 @@ var app = builder.Build();
 app.UseTrustedProxies();
 app.UseCorrelationId();
 app.UseServiceDefaults();
-app.UseRateLimiter();
+app.UsePerUserRateLimiting();
 app.UseRequestBodyLimit();
 
 app.MapDefaultEndpoints();

@@ -1,5 +1,8 @@
 using System.Net;
+using Aimi.Gateway.Middleware;
 using Aimi.Testing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 
 namespace Aimi.Gateway.Tests;
@@ -38,6 +41,20 @@ public sealed class RateLimitTests(TinyRateLimitGatewayHost gateway) : IClassFix
 
         var other = gateway.As(TestAuth.NewUserId());
         Assert.Equal(HttpStatusCode.OK, (await other.GetAsync("/goals")).StatusCode);
+    }
+
+    [Fact]
+    public async Task A_request_spends_one_token_of_the_shared_buckets_and_a_health_probe_none()
+    {
+        var buckets = gateway.Services.GetRequiredService<TokenBuckets<HttpContext>>();
+        var before = buckets.GetStatistics(new DefaultHttpContext())!;
+
+        Assert.Equal(HttpStatusCode.OK, (await gateway.As(TestAuth.NewUserId()).GetAsync("/goals")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await gateway.Anonymous().GetAsync("/health")).StatusCode);
+
+        var after = buckets.GetStatistics(new DefaultHttpContext())!;
+        Assert.Equal(before.TotalSuccessfulLeases + 1, after.TotalSuccessfulLeases);
+        Assert.Equal(before.TotalFailedLeases, after.TotalFailedLeases);
     }
 
     [Fact]
