@@ -9,12 +9,17 @@ namespace Aimi.AppHost.LocalServers;
 internal static class LocalHealthChecks
 {
     public static IResourceBuilder<T> WithReadinessProbe<T>(this IResourceBuilder<T> resource, Func<T, CancellationToken, Task> probe)
+        where T : IResource =>
+        resource.WithReadinessProbe((target, _, cancellationToken) => probe(target, cancellationToken));
+
+    /// <summary>The same, with the AppHost's services for a probe that keeps something between runs (disposed when the AppHost stops).</summary>
+    public static IResourceBuilder<T> WithReadinessProbe<T>(this IResourceBuilder<T> resource, Func<T, IServiceProvider, CancellationToken, Task> probe)
         where T : IResource
     {
         var key = $"{resource.Resource.Name}-ready";
         resource.ApplicationBuilder.Services.AddHealthChecks().Add(new HealthCheckRegistration(
             key,
-            _ => new ProbeHealthCheck(ct => probe(resource.Resource, ct)),
+            services => new ProbeHealthCheck(ct => probe(resource.Resource, services, ct)),
             HealthStatus.Unhealthy,
             tags: null,
             timeout: TimeSpan.FromSeconds(5)));

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
+using Microsoft.Extensions.DependencyInjection;
 using RabbitMQ.Client;
 
 namespace Aimi.AppHost.LocalServers;
@@ -29,6 +30,8 @@ public static class LocalRabbitMqExtensions
         var host = LocalServerHost.For(builder);
         var options = host.Options;
         var home = host.DataPath(name);
+
+        builder.Services.AddKeyedSingleton<AmqpReadiness>(name);
 
         var epmd = builder.AddResource(new LocalEpmdResource($"{name}-epmd", options.DataDirectory))
             .WithArgs("-port", options.EpmdPort.ToString(CultureInfo.InvariantCulture), "-address", "127.0.0.1")
@@ -66,13 +69,9 @@ public static class LocalRabbitMqExtensions
             .WithEnvironment("RABBITMQ_LOGS", "-")
             .WithEnvironment("RUNNING_UNDER_SYSTEMD", "true")
             .OnBeforeResourceStarted((_, _, cancellationToken) => WriteConfigurationAsync(home, cancellationToken))
-            .WithReadinessProbe(async (resource, cancellationToken) =>
-            {
-                // A real connection and channel: the node answers pings seconds before AMQP accepts clients.
-                var factory = new ConnectionFactory { Uri = new Uri(await resource.ConnectionStringExpression.GetValueAsync(cancellationToken) ?? "") };
-                await using var connection = await factory.CreateConnectionAsync(cancellationToken);
-                await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
-            })
+            .WithReadinessProbe(async (resource, services, cancellationToken) =>
+                await services.GetRequiredKeyedService<AmqpReadiness>(name).ProbeAsync(
+                    new Uri(await resource.ConnectionStringExpression.GetValueAsync(cancellationToken) ?? ""), cancellationToken))
             .WithReferenceRelationship(epmd)
             .WaitFor(epmd);
     }
@@ -88,4 +87,71 @@ public static class LocalRabbitMqExtensions
 
     /// <summary>The server script itself, not Debian's /usr/sbin wrapper (which switches to the rabbitmq user and drops the environment).</summary>
     private const string ServerScript = "/usr/lib/rabbitmq/bin/rabbitmq-server";
+}
+
+/// <summary>
+/// Whether a RabbitMQ node accepts AMQP clients. The first success is a real connection and channel (the node answers pings seconds
+/// before AMQP accepts clients); that connection is then kept, and while it is open the node is ready: the AppHost asks every
+/// 30 s, and a new connection each time (handshake, login, channel) cost the AppHost and the node more CPU than anything else they
+/// do idle (issue 17). A connection that closed (the node stopped or restarted) is replaced by a new one at the next probe.
+/// </summary>
+public sealed class AmqpReadiness : IAsyncDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private IConnection? _connection;
+
+    /// <summary>The connection the last successful probe kept, if it is still open.</summary>
+    public IConnection? Connection => _connection is { IsOpen: true } open ? open : null;
+
+    public async Task ProbeAsync(Uri node, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_connection is { IsOpen: true })
+            {
+                return;
+            }
+            await CloseAsync();
+            // No automatic recovery: a closed connection is the answer the next probe needs, not something to repair behind it.
+            var factory = new ConnectionFactory { Uri = node, AutomaticRecoveryEnabled = false, ClientProvidedName = "aimi-apphost-readiness" };
+            var connection = await factory.CreateConnectionAsync(cancellationToken);
+            try
+            {
+                await using var channel = await connection.CreateChannelAsync(cancellationToken: cancellationToken);
+            }
+            catch
+            {
+                await connection.DisposeAsync();
+                throw;
+            }
+            _connection = connection;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _gate.WaitAsync();
+        try
+        {
+            await CloseAsync();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    private async Task CloseAsync()
+    {
+        if (_connection is { } connection)
+        {
+            _connection = null;
+            await connection.DisposeAsync();
+        }
+    }
 }

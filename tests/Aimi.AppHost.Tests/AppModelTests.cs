@@ -151,6 +151,19 @@ public class AppModelTests
         Assert.DoesNotContain(model.Resources, r => r is ContainerResource);
     }
 
+    /// <summary>The local Redis runs its background tasks once a second, not ten times (issue 17, idle CPU).</summary>
+    [Fact]
+    public async Task Run_mode_starts_redis_without_persistence_and_with_one_background_wake_up_a_second()
+    {
+        var model = await AppHostModels.RunModeAsync();
+
+        var arguments = (await model.Resource(ResourceNames.Redis).ArgumentsAsync()).Select(a => a.ToString()).ToList();
+
+        Assert.Equal("1", arguments[arguments.IndexOf("--hz") + 1]);
+        Assert.Equal("", arguments[arguments.IndexOf("--save") + 1]);
+        Assert.Equal("no", arguments[arguments.IndexOf("--appendonly") + 1]);
+    }
+
     [Fact]
     public async Task Publish_mode_maps_the_same_names_to_aspires_container_resources()
     {
