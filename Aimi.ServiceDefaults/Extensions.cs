@@ -100,6 +100,7 @@ public static class ServiceDefaultsExtensions
                 .AddMeter("MassTransit", "Npgsql", "Aimi.*", "Microsoft.SemanticKernel*"))
             .WithTracing(tracing => tracing
                 .AddProcessor(new QueryRedactionProcessor()) // first, so every exporter gets the spans redacted
+                .AddProcessor(new UnparentedStatementsProcessor()) // before the exporters too: they skip what it unmarks
                 .AddSource(builder.Environment.ApplicationName)
                 .AddSource("MassTransit", "Npgsql", "Aimi.*", "Microsoft.SemanticKernel*")
                 .AddAspNetCoreInstrumentation(o => o.Filter = context =>
