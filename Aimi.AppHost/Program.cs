@@ -3,7 +3,8 @@ using Aimi.AppHost.Publishing;
 
 // The system as it runs: infrastructure, then every service with what it references and waits for. Run mode starts the
 // machine's own servers as processes (Aimi.AppHost/LocalServers); publish mode maps the same names to Aspire's containers.
-var builder = DistributedApplication.CreateBuilder(args);
+var builder = DistributedApplication.CreateBuilder(args)
+    .WithoutProcessMonitors();
 
 var postgres = builder.AddPostgresServer(ResourceNames.Postgres);
 var goalsDb = postgres.AddDatabase(ResourceNames.GoalsDb);
