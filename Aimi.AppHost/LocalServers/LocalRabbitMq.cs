@@ -91,9 +91,9 @@ public static class LocalRabbitMqExtensions
 
 /// <summary>
 /// Whether a RabbitMQ node accepts AMQP clients. The first success is a real connection and channel (the node answers pings seconds
-/// before AMQP accepts clients); that connection is then kept, and while it is open the node is ready: the AppHost asks every
-/// 30 s, and a new connection each time (handshake, login, channel) cost the AppHost and the node more CPU than anything else they
-/// do idle (issue 17). A connection that closed (the node stopped or restarted) is replaced by a new one at the next probe.
+/// before AMQP accepts clients); that connection is then kept, and while it is open the node is ready. The AppHost asks every 30 s
+/// for as long as it runs, and a new connection each time (TCP, handshake, login, channel, close) was work for the idle AppHost and
+/// node alike (issue 17). A connection that closed (the node stopped or restarted) is replaced by a new one at the next probe.
 /// </summary>
 public sealed class AmqpReadiness : IAsyncDisposable
 {
