@@ -108,7 +108,7 @@ public sealed class AmqpReadiness : IAsyncDisposable
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_connection is { IsOpen: true })
+            if (Connection is not null)
             {
                 return;
             }

@@ -17,8 +17,9 @@ public sealed class UnparentedStatementsProcessor : BaseProcessor<Activity>
 
     public override void OnEnd(Activity data)
     {
-        // An activity no longer marked recorded is skipped by the export processors that come after this one.
-        if (data.Source.Name == NpgsqlSource && data.Parent is null && data.ParentSpanId == default)
+        // No parent span id: neither a local parent nor one from another process (a message's traceparent). An activity no longer
+        // marked recorded is skipped by the export processors that come after this one.
+        if (data.Source.Name == NpgsqlSource && data.ParentSpanId == default)
         {
             data.ActivityTraceFlags &= ~ActivityTraceFlags.Recorded;
         }

@@ -1,4 +1,5 @@
 using Aimi.AppHost.LocalServers;
+using Aimi.Infrastructure;
 using Aimi.Testing;
 using RabbitMQ.Client;
 using RabbitMQ.Client.Exceptions;
@@ -8,20 +9,21 @@ namespace Aimi.AppHost.Tests;
 /// <summary>The AppHost's readiness probe of its RabbitMQ node keeps its connection between runs instead of opening one every 30 s.</summary>
 public sealed class AmqpReadinessTests : IAsyncLifetime
 {
-    private TestVirtualHost _virtualHost = null!;
+    // The probe declares nothing, so it connects to the shared node's default virtual host instead of one made for each test.
+    private static readonly Uri Node = new(LocalInfrastructure.RabbitMq);
 
-    public async Task InitializeAsync() => _virtualHost = await TestInfrastructure.CreateVirtualHostAsync("readiness");
+    public Task InitializeAsync() => TestInfrastructure.EnsureAsync();
 
-    public async Task DisposeAsync() => await _virtualHost.DisposeAsync();
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task A_second_probe_uses_the_connection_the_first_opened()
     {
         await using var readiness = new AmqpReadiness();
 
-        await readiness.ProbeAsync(new Uri(_virtualHost.ConnectionString), CancellationToken.None);
+        await readiness.ProbeAsync(Node, CancellationToken.None);
         var first = readiness.Connection;
-        await readiness.ProbeAsync(new Uri(_virtualHost.ConnectionString), CancellationToken.None);
+        await readiness.ProbeAsync(Node, CancellationToken.None);
 
         Assert.NotNull(first);
         Assert.Same(first, readiness.Connection);
@@ -31,12 +33,12 @@ public sealed class AmqpReadinessTests : IAsyncLifetime
     public async Task A_probe_after_the_connection_closed_opens_a_new_one()
     {
         await using var readiness = new AmqpReadiness();
-        await readiness.ProbeAsync(new Uri(_virtualHost.ConnectionString), CancellationToken.None);
+        await readiness.ProbeAsync(Node, CancellationToken.None);
         var first = readiness.Connection!;
 
         await first.CloseAsync(); // as a node that stopped or restarted leaves it
         Assert.Null(readiness.Connection);
-        await readiness.ProbeAsync(new Uri(_virtualHost.ConnectionString), CancellationToken.None);
+        await readiness.ProbeAsync(Node, CancellationToken.None);
 
         Assert.NotNull(readiness.Connection);
         Assert.NotSame(first, readiness.Connection);

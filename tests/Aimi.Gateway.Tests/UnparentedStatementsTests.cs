@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Aimi.ServiceDefaults.Telemetry;
+using Aimi.Infrastructure;
 using Aimi.Testing;
 using Npgsql;
 using OpenTelemetry;
@@ -16,13 +17,15 @@ public sealed class UnparentedStatementsTests : IAsyncLifetime
 {
     private static readonly ActivitySource Work = new("Aimi.Tests.UnparentedStatements");
 
+    // The statements read nothing, so they run on the shared server's own database instead of one made for the test.
+    private static readonly string Server = new NpgsqlConnectionStringBuilder(LocalInfrastructure.PostgresServer) { Database = "postgres" }.ConnectionString;
+
     private readonly List<Activity> _exported = [];
-    private TestDatabase _database = null!;
     private TracerProvider _tracing = null!;
 
     public async Task InitializeAsync()
     {
-        _database = await TestInfrastructure.CreateDatabaseAsync("traces");
+        await TestInfrastructure.EnsureAsync();
         _tracing = Sdk.CreateTracerProviderBuilder()
             .AddSource(UnparentedStatementsProcessor.NpgsqlSource, Work.Name)
             .AddProcessor(new UnparentedStatementsProcessor())
@@ -30,10 +33,10 @@ public sealed class UnparentedStatementsTests : IAsyncLifetime
             .Build()!;
     }
 
-    public async Task DisposeAsync()
+    public Task DisposeAsync()
     {
         _tracing.Dispose();
-        await _database.DisposeAsync();
+        return Task.CompletedTask;
     }
 
     [Fact]
@@ -54,9 +57,9 @@ public sealed class UnparentedStatementsTests : IAsyncLifetime
         Assert.Contains(Exported(), span => span.Source == Work && span.TraceId == kept.TraceId);
     }
 
-    private async Task RunAsync(string marker)
+    private static async Task RunAsync(string marker)
     {
-        await using var connection = new NpgsqlConnection(_database.ConnectionString);
+        await using var connection = new NpgsqlConnection(Server);
         await connection.OpenAsync();
         await using var command = new NpgsqlCommand($"SELECT '{marker}'", connection);
         await command.ExecuteScalarAsync();
