@@ -243,6 +243,29 @@ public sealed class PipelineTests(MemoryHost host) : IClassFixture<MemoryHost>
         // Its outbox row would have committed with its episode: a reading that says nothing is not sent to Chat.
         Assert.False(await host.ClassifiedAsync(plain.MessageId));
     }
+
+    [Fact]
+    public async Task The_assistants_reply_is_remembered_but_only_the_users_lines_are_read()
+    {
+        var user = TestAuth.NewUserId();
+        var sessionId = Guid.NewGuid();
+        ChatMessageRecorded Said(string role, string content) => new()
+        {
+            MessageId = Guid.NewGuid(), SessionId = sessionId, UserId = user, Role = role, Content = content,
+            At = host.Time.GetUtcNow(), OccurredAt = host.Time.GetUtcNow(),
+        };
+        var question = Said("user", "Can you move my work meeting?");
+        var reply = Said("assistant", "Done: your work meeting with the boss is now on Friday, I hope it goes less stressful");
+        Assert.NotEmpty(Lexicon.TopicsOf([reply.Content])); // the reply's words would be read as a topic
+
+        await host.PublishAsync(question);
+        await host.PublishAsync(reply);
+
+        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Memories.CountAsync(m => m.UserId == user && m.Kind == MemoryKind.Episode)),
+            count => count == 2, because: "both lines remembered");
+        Assert.Contains(Topics.Work, Assert.Single(await host.Bus.WaitForAsync<MessageClassified>(m => m.MessageId == question.MessageId)).Tags);
+        Assert.False(await host.ClassifiedAsync(reply.MessageId));
+    }
 }
 
 internal static class ScopeExtensions

@@ -14,6 +14,11 @@ namespace Aimi.Memory.Api.Consumers;
 /// <see cref="MessageClassified"/> through the outbox when the reading found anything; a goal the user talks about gains weight. A message not to be
 /// remembered (a request to forget something, or the reply) or forgotten already is left alone: no episode, and no reading
 /// of it either, since its tags and the goal it names would be remembered words about what the user wants gone.
+/// <para>
+/// Only the user's own lines are read. The assistant's reply is remembered as an episode like any line, but its topics and
+/// mood are the assistant's wording, not the user's, and what it is about is already in its metadata (the items its tool
+/// calls touched): a reading of it would be a message, a relay and a Chat transaction a turn that nothing reads (issue 17).
+/// </para>
 /// </summary>
 public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter writer, TimeProvider time, ILogger<ChatMessageRecordedConsumer> logger)
     : IdempotentConsumer<ChatMessageRecorded, MemoryDbContext>(db, time, logger)
@@ -41,10 +46,14 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
         {
             return;
         }
+        if (message.Role != ConversationLine.UserRole)
+        {
+            return; // remembered, not read: see the summary
+        }
         var candidates = await CandidatesQuery(Db, message.UserId).ToListAsync(cancellationToken);
         var goal = Best(candidates.Where(n => n.Kind == NodeKind.Goal), message.Content);
         var task = Best(candidates.Where(n => n.Kind == NodeKind.Task), message.Content);
-        if (goal is not null && message.Role == ConversationLine.UserRole)
+        if (goal is not null)
         {
             goal.Mention(now, MentionWeight);
         }
