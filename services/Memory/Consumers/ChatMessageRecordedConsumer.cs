@@ -36,15 +36,12 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
     protected override async Task HandleAsync(ChatMessageRecorded message, ConsumeContext<ChatMessageRecorded> context, CancellationToken cancellationToken)
     {
         var line = new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At) { Remember = message.Remember };
-        // One round trip: the per-user lock, then whether the account was erased and whether this message was forgotten.
-        if (await Db.AdmitAmongAsync(message.UserId, message.At, line.Remember ? [line.Id] : [], cancellationToken) is not { } forgotten)
-        {
-            return; // about an account erased, or memory forgotten, after this happened
-        }
+        // One round trip: the per-user lock, whether the account was erased and whether this message was forgotten, then the session's
+        // lock and what it has stored already.
         var now = Time.GetUtcNow();
-        if (await writer.AddEpisodesAsync(message.UserId, message.SessionId, [line], now, forgotten, cancellationToken) is [])
+        if (await writer.AdmitAndAddEpisodeAsync(message.UserId, message.SessionId, line, now, cancellationToken) is null or [])
         {
-            return;
+            return; // about an account erased, or memory forgotten, after this happened; or a line not to be remembered
         }
         if (message.Role != ConversationLine.UserRole)
         {

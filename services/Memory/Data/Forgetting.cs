@@ -35,13 +35,15 @@ public static class Forgetting
 
     /// <summary>
     /// <see cref="AdmitAsync"/> and <see cref="ForgottenAmongAsync"/> in one round trip, for a writer of one message (a chat
-    /// message): null when the write is not admitted, else those of <paramref name="ids"/> the user had forgotten. Takes the lock
-    /// shared until the caller's transaction ends.
+    /// message), followed there by <paramref name="then"/>'s statements when given: the writer's first read, after the lock and the
+    /// checks (so under the lock, each with a snapshot of its own), run whether or not the write is admitted (an erased user's is
+    /// simply unused). Null when the write is not admitted, else those of <paramref name="ids"/> the user had forgotten and what
+    /// <paramref name="then"/> read. Takes the lock shared until the caller's transaction ends.
     /// </summary>
-    public static Task<HashSet<string>?> AdmitAmongAsync(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, IReadOnlyCollection<string> ids,
-        CancellationToken cancellationToken) =>
-        UnderSharedLockAsync<HashSet<string>?>(db, userId, SharedLock + ErasedUsers.IsErasedQuery + ";\n" + ForgottenQuery,
-            [.. ErasedUsers.IsErasedParameters(userId, occurredAt), new NpgsqlParameter("ids", ids.ToArray())],
+    public static Task<Admission<T>?> AdmitAmongAsync<T>(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, IReadOnlyCollection<string> ids,
+        AdmittedRead<T>? then, CancellationToken cancellationToken) =>
+        UnderSharedLockAsync<Admission<T>?>(db, userId, SharedLock + ErasedUsers.IsErasedQuery + ";\n" + ForgottenQuery + (then is null ? "" : ";\n" + then.Sql),
+            [.. ErasedUsers.IsErasedParameters(userId, occurredAt), new NpgsqlParameter("ids", ids.ToArray()), .. then?.Parameters ?? []],
             async (reader, ct) =>
             {
                 if (!await AdmittedAsync(reader, ct))
@@ -49,7 +51,13 @@ public static class Forgetting
                     return null;
                 }
                 await reader.NextResultAsync(ct);
-                return await ReadIdsAsync(reader, ct);
+                var forgotten = await ReadIdsAsync(reader, ct);
+                if (then is null)
+                {
+                    return new Admission<T>(forgotten, default!);
+                }
+                await reader.NextResultAsync(ct);
+                return new Admission<T>(forgotten, await then.Read(reader, ct));
             },
             cancellationToken);
 
@@ -180,3 +188,13 @@ public static class Forgetting
 }
 
 public sealed record ForgetCounts(int Memories, int Summaries, int Nodes, int Imports, int ForgottenMessages);
+
+/// <summary>
+/// Statements a writer runs in its admission's round trip (<see cref="Forgetting.AdmitAmongAsync{T}"/>), and how to read them: the
+/// reader stands on their first statement's result. <c>@user</c> is the admission's; the parameters must not reuse its names
+/// (<c>@space</c>, <c>@user</c>, <c>@ids</c>, <c>@erased_user</c>, <c>@erased_at</c>).
+/// </summary>
+public sealed record AdmittedRead<T>(string Sql, NpgsqlParameter[] Parameters, Func<DbDataReader, CancellationToken, Task<T>> Read);
+
+/// <summary>An admitted write: of the ids asked about, those the user had forgotten; and what the writer's statements read.</summary>
+public sealed record Admission<T>(HashSet<string> Forgotten, T Then);

@@ -93,7 +93,7 @@ public sealed class MemoryWriter(
     /// are added to the context, not saved: the caller's <c>SaveChanges</c> writes them with the rest of its work, in one round trip.
     /// </summary>
     /// <param name="forgotten">Which of the lines the user had forgotten, when the caller read it already under the per-user lock
-    /// (<see cref="Forgetting.AdmitAmongAsync"/>); null to read it here.</param>
+    /// (<see cref="Forgetting.AdmitAmongAsync{T}"/>); null to read it here.</param>
     /// <returns>The lines kept (stored now or before): what may be derived from.</returns>
     public async Task<IReadOnlyList<ConversationLine>> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now,
         IReadOnlySet<string>? forgotten, CancellationToken cancellationToken)
@@ -105,6 +105,32 @@ public sealed class MemoryWriter(
         return kept;
     }
 
+    /// <summary>
+    /// For a chat message, arriving on its own: its admission (<see cref="Forgetting.AdmitAmongAsync{T}"/>), and what its session has
+    /// stored already with the line before it (<see cref="StoredAndBeforeAsync"/>), in one round trip; then the line stored as an
+    /// episode unless it is not to be remembered or the user had forgotten it. Null when the write is not admitted.
+    /// </summary>
+    /// <returns>The line when it is kept (stored now or before), else nothing: what may be derived from.</returns>
+    public async Task<IReadOnlyList<ConversationLine>?> AdmitAndAddEpisodeAsync(string userId, Guid sessionId, ConversationLine line, DateTimeOffset now,
+        CancellationToken cancellationToken)
+    {
+        List<ConversationLine> ordered = line.Remember && !string.IsNullOrWhiteSpace(line.Content) ? [line] : [];
+        var then = ordered.Count == 0 ? null : StoredAndBeforeRead(sessionId, ordered);
+        if (await db.AdmitAmongAsync(userId, line.At, line.Remember ? [line.Id] : [], then, cancellationToken) is not { } admission)
+        {
+            return null; // about an account erased, or memory forgotten, after this happened
+        }
+        if (!line.Remember || admission.Forgotten.Contains(line.Id))
+        {
+            return [];
+        }
+        if (ordered.Count > 0)
+        {
+            await StoreFreshAsync(userId, sessionId, ordered, admission.Then.Stored, admission.Then.Before, now, cancellationToken);
+        }
+        return [line];
+    }
+
     private async Task StoreEpisodesAsync(string userId, Guid sessionId, List<ConversationLine> lines, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var ordered = lines.Where(l => !string.IsNullOrWhiteSpace(l.Content)).DistinctBy(l => l.Id).OrderBy(l => l.At).ToList();
@@ -112,7 +138,15 @@ public sealed class MemoryWriter(
         {
             return;
         }
-        var (stored, before) = await StoredAndBeforeAsync(userId, sessionId, ordered, cancellationToken);
+        var read = StoredAndBeforeRead(sessionId, ordered);
+        var (stored, before) = await db.ReadAsync(read.Sql, [new NpgsqlParameter("user", userId), .. read.Parameters], read.Read, cancellationToken);
+        await StoreFreshAsync(userId, sessionId, ordered, stored, before, now, cancellationToken);
+    }
+
+    /// <summary>Stores as episodes the lines of <paramref name="ordered"/> (non-empty, distinct, in the order said) not in <paramref name="stored"/>.</summary>
+    private async Task StoreFreshAsync(string userId, Guid sessionId, List<ConversationLine> ordered, IReadOnlyCollection<string> stored, string? before,
+        DateTimeOffset now, CancellationToken cancellationToken)
+    {
         var fresh = ordered.ExceptBy(stored, l => l.Id).ToList();
         if (fresh.Count == 0)
         {
@@ -147,36 +181,35 @@ public sealed class MemoryWriter(
     }
 
     /// <summary>
-    /// In one round trip: the session's episode lock (<see cref="EpisodeLockSpace"/>), then which of <paramref name="ordered"/> the session
-    /// has stored as episodes already (a redelivery), and the text of the session's latest episode said at or before the first of them (its
-    /// context, a chat message arriving one at a time).
+    /// The session's episode lock (<see cref="EpisodeLockSpace"/>), then which of <paramref name="ordered"/> the session has stored as
+    /// episodes already (a redelivery), and the text of the session's latest episode said at or before the first of them (its context,
+    /// a chat message arriving one at a time): statements for one round trip, on its own or after a message's admission. <c>@user</c>
+    /// is the caller's.
     /// </summary>
-    private async Task<(List<string> Stored, string? Before)> StoredAndBeforeAsync(string userId, Guid sessionId, List<ConversationLine> ordered,
-        CancellationToken cancellationToken)
+    private static AdmittedRead<(List<string> Stored, string? Before)> StoredAndBeforeRead(Guid sessionId, List<ConversationLine> ordered)
     {
         const string sql = """
-            SELECT pg_advisory_xact_lock(@space, hashtext(@session::text));
+            SELECT pg_advisory_xact_lock(@episode_space, hashtext(@session::text));
             SELECT ARRAY(
                        SELECT s.value FROM memories m CROSS JOIN LATERAL unnest(m.source_message_ids) AS s(value)
-                       WHERE m.user_id = @user AND m.kind = 'episode' AND m.source_session_id = @session AND m.source_message_ids && @ids),
+                       WHERE m.user_id = @user AND m.kind = 'episode' AND m.source_session_id = @session AND m.source_message_ids && @lines),
                    (SELECT m.content FROM memories m
                     WHERE m.user_id = @user AND m.kind = 'episode' AND m.source_session_id = @session AND m.valid_from <= @first
                     ORDER BY m.valid_from DESC, m.recorded_at DESC LIMIT 1)
             """;
         NpgsqlParameter[] parameters =
         [
-            new("space", EpisodeLockSpace),
-            new("user", userId),
+            new("episode_space", EpisodeLockSpace),
             new("session", sessionId),
-            new("ids", ordered.Select(l => l.Id).ToArray()),
+            new("lines", ordered.Select(l => l.Id).ToArray()),
             new("first", ordered[0].At.ToUniversalTime()),
         ];
-        return await db.ReadAsync(sql, parameters, async (reader, ct) =>
+        return new(sql, parameters, async (reader, ct) =>
         {
             await reader.NextResultAsync(ct); // the lock's row: the read below is a statement of its own, so it sees what committed while it waited
             await reader.ReadAsync(ct);
             return (reader.GetFieldValue<string[]>(0).ToList(), await reader.IsDBNullAsync(1, ct) ? null : reader.GetString(1));
-        }, cancellationToken);
+        });
     }
 
     /// <summary>
