@@ -224,21 +224,12 @@ public sealed class PipelineTests(MemoryHost host) : IClassFixture<MemoryHost>
     {
         var user = TestAuth.NewUserId();
         var sessionId = Guid.NewGuid();
-        ChatMessageRecorded Said(string content) => new()
-        {
-            MessageId = Guid.NewGuid(), SessionId = sessionId, UserId = user, Role = "user", Content = content,
-            At = host.Time.GetUtcNow(), OccurredAt = host.Time.GetUtcNow(),
-        };
-        var plain = Said("ok, see you then");
+        var plain = Said(user, sessionId, "user", "ok, see you then");
         Assert.Empty(Lexicon.TopicsOf([plain.Content]));
         Assert.Null(Lexicon.MoodOf([plain.Content]));
-        var topical = Said("My boss moved the meeting again");
+        var topical = Said(user, sessionId, "user", "My boss moved the meeting again");
 
-        await host.PublishAsync(plain);
-        await host.PublishAsync(topical);
-
-        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Memories.CountAsync(m => m.UserId == user && m.Kind == MemoryKind.Episode)),
-            count => count == 2, because: "both lines remembered");
+        await PublishThenAwaitEpisodesAsync(user, plain, topical);
         Assert.Contains(Topics.Work, Assert.Single(await host.Bus.WaitForAsync<MessageClassified>(m => m.MessageId == topical.MessageId)).Tags);
         // Its outbox row would have committed with its episode: a reading that says nothing is not sent to Chat.
         Assert.False(await host.ClassifiedAsync(plain.MessageId));
@@ -249,22 +240,31 @@ public sealed class PipelineTests(MemoryHost host) : IClassFixture<MemoryHost>
     {
         var user = TestAuth.NewUserId();
         var sessionId = Guid.NewGuid();
-        ChatMessageRecorded Said(string role, string content) => new()
-        {
-            MessageId = Guid.NewGuid(), SessionId = sessionId, UserId = user, Role = role, Content = content,
-            At = host.Time.GetUtcNow(), OccurredAt = host.Time.GetUtcNow(),
-        };
-        var question = Said("user", "Can you move my work meeting?");
-        var reply = Said("assistant", "Done: your work meeting with the boss is now on Friday, I hope it goes less stressful");
+        var question = Said(user, sessionId, "user", "Can you move my work meeting?");
+        var reply = Said(user, sessionId, "assistant", "Done: your work meeting with the boss is now on Friday, I hope it goes less stressful");
         Assert.NotEmpty(Lexicon.TopicsOf([reply.Content])); // the reply's words would be read as a topic
 
-        await host.PublishAsync(question);
-        await host.PublishAsync(reply);
-
-        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Memories.CountAsync(m => m.UserId == user && m.Kind == MemoryKind.Episode)),
-            count => count == 2, because: "both lines remembered");
+        await PublishThenAwaitEpisodesAsync(user, question, reply);
         Assert.Contains(Topics.Work, Assert.Single(await host.Bus.WaitForAsync<MessageClassified>(m => m.MessageId == question.MessageId)).Tags);
+        // Its outbox row would have committed with its episode.
         Assert.False(await host.ClassifiedAsync(reply.MessageId));
+    }
+
+    private ChatMessageRecorded Said(string user, Guid sessionId, string role, string content) => new()
+    {
+        MessageId = Guid.NewGuid(), SessionId = sessionId, UserId = user, Role = role, Content = content,
+        At = host.Time.GetUtcNow(), OccurredAt = host.Time.GetUtcNow(),
+    };
+
+    /// <summary>Publishes the messages in order and waits until each is an episode of the user.</summary>
+    private async Task PublishThenAwaitEpisodesAsync(string user, params ChatMessageRecorded[] messages)
+    {
+        foreach (var message in messages)
+        {
+            await host.PublishAsync(message);
+        }
+        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Memories.CountAsync(m => m.UserId == user && m.Kind == MemoryKind.Episode)),
+            count => count == messages.Length, because: "every line remembered");
     }
 }
 

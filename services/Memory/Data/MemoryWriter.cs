@@ -107,7 +107,7 @@ public sealed class MemoryWriter(
 
     /// <summary>
     /// For a chat message, arriving on its own: its admission (<see cref="Forgetting.AdmitAmongAsync{T}"/>), and what its session has
-    /// stored already with the line before it (<see cref="StoredAndBeforeAsync"/>), in one round trip; then the line stored as an
+    /// stored already with the line before it (<see cref="StoredAndBeforeRead"/>), in one round trip; then the line stored as an
     /// episode unless it is not to be remembered or the user had forgotten it. Null when the write is not admitted.
     /// </summary>
     /// <returns>The line when it is kept (stored now or before), else nothing: what may be derived from.</returns>
