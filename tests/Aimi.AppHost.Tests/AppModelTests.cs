@@ -116,13 +116,23 @@ public class AppModelTests
         foreach (var name in Services)
         {
             var assembly = await Assert.IsType<ProjectResource>(model.Resource(name)).StartedAssemblyAsync();
-            using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.ChangeExtension(assembly, ".runtimeconfig.json")));
-            var settings = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
-            Assert.False(settings.GetProperty("System.GC.Server").GetBoolean(), name);
-            Assert.False(settings.GetProperty("System.GC.Concurrent").GetBoolean(), name);
-            Assert.Equal(0, settings.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
-            Assert.False(settings.GetProperty("System.Runtime.TieredPGO").GetBoolean(), name);
+            await AssertSmallBoxSettingsAsync(assembly, name);
         }
+    }
+
+    /// <summary>The AppHost itself, a console application of the Aspire SDK, runs with the same settings: it stays up beside the idle system.</summary>
+    [Fact]
+    public async Task The_apphost_runs_with_the_runtime_settings_for_a_small_box() =>
+        await AssertSmallBoxSettingsAsync(typeof(AimiResources).Assembly.Location, "apphost");
+
+    private static async Task AssertSmallBoxSettingsAsync(string assembly, string name)
+    {
+        using var config = JsonDocument.Parse(await File.ReadAllTextAsync(Path.ChangeExtension(assembly, ".runtimeconfig.json")));
+        var settings = config.RootElement.GetProperty("runtimeOptions").GetProperty("configProperties");
+        Assert.False(settings.GetProperty("System.GC.Server").GetBoolean(), name);
+        Assert.False(settings.GetProperty("System.GC.Concurrent").GetBoolean(), name);
+        Assert.Equal(0, settings.GetProperty("System.Threading.ThreadPool.UnfairSemaphoreSpinLimit").GetInt32());
+        Assert.False(settings.GetProperty("System.Runtime.TieredPGO").GetBoolean(), name);
     }
 
     [Fact]
