@@ -42,8 +42,8 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         await host.EndSessionAsync(user, sessionId, Guid.NewGuid());
         var marker = Guid.NewGuid();
         await host.PublishAsync(Recorded(user, sessionId, marker, "assistant", "Marker: enjoy the cabin!"));
-        await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Any(m => m.SourceMessageIds.Contains(marker.ToString())), because: "the marker arrived");
-        Assert.Single(await EpisodesAsync(user), e => e.SourceMessageIds.Contains(messageId.ToString()));
+        await Eventually.GetAsync(() => host.EpisodesOfAsync(user), e => e.Any(m => m.SourceMessageIds.Contains(marker.ToString())), because: "the marker arrived");
+        Assert.Single(await host.EpisodesOfAsync(user), e => e.SourceMessageIds.Contains(messageId.ToString()));
     }
 
     /// <summary>
@@ -59,7 +59,7 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         var user = TestAuth.NewUserId();
         var sessionId = Guid.NewGuid();
         await host.PublishAsync(Recorded(user, sessionId, Guid.NewGuid(), "user", "I started pottery classes on Mondays."));
-        await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Count == 1, because: "the first message is stored, so the second has one before it");
+        await Eventually.GetAsync(() => host.EpisodesOfAsync(user), e => e.Count == 1, because: "the first message is stored, so the second has one before it");
 
         using var traced = new TracedCommands();
         async Task<IReadOnlyList<string>> RoundTripsOfAsync(string role, string content)
@@ -70,7 +70,7 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         var message = await RoundTripsOfAsync("user", "The first class was on Monday, I made a bowl.");
         var reply = await RoundTripsOfAsync("assistant", "Pottery sounds lovely. What are you making next?");
 
-        Assert.Equal(3, (await EpisodesAsync(user)).Count);
+        Assert.Equal(3, (await host.EpisodesOfAsync(user)).Count);
         Assert.True(message.Count == 4, $"{message.Count} round trips: {string.Join(" | ", message)}");
         Assert.True(reply.Count == 3, $"{reply.Count} round trips: {string.Join(" | ", reply)}");
     }
@@ -90,7 +90,7 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         var firstDb = firstScope.ServiceProvider.GetRequiredService<MemoryDbContext>();
         await using (var first = await firstDb.Database.BeginTransactionAsync())
         {
-            await firstScope.ServiceProvider.GetRequiredService<MemoryWriter>().AddEpisodesAsync(user, sessionId, [line], May8, new HashSet<string>(), default);
+            await firstScope.ServiceProvider.GetRequiredService<MemoryWriter>().AddEpisodesAsync(user, sessionId, [line], May8, default);
             await firstDb.SaveChangesAsync();
 
             var second = Task.Run(async () =>
@@ -98,7 +98,7 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
                 await using var scope = host.Services.CreateAsyncScope();
                 var db = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
                 await using var transaction = await db.Database.BeginTransactionAsync();
-                await scope.ServiceProvider.GetRequiredService<MemoryWriter>().AddEpisodesAsync(user, sessionId, [line], May8, new HashSet<string>(), default);
+                await scope.ServiceProvider.GetRequiredService<MemoryWriter>().AddEpisodesAsync(user, sessionId, [line], May8, default);
                 await db.SaveChangesAsync();
                 await transaction.CommitAsync();
             });
@@ -112,7 +112,7 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
             await second;
         }
 
-        Assert.Single(await EpisodesAsync(user), e => e.SourceMessageIds.SequenceEqual([line.Id]));
+        Assert.Single(await host.EpisodesOfAsync(user), e => e.SourceMessageIds.SequenceEqual([line.Id]));
     }
 
     [Fact]
@@ -127,7 +127,7 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
             ("4", "Tom", "Mostly ones that work with sibling groups."),
             ("5", "Maya", "I got a new cello teacher, by the way."));
 
-        var episodes = await EpisodesAsync(user);
+        var episodes = await host.EpisodesOfAsync(user);
         Assert.Equal(["1", "2", "3", "4", "5"], episodes.Select(e => Assert.Single(e.SourceMessageIds)).Order().ToArray());
         Assert.All(episodes, e => Assert.NotNull(e.Speaker));
 
@@ -155,9 +155,9 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         (await client.PostJsonAsync("/memory/conversations", body)).EnsureSuccessStatusCode();
         await Eventually.GetAsync(() => client.GetJsonAsync("/memory/conversations/one-time"), s => s.Str("status") == "processed");
 
-        var ordered = (await EpisodesAsync(user)).OrderBy(e => e.ValidFrom).ThenBy(e => e.Id).Select(e => e.SourceMessageIds[0]).ToList();
+        var ordered = (await host.EpisodesOfAsync(user)).OrderBy(e => e.ValidFrom).ThenBy(e => e.Id).Select(e => e.SourceMessageIds[0]).ToList();
         Assert.Equal(lines.Select(l => l.Item1), ordered);
-        var reply = (await EpisodesAsync(user)).Single(e => e.SourceMessageIds[0] == "q07");
+        var reply = (await host.EpisodesOfAsync(user)).Single(e => e.SourceMessageIds[0] == "q07");
         Assert.Equal("Tom: Your own cello! How much was it, if I can ask?", reply.Context);
         var hits = await client.GetJsonAsync("/memory/search?q=How%20much%20did%20Maya%27s%20cello%20cost%3F&k=3");
         Assert.Contains("q07", hits.Items().SelectMany(Ids));
@@ -271,10 +271,10 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
             ("b", "Melanie", "Wow, that's amazing. I'm painting a sunset this week."),
             ("c", "Caroline", "Next month I'm going to a pride parade with friends."));
 
-        var group = (await EpisodesAsync(user)).Single(e => e.SourceMessageIds.SequenceEqual(["a"]));
+        var group = (await host.EpisodesOfAsync(user)).Single(e => e.SourceMessageIds.SequenceEqual(["a"]));
         Assert.Equal(new DateOnly(2023, 5, 7), group.OccurredFrom);
         Assert.Contains("7 May 2023", group.Content, StringComparison.Ordinal);
-        var parade = (await EpisodesAsync(user)).Single(e => e.SourceMessageIds.SequenceEqual(["c"]));
+        var parade = (await host.EpisodesOfAsync(user)).Single(e => e.SourceMessageIds.SequenceEqual(["c"]));
         Assert.Equal(new DateOnly(2023, 6, 1), parade.OccurredFrom);
         Assert.Equal(new DateOnly(2023, 6, 30), parade.OccurredTo);
 
@@ -296,7 +296,7 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         var user = TestAuth.NewUserId();
         var said = $"I went to the pottery class yesterday and glazed bowl number {Guid.NewGuid():N}.";
         await host.PublishAsync(Recorded(user, Guid.NewGuid(), Guid.NewGuid(), "user", said));
-        var episode = (await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Count == 1, because: "the message became an episode"))[0];
+        var episode = (await Eventually.GetAsync(() => host.EpisodesOfAsync(user), e => e.Count == 1, because: "the message became an episode"))[0];
 
         Assert.Contains("yesterday (7 May 2023)", episode.Content, StringComparison.Ordinal);
         var embedder = host.Services.GetRequiredService<IEmbeddingGenerator<string, Embedding<float>>>();
@@ -313,7 +313,7 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         var moscow = new DateTimeOffset(2023, 5, 8, 1, 30, 0, TimeSpan.FromHours(3));
         await ImportAsync(client, "whatsapp/olga", moscow, ("o1", "Olga", "Вчера я пробежала полумарафон!"));
 
-        var episode = Assert.Single(await EpisodesAsync(user));
+        var episode = Assert.Single(await host.EpisodesOfAsync(user));
         Assert.Equal(new DateOnly(2023, 5, 7), episode.OccurredFrom);
         Assert.Equal(moscow, episode.ValidFrom);
         Assert.Equal("processed", (await client.GetJsonAsync("/memory/conversations/whatsapp%2Folga")).Str("status"));
@@ -402,7 +402,7 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         Assert.DoesNotContain((await client.GetJsonAsync("/memory/search?q=locker%20code&includeInactive=true")).Items(), h => h.Str("id") == locker.Str("id"));
 
         (await client.DeleteAsync("/memory")).EnsureSuccessStatusCode();
-        Assert.Empty(await EpisodesAsync(owner));
+        Assert.Empty(await host.EpisodesOfAsync(owner));
     }
 
     [Fact]
@@ -414,7 +414,7 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         var current = Guid.NewGuid();
         await host.PublishAsync(Recorded(user, earlier, Guid.NewGuid(), "user", "My favourite bakery is Crumb and Co on Elm Street."));
         await host.PublishAsync(Recorded(user, current, Guid.NewGuid(), "user", "Is the bakery on Elm Street open on Sundays?"));
-        await Eventually.GetAsync(() => EpisodesAsync(user), e => e.Count == 2, because: "both messages are episodes");
+        await Eventually.GetAsync(() => host.EpisodesOfAsync(user), e => e.Count == 2, because: "both messages are episodes");
 
         var context = await client.GetJsonAsync($"/memory/context?q=bakery%20Elm%20Street&sessionId={current}");
         var sessions = context.GetProperty("memories").Items().Where(m => m.Str("kind") == "episode").Select(m => m.GetProperty("sessionId").GetGuid()).ToList();
@@ -433,8 +433,6 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
     private static async Task<List<string>> CitedAsync(HttpClient client, string question) =>
         (await client.GetJsonAsync($"/memory/search?q={Uri.EscapeDataString(question)}&k=5")).Items().SelectMany(Ids).ToList();
 
-    private Task<List<MemoryItem>> EpisodesAsync(string user) =>
-        host.WithDbAsync(db => db.Memories.AsNoTracking().Where(m => m.UserId == user && m.Kind == MemoryKind.Episode).ToListAsync());
 
     private static Task ImportAsync(HttpClient client, string conversationId, params (string Id, string? Speaker, string Content)[] lines) =>
         ImportAsync(client, conversationId, May8, lines);

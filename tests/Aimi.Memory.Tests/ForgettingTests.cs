@@ -28,14 +28,14 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/memory/messages/lk-1")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/memory/messages/lk-1")).StatusCode);
 
-        var episodes = await EpisodesAsync(owner);
+        var episodes = await host.EpisodesOfAsync(owner);
         Assert.Equal("lk-2", Assert.Single(episodes).SourceMessageIds.Single());
         // The next line kept the forgotten one as its context, searchable with it: that goes too.
         Assert.Null(episodes.Single().Context);
         Assert.Equal(0, await EpisodesSayingAsync(owner, "locker"));
         Assert.Equal(["lk-1"], await ForgottenAsync(owner));
 
-        Assert.Equal("lk-1", Assert.Single(await EpisodesAsync(other)).SourceMessageIds.Single());
+        Assert.Equal("lk-1", Assert.Single(await host.EpisodesOfAsync(other)).SourceMessageIds.Single());
         Assert.Equal(1, await EpisodesSayingAsync(other, "locker"));
         Assert.Empty(await ForgottenAsync(other));
     }
@@ -63,14 +63,14 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
         var user = TestAuth.NewUserId();
         var sessionId = Guid.NewGuid();
         var city = $"Zanzibar{Guid.NewGuid():N}"[..16];
-        var request = Recorded(user, sessionId, "user", $"Please forget that I live in {city}.", remember: false);
-        var reply = Recorded(user, sessionId, "assistant", $"Done: I no longer remember that you live in {city}.", remember: false);
+        var request = host.ChatMessage(user, sessionId, "user", $"Please forget that I live in {city}.", remember: false);
+        var reply = host.ChatMessage(user, sessionId, "assistant", $"Done: I no longer remember that you live in {city}.", remember: false);
         await PublishAndWaitAsync(request);
         await PublishAndWaitAsync(reply);
-        var marker = Recorded(user, sessionId, "user", "Marker: I work at Fabrikam.");
+        var marker = host.ChatMessage(user, sessionId, "user", "Marker: I work at Fabrikam.");
         await PublishAndWaitAsync(marker);
 
-        Assert.Equal([marker.MessageId.ToString()], (await EpisodesAsync(user)).SelectMany(e => e.SourceMessageIds).ToArray());
+        Assert.Equal([marker.MessageId.ToString()], (await host.EpisodesOfAsync(user)).SelectMany(e => e.SourceMessageIds).ToArray());
         // Not classified either: its tags and goal would be Memory's words about what the user wants gone.
         Assert.False(await host.ClassifiedAsync(request.MessageId));
         Assert.True(await host.ClassifiedAsync(marker.MessageId));
@@ -78,7 +78,7 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
         await host.EndSessionAsync(user, sessionId, [Line(request), Line(reply), Line(marker)]);
         await host.WaitForSessionAsync(user, sessionId);
 
-        Assert.Equal([marker.MessageId.ToString()], (await EpisodesAsync(user)).SelectMany(e => e.SourceMessageIds).ToArray());
+        Assert.Equal([marker.MessageId.ToString()], (await host.EpisodesOfAsync(user)).SelectMany(e => e.SourceMessageIds).ToArray());
         var facts = await host.ClientFor(user).GetJsonAsync("/memory/facts?includeInactive=true");
         Assert.DoesNotContain(facts.Items(), f => f.Str("predicate") == Predicates.LivesIn);
         Assert.Contains(facts.Items(), f => f.Str("predicate") == Predicates.WorksAt && f.Str("value") == "Fabrikam");
@@ -93,16 +93,16 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
         var client = host.ClientFor(user);
         var sessionId = Guid.NewGuid();
         var city = $"Quokkaville{Guid.NewGuid():N}"[..18];
-        var said = Recorded(user, sessionId, "user", $"I live in {city} now.");
+        var said = host.ChatMessage(user, sessionId, "user", $"I live in {city} now.");
         await PublishAndWaitAsync(said);
         var episode = Assert.Single((await client.GetJsonAsync($"/memory/search?q={city}&kind=episode")).Items());
 
         Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync($"/memory/items/{episode.Str("id")}")).StatusCode);
-        var marker = Recorded(user, sessionId, "user", "I work at Contoso.");
+        var marker = host.ChatMessage(user, sessionId, "user", "I work at Contoso.");
         await host.EndSessionAsync(user, sessionId, [Line(said), Line(marker)]);
         await host.WaitForSessionAsync(user, sessionId);
 
-        Assert.Equal([marker.MessageId.ToString()], (await EpisodesAsync(user)).SelectMany(e => e.SourceMessageIds).ToArray());
+        Assert.Equal([marker.MessageId.ToString()], (await host.EpisodesOfAsync(user)).SelectMany(e => e.SourceMessageIds).ToArray());
         var facts = await client.GetJsonAsync("/memory/facts?includeInactive=true");
         Assert.DoesNotContain(facts.Items(), f => f.Str("predicate") == Predicates.LivesIn);
         Assert.Contains(facts.Items(), f => f.Str("predicate") == Predicates.WorksAt && f.Str("value") == "Contoso");
@@ -114,16 +114,16 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
     {
         var user = TestAuth.NewUserId();
         var sessionId = Guid.NewGuid();
-        var said = Recorded(user, sessionId, "user", "I live in Tromsø and I'm allergic to peanuts.");
+        var said = host.ChatMessage(user, sessionId, "user", "I live in Tromsø and I'm allergic to peanuts.");
 
         Assert.Equal(HttpStatusCode.NoContent, (await host.ClientFor(user).DeleteAsync($"/memory/messages/{said.MessageId}")).StatusCode);
         await PublishAndWaitAsync(said);
-        var marker = Recorded(user, sessionId, "user", "I love sailing.");
+        var marker = host.ChatMessage(user, sessionId, "user", "I love sailing.");
         await PublishAndWaitAsync(marker);
         await host.EndSessionAsync(user, sessionId, [Line(said), Line(marker)]);
         await host.WaitForSessionAsync(user, sessionId);
 
-        Assert.Equal([marker.MessageId.ToString()], (await EpisodesAsync(user)).SelectMany(e => e.SourceMessageIds).ToArray());
+        Assert.Equal([marker.MessageId.ToString()], (await host.EpisodesOfAsync(user)).SelectMany(e => e.SourceMessageIds).ToArray());
         var facts = (await host.ClientFor(user).GetJsonAsync("/memory/facts?includeInactive=true")).Items().Select(f => f.Str("predicate")).ToList();
         Assert.Equal([Predicates.Likes], facts);
     }
@@ -134,7 +134,7 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
         var user = TestAuth.NewUserId();
         var client = host.ClientFor(user);
         var first = Guid.NewGuid();
-        var said = Recorded(user, first, "user", "I live in Reykjavik.");
+        var said = host.ChatMessage(user, first, "user", "I live in Reykjavik.");
         await host.EndSessionAsync(user, first, [Line(said)]);
         await host.WaitForSessionAsync(user, first);
         var summary = Assert.Single((await client.GetJsonAsync("/memory/search?q=Reykjavik&kind=summary")).Items());
@@ -151,7 +151,7 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
 
         // A later transcript carries the message again (a resumed conversation, a re-export): neither stored nor read.
         var second = Guid.NewGuid();
-        var marker = Recorded(user, second, "user", "I work at Northwind.");
+        var marker = host.ChatMessage(user, second, "user", "I work at Northwind.");
         await host.EndSessionAsync(user, second, [Line(said), Line(marker)]);
         await host.WaitForSessionAsync(user, second);
 
@@ -159,7 +159,7 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
         Assert.DoesNotContain(facts.Items(), f => f.Str("predicate") == Predicates.LivesIn);
         Assert.Contains(facts.Items(), f => f.Str("predicate") == Predicates.WorksAt && f.Str("value") == "Northwind");
         // The first session's episode was not what the user deleted: it stays, and only there.
-        Assert.Equal([first], (await EpisodesAsync(user)).Where(e => e.SourceMessageIds.Contains(said.MessageId.ToString())).Select(e => e.SourceSessionId).ToArray());
+        Assert.Equal([first], (await host.EpisodesOfAsync(user)).Where(e => e.SourceMessageIds.Contains(said.MessageId.ToString())).Select(e => e.SourceSessionId).ToArray());
     }
 
     [Fact]
@@ -176,12 +176,6 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
         Assert.Empty(await ForgottenAsync(user));
     }
 
-    private static ChatMessageRecorded Recorded(string user, Guid sessionId, string role, string content, bool remember = true) => new()
-    {
-        MessageId = Guid.NewGuid(), SessionId = sessionId, UserId = user, Role = role, Content = content, At = DateTimeOffset.UtcNow,
-        OccurredAt = DateTimeOffset.UtcNow, Remember = remember,
-    };
-
     private static TranscriptLine Line(ChatMessageRecorded message) => new()
     {
         MessageId = message.MessageId, Role = message.Role, Content = message.Content, At = message.At, Remember = message.Remember,
@@ -196,8 +190,6 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
             .AnyAsync(p => p.Consumer == "memory-chat-message-recorded" && p.MessageId == brokerId)), handled => handled, because: $"{message.Content} handled");
     }
 
-    private Task<List<MemoryItem>> EpisodesAsync(string user) =>
-        host.WithDbAsync(db => db.Memories.AsNoTracking().Where(m => m.UserId == user && m.Kind == MemoryKind.Episode).ToListAsync());
 
     /// <summary>How many of the user's episodes the full-text half finds by a word (their own words or their context).</summary>
     private Task<int> EpisodesSayingAsync(string user, string word) => host.WithDbAsync(async db => (await db.QueryAsync(

@@ -2,6 +2,7 @@ using Aimi.Contracts.Chat;
 using Aimi.Contracts.Goals;
 using Aimi.Contracts.Memory;
 using Aimi.Memory.Api.Data;
+using Aimi.Memory.Api.Domain;
 using Aimi.Messaging;
 using Aimi.ServiceDefaults;
 using Aimi.Testing;
@@ -43,6 +44,17 @@ public class MemoryHost() : ServiceHost<Program>(ResourceNames.MemoryDb)
         await using var scope = Services.CreateAsyncScope();
         return await query(scope.ServiceProvider.GetRequiredService<MemoryDbContext>());
     }
+
+    /// <summary>A chat message as Chat announces it, said now by the host's clock.</summary>
+    public ChatMessageRecorded ChatMessage(string userId, Guid sessionId, string role, string content, bool remember = true) => new()
+    {
+        MessageId = Guid.NewGuid(), SessionId = sessionId, UserId = userId, Role = role, Content = content,
+        At = Time.GetUtcNow(), OccurredAt = Time.GetUtcNow(), Remember = remember,
+    };
+
+    /// <summary>The user's episodes, read untracked.</summary>
+    public Task<List<MemoryItem>> EpisodesOfAsync(string userId) =>
+        WithDbAsync(db => db.Memories.AsNoTracking().Where(m => m.UserId == userId && m.Kind == MemoryKind.Episode).ToListAsync());
 
     /// <summary>Whether Memory answered with a reading of the message (its outbox row commits with the handling).</summary>
     public Task<bool> ClassifiedAsync(Guid messageId) => WithDbAsync(db => db.Set<OutboxMessage>()

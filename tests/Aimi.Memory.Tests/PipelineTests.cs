@@ -224,10 +224,10 @@ public sealed class PipelineTests(MemoryHost host) : IClassFixture<MemoryHost>
     {
         var user = TestAuth.NewUserId();
         var sessionId = Guid.NewGuid();
-        var plain = Said(user, sessionId, "user", "ok, see you then");
+        var plain = host.ChatMessage(user, sessionId, "user", "ok, see you then");
         Assert.Empty(Lexicon.TopicsOf([plain.Content]));
         Assert.Null(Lexicon.MoodOf([plain.Content]));
-        var topical = Said(user, sessionId, "user", "My boss moved the meeting again");
+        var topical = host.ChatMessage(user, sessionId, "user", "My boss moved the meeting again");
 
         await PublishThenAwaitEpisodesAsync(user, plain, topical);
         Assert.Contains(Topics.Work, Assert.Single(await host.Bus.WaitForAsync<MessageClassified>(m => m.MessageId == topical.MessageId)).Tags);
@@ -240,8 +240,8 @@ public sealed class PipelineTests(MemoryHost host) : IClassFixture<MemoryHost>
     {
         var user = TestAuth.NewUserId();
         var sessionId = Guid.NewGuid();
-        var question = Said(user, sessionId, "user", "Can you move my work meeting?");
-        var reply = Said(user, sessionId, "assistant", "Done: your work meeting with the boss is now on Friday, I hope it goes less stressful");
+        var question = host.ChatMessage(user, sessionId, "user", "Can you move my work meeting?");
+        var reply = host.ChatMessage(user, sessionId, "assistant", "Done: your work meeting with the boss is now on Friday, I hope it goes less stressful");
         Assert.NotEmpty(Lexicon.TopicsOf([reply.Content])); // the reply's words would be read as a topic
 
         await PublishThenAwaitEpisodesAsync(user, question, reply);
@@ -250,12 +250,6 @@ public sealed class PipelineTests(MemoryHost host) : IClassFixture<MemoryHost>
         Assert.False(await host.ClassifiedAsync(reply.MessageId));
     }
 
-    private ChatMessageRecorded Said(string user, Guid sessionId, string role, string content) => new()
-    {
-        MessageId = Guid.NewGuid(), SessionId = sessionId, UserId = user, Role = role, Content = content,
-        At = host.Time.GetUtcNow(), OccurredAt = host.Time.GetUtcNow(),
-    };
-
     /// <summary>Publishes the messages in order and waits until each is an episode of the user.</summary>
     private async Task PublishThenAwaitEpisodesAsync(string user, params ChatMessageRecorded[] messages)
     {
@@ -263,8 +257,7 @@ public sealed class PipelineTests(MemoryHost host) : IClassFixture<MemoryHost>
         {
             await host.PublishAsync(message);
         }
-        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Memories.CountAsync(m => m.UserId == user && m.Kind == MemoryKind.Episode)),
-            count => count == messages.Length, because: "every line remembered");
+        await Eventually.GetAsync(() => host.EpisodesOfAsync(user), episodes => episodes.Count == messages.Length, because: "every line remembered");
     }
 }
 

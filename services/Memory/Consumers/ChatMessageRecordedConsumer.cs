@@ -39,11 +39,11 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
         // One round trip: the per-user lock, whether the account was erased and whether this message was forgotten, then the session's
         // lock and what it has stored already.
         var now = Time.GetUtcNow();
-        if (await writer.AdmitAndAddEpisodeAsync(message.UserId, message.SessionId, line, now, cancellationToken) is null or [])
+        if (!await writer.AdmitAndAddEpisodeAsync(message.UserId, message.SessionId, line, now, cancellationToken))
         {
             return; // about an account erased, or memory forgotten, after this happened; or a line not to be remembered
         }
-        if (message.Role != ConversationLine.UserRole)
+        if (!line.IsUser)
         {
             return; // remembered, not read: see the summary
         }

@@ -27,7 +27,7 @@ public sealed class MemoryWriter(
         }
         // A chat session's lines were stored one by one as they were said (ChatMessageRecorded); any that were not are stored now.
         // Everything below reads only the lines kept: a forgotten line yields no fact, summary sentence, note or graph link either.
-        var kept = await AddEpisodesAsync(userId, sessionId, lines, now, forgotten: null, cancellationToken);
+        var kept = await AddEpisodesAsync(userId, sessionId, lines, now, cancellationToken);
 
         var extraction = kept.Any(l => l.IsUser) ? await extractor.ExtractAsync(kept, cancellationToken) : Extraction.Empty;
         var facts = extraction.Facts.OrderBy(f => f.ValidFrom).ToList();
@@ -92,14 +92,12 @@ public sealed class MemoryWriter(
     /// so are lines not to be remembered and lines the user had forgotten (<see cref="Tombstones"/>, read once for the batch). The episodes
     /// are added to the context, not saved: the caller's <c>SaveChanges</c> writes them with the rest of its work, in one round trip.
     /// </summary>
-    /// <param name="forgotten">Which of the lines the user had forgotten, when the caller read it already under the per-user lock
-    /// (<see cref="Forgetting.AdmitAmongAsync{T}"/>); null to read it here.</param>
     /// <returns>The lines kept (stored now or before): what may be derived from.</returns>
     public async Task<IReadOnlyList<ConversationLine>> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now,
-        IReadOnlySet<string>? forgotten, CancellationToken cancellationToken)
+        CancellationToken cancellationToken)
     {
         var said = lines.Where(l => l.Remember).ToList();
-        forgotten ??= await db.ForgottenAmongAsync(userId, said.Select(l => l.Id).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
+        var forgotten = await db.ForgottenAmongAsync(userId, said.Select(l => l.Id).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
         var kept = said.Where(l => !forgotten.Contains(l.Id)).ToList();
         await StoreEpisodesAsync(userId, sessionId, kept, now, cancellationToken);
         return kept;
@@ -108,27 +106,24 @@ public sealed class MemoryWriter(
     /// <summary>
     /// For a chat message, arriving on its own: its admission (<see cref="Forgetting.AdmitAmongAsync{T}"/>), and what its session has
     /// stored already with the line before it (<see cref="StoredAndBeforeRead"/>), in one round trip; then the line stored as an
-    /// episode unless it is not to be remembered or the user had forgotten it. Null when the write is not admitted.
+    /// episode unless it is not to be remembered or the user had forgotten it.
     /// </summary>
-    /// <returns>The line when it is kept (stored now or before), else nothing: what may be derived from.</returns>
-    public async Task<IReadOnlyList<ConversationLine>?> AdmitAndAddEpisodeAsync(string userId, Guid sessionId, ConversationLine line, DateTimeOffset now,
-        CancellationToken cancellationToken)
+    /// <returns>Whether the line is kept (stored now or before): false when the write is not admitted (an account erased, or memory
+    /// forgotten, after it was said), the line is not to be remembered, or the user had forgotten it.</returns>
+    public async Task<bool> AdmitAndAddEpisodeAsync(string userId, Guid sessionId, ConversationLine line, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        List<ConversationLine> ordered = line.Remember && !string.IsNullOrWhiteSpace(line.Content) ? [line] : [];
-        var then = ordered.Count == 0 ? null : StoredAndBeforeRead(sessionId, ordered);
-        if (await db.AdmitAmongAsync(userId, line.At, line.Remember ? [line.Id] : [], then, cancellationToken) is not { } admission)
+        // A blank line is kept, as before, but not stored: an episode of it would have nothing to find.
+        var then = line.Remember && !string.IsNullOrWhiteSpace(line.Content) ? StoredAndBeforeRead(sessionId, [line]) : null;
+        if (await db.AdmitAmongAsync(userId, line.At, line.Remember ? [line.Id] : [], then, cancellationToken) is not { } admission
+            || !line.Remember || admission.Forgotten.Contains(line.Id))
         {
-            return null; // about an account erased, or memory forgotten, after this happened
+            return false;
         }
-        if (!line.Remember || admission.Forgotten.Contains(line.Id))
+        if (then is not null)
         {
-            return [];
+            await StoreFreshAsync(userId, sessionId, [line], admission.Then.Stored, admission.Then.Before, now, cancellationToken);
         }
-        if (ordered.Count > 0)
-        {
-            await StoreFreshAsync(userId, sessionId, ordered, admission.Then.Stored, admission.Then.Before, now, cancellationToken);
-        }
-        return [line];
+        return true;
     }
 
     private async Task StoreEpisodesAsync(string userId, Guid sessionId, List<ConversationLine> lines, DateTimeOffset now, CancellationToken cancellationToken)
