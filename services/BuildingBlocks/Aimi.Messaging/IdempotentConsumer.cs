@@ -236,8 +236,8 @@ public abstract class BatchingConsumerDefinition<TConsumer> : RetryingConsumerDe
     /// How long a batch waits, from its first message, for others: the consumers on a created event's path (Notifications' and
     /// Memory's <c>EventChanged</c>, Goals' <c>RemindersScheduled</c>), where nobody waits on the result within a second. At 100
     /// created events a second a batch held 1.4 messages at 5 ms and about 4 at 50 ms: Notifications' transactions an event 1.4
-    /// → 0.3, Memory's 0.7 → 0.2, machine CPU an event 14.9 → 13.5 ; 14.1 ms (the benchmark, 2026-12-06; 20 ms measured 15.4 ;
-    /// 15.4), while the reminders are planned 60 ms after the event's commit at the median instead of 20–35.
+    /// → 0.3, Memory's 0.7 → 0.2, machine CPU an event 13.5–14.6 ms in three runs against 14.9–18.2 in four at 5 ms and
+    /// 15.4–18.2 in four at 20 ms (the benchmark, 2026-12-06), while the reminders are planned 60 ms after the event's commit at the median instead of 20–35.
     /// </summary>
     public static readonly TimeSpan TimeLimit = TimeSpan.FromMilliseconds(50);
 
