@@ -433,7 +433,6 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
     private static async Task<List<string>> CitedAsync(HttpClient client, string question) =>
         (await client.GetJsonAsync($"/memory/search?q={Uri.EscapeDataString(question)}&k=5")).Items().SelectMany(Ids).ToList();
 
-
     private static Task ImportAsync(HttpClient client, string conversationId, params (string Id, string? Speaker, string Content)[] lines) =>
         ImportAsync(client, conversationId, May8, lines);
 

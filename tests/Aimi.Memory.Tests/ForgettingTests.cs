@@ -190,7 +190,6 @@ public sealed class ForgettingTests(MemoryHost host) : IClassFixture<MemoryHost>
             .AnyAsync(p => p.Consumer == "memory-chat-message-recorded" && p.MessageId == brokerId)), handled => handled, because: $"{message.Content} handled");
     }
 
-
     /// <summary>How many of the user's episodes the full-text half finds by a word (their own words or their context).</summary>
     private Task<int> EpisodesSayingAsync(string user, string word) => host.WithDbAsync(async db => (await db.QueryAsync(
         "SELECT count(*)::int FROM memory_texts WHERE user_id = @user AND kind = 'episode' AND search_vector @@ to_tsquery('english', @word)",

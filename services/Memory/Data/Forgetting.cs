@@ -35,15 +35,15 @@ public static class Forgetting
 
     /// <summary>
     /// <see cref="AdmitAsync"/> and <see cref="ForgottenAmongAsync"/> in one round trip, for a writer of one message (a chat
-    /// message), followed there by <paramref name="then"/>'s statements when given: the writer's first read, after the lock and the
-    /// checks (so under the lock, each with a snapshot of its own), run whether or not the write is admitted (an erased user's is
-    /// simply unused). Null when the write is not admitted, else those of <paramref name="ids"/> the user had forgotten and what
+    /// message), followed there by <paramref name="then"/>'s statements: the writer's first read, after the lock and the checks (so
+    /// under the lock, each with a snapshot of its own), run whether or not the write is admitted (an erased user's is simply
+    /// unused). Null when the write is not admitted, else those of <paramref name="ids"/> the user had forgotten and what
     /// <paramref name="then"/> read. Takes the lock shared until the caller's transaction ends.
     /// </summary>
     public static Task<Admission<T>?> AdmitAmongAsync<T>(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, IReadOnlyCollection<string> ids,
-        AdmittedRead<T>? then, CancellationToken cancellationToken) =>
-        UnderSharedLockAsync<Admission<T>?>(db, userId, SharedLock + ErasedUsers.IsErasedQuery + ";\n" + ForgottenQuery + (then is null ? "" : ";\n" + then.Sql),
-            [.. ErasedUsers.IsErasedParameters(userId, occurredAt), new NpgsqlParameter("ids", ids.ToArray()), .. then?.Parameters ?? []],
+        AdmittedRead<T> then, CancellationToken cancellationToken) =>
+        UnderSharedLockAsync<Admission<T>?>(db, userId, SharedLock + ErasedUsers.IsErasedQuery + ";\n" + ForgottenQuery + ";\n" + then.Sql,
+            [.. ErasedUsers.IsErasedParameters(userId, occurredAt), new NpgsqlParameter("ids", ids.ToArray()), .. then.Parameters],
             async (reader, ct) =>
             {
                 if (!await AdmittedAsync(reader, ct))
@@ -52,10 +52,6 @@ public static class Forgetting
                 }
                 await reader.NextResultAsync(ct);
                 var forgotten = await ReadIdsAsync(reader, ct);
-                if (then is null)
-                {
-                    return new Admission<T>(forgotten, default!);
-                }
                 await reader.NextResultAsync(ct);
                 return new Admission<T>(forgotten, await then.Read(reader, ct));
             },

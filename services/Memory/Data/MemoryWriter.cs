@@ -112,14 +112,17 @@ public sealed class MemoryWriter(
     /// forgotten, after it was said), the line is not to be remembered, or the user had forgotten it.</returns>
     public async Task<bool> AdmitAndAddEpisodeAsync(string userId, Guid sessionId, ConversationLine line, DateTimeOffset now, CancellationToken cancellationToken)
     {
-        // A blank line is kept, as before, but not stored: an episode of it would have nothing to find.
-        var then = line.Remember && !string.IsNullOrWhiteSpace(line.Content) ? StoredAndBeforeRead(sessionId, [line]) : null;
-        if (await db.AdmitAmongAsync(userId, line.At, line.Remember ? [line.Id] : [], then, cancellationToken) is not { } admission
-            || !line.Remember || admission.Forgotten.Contains(line.Id))
+        if (!line.Remember)
+        {
+            return false; // nothing of it is written, so nothing to admit
+        }
+        if (await db.AdmitAmongAsync(userId, line.At, [line.Id], StoredAndBeforeRead(sessionId, [line]), cancellationToken) is not { } admission
+            || admission.Forgotten.Contains(line.Id))
         {
             return false;
         }
-        if (then is not null)
+        // A blank line is kept, as before, but not stored: an episode of it would have nothing to find.
+        if (!string.IsNullOrWhiteSpace(line.Content))
         {
             await StoreFreshAsync(userId, sessionId, [line], admission.Then.Stored, admission.Then.Before, now, cancellationToken);
         }
