@@ -189,15 +189,9 @@ public sealed class WakeUpTests(WakeUpTests.Host host) : IClassFixture<WakeUpTes
     {
         var userId = TestAuth.NewUserId();
         var now = host.Time.GetUtcNow();
-        var connectionString = await host.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
-        await using var listener = new NpgsqlConnection(connectionString);
+        await using var listener = await ListenAsync();
         var notified = new ConcurrentQueue<DateTimeOffset?>();
         listener.Notification += (_, e) => notified.Enqueue(ReminderScheduler.DueOf(e.Payload));
-        await listener.OpenAsync();
-        await using (var listen = new NpgsqlCommand($"LISTEN {ReminderScheduler.PlannedChannel}", listener))
-        {
-            await listen.ExecuteNonQueryAsync();
-        }
 
         // Its first reminder (T-24h) is due in two days, after the host's safety wake of one day: every dispatcher wakes before then.
         var far = Guid.NewGuid();
@@ -214,6 +208,42 @@ public sealed class WakeUpTests(WakeUpTests.Host host) : IClassFixture<WakeUpTes
             await listener.WaitAsync(timeout.Token);
         }
         Assert.DoesNotContain(notified, due => due is null || due >= now.AddDays(1));
+    }
+
+    [Fact]
+    public async Task An_event_moved_nearer_notifies_its_re_planned_reminders()
+    {
+        var userId = TestAuth.NewUserId();
+        var now = host.Time.GetUtcNow();
+        await using var listener = await ListenAsync();
+        var notified = new ConcurrentQueue<DateTimeOffset?>();
+        listener.Notification += (_, e) => notified.Enqueue(ReminderScheduler.DueOf(e.Payload));
+
+        var moved = Guid.NewGuid();
+        await host.PublishAsync(Events.Changed(userId, moved, now.AddDays(3), title: "Moved"));
+        var planned = await Eventually.GetAsync(() => host.WithDbAsync(db => db.Reminders.Where(r => r.EventId == moved).Select(r => r.Id).ToListAsync()),
+            ids => ids.Count > 0, because: "planned far ahead");
+        // The same rows get new due times: the T-15m row is modified, not added, and is now due in a minute.
+        await host.PublishAsync(Events.Changed(userId, moved, now.AddMinutes(16), version: 2, title: "Moved"));
+
+        var nearDue = now.AddMinutes(1);
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!notified.Contains(nearDue))
+        {
+            await listener.WaitAsync(timeout.Token);
+        }
+        var near = await host.WithDbAsync(db => db.Reminders.Where(r => r.EventId == moved && r.DueAt == nearDue).Select(r => r.Id).ToListAsync());
+        Assert.Contains(Assert.Single(near), planned);
+    }
+
+    private async Task<NpgsqlConnection> ListenAsync()
+    {
+        var connectionString = await host.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
+        var listener = new NpgsqlConnection(connectionString);
+        await listener.OpenAsync();
+        await using var listen = new NpgsqlCommand($"LISTEN {ReminderScheduler.PlannedChannel}", listener);
+        await listen.ExecuteNonQueryAsync();
+        return listener;
     }
 }
 

@@ -88,7 +88,9 @@ public sealed class OutboxNotifyInterceptor(OutboxSignal signal) : SaveChangesIn
 
     private void Saving(DbContext? context)
     {
-        if (context is not null && context.ChangeTracker.Entries<OutboxMessage>().Any(e => e.State == EntityState.Added))
+        // An outbox row is always given to Add, so it shows as added without a detection of every tracked entity's changes
+        // (the save detects them right after this).
+        if (context is not null && context.ChangeTracker.AsTracked<OutboxMessage>().Exists(e => e.State == EntityState.Added))
         {
             _unpublished.AddOrUpdate(context, Marked);
         }

@@ -63,9 +63,10 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
         return new Recipient(profile ?? UserProfile.Default(userId), settings, hasPush);
     }
 
+    /// <summary>Whether this unit of work added the user's profile or settings (given to <c>Add</c>: no change detection needed to see them).</summary>
     private bool AddedUnsaved(string userId) =>
-        db.ChangeTracker.Entries<UserProfile>().Any(e => e.State == EntityState.Added && e.Entity.UserId == userId)
-        || db.ChangeTracker.Entries<NotificationSettings>().Any(e => e.State == EntityState.Added && e.Entity.UserId == userId);
+        db.ChangeTracker.AsTracked<UserProfile>().Exists(e => e.State == EntityState.Added && e.Entity.UserId == userId)
+        || db.ChangeTracker.AsTracked<NotificationSettings>().Exists(e => e.State == EntityState.Added && e.Entity.UserId == userId);
 
     /// <summary>
     /// Plans the event's reminders anew. <paramref name="changedAt"/> is when the change being applied happened: a change that
@@ -160,7 +161,14 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
     /// </summary>
     public async Task NotifyDispatchersAsync(CancellationToken cancellationToken)
     {
-        var planned = db.ChangeTracker.Entries<Reminder>()
+        // The reminders' entries alone are compared for changes (a re-planned row is modified by setting its properties), not
+        // everything the unit of work tracks.
+        var reminders = db.ChangeTracker.AsTracked<Reminder>();
+        foreach (var entry in reminders.Where(e => e.State is EntityState.Unchanged or EntityState.Modified))
+        {
+            entry.DetectChanges();
+        }
+        var planned = reminders
             .Where(e => e.State is EntityState.Added or EntityState.Modified && e.Entity.Status == ReminderStatus.Scheduled)
             .Select(e => (DateTimeOffset?)e.Entity.DueAt)
             .Min();
