@@ -78,6 +78,10 @@ public sealed class TimeExpressionTests
     [InlineData("We married in 2019", Wed, "2019-01-01", "2019-12-31", "2019")]
     [InlineData("We met in the summer of 2021", Wed, "2021-06-01", "2021-08-31", "summer 2021")]
     [InlineData("The lease started 2023-04-01", Wed, "2023-04-01", "2023-04-01", "1 April 2023")]
+    [InlineData("We moved on the first of May", Wed, "2023-05-01", "2023-05-01", "1 May 2023")]
+    [InlineData("Her party was on the twenty-first of April", Wed, "2023-04-21", "2023-04-21", "21 April 2023")]
+    [InlineData("The gig was on the thirtieth of December", Wed, "2022-12-30", "2022-12-30", "30 December 2022")]
+    [InlineData("We met on the third of March, 2021", Wed, "2021-03-03", "2021-03-03", "3 March 2021")]
     public void English_expressions_resolve_against_the_day_said(string sentence, string saidOn, string from, string to, string text) =>
         AssertSingle(sentence, saidOn, from, to, text);
 
@@ -130,6 +134,12 @@ public sealed class TimeExpressionTests
     [InlineData("Летом 2021 года я работал в лагере", Wed, "2021-06-01", "2021-08-31", "summer 2021")]
     [InlineData("Мы поженились в 2019 году", Wed, "2019-01-01", "2019-12-31", "2019")]
     [InlineData("Договор с 07.05.2023", Wed, "2023-05-07", "2023-05-07", "7 May 2023")]
+    [InlineData("А первого мая я бегала по набережной", Wed, "2023-05-01", "2023-05-01", "1 May 2023")]
+    [InlineData("Переезжаю с пятнадцатого апреля", Wed, "2023-04-15", "2023-04-15", "15 April 2023")]
+    [InlineData("Последний день тридцать первого марта", Wed, "2023-03-31", "2023-03-31", "31 March 2023")]
+    [InlineData("Двадцать второе апреля было солнечным", Wed, "2023-04-22", "2023-04-22", "22 April 2023")]
+    [InlineData("Экзамен был третьего мая", Wed, "2023-05-03", "2023-05-03", "3 May 2023")]
+    [InlineData("Уехали двенадцатого июня 2021 года", Wed, "2021-06-12", "2021-06-12", "12 June 2021")]
     public void Russian_expressions_resolve_against_the_day_said(string sentence, string saidOn, string from, string to, string text) =>
         AssertSingle(sentence, saidOn, from, to, text);
 
@@ -180,6 +190,10 @@ public sealed class TimeExpressionTests
     [InlineData("Это было много лет назад")]
     [InlineData("В среднем я сплю семь часов")]
     [InlineData("On 31 June nothing happened")]
+    [InlineData("He came first of all")]
+    [InlineData("The second of the players")]
+    [InlineData("Шестой раз пишу, пятница же")]
+    [InlineData("Тридцать первого числа")]
     public void Words_that_only_look_like_time_are_not_mentions(string sentence) =>
         Assert.Empty(TimeExpressions.Find(sentence, At(Wed)));
 

@@ -39,6 +39,22 @@ public static partial class TimeExpressions
     private const string EnYearRelation = @"\s+(?<yrel>last|this|next)\s+year\b";
     private const string RuYearRelation = @"(?<yrel>(?:поза)?прошлого|этого|следующего)\s+года\b";
 
+    // A day of the month written as an ordinal word: "the twenty-first of June", "первого января", "третье мая", "тридцать первого".
+    // Russian in the cases a date takes (genitive, nominative/accusative, prepositional, dative), each stem with its own endings
+    // so "пятница" or "шестой" are not days; the tens (двадцать, тридцать) stand before a unit's ordinal.
+    private const string EnOrdinalDay = @"(?:(?<tens>twenty|thirty)[-\s]+)?(?<ord>first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth|twentieth|thirtieth)";
+    private const string RuOrdinalDay = @"(?:(?<tens>двадцать|тридцать)\s+)?(?<ord>(?:перв|втор|четв[её]рт|пят|шест|седьм|восьм|девят|десят|одиннадцат|двенадцат|тринадцат|четырнадцат|пятнадцат|шестнадцат|семнадцат|восемнадцат|девятнадцат|двадцат|тридцат)(?:ого|ое|ом|ому)|трет(?:ьего|ье|ьем|ьему))";
+
+    private static readonly (string Stem, int Day)[] OrdinalStems =
+    [
+        ("first", 1), ("second", 2), ("third", 3), ("fourth", 4), ("fifth", 5), ("sixth", 6), ("seventh", 7), ("eighth", 8), ("ninth", 9),
+        ("tenth", 10), ("eleventh", 11), ("twelfth", 12), ("thirteenth", 13), ("fourteenth", 14), ("fifteenth", 15), ("sixteenth", 16),
+        ("seventeenth", 17), ("eighteenth", 18), ("nineteenth", 19), ("twentieth", 20), ("thirtieth", 30),
+        ("перв", 1), ("втор", 2), ("трет", 3), ("четверт", 4), ("четвёрт", 4), ("пят", 5), ("шест", 6), ("седьм", 7), ("восьм", 8), ("девят", 9),
+        ("десят", 10), ("одиннадцат", 11), ("двенадцат", 12), ("тринадцат", 13), ("четырнадцат", 14), ("пятнадцат", 15), ("шестнадцат", 16),
+        ("семнадцат", 17), ("восемнадцат", 18), ("девятнадцат", 19), ("двадцат", 20), ("тридцат", 30),
+    ];
+
     private static readonly string[] EnMonthPrefixes = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
     // "мар" comes before "ма", so March is tried before May.
     private static readonly string[] RuMonthPrefixes = ["янв", "фев", "мар", "апр", "ма", "июн", "июл", "авг", "сен", "окт", "ноя", "дек"];
@@ -58,6 +74,8 @@ public static partial class TimeExpressions
         (EnMonthDay(), ResolveMonth),
         (EnMonthAlone(), ResolveMonth),
         (RuDayMonth(), ResolveMonth),
+        (EnOrdinalDayMonth(), ResolveOrdinalMonth),
+        (RuOrdinalDayMonth(), ResolveOrdinalMonth),
         (RuMonthAfterPreposition(), ResolveMonth),
         (EnYear(), ResolveYear),
         (RuYear(), ResolveYear),
@@ -270,11 +288,30 @@ public static partial class TimeExpressions
     }
 
     // A month without a year is the latest one at or before the current month; "next May" is the first one after it.
-    private static Resolved? ResolveMonth(Match match, string text, DateOnly today)
+    private static Resolved? ResolveMonth(Match match, string text, DateOnly today) =>
+        ResolveMonth(match, text, today, match.Groups["day"].Success ? ParseNumber(match.Groups["day"].Value) : null);
+
+    private static Resolved? ResolveOrdinalMonth(Match match, string text, DateOnly today) =>
+        OrdinalDay(match) is { } day ? ResolveMonth(match, text, today, day) : null;
+
+    /// <summary>The day an ordinal's words say: "twenty-first" 21, "тридцать первого" 31; null for tens before a tens' ordinal ("twenty twentieth").</summary>
+    private static int? OrdinalDay(Match match)
+    {
+        var word = match.Groups["ord"].Value.ToLowerInvariant();
+        // The longest stem the word starts with: "пятнадцатого" is the 15th, not the 5th.
+        var day = OrdinalStems.Where(o => word.StartsWith(o.Stem, StringComparison.Ordinal)).MaxBy(o => o.Stem.Length).Day;
+        if (!match.Groups["tens"].Success)
+        {
+            return day;
+        }
+        return day < 10 ? (match.Groups["tens"].Value.ToLowerInvariant() is "twenty" or "двадцать" ? 20 : 30) + day : null;
+    }
+
+    private static Resolved? ResolveMonth(Match match, string text, DateOnly today, int? day)
     {
         var name = match.Groups["mon"].Value;
         var month = MonthOf(name);
-        var hasDay = match.Groups["day"].Success;
+        var hasDay = day is not null;
         var hasYear = match.Groups["year"].Success;
         var relation = RelationOf(match.Groups["rel"]);
         var yearRelation = match.Groups["yrel"];
@@ -305,11 +342,10 @@ public static partial class TimeExpressions
             year = month <= today.Month ? today.Year : today.Year - 1;
         }
 
-        if (hasDay)
+        if (day is { } number)
         {
-            var day = ParseNumber(match.Groups["day"].Value);
-            return day >= 1 && day <= DateTime.DaysInMonth(year, month)
-                ? new Resolved(Day(new DateOnly(year, month, day)), hasYear)
+            return number >= 1 && number <= DateTime.DaysInMonth(year, month)
+                ? new Resolved(Day(new DateOnly(year, month, number)), hasYear)
                 : null;
         }
         var bare = !hasYear && relation == Relation.None && !yearRelation.Success;
@@ -585,6 +621,12 @@ public static partial class TimeExpressions
 
     [GeneratedRegex(@"\b(?<day>\d{1,2})(?:-?го)?\s+" + RuMonth + @"\b(?:\s+" + Year + RuYearTail + ")?", Options)]
     private static partial Regex RuDayMonth();
+
+    [GeneratedRegex(@"\b(?:the\s+)?" + EnOrdinalDay + @"\s+of\s+" + EnMonth + @"\b\.?(?:,?\s+" + Year + "|" + EnYearRelation + ")?", Options)]
+    private static partial Regex EnOrdinalDayMonth();
+
+    [GeneratedRegex(@"\b" + RuOrdinalDay + @"\s+" + RuMonth + @"\b(?:\s+" + Year + RuYearTail + ")?", Options)]
+    private static partial Regex RuOrdinalDayMonth();
 
     [GeneratedRegex(@"\b(?:в|с|до|после)\s+(?:(?:начал[еа]|середин[еы]|конц[еа])\s+)?" + RuMonth + @"\b(?:\s+" + Year + RuYearTail + @"|\s+" + RuYearRelation + ")?", Options)]
     private static partial Regex RuMonthAfterPreposition();
