@@ -21,14 +21,14 @@ public sealed class RetrievalEvaluationRunsAlone
 [Collection(RetrievalEvaluationRunsAlone.Name)]
 public sealed class RetrievalEvaluationTests(MemoryHost host, ITestOutputHelper output) : IClassFixture<MemoryHost>
 {
-    // Floors a little under the figures measured on the whole set (0.749 overall; single 0.865, multi 0.436, temporal 0.930,
-    // inference 0.493; BM25 0.473), so a regression fails here (with every line's length counting alike, 0.738; with a line that
+    // Floors a little under the figures measured on the whole set (0.758 overall; single 0.876, multi 0.422, temporal 0.942,
+    // inference 0.516; BM25 0.473; before ordinal days were resolved 0.751, temporal 0.930), so a regression fails here (with every line's length counting alike, 0.738; with a line that
     // only asks counted whole too, 0.722; without the verb forms and the short-text penalty too, 0.696; without the category words
     // too, 0.685); raise them with the figures, never to a figure not yet reached. Inference went from 0.520 to 0.493 with the
     // length: its floor came down with it.
     private static readonly Dictionary<string, double> TunedFloors = new(StringComparer.Ordinal)
     {
-        ["single"] = 0.84, ["multi"] = 0.41, ["temporal"] = 0.90, ["inference"] = 0.48, [RecallReport.All] = 0.73,
+        ["single"] = 0.85, ["multi"] = 0.41, ["temporal"] = 0.92, ["inference"] = 0.48, [RecallReport.All] = 0.74,
     };
 
     // The held-out set measured 0.771 (single 0.810, multi 0.600, temporal 0.950, inference 0.512; English 0.821, Russian 0.671)
