@@ -189,9 +189,7 @@ public sealed class WakeUpTests(WakeUpTests.Host host) : IClassFixture<WakeUpTes
     {
         var userId = TestAuth.NewUserId();
         var now = host.Time.GetUtcNow();
-        await using var listener = await ListenAsync();
-        var notified = new ConcurrentQueue<DateTimeOffset?>();
-        listener.Notification += (_, e) => notified.Enqueue(ReminderScheduler.DueOf(e.Payload));
+        await using var listener = await PlannedListener.StartAsync(host);
 
         // Its first reminder (T-24h) is due in two days, after the host's safety wake of one day: every dispatcher wakes before then.
         var far = Guid.NewGuid();
@@ -201,13 +199,8 @@ public sealed class WakeUpTests(WakeUpTests.Host host) : IClassFixture<WakeUpTes
         await host.PublishAsync(Events.Changed(userId, near, now.AddMinutes(16), title: "Near"));
 
         // One connection gets notifications in commit order: once the near plan's has come, the far plan's would have come before it.
-        var nearDue = now.AddMinutes(1);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!notified.Contains(nearDue))
-        {
-            await listener.WaitAsync(timeout.Token);
-        }
-        Assert.DoesNotContain(notified, due => due is null || due >= now.AddDays(1));
+        await listener.WaitForAsync(now.AddMinutes(1));
+        Assert.DoesNotContain(listener.Notified, due => due is null || due >= now.AddDays(1));
     }
 
     [Fact]
@@ -215,9 +208,7 @@ public sealed class WakeUpTests(WakeUpTests.Host host) : IClassFixture<WakeUpTes
     {
         var userId = TestAuth.NewUserId();
         var now = host.Time.GetUtcNow();
-        await using var listener = await ListenAsync();
-        var notified = new ConcurrentQueue<DateTimeOffset?>();
-        listener.Notification += (_, e) => notified.Enqueue(ReminderScheduler.DueOf(e.Payload));
+        await using var listener = await PlannedListener.StartAsync(host);
 
         var moved = Guid.NewGuid();
         await host.PublishAsync(Events.Changed(userId, moved, now.AddDays(3), title: "Moved"));
@@ -227,23 +218,45 @@ public sealed class WakeUpTests(WakeUpTests.Host host) : IClassFixture<WakeUpTes
         await host.PublishAsync(Events.Changed(userId, moved, now.AddMinutes(16), version: 2, title: "Moved"));
 
         var nearDue = now.AddMinutes(1);
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        while (!notified.Contains(nearDue))
-        {
-            await listener.WaitAsync(timeout.Token);
-        }
+        await listener.WaitForAsync(nearDue);
         var near = await host.WithDbAsync(db => db.Reminders.Where(r => r.EventId == moved && r.DueAt == nearDue).Select(r => r.Id).ToListAsync());
         Assert.Contains(Assert.Single(near), planned);
     }
 
-    private async Task<NpgsqlConnection> ListenAsync()
+    /// <summary>A connection of the test's own listening on the dispatchers' channel, with the due times it was told of.</summary>
+    private sealed class PlannedListener : IAsyncDisposable
     {
-        var connectionString = await host.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
-        var listener = new NpgsqlConnection(connectionString);
-        await listener.OpenAsync();
-        await using var listen = new NpgsqlCommand($"LISTEN {ReminderScheduler.PlannedChannel}", listener);
-        await listen.ExecuteNonQueryAsync();
-        return listener;
+        private readonly NpgsqlConnection _connection;
+
+        private PlannedListener(NpgsqlConnection connection)
+        {
+            _connection = connection;
+            _connection.Notification += (_, e) => Notified.Enqueue(ReminderScheduler.DueOf(e.Payload));
+        }
+
+        public ConcurrentQueue<DateTimeOffset?> Notified { get; } = new();
+
+        public static async Task<PlannedListener> StartAsync(NotificationsHost host)
+        {
+            var connectionString = await host.WithDbAsync(db => Task.FromResult(db.Database.GetConnectionString()!));
+            var listener = new PlannedListener(new NpgsqlConnection(connectionString));
+            await listener._connection.OpenAsync();
+            await using var listen = new NpgsqlCommand($"LISTEN {ReminderScheduler.PlannedChannel}", listener._connection);
+            await listen.ExecuteNonQueryAsync();
+            return listener;
+        }
+
+        /// <summary>Waits (30 s at most) until a plan due at <paramref name="due"/> is notified.</summary>
+        public async Task WaitForAsync(DateTimeOffset due)
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            while (!Notified.Contains(due))
+            {
+                await _connection.WaitAsync(timeout.Token);
+            }
+        }
+
+        public ValueTask DisposeAsync() => _connection.DisposeAsync();
     }
 }
 
