@@ -19,6 +19,19 @@ public sealed class BatchConsumptionTests(ManualDispatchHost host) : IClassFixtu
     private const string Consumer = "notifications-event-changed";
 
     [Fact]
+    public async Task The_users_lock_and_the_erasure_check_are_one_round_trip()
+    {
+        using var traced = new TracedCommands();
+        var change = Events.Changed(TestAuth.NewUserId(), Guid.NewGuid(), host.Time.GetUtcNow().AddDays(2), title: "Traced");
+        var trace = await traced.InTraceAsync("publish the change", () => host.PublishAsync(change));
+        var commands = await traced.UnderConsumersAsync(trace);
+
+        var locking = Assert.Single(commands, c => c.Contains("pg_advisory_xact_lock", StringComparison.Ordinal));
+        Assert.Contains("erased_users", locking, StringComparison.Ordinal);
+        Assert.Single(commands, c => c.Contains("erased_users", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task What_queued_up_is_planned_in_a_few_transactions_each_message_once_and_the_latest_version_wins()
     {
         var start = host.Time.GetUtcNow().AddDays(2);

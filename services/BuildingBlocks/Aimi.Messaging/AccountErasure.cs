@@ -47,6 +47,22 @@ public static class ErasedUsers
         (await db.QueryAsync(IsErasedQuery, IsErasedParameters(userId, occurredAt), row => row.GetBoolean(0), cancellationToken)).Single();
 
     /// <summary>
+    /// The service's per-user lock (<paramref name="lockStatement"/>, one statement whose parameter <c>@lock_user</c> is the user id)
+    /// and then <see cref="IsErasedAsync"/>, in one round trip: the first step of a consumer of a change of the user. Two statements
+    /// in one command, so the check's snapshot is taken once the lock is held (read committed), as when they are sent one after
+    /// the other. The lock lasts until the caller's transaction ends.
+    /// </summary>
+    public static Task<bool> LockThenIsErasedAsync(this DbContext db, string lockStatement, string userId, DateTimeOffset occurredAt,
+        CancellationToken cancellationToken) =>
+        db.ReadAsync(lockStatement + ";\n" + IsErasedQuery, [new NpgsqlParameter("lock_user", userId), .. IsErasedParameters(userId, occurredAt)],
+            async (reader, ct) =>
+            {
+                await reader.NextResultAsync(ct);
+                return await reader.ReadAsync(ct) && reader.GetBoolean(0);
+            },
+            cancellationToken);
+
+    /// <summary>
     /// <see cref="IsErasedAsync"/> as SQL, with its parameters (<see cref="IsErasedParameters"/>), for a caller that sends it
     /// in a command of its own (Memory sends it behind its per-user lock, in one round trip).
     /// </summary>

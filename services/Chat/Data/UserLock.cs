@@ -7,13 +7,10 @@ public static class UserLock
 {
     /// <summary>
     /// The first step of a consumer that writes into the user's conversation: takes the user's lock (an erasure takes it too), then
-    /// false when what happened at <paramref name="occurredAt"/> belongs to an erased account.
+    /// false when what happened at <paramref name="occurredAt"/> belongs to an erased account; one round trip.
     /// </summary>
-    public static async Task<bool> AdmitAsync(this ChatDbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken)
-    {
-        await db.LockUserAsync(userId, cancellationToken);
-        return !await db.IsErasedAsync(userId, occurredAt, cancellationToken);
-    }
+    public static async Task<bool> AdmitAsync(this ChatDbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
+        !await db.LockThenIsErasedAsync("SELECT pg_advisory_xact_lock(hashtextextended('chat-user:' || @lock_user, 0))", userId, occurredAt, cancellationToken);
 
     public static Task LockUserAsync(this ChatDbContext db, string userId, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended('chat-user:' || {userId}, 0))", cancellationToken);

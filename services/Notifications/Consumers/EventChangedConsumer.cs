@@ -40,8 +40,7 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
 
     protected override async Task HandleAsync(EventChanged message, ConsumeContext<EventChanged> context, CancellationToken cancellationToken)
     {
-        await scheduler.LockUserAsync(message.UserId, cancellationToken);
-        if (await Db.IsErasedAsync(message.UserId, message.OccurredAt, cancellationToken))
+        if (await scheduler.LockUserAndCheckErasedAsync(message.UserId, message.OccurredAt, cancellationToken))
         {
             return; // about an account erased after this happened
         }

@@ -14,8 +14,7 @@ public sealed class HabitChangedConsumer(NotificationsDbContext db, ReminderSche
 
     protected override async Task HandleAsync(HabitChanged message, ConsumeContext<HabitChanged> context, CancellationToken cancellationToken)
     {
-        await scheduler.LockUserAsync(message.UserId, cancellationToken);
-        if (await Db.IsErasedAsync(message.UserId, message.OccurredAt, cancellationToken))
+        if (await scheduler.LockUserAndCheckErasedAsync(message.UserId, message.OccurredAt, cancellationToken))
         {
             return; // about an account erased after this happened
         }

@@ -14,8 +14,7 @@ public sealed class UserProfileChangedConsumer(NotificationsDbContext db, Remind
 
     protected override async Task HandleAsync(UserProfileChanged message, ConsumeContext<UserProfileChanged> context, CancellationToken cancellationToken)
     {
-        await scheduler.LockUserAsync(message.UserId, cancellationToken);
-        if (await Db.IsErasedAsync(message.UserId, message.OccurredAt, cancellationToken))
+        if (await scheduler.LockUserAndCheckErasedAsync(message.UserId, message.OccurredAt, cancellationToken))
         {
             return; // about an account erased after this happened
         }

@@ -41,6 +41,13 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
         db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({userId}, 0))", cancellationToken);
 
     /// <summary>
+    /// <see cref="LockUserAsync"/>, then whether what happened at <paramref name="occurredAt"/> belongs to an erased account, in one
+    /// round trip (<see cref="ErasedUsers.LockThenIsErasedAsync"/>): the first step of every consumer of a change of the user.
+    /// </summary>
+    public Task<bool> LockUserAndCheckErasedAsync(string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
+        db.LockThenIsErasedAsync("SELECT pg_advisory_xact_lock(hashtextextended(@lock_user, 0))", userId, occurredAt, cancellationToken);
+
+    /// <summary>
     /// The user as reminders see them: profile, settings, whether they have a push subscription. A user without a stored
     /// profile gets <paramref name="missingProfile"/>, which is added to the unit of work, or the default profile.
     /// </summary>
