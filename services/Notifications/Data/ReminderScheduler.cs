@@ -5,6 +5,7 @@ using Aimi.Notifications.Api.Domain;
 using Aimi.Notifications.Api.Workers;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Options;
+using Npgsql;
 
 namespace Aimi.Notifications.Api.Data;
 
@@ -38,14 +39,17 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
     /// one after the other and the later one plans with the other's commit. Call before reading anything of the user.
     /// </summary>
     public Task LockUserAsync(string userId, CancellationToken cancellationToken) =>
-        db.Database.ExecuteSqlAsync($"SELECT pg_advisory_xact_lock(hashtextextended({userId}, 0))", cancellationToken);
+        db.Database.ExecuteSqlRawAsync(LockStatement, [new NpgsqlParameter("lock_user", userId)], cancellationToken);
+
+    /// <summary>The user's planning lock; the user id is <c>@lock_user</c>.</summary>
+    private const string LockStatement = "SELECT pg_advisory_xact_lock(hashtextextended(@lock_user, 0))";
 
     /// <summary>
     /// <see cref="LockUserAsync"/>, then whether what happened at <paramref name="occurredAt"/> belongs to an erased account, in one
     /// round trip (<see cref="ErasedUsers.LockThenIsErasedAsync"/>): the first step of every consumer of a change of the user.
     /// </summary>
     public Task<bool> LockUserAndCheckErasedAsync(string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
-        db.LockThenIsErasedAsync("SELECT pg_advisory_xact_lock(hashtextextended(@lock_user, 0))", userId, occurredAt, cancellationToken);
+        db.LockThenIsErasedAsync(LockStatement, userId, occurredAt, cancellationToken);
 
     /// <summary>
     /// The user as reminders see them: profile, settings, whether they have a push subscription. A user without a stored
