@@ -75,9 +75,12 @@ public static class Forgetting
     /// mark); then false when what happened at <paramref name="occurredAt"/> belongs to what the user had erased or forgotten
     /// (the check is <see cref="ErasedUsers.IsErasedAsync"/>'s, in the lock's round trip: every consumer of Memory runs this).
     /// </summary>
-    public static Task<bool> AdmitAsync(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
-        UnderSharedLockAsync(db, userId, SharedLock + ErasedUsers.IsErasedQuery, ErasedUsers.IsErasedParameters(userId, occurredAt),
-            AdmittedAsync, cancellationToken);
+    public static async Task<bool> AdmitAsync(this MemoryDbContext db, string userId, DateTimeOffset occurredAt, CancellationToken cancellationToken) =>
+        !await db.LockThenIsErasedAsync(SharedLockOfUser, userId, occurredAt, cancellationToken);
+
+    /// <summary><see cref="SharedLock"/> with the user as <see cref="ErasedUsers.LockThenIsErasedAsync"/> names it (<c>@lock_user</c>).</summary>
+    private static readonly string SharedLockOfUser =
+        string.Create(System.Globalization.CultureInfo.InvariantCulture, $"SELECT pg_advisory_xact_lock_shared({LockSpace}, hashtext(@lock_user))");
 
     /// <summary>Reads <see cref="ErasedUsers.IsErasedQuery"/>'s row: admitted unless what happened was erased or forgotten.</summary>
     private static async Task<bool> AdmittedAsync(DbDataReader reader, CancellationToken cancellationToken) =>

@@ -311,11 +311,10 @@ public static partial class TimeExpressions
     {
         var name = match.Groups["mon"].Value;
         var month = MonthOf(name);
-        var hasDay = day is not null;
         var hasYear = match.Groups["year"].Success;
         var relation = RelationOf(match.Groups["rel"]);
         var yearRelation = match.Groups["yrel"];
-        if (!hasDay && !hasYear && !NamedAsMonth(name, text, match.Index, relation != Relation.None || yearRelation.Success))
+        if (day is null && !hasYear && !NamedAsMonth(name, text, match.Index, relation != Relation.None || yearRelation.Success))
         {
             return null;
         }
