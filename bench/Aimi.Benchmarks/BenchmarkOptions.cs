@@ -2,13 +2,10 @@ using System.Globalization;
 
 namespace Aimi.Benchmarks;
 
-/// <summary><c>[--scenario events|chat] [--rate N] [--duration SECONDS] [--warmup SECONDS] [--concurrency N] [--users N] [--url GATEWAY] [--rabbitmq AMQP-URI]</c>.</summary>
+/// <summary><c>[--scenario events|chat] [--rate N] [--duration SECONDS] [--warmup SECONDS] [--concurrency N] [--users N] [--url GATEWAY] [--postgres CONNECTION-STRING]</c>.</summary>
 public sealed record BenchmarkOptions(
-    string Scenario, double Rate, TimeSpan Duration, TimeSpan Warmup, int Concurrency, int Users, Uri? Url, string? RabbitMq, TimeSpan Idle = default)
+    string Scenario, double Rate, TimeSpan Duration, TimeSpan Warmup, int Concurrency, int Users, Uri? Url, string? Postgres, TimeSpan Idle = default)
 {
-    /// <summary>The broker of <c>dotnet run --project Aimi.AppHost</c> (persistent mode: RabbitMQ one port above the standard one).</summary>
-    public const string DefaultRabbitMq = "amqp://guest:guest@localhost:5673";
-
     public const string Events = "events";
     public const string Chat = "chat";
 
@@ -29,7 +26,9 @@ public sealed record BenchmarkOptions(
                                session rolls over inside the measured window and session starts show in the figures
           --idle SECONDS       after the warm-up, measure the CPU of the idle system for this long first (default 0 = not)
           --url URL            a running gateway, e.g. http://localhost:8080 (default: start the system from the AppHost in ephemeral mode)
-          --rabbitmq URI       with --url: the broker's amqp:// URI (default amqp://guest:guest@localhost:5673, the AppHost's own broker)
+          --postgres STRING    with --url, events: a connection string of the services' PostgreSQL server (a role that reads goalsdb,
+                               notificationsdb and memorydb), to check that every created event was handled and planned;
+                               without it only the requests are measured
         """;
 
     public static BenchmarkOptions Parse(IReadOnlyList<string> args)
@@ -58,7 +57,7 @@ public sealed record BenchmarkOptions(
                 {
                     Url = Uri.TryCreate(Value(), UriKind.Absolute, out var url) ? url : throw new ArgumentException($"--url '{args[i]}' is not an absolute URL."),
                 },
-                "--rabbitmq" => options with { RabbitMq = Value() },
+                "--postgres" => options with { Postgres = Value() },
                 _ => throw new ArgumentException($"Unknown argument '{name}'."),
             };
         }

@@ -11,11 +11,9 @@ namespace Aimi.Benchmarks;
 /// The whole system from the real AppHost in ephemeral mode (its own servers on free ports, data deleted at stop), started in this
 /// process through Aspire's testing builder and stopped with it; the dashboard is off, so only the system itself is measured.
 /// </summary>
-public sealed class BenchmarkSystem(DistributedApplication app, Uri gateway, string rabbitMq, string postgres) : IAsyncDisposable
+public sealed class BenchmarkSystem(DistributedApplication app, Uri gateway, string postgres) : IAsyncDisposable
 {
     public Uri Gateway => gateway;
-
-    public string RabbitMq => rabbitMq;
 
     /// <summary>The PostgreSQL server's superuser connection string; the server has <c>pg_stat_statements</c> loaded.</summary>
     public string Postgres => postgres;
@@ -40,11 +38,9 @@ public sealed class BenchmarkSystem(DistributedApplication app, Uri gateway, str
         var app = await builder.BuildAsync(deadline.Token);
         await app.StartAsync(deadline.Token);
         await app.ResourceNotifications.WaitForResourceHealthyAsync(ResourceNames.Gateway, deadline.Token);
-        var rabbitMq = await app.GetConnectionStringAsync(ResourceNames.RabbitMq, deadline.Token)
-            ?? throw new InvalidOperationException("RabbitMQ has no connection string.");
         var postgres = await app.GetConnectionStringAsync(ResourceNames.Postgres, deadline.Token)
             ?? throw new InvalidOperationException("PostgreSQL has no connection string.");
-        return new BenchmarkSystem(app, app.GetEndpoint(ResourceNames.Gateway, "http"), rabbitMq, postgres);
+        return new BenchmarkSystem(app, app.GetEndpoint(ResourceNames.Gateway, "http"), postgres);
     }
 
     public async ValueTask DisposeAsync()

@@ -26,18 +26,18 @@ BenchmarkSystem? system = null;
 try
 {
     Uri gatewayUrl;
-    string amqp;
+    string? postgres;
     if (options.Url is { } url)
     {
         gatewayUrl = url;
-        amqp = options.RabbitMq ?? BenchmarkOptions.DefaultRabbitMq;
+        postgres = options.Postgres;
     }
     else
     {
         Console.WriteLine("Starting the system: the AppHost in ephemeral mode (Aspire testing builder, no dashboard)…");
         system = await BenchmarkSystem.StartAsync(TimeSpan.FromMinutes(4), cancel.Token);
         gatewayUrl = system.Gateway;
-        amqp = system.RabbitMq;
+        postgres = system.Postgres;
     }
 
     using var http = new HttpClient(new SocketsHttpHandler { MaxConnectionsPerServer = options.Concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(5) })
@@ -55,7 +55,7 @@ try
 
     return options.Scenario == BenchmarkOptions.Chat
         ? await ChatAsync(http, gatewayUrl, tokens, cancel.Token)
-        : await EventsAsync(http, gatewayUrl, amqp, subjects, tokens, cancel.Token);
+        : await EventsAsync(http, gatewayUrl, postgres, tokens, cancel.Token);
 }
 catch (OperationCanceledException) when (cancel.IsCancellationRequested)
 {
@@ -75,47 +75,58 @@ finally
     }
 }
 
-async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<string> subjects, List<string> tokens, CancellationToken cancellationToken)
+async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string? postgres, List<string> tokens, CancellationToken cancellationToken)
 {
-    await using var probe = await OutboxProbe.StartAsync(amqp, subjects.ToHashSet());
-
     if (options.Warmup > TimeSpan.Zero)
     {
         Console.WriteLine($"Warming up for {options.Warmup.TotalSeconds:0} s (not measured)…");
         await new LoadRun(http, options with { Duration = options.Warmup }, tokens).RunAsync(cancellationToken);
         await SettleAsync(cancellationToken);
     }
-    // Measure only events created from here on.
-    probe.Clear();
     await IdleAsync(cancellationToken);
 
     Console.WriteLine($"POST {gatewayUrl}events at {options.Rate:0.#}/s for {options.Duration.TotalSeconds:0} s as {options.Users} users, at most {options.Concurrency} in flight…");
     var load = new LoadRun(http, options, tokens);
+    var ledger = postgres is null ? null : new DeliveryLedger(postgres);
     var statements = system is null ? null : await StatementStats.StartAsync(system.Postgres, cancellationToken);
     var cpu = ProcessCpu.Available ? ProcessCpu.Start(options.Url is null) : null;
+    // The outbox rows of this run's events are among those written from here on (a second's margin for the clocks of the processes).
+    var since = DateTimeOffset.UtcNow.AddSeconds(-1);
     await load.RunAsync(cancellationToken);
 
-    // Give the outbox a moment to deliver what was committed last, and Notifications to plan it: a consumer running behind
-    // keeps the window open, so its work for these events counts in it.
-    var deadline = DateTime.UtcNow.AddSeconds(30);
-    // Planned means its EventChanged arrived too.
-    while (load.Created.Keys.Any(id => !probe.IsPlanned(id)) && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested)
+    // Give the outbox a moment to deliver what was committed last, and the consumers to handle it and plan its reminders: a consumer
+    // running behind keeps the window open, so its work for these events counts in it.
+    IReadOnlyList<EventDelivery> deliveries = [];
+    if (ledger is not null)
     {
-        await Task.Delay(100, cancellationToken);
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        do
+        {
+            await Task.Delay(250, cancellationToken);
+            deliveries = await ledger.ReadAsync(load.Created.Keys, since, cancellationToken);
+        }
+        while (deliveries.Count(d => d.Complete) < load.Created.Count && DateTime.UtcNow < deadline && !cancellationToken.IsCancellationRequested);
     }
 
-    // The window closes when every created event's consumers had their chance: the outbox delay above, plus a settle second.
+    // The window closes when every created event's consumers had their chance: the delay above, plus a settle second.
     await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
     var used = cpu?.Stop();
     var latencies = load.LatenciesMs.Order().ToArray();
-    var delays = load.Created.Keys.Where(probe.DelaysMs.ContainsKey).Select(id => probe.DelaysMs[id]).Order().ToArray();
+    var handled = deliveries.Where(d => d.HandledAt is not null).Select(d => (d.HandledAt!.Value - d.CommittedAt).TotalMilliseconds).Order().ToArray();
+    var planning = deliveries.Where(d => d.PlannedAt is not null).Select(d => (d.PlannedAt!.Value - d.CommittedAt).TotalMilliseconds).Order().ToArray();
     Console.WriteLine();
     Console.WriteLine($"requests   {latencies.Length} in {load.Elapsed.TotalSeconds:0.0} s = {latencies.Length / load.Elapsed.TotalSeconds:0.0}/s (target {options.Rate:0.#}/s)");
     Console.WriteLine($"outcomes   {string.Join(", ", load.Outcomes.OrderBy(o => o.Key).Select(o => $"{o.Key}: {o.Value}"))}");
     Console.WriteLine($"latency    {Percentiles(latencies)}   (from each request's scheduled time)");
-    Console.WriteLine($"outbox     {delays.Length}/{load.Created.Count} created events arrived as EventChanged; delay {Percentiles(delays, p90: false)}");
-    var planning = probe.PlanningDelaysMs(load.Created.Keys);
-    Console.WriteLine($"planned    {planning.Length}/{load.Created.Count} created events announced as RemindersScheduled; delay from the commit {Percentiles(planning, p90: false)}");
+    if (ledger is null)
+    {
+        Console.WriteLine("outbox     not checked (give --postgres with --url)");
+    }
+    else
+    {
+        Console.WriteLine($"outbox     {handled.Length}/{load.Created.Count} created events' EventChanged handled by Notifications and Memory; from the commit to the later of the two {Percentiles(handled, p90: false)}");
+        Console.WriteLine($"planned    {planning.Length}/{load.Created.Count} created events recorded as scheduled in Goals (RemindersScheduled handled); from the commit {Percentiles(planning, p90: false)}");
+    }
     if (used is var (byRole, machineMs, _))
     {
         foreach (var line in ProcessCpu.Table(byRole, machineMs, load.Created.Count, "event"))
@@ -124,7 +135,7 @@ async Task<int> EventsAsync(HttpClient http, Uri gatewayUrl, string amqp, List<s
         }
     }
     await PrintStatementsAsync(statements, used?.ByProcess, load.Created.Count, "event", cancellationToken);
-    return load.Created.Count == latencies.Length && delays.Length == load.Created.Count ? 0 : 1;
+    return load.Created.Count == latencies.Length && (ledger is null || deliveries.Count(d => d.Complete) == load.Created.Count) ? 0 : 1;
 }
 
 async Task<int> ChatAsync(HttpClient http, Uri gatewayUrl, List<string> tokens, CancellationToken cancellationToken)
