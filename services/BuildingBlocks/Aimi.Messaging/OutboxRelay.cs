@@ -19,6 +19,13 @@ public sealed class OutboxOptions
     /// stopped right after the commit). Each poll is a transaction in every service, so it is not every second (issue 17: idle).
     /// </summary>
     public TimeSpan PollInterval { get; set; } = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long the relay waits, once woken, before it claims what is unsent: the commits of that moment go out in one pass
+    /// (a transaction, a claiming statement and a scope) instead of one pass each. Off (zero) unless configured: the services'
+    /// <c>appsettings.json</c> set 10 ms (issue 17: at 100 created events a second Goals' relay ran 0.98 passes an event), the
+    /// test hosts, whose clock only moves when a test moves it, leave it off.
+    /// </summary>
+    public TimeSpan Gather { get; set; } = TimeSpan.Zero;
     public int BatchSize { get; set; } = 100;
     /// <summary>How long one publish may wait for the broker's confirm before the batch is retried.</summary>
     public TimeSpan PublishTimeout { get; set; } = TimeSpan.FromSeconds(10);
@@ -68,7 +75,17 @@ internal sealed partial class OutboxRelay<TDbContext>(
         return await RelayBatchAsync(stoppingToken) == _options.BatchSize ? LoopWait.None : LoopWait.For(_options.PollInterval);
     }
 
-    protected override Task WaitAsync(LoopWait wait, CancellationToken stoppingToken) => signal.WaitAsync(wait.Delay, Time, stoppingToken);
+    protected override async Task WaitAsync(LoopWait wait, CancellationToken stoppingToken)
+    {
+        await signal.WaitAsync(wait.Delay, Time, stoppingToken);
+        if (_options.Gather > TimeSpan.Zero)
+        {
+            await Task.Delay(_options.Gather, Time, stoppingToken);
+            // The commits of the gathering notified too; the pass about to run claims their rows, so their wake-up would only
+            // start a pass that finds nothing. A commit from here on wakes the loop again.
+            signal.TryTake();
+        }
+    }
 
     internal async Task<int> RelayBatchAsync(CancellationToken cancellationToken)
     {
