@@ -45,6 +45,13 @@ public sealed class TracedCommands : IDisposable
         _stopped.Where(a => a.TraceId == trace && a.Source.Name == "Npgsql").Select(TextOf).ToList();
 
     /// <summary>
+    /// The text of every finished command on <paramref name="database"/>, whatever its trace: for work that no single trace spans (a
+    /// batch consumer handles messages of many traces). Only a host's own database keeps other tests' commands out.
+    /// </summary>
+    public IReadOnlyList<string> CommandsOn(string database) =>
+        _stopped.Where(a => a.Source.Name == "Npgsql" && (a.GetTagItem("db.namespace") ?? a.GetTagItem("db.name"))?.ToString() == database).Select(TextOf).ToList();
+
+    /// <summary>
     /// Waits until a MassTransit consumer of <paramref name="trace"/> has handled its message (its activity stops once the message is
     /// handled and acknowledged, so what ran under it is all there), then the text of the commands run under the trace's consumers.
     /// </summary>

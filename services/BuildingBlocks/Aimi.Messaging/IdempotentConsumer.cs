@@ -31,6 +31,19 @@ public abstract partial class IdempotentHandler<TMessage, TDbContext>(TDbContext
     protected abstract Task HandleAsync(TMessage message, ConsumeContext<TMessage> context, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Runs in the transaction, before the messages not handled before are handled, with those messages: a consumer whose handler
+    /// reads the same kind of row for each message reads them all here in one statement instead of one each (issue 17).
+    /// </summary>
+    protected virtual Task PrepareAsync(IReadOnlyList<TMessage> messages, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>
+    /// Whether the handled messages' changes are saved once, after the last handler, instead of after each: for a handler that reads
+    /// nothing another message's handler may have written (what it reads, <see cref="PrepareAsync"/> read). One round trip for the
+    /// batch's writes instead of one a message.
+    /// </summary>
+    protected virtual bool SavesTogether => false;
+
+    /// <summary>
     /// Runs once the handler's changes are committed: the place for effects outside the database (a cache), which
     /// must never show what a rolled-back attempt wrote. Not run for a duplicate.
     /// </summary>
@@ -51,7 +64,7 @@ public abstract partial class IdempotentHandler<TMessage, TDbContext>(TDbContext
             $"INSERT INTO processed_messages (consumer, message_id, processed_at) SELECT {ConsumerName}, id, {time.GetUtcNow()} FROM unnest({ids}) AS id ON CONFLICT DO NOTHING RETURNING message_id",
             cancellationToken)).ToHashSet();
 
-        var handled = new List<TMessage>(fresh.Count);
+        var toHandle = new List<ConsumeContext<TMessage>>(fresh.Count);
         foreach (var context in messages)
         {
             var id = ConsumedMessages.IdOf(context);
@@ -60,13 +73,25 @@ public abstract partial class IdempotentHandler<TMessage, TDbContext>(TDbContext
                 ConsumedMessages.LogDuplicate(logger, typeof(TMessage).Name, id, ConsumerName);
                 continue;
             }
-            await HandleAsync(context.Message, context, cancellationToken);
-            await db.SaveChangesAsync(cancellationToken);
-            handled.Add(context.Message);
+            toHandle.Add(context);
         }
-        if (handled.Count == 0)
+        if (toHandle.Count == 0)
         {
             return; // nothing written: the transaction rolls back as it is disposed
+        }
+        var handled = toHandle.Select(c => c.Message).ToList();
+        await PrepareAsync(handled, cancellationToken);
+        foreach (var context in toHandle)
+        {
+            await HandleAsync(context.Message, context, cancellationToken);
+            if (!SavesTogether)
+            {
+                await db.SaveChangesAsync(cancellationToken);
+            }
+        }
+        if (SavesTogether)
+        {
+            await db.SaveChangesAsync(cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         foreach (var message in handled)

@@ -3,30 +3,58 @@ using Aimi.Goals.Api.Data;
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;
 using MassTransit;
+using Microsoft.EntityFrameworkCore;
 
 namespace Aimi.Goals.Api.Consumers;
 
 /// <summary>
 /// The Notification service planned the event's reminders: <c>planned → scheduled</c>, in the history and the API. No
 /// <c>EventChanged</c> for it: Notifications caused it, and Memory and Notifications treat planned and scheduled alike, so a
-/// second announcement of every new event would only cost each of them a transaction (issue 17).
+/// second announcement of every new event would only cost each of them a transaction (issue 17). What queued up is handled
+/// together: the batch's events and their owners are read in one statement, and its changes saved in one round trip.
 /// </summary>
 public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle lifecycle, TimeProvider time, ILogger<RemindersScheduledConsumer> logger)
     : IdempotentBatchConsumer<RemindersScheduled, GoalsDbContext>(db, time, logger)
 {
+    private Dictionary<Guid, (EventItem Item, User User)> _events = [];
+
     protected override string ConsumerName => "goals-reminders-scheduled";
 
     protected override string PartitionOf(RemindersScheduled message) => message.UserId;
 
-    protected override async Task HandleAsync(RemindersScheduled message, ConsumeContext<RemindersScheduled> context, CancellationToken cancellationToken)
+    /// <summary>Nothing a handler writes is read by another: each reads its event from <see cref="PrepareAsync"/>'s one statement.</summary>
+    protected override bool SavesTogether => true;
+
+    protected override async Task PrepareAsync(IReadOnlyList<RemindersScheduled> messages, CancellationToken cancellationToken)
     {
-        if (await ReminderDeliveredConsumer.EventOf(Db, message.UserId, message.EventId, cancellationToken) is var (item, user)
-            && EventStatusMachine.Apply(item.Status, EventAction.ScheduleReminders).Accepted)
+        var ids = messages.Select(m => m.EventId).Distinct().ToArray();
+        _events = [];
+        await foreach (var found in EventsAndOwnersQuery(Db, ids).WithCancellation(cancellationToken))
         {
-            lifecycle.Transition(item, user, EventAction.ScheduleReminders, Actors.System,
-                $"{message.ReminderCount} reminder(s) planned", new { message.ReminderCount, message.FirstTriggerAt }, announce: false);
+            _events[found.Item.Id] = (found.Item, found.User);
         }
     }
+
+    protected override Task HandleAsync(RemindersScheduled message, ConsumeContext<RemindersScheduled> context, CancellationToken cancellationToken)
+    {
+        // An event deleted meanwhile, or not this user's, has nothing to move.
+        if (_events.TryGetValue(message.EventId, out var found) && found.User.ExternalSubject == message.UserId
+            && EventStatusMachine.Apply(found.Item.Status, EventAction.ScheduleReminders).Accepted)
+        {
+            lifecycle.Transition(found.Item, found.User, EventAction.ScheduleReminders, Actors.System,
+                $"{message.ReminderCount} reminder(s) planned", new { message.ReminderCount, message.FirstTriggerAt }, announce: false);
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The events of a batch with their owners, tracked (their status moves), compiled once.</summary>
+    private static readonly Func<GoalsDbContext, Guid[], IAsyncEnumerable<EventAndOwner>> EventsAndOwnersQuery = EF.CompileAsyncQuery(
+        (GoalsDbContext db, Guid[] ids) => db.Events
+            .Join(db.Users, e => e.UserId, u => u.Id, (e, u) => new { Item = e, User = u })
+            .Where(x => ids.Contains(x.Item.Id))
+            .Select(x => new EventAndOwner(x.Item, x.User)));
+
+    private sealed record EventAndOwner(EventItem Item, User User);
 }
 
 public sealed class RemindersScheduledConsumerDefinition : BatchingConsumerDefinition<RemindersScheduledConsumer>;
