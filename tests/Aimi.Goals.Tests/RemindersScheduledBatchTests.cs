@@ -40,19 +40,22 @@ public sealed class RemindersScheduledBatchTests(GoalsHost host) : IClassFixture
         await Task.WhenAll(messages.Select(m => host.Bus.Bus.Publish(m.Message, c => c.MessageId = m.Id)));
 
         var ids = messages.Select(m => m.Id).ToArray();
-        await Eventually.GetAsync(() => host.WithDbAsync(db => db.Database.SqlQuery<long>(
-                $"SELECT count(*)::bigint AS \"Value\" FROM processed_messages WHERE consumer = 'goals-reminders-scheduled' AND message_id = ANY({ids})").SingleAsync()),
-            recorded => recorded == ids.Length, because: "every message handled");
+        // Each batch is one transaction: its processed_messages rows share an xmin.
+        Task<Recorded> RecordedAsync() => host.WithDbAsync(db => db.Database.SqlQuery<Recorded>(
+            $"SELECT count(*) AS messages, count(DISTINCT xmin::text) AS transactions FROM processed_messages WHERE consumer = 'goals-reminders-scheduled' AND message_id = ANY({ids})")
+            .SingleAsync());
+        var recorded = await Eventually.GetAsync(RecordedAsync, r => r.Messages == ids.Length, because: "every message handled");
         var statuses = await host.WithDbAsync(db => db.Events.AsNoTracking().Where(e => e.Id == stranger.Id || events.Select(x => x.Id).Contains(e.Id))
             .ToDictionaryAsync(e => e.Id, e => e.Status));
         Assert.All(events, e => Assert.Equal(EventStatus.Scheduled, statuses[e.Id]));
         Assert.Equal(EventStatus.Planned, statuses[stranger.Id]); // announced under another user's id: not theirs to move
 
-        // Each batch is one transaction; each read the events of its messages once.
-        var batches = await host.WithDbAsync(db => db.Database.SqlQuery<long>(
-            $"SELECT count(DISTINCT xmin::text)::bigint AS \"Value\" FROM processed_messages WHERE consumer = 'goals-reminders-scheduled' AND message_id = ANY({ids})").SingleAsync());
+        // Each batch read the events of its messages once.
+        var batches = recorded.Transactions;
         Assert.InRange(batches, 1, ids.Length - 1); // published together, they queue up together
         var reads = traced.CommandsOn(host.Database.Name).Count(c => c.Contains("FROM events", StringComparison.Ordinal) && c.Contains("JOIN users", StringComparison.Ordinal));
         Assert.Equal(batches, reads);
     }
+
+    private sealed record Recorded(long Messages, long Transactions);
 }

@@ -37,19 +37,29 @@ public sealed class ReminderDeliveredConsumer(GoalsDbContext db, EventLifecycle 
         }
     }
 
-    internal static async Task<(EventItem Item, User User)?> EventOf(GoalsDbContext db, string subject, Guid eventId, CancellationToken cancellationToken)
+    internal static async Task<(EventItem Item, User User)?> EventOf(GoalsDbContext db, string subject, Guid eventId, CancellationToken cancellationToken) =>
+        (await EventsOfAsync(db, [eventId], cancellationToken)).TryGetValue(eventId, out var found) && found.User.ExternalSubject == subject ? found : null;
+
+    /// <summary>
+    /// The events of <paramref name="ids"/> that exist, each with its owner, tracked (the consumers move their status) and read in one
+    /// statement, compiled once (consumers run per event, per reminder delivered and per batch: issue 17). Whether the owner is the
+    /// message's user is the caller's check.
+    /// </summary>
+    internal static async Task<Dictionary<Guid, (EventItem Item, User User)>> EventsOfAsync(GoalsDbContext db, Guid[] ids, CancellationToken cancellationToken)
     {
-        // One statement for both, compiled once (a consumer runs per event and per reminder delivered: issue 17).
-        var found = await EventAndUserQuery(db, eventId, subject, cancellationToken);
-        return found is null ? null : (found.Item, found.User);
+        var found = new Dictionary<Guid, (EventItem Item, User User)>();
+        await foreach (var row in EventsAndUsersQuery(db, ids).WithCancellation(cancellationToken))
+        {
+            found[row.Item.Id] = (row.Item, row.User);
+        }
+        return found;
     }
 
-    private static readonly Func<GoalsDbContext, Guid, string, CancellationToken, Task<EventAndUser?>> EventAndUserQuery = EF.CompileAsyncQuery(
-        (GoalsDbContext db, Guid eventId, string subject, CancellationToken _) => db.Events
+    private static readonly Func<GoalsDbContext, Guid[], IAsyncEnumerable<EventAndUser>> EventsAndUsersQuery = EF.CompileAsyncQuery(
+        (GoalsDbContext db, Guid[] ids) => db.Events
             .Join(db.Users, e => e.UserId, u => u.Id, (e, u) => new { Item = e, User = u })
-            .Where(x => x.Item.Id == eventId && x.User.ExternalSubject == subject)
-            .Select(x => new EventAndUser(x.Item, x.User))
-            .SingleOrDefault());
+            .Where(x => ids.Contains(x.Item.Id))
+            .Select(x => new EventAndUser(x.Item, x.User)));
 
     private sealed record EventAndUser(EventItem Item, User User);
 }

@@ -3,7 +3,6 @@ using Aimi.Goals.Api.Data;
 using Aimi.Goals.Api.Domain;
 using Aimi.Messaging;
 using MassTransit;
-using Microsoft.EntityFrameworkCore;
 
 namespace Aimi.Goals.Api.Consumers;
 
@@ -25,15 +24,8 @@ public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle
     /// <summary>Nothing a handler writes is read by another: each reads its event from <see cref="PrepareAsync"/>'s one statement.</summary>
     protected override bool SavesTogether => true;
 
-    protected override async Task PrepareAsync(IReadOnlyList<RemindersScheduled> messages, CancellationToken cancellationToken)
-    {
-        var ids = messages.Select(m => m.EventId).Distinct().ToArray();
-        _events = [];
-        await foreach (var found in EventsAndOwnersQuery(Db, ids).WithCancellation(cancellationToken))
-        {
-            _events[found.Item.Id] = (found.Item, found.User);
-        }
-    }
+    protected override async Task PrepareAsync(IReadOnlyList<RemindersScheduled> messages, CancellationToken cancellationToken) =>
+        _events = await ReminderDeliveredConsumer.EventsOfAsync(Db, messages.Select(m => m.EventId).Distinct().ToArray(), cancellationToken);
 
     protected override Task HandleAsync(RemindersScheduled message, ConsumeContext<RemindersScheduled> context, CancellationToken cancellationToken)
     {
@@ -46,15 +38,6 @@ public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle
         }
         return Task.CompletedTask;
     }
-
-    /// <summary>The events of a batch with their owners, tracked (their status moves), compiled once.</summary>
-    private static readonly Func<GoalsDbContext, Guid[], IAsyncEnumerable<EventAndOwner>> EventsAndOwnersQuery = EF.CompileAsyncQuery(
-        (GoalsDbContext db, Guid[] ids) => db.Events
-            .Join(db.Users, e => e.UserId, u => u.Id, (e, u) => new { Item = e, User = u })
-            .Where(x => ids.Contains(x.Item.Id))
-            .Select(x => new EventAndOwner(x.Item, x.User)));
-
-    private sealed record EventAndOwner(EventItem Item, User User);
 }
 
 public sealed class RemindersScheduledConsumerDefinition : BatchingConsumerDefinition<RemindersScheduledConsumer>;
