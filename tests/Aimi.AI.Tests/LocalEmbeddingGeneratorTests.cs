@@ -188,6 +188,45 @@ public sealed class LocalEmbeddingGeneratorTests : IDisposable
     }
 
     [Fact]
+    public void A_conversation_is_embedded_on_every_lane_and_each_line_gets_its_own_vector()
+    {
+        // An import's lines are most of its time: spread over two lanes, two run at once; each still runs alone through the model.
+        using var encoder = LocalEmbeddingGenerator.LoadEncoder(lanes: 2);
+        using var generator = new LocalEmbeddingGenerator(encoder);
+        var lines = Enumerable.Range(0, 40).Select(i => $"Anna: day {i}, we walked the dog along the river and talked about work").ToArray();
+
+        var spread = generator.Embed(lines);
+
+        Assert.Equal(2, encoder.PeakRunning);
+        Assert.Equal(lines.Length, spread.Length);
+        for (var i = 0; i < lines.Length; i += 7)
+        {
+            Assert.Equal(encoder.Encode(lines[i]), spread[i]);
+        }
+    }
+
+    [Fact]
+    public void A_few_texts_stay_on_the_callers_thread()
+    {
+        using var encoder = LocalEmbeddingGenerator.LoadEncoder(lanes: 2);
+        using var generator = new LocalEmbeddingGenerator(encoder);
+
+        var vectors = generator.Embed(Enumerable.Range(0, LocalEmbeddingGenerator.SpreadFrom - 1).Select(i => $"fact {i}: likes tea").ToArray());
+
+        Assert.Equal(LocalEmbeddingGenerator.SpreadFrom - 1, vectors.Length);
+        Assert.Equal(1, encoder.PeakRunning);
+    }
+
+    [Fact]
+    public void A_cancelled_conversation_stops_with_the_cancellation_not_a_wrapped_error()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        Assert.Throws<OperationCanceledException>(() => _generator.Embed(Enumerable.Range(0, 20).Select(i => $"line {i}").ToArray(), cancelled.Token));
+    }
+
+    [Fact]
     public void The_same_text_gives_the_same_vector_in_another_process()
     {
         var here = _generator.Embed("Позвонить маме завтра в 18:00");

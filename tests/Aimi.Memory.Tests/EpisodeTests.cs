@@ -115,6 +115,31 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
         Assert.Single(await host.EpisodesOfAsync(user), e => e.SourceMessageIds.SequenceEqual([line.Id]));
     }
 
+    /// <summary>
+    /// An import's thousand episodes left tracked were scanned by every change detection after them (each fact's save, each graph
+    /// lookup): a third of an import's CPU. A long conversation writes them at once, in the caller's transaction, and lets them go.
+    /// </summary>
+    [Fact]
+    public async Task A_long_conversation_writes_its_episodes_at_once_and_keeps_none_of_them_tracked()
+    {
+        var user = TestAuth.NewUserId();
+        var lines = Enumerable.Range(0, MemoryWriter.ReleaseEpisodesFrom)
+            .Select(i => new ConversationLine($"line-{i}", "user", "Anna", $"Day {i}: my sister Olga and I walked the dog by the river.", May8.AddMinutes(i)))
+            .ToList();
+        await using var scope = host.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
+        await using (var transaction = await db.Database.BeginTransactionAsync())
+        {
+            var writer = scope.ServiceProvider.GetRequiredService<MemoryWriter>();
+            Assert.True(await writer.RememberConversationAsync(user, Guid.NewGuid(), lines, Aimi.Contracts.Memory.UserStateReasons.ConversationImported, May8, default));
+
+            Assert.DoesNotContain(db.ChangeTracker.Entries<MemoryItem>(), e => e.Entity.Kind == MemoryKind.Episode);
+            await transaction.CommitAsync();
+        }
+
+        Assert.Equal(lines.Select(l => l.Id).Order(), (await host.EpisodesOfAsync(user)).SelectMany(e => e.SourceMessageIds).Order());
+    }
+
     [Fact]
     public async Task Every_imported_message_is_an_episode_citing_exactly_that_message_and_its_speaker()
     {

@@ -27,7 +27,8 @@ public sealed class MemoryWriter(
         }
         // A chat session's lines were stored one by one as they were said (ChatMessageRecorded); any that were not are stored now.
         // Everything below reads only the lines kept: a forgotten line yields no fact, summary sentence, note or graph link either.
-        var kept = await AddEpisodesAsync(userId, sessionId, lines, now, cancellationToken);
+        var (kept, added) = await KeepAndAddEpisodesAsync(userId, sessionId, lines, now, cancellationToken);
+        await WriteAndReleaseAsync(added, cancellationToken);
 
         var extraction = kept.Any(l => l.IsUser) ? await extractor.ExtractAsync(kept, cancellationToken) : Extraction.Empty;
         var facts = extraction.Facts.OrderBy(f => f.ValidFrom).ToList();
@@ -90,17 +91,44 @@ public sealed class MemoryWriter(
     /// Stores each line as an episode: its words with the dates its relative times resolve to, who said it, when, the line before it as
     /// context, and that line as provenance; embedded in batches. Lines already stored for the session (a redelivery) are skipped, and
     /// so are lines not to be remembered and lines the user had forgotten (<see cref="Tombstones"/>, read once for the batch). The episodes
-    /// are added to the context, not saved: the caller's <c>SaveChanges</c> writes them with the rest of its work, in one round trip.
+    /// are added to the context, not saved: the caller's <c>SaveChanges</c> writes them with the rest of its work, in one round trip
+    /// (many, an import's, are written at once: <see cref="WriteAndReleaseAsync"/>).
     /// </summary>
     /// <returns>The lines kept (stored now or before): what may be derived from.</returns>
     public async Task<IReadOnlyList<ConversationLine>> AddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now,
-        CancellationToken cancellationToken)
+        CancellationToken cancellationToken) => (await KeepAndAddEpisodesAsync(userId, sessionId, lines, now, cancellationToken)).Kept;
+
+    /// <summary><see cref="AddEpisodesAsync"/>, with the episodes added now.</summary>
+    private async Task<(IReadOnlyList<ConversationLine> Kept, List<MemoryItem> Added)> KeepAndAddEpisodesAsync(string userId, Guid sessionId,
+        IReadOnlyList<ConversationLine> lines, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var said = lines.Where(l => l.Remember).ToList();
         var forgotten = await db.ForgottenAmongAsync(userId, said.Select(l => l.Id).Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
         var kept = said.Where(l => !forgotten.Contains(l.Id)).ToList();
-        await StoreEpisodesAsync(userId, sessionId, kept, now, cancellationToken);
-        return kept;
+        return (kept, await StoreEpisodesAsync(userId, sessionId, kept, now, cancellationToken));
+    }
+
+    /// <summary>From how many episodes a conversation writes them at once and lets them go (<see cref="WriteAndReleaseAsync"/>).</summary>
+    public const int ReleaseEpisodesFrom = 32;
+
+    /// <summary>
+    /// An import's episodes (a thousand lines) left tracked until the end would be scanned by every change detection that follows: each
+    /// fact's and note's save, each graph lookup among the nodes added (<c>DbSet.Local</c>), once per fact; with 2,000 lines that was a
+    /// third of an import's CPU. From <see cref="ReleaseEpisodesFrom"/> on they are written now, in the caller's transaction like the
+    /// rest, and the context lets go of them: nothing below changes an episode. A chat session's end adds none or a few (its lines were
+    /// stored as they were said) and keeps its one save.
+    /// </summary>
+    private async Task WriteAndReleaseAsync(List<MemoryItem> added, CancellationToken cancellationToken)
+    {
+        if (added.Count < ReleaseEpisodesFrom)
+        {
+            return;
+        }
+        await db.SaveChangesAsync(cancellationToken);
+        foreach (var episode in added)
+        {
+            db.Entry(episode).State = EntityState.Detached;
+        }
     }
 
     /// <summary>
@@ -129,26 +157,30 @@ public sealed class MemoryWriter(
         return true;
     }
 
-    private async Task StoreEpisodesAsync(string userId, Guid sessionId, List<ConversationLine> lines, DateTimeOffset now, CancellationToken cancellationToken)
+    private async Task<List<MemoryItem>> StoreEpisodesAsync(string userId, Guid sessionId, List<ConversationLine> lines, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
         var ordered = lines.Where(l => !string.IsNullOrWhiteSpace(l.Content)).DistinctBy(l => l.Id).OrderBy(l => l.At).ToList();
         if (ordered.Count == 0)
         {
-            return;
+            return [];
         }
         var read = StoredAndBeforeRead(sessionId, ordered);
         var (stored, before) = await db.ReadAsync(read.Sql, [new NpgsqlParameter("user", userId), .. read.Parameters], read.Read, cancellationToken);
-        await StoreFreshAsync(userId, sessionId, ordered, stored, before, now, cancellationToken);
+        return await StoreFreshAsync(userId, sessionId, ordered, stored, before, now, cancellationToken);
     }
 
-    /// <summary>Stores as episodes the lines of <paramref name="ordered"/> (non-empty, distinct, in the order said) not in <paramref name="stored"/>.</summary>
-    private async Task StoreFreshAsync(string userId, Guid sessionId, List<ConversationLine> ordered, IReadOnlyCollection<string> stored, string? before,
-        DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores as episodes the lines of <paramref name="ordered"/> (non-empty, distinct, in the order said) not in <paramref name="stored"/>;
+    /// returns the episodes added to the context.
+    /// </summary>
+    private async Task<List<MemoryItem>> StoreFreshAsync(string userId, Guid sessionId, List<ConversationLine> ordered, IReadOnlyCollection<string> stored,
+        string? before, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var fresh = ordered.ExceptBy(stored, l => l.Id).ToList();
         if (fresh.Count == 0)
         {
-            return;
+            return [];
         }
         var position = ordered.Select((line, index) => (line.Id, index)).ToDictionary(p => p.Id, p => p.index, StringComparer.Ordinal);
         // The session's line before the first one is the first fresh line's context only when that line is fresh; a later fresh line's
@@ -171,11 +203,14 @@ public sealed class MemoryWriter(
         // The embedding is of the message alone (with its context it matched worse; the full-text row has both, through the trigger),
         // as it was said: see EmbeddedText.
         var vectors = await embedder.GenerateAsync(episodes.Select(e => EmbeddedText(e.Line)), cancellationToken: cancellationToken);
+        var added = new List<MemoryItem>(episodes.Count);
         for (var i = 0; i < episodes.Count; i++)
         {
             var e = episodes[i];
-            db.Memories.Add(MemoryItem.Episode(userId, e.Line, sessionId, e.Content, e.Context, vectors[i].Vector.ToArray(), e.Occurred, now, i));
+            added.Add(MemoryItem.Episode(userId, e.Line, sessionId, e.Content, e.Context, vectors[i].Vector.ToArray(), e.Occurred, now, i));
         }
+        db.Memories.AddRange(added);
+        return added;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Runtime;
+using System.Runtime.ExceptionServices;
 using Microsoft.Extensions.AI;
 using Microsoft.ML.OnnxRuntime;
 
@@ -27,13 +28,17 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     /// compacting collection once per process, while the first caller waits for the model anyway, then <c>malloc_trim</c> and the
     /// mapping's pages handed back (a probe of the package's float model measured 338 MB PSS after its load, 136 MB after all three).
     /// </summary>
-    internal static MiniLmEncoder LoadEncoder()
+    internal static MiniLmEncoder LoadEncoder() => LoadEncoder(Environment.ProcessorCount);
+
+    /// <param name="lanes">How many texts run at once: the process's cores (<see cref="Environment.ProcessorCount"/>, which follows a
+    /// container's CPU limit) for the shared model.</param>
+    internal static MiniLmEncoder LoadEncoder(int lanes)
     {
         MiniLmEncoder encoder;
         using (var resource = MiniLmEncoder.ModelResource())
         {
             var (model, _) = WeightQuantizer.Quantize(MiniLmEncoder.ModelBytes(resource));
-            encoder = new MiniLmEncoder(model, CreateSessionOptions());
+            encoder = new MiniLmEncoder(model, CreateSessionOptions(), lanes);
             if (OperatingSystem.IsLinux() && resource is UnmanagedMemoryStream mapped)
             {
                 LinuxMemory.PageOut(mapped);
@@ -60,11 +65,20 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
     /// </summary>
     public static SessionOptions CreateSessionOptions() => new() { IntraOpNumThreads = 1, EnableMemoryPattern = false };
 
-    // The package does not document its tokenizer as thread-safe; one text at a time also keeps the two cores for one run.
-    private static readonly Lock EncoderLock = new();
+    /// <summary>
+    /// From how many texts a call spreads them over the encoder's lanes: a conversation's lines (an import, a session end that finds
+    /// lines missing), not a query or a session's few facts, for which a second thread would cost more than it saves.
+    /// </summary>
+    public const int SpreadFrom = 8;
 
-    private readonly Lazy<MiniLmEncoder> _encoder = SharedEncoder;
+    private readonly Lazy<MiniLmEncoder> _encoder;
     private readonly EmbeddingGeneratorMetadata _metadata = new("aimi-local", null, ModelId, DefaultDimensions);
+
+    /// <summary>The process's shared model.</summary>
+    public LocalEmbeddingGenerator() => _encoder = SharedEncoder;
+
+    /// <summary>A model of the caller's (a test's lanes).</summary>
+    internal LocalEmbeddingGenerator(MiniLmEncoder encoder) => _encoder = new Lazy<MiniLmEncoder>(encoder);
 
     public Task<GeneratedEmbeddings<Embedding<float>>> GenerateAsync(
         IEnumerable<string> values, EmbeddingGenerationOptions? options = null, CancellationToken cancellationToken = default)
@@ -79,22 +93,66 @@ public sealed class LocalEmbeddingGenerator : IEmbeddingGenerator<string, Embedd
         return Task.FromResult(result);
     }
 
-    /// <summary>The embeddings of <paramref name="texts"/>, in order, synchronously.</summary>
+    /// <summary>
+    /// The embeddings of <paramref name="texts"/>, in order, synchronously. From <see cref="SpreadFrom"/> texts on, as many threads as
+    /// the encoder has lanes take the next text in turn (the caller's and threads of their own, not the pool's: an import keeps them
+    /// for seconds), so an import's lines are embedded on every core: the embedding is most of an import's time.
+    /// </summary>
     public float[][] Embed(IReadOnlyList<string> texts, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(texts);
         // One text per run: ONNX Runtime quantizes a run's activations to one scale, so a text run beside others would get a vector
         // that depends on them (a cosine of 0.95–0.99 with its own), and a batch pads every text to its longest. On 400 conversational
-        // lines, alone 2.6 ms of CPU a text, in batches of 8 of similar length 4.8 ms. A query waits at most one text behind an import.
+        // lines, alone 2.6 ms of CPU a text, in batches of 8 of similar length 4.8 ms. A lane is taken for each text, so a query waits
+        // at most one text behind an import.
+        var encoder = _encoder.Value;
         var vectors = new float[texts.Count][];
-        for (var i = 0; i < texts.Count; i++)
+        var next = -1;
+        void Work()
         {
-            lock (EncoderLock)
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                // The tokenizer rejects null; an empty text still gets the model's (non-zero) embedding of an empty sentence.
-                vectors[i] = _encoder.Value.Encode(texts[i] ?? string.Empty);
+                for (var i = Interlocked.Increment(ref next); i < texts.Count; i = Interlocked.Increment(ref next))
+                {
+                    cancellationToken.ThrowIfCancellationRequested();
+                    // The tokenizer rejects null; an empty text still gets the model's (non-zero) embedding of an empty sentence.
+                    vectors[i] = encoder.Encode(texts[i] ?? string.Empty, cancellationToken);
+                }
             }
+            catch
+            {
+                Interlocked.Exchange(ref next, texts.Count); // the others take no further text
+                throw;
+            }
+        }
+
+        var helpers = texts.Count >= SpreadFrom ? Math.Min(encoder.Lanes, texts.Count) - 1 : 0;
+        var helping = new List<Task>(helpers);
+        for (var h = 0; h < helpers; h++)
+        {
+            helping.Add(Task.Factory.StartNew(Work, cancellationToken, TaskCreationOptions.LongRunning, TaskScheduler.Default));
+        }
+        Exception? failure = null;
+        try
+        {
+            Work();
+        }
+        catch (Exception e)
+        {
+            failure = e;
+        }
+        try
+        {
+            // Every helper has stopped before the call returns or throws: none goes on with the texts of a call that ended.
+            Task.WaitAll(helping, CancellationToken.None);
+        }
+        catch (AggregateException e)
+        {
+            failure ??= e.InnerExceptions[0];
+        }
+        if (failure is not null)
+        {
+            ExceptionDispatchInfo.Throw(failure);
         }
 
         return vectors;

