@@ -69,20 +69,24 @@ internal sealed class MiniLmEncoder : IDisposable
     public float[] Encode(string text, CancellationToken cancellationToken = default)
     {
         _free.Wait(cancellationToken);
-        var lane = _lanes.TryTake(out var idle) ? idle : new Lane();
+        Lane? lane = null;
         var running = Interlocked.Increment(ref _running);
-        for (var peak = Volatile.Read(ref _peakRunning); running > peak; peak = Volatile.Read(ref _peakRunning))
-        {
-            Interlocked.CompareExchange(ref _peakRunning, running, peak);
-        }
         try
         {
+            for (var peak = Volatile.Read(ref _peakRunning); running > peak; peak = Volatile.Read(ref _peakRunning))
+            {
+                Interlocked.CompareExchange(ref _peakRunning, running, peak);
+            }
+            lane = _lanes.TryTake(out var idle) ? idle : new Lane();
             return Encode(text, lane);
         }
         finally
         {
             Interlocked.Decrement(ref _running);
-            _lanes.Add(lane);
+            if (lane is not null)
+            {
+                _lanes.Add(lane);
+            }
             _free.Release();
         }
     }
