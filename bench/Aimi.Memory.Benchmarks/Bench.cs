@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Net.Http.Json;
+using System.Runtime;
 using System.Text.Json;
 using Aimi.AI.Local;
 using Aimi.Contracts.Chat;
@@ -443,12 +444,12 @@ public static class Bench
             }).ToArray();
             var watch = Stopwatch.StartNew();
             var busy = MachineBusy();
-            var compiling = System.Runtime.JitInfo.GetCompilationTime(currentThread: false);
+            var compiling = JitInfo.GetCompilationTime(currentThread: false);
             (await client.PostAsJsonAsync("/memory/conversations", new { conversationId = id, messages })).EnsureSuccessStatusCode();
             // Polled every 100 ms: more often costs CPU the figure would count.
             await ConversationImporter.WaitProcessedAsync(client, id, ImportDeadline, pollInterval: TimeSpan.FromMilliseconds(100));
             var figures = (options.ImportMessages / watch.Elapsed.TotalSeconds, (MachineBusy() - busy).TotalMilliseconds / options.ImportMessages,
-                (System.Runtime.JitInfo.GetCompilationTime(currentThread: false) - compiling) / watch.Elapsed);
+                (JitInfo.GetCompilationTime(currentThread: false) - compiling) / watch.Elapsed);
             var warming = measured.Count == 0 && warmUps.Count < MaxWarmUps && (warmUps.Count == 0 || warmUps[^1].Jit >= WarmJitShare);
             (warming ? warmUps : measured).Add(figures);
         }

@@ -15,7 +15,7 @@ namespace Aimi.Goals.Api.Consumers;
 public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle lifecycle, TimeProvider time, ILogger<RemindersScheduledConsumer> logger)
     : IdempotentBatchConsumer<RemindersScheduled, GoalsDbContext>(db, time, logger)
 {
-    private Dictionary<Guid, (EventItem Item, User User)> _events = [];
+    private OwnedEvents _events = OwnedEvents.None;
 
     protected override string ConsumerName => "goals-reminders-scheduled";
 
@@ -25,15 +25,15 @@ public sealed class RemindersScheduledConsumer(GoalsDbContext db, EventLifecycle
     protected override bool SavesTogether => true;
 
     protected override async Task PrepareAsync(IReadOnlyList<RemindersScheduled> messages, CancellationToken cancellationToken) =>
-        _events = await ReminderDeliveredConsumer.EventsOfAsync(Db, messages.Select(m => m.EventId).Distinct().ToArray(), cancellationToken);
+        _events = await OwnedEvents.ReadAsync(Db, messages.Select(m => m.EventId).Distinct().ToArray(), cancellationToken);
 
     protected override Task HandleAsync(RemindersScheduled message, ConsumeContext<RemindersScheduled> context, CancellationToken cancellationToken)
     {
         // An event deleted meanwhile, or not this user's, has nothing to move.
-        if (_events.TryGetValue(message.EventId, out var found) && found.User.ExternalSubject == message.UserId
-            && EventStatusMachine.Apply(found.Item.Status, EventAction.ScheduleReminders).Accepted)
+        if (_events.Of(message.EventId, message.UserId) is var (item, user)
+            && EventStatusMachine.Apply(item.Status, EventAction.ScheduleReminders).Accepted)
         {
-            lifecycle.Transition(found.Item, found.User, EventAction.ScheduleReminders, Actors.System,
+            lifecycle.Transition(item, user, EventAction.ScheduleReminders, Actors.System,
                 $"{message.ReminderCount} reminder(s) planned", new { message.ReminderCount, message.FirstTriggerAt }, announce: false);
         }
         return Task.CompletedTask;
