@@ -76,6 +76,67 @@ public sealed class EpisodeTests(MemoryHost host) : IClassFixture<MemoryHost>
     }
 
     /// <summary>
+    /// A user's message and the reply said a moment after it usually reach Memory's consumer within one batch's wait: the lines that
+    /// arrive together are admitted and stored in one transaction (issue 17), each with the line said before it as its context,
+    /// whatever order they were delivered in. Six lines published at once: one transaction a line, as before, leaves six.
+    /// </summary>
+    [Fact]
+    public async Task Lines_that_arrive_together_are_stored_in_one_transaction_each_with_the_line_before_it()
+    {
+        var user = TestAuth.NewUserId();
+        var sessionId = Guid.NewGuid();
+        string[] said =
+        [
+            "I adopted a dog called Pepper.", "Congratulations! What breed is Pepper?", "A beagle, three years old.",
+            "Beagles are lovely company.", "She already chewed my slippers.", "That sounds like a beagle settling in.",
+        ];
+        var messages = said.Select((content, i) => Recorded(user, sessionId, Guid.NewGuid(), i % 2 == 0 ? "user" : "assistant", content) with { At = May8.AddSeconds(i) });
+        await Task.WhenAll(messages.Reverse().Select(host.PublishAsync));
+
+        var episodes = (await Eventually.GetAsync(() => host.EpisodesOfAsync(user), e => e.Count == said.Length, because: "every line is an episode"))
+            .OrderBy(e => e.ValidFrom).ToList();
+        Assert.Equal(said, episodes.Select(e => e.Content));
+        Assert.Null(episodes[0].Context);
+        Assert.All(episodes.Skip(1).Zip(episodes), pair => Assert.Equal(pair.Second.Content, pair.First.Context));
+        var transactions = await host.WithDbAsync(db => db.Database.SqlQuery<int>(
+            $"SELECT count(DISTINCT xmin::text)::int AS \"Value\" FROM memories WHERE user_id = {user} AND kind = 'episode'").SingleAsync());
+        Assert.True(transactions < said.Length, $"{said.Length} lines stored in {transactions} transactions");
+    }
+
+    /// <summary>
+    /// Lines admitted together of which the user had one forgotten already: the others are kept and stored, the forgotten one is neither
+    /// stored nor the context of the line after it, which takes the line before it instead.
+    /// </summary>
+    [Fact]
+    public async Task Lines_admitted_together_leave_out_a_forgotten_one_and_its_words()
+    {
+        var user = TestAuth.NewUserId();
+        var sessionId = Guid.NewGuid();
+        var client = host.ClientFor(user);
+        ConversationLine[] lines =
+        [
+            new("tg-1", "user", null, "I am planning a trip to Oslo.", May8),
+            new("tg-2", "user", null, "My passport number is 12345678.", May8.AddSeconds(1)),
+            new("tg-3", "assistant", null, "Oslo is lovely in spring.", May8.AddSeconds(2)),
+        ];
+        Assert.Equal(HttpStatusCode.NoContent, (await client.DeleteAsync("/memory/messages/tg-2")).StatusCode);
+
+        await using (var scope = host.Services.CreateAsyncScope())
+        {
+            var db = scope.ServiceProvider.GetRequiredService<MemoryDbContext>();
+            await using var transaction = await db.Database.BeginTransactionAsync();
+            var kept = await scope.ServiceProvider.GetRequiredService<MemoryWriter>().AdmitAndAddEpisodesAsync(user, sessionId, lines, May8, default);
+            await db.SaveChangesAsync();
+            await transaction.CommitAsync();
+            Assert.Equal(["tg-1", "tg-3"], kept.Order(StringComparer.Ordinal));
+        }
+
+        var episodes = (await host.EpisodesOfAsync(user)).OrderBy(e => e.ValidFrom).ToList();
+        Assert.Equal([lines[0].Content, lines[2].Content], episodes.Select(e => e.Content));
+        Assert.Equal(lines[0].Content, episodes[1].Context);
+    }
+
+    /// <summary>
     /// Two writers of one session's lines (a chat message's consumer, and the session's end storing any line still missing) run side
     /// by side under the user's shared lock. The second waits for the first's session lock, then finds the line stored: before, both
     /// found it missing, and the second's insert broke the unique index and sent its whole transaction back to be retried.

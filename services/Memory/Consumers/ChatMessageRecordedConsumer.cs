@@ -19,11 +19,25 @@ namespace Aimi.Memory.Api.Consumers;
 /// mood are the assistant's wording, not the user's, and what it is about is already in its metadata (the items its tool
 /// calls touched): a reading of it would be a message, a relay and a Chat transaction a turn that nothing reads (issue 17).
 /// </para>
+/// <para>
+/// Messages that have queued up are handled together (<see cref="IdempotentBatchConsumer{TMessage, TDbContext}"/>): a user's message
+/// and the reply said a moment after it usually arrive within the batch's wait, and then take one transaction, one admission and one
+/// write for both instead of one each (issue 17). A message waits at most <see cref="BatchingConsumerDefinition{TConsumer}.TimeLimit"/>
+/// for others, well within the seconds a message may take to become searchable.
+/// </para>
 /// </summary>
 public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter writer, TimeProvider time, ILogger<ChatMessageRecordedConsumer> logger)
-    : IdempotentConsumer<ChatMessageRecorded, MemoryDbContext>(db, time, logger)
+    : IdempotentBatchConsumer<ChatMessageRecorded, MemoryDbContext>(db, time, logger)
 {
     protected override string ConsumerName => "memory-chat-message-recorded";
+
+    protected override string PartitionOf(ChatMessageRecorded message) => message.UserId;
+
+    /// <summary>
+    /// The readings' reads are each of their own rows (the user's goals and tasks, which a mention changes on the tracked node) and the
+    /// episodes were written before them: the batch's changes are saved at once.
+    /// </summary>
+    protected override bool SavesTogether => true;
 
     /// <summary>What a mention adds to a goal's weight (a session's facts add 1).</summary>
     public const double MentionWeight = 0.5;
@@ -33,16 +47,36 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
         (MemoryDbContext db, string userId) => db.Nodes.Where(n => n.UserId == userId && ((n.Kind == NodeKind.Goal && n.Status == "active")
             || (n.Kind == NodeKind.Task && n.Status != null && GraphStore.PendingStatuses.Contains(n.Status)))));
 
+    /// <summary>The messages of this attempt that were kept (stored as episodes now or before), by <see cref="PrepareAsync"/>.</summary>
+    private readonly HashSet<Guid> _kept = [];
+
+    /// <summary>
+    /// Each session's lines of the batch are admitted and stored together: one round trip for the per-user lock, whether the account
+    /// was erased and which lines were forgotten, the session's lock and what it has stored already; then one embedding call and one
+    /// insert. Sessions are taken in the order of their user, then their id, so two batches lock them in the same order.
+    /// </summary>
+    protected override async Task PrepareAsync(IReadOnlyList<ChatMessageRecorded> messages, CancellationToken cancellationToken)
+    {
+        _kept.Clear(); // a batch that failed is handled again message by message, each prepared anew
+        var now = Time.GetUtcNow();
+        var sessions = messages.GroupBy(m => (m.UserId, m.SessionId))
+            .OrderBy(s => s.Key.UserId, StringComparer.Ordinal).ThenBy(s => s.Key.SessionId);
+        foreach (var session in sessions)
+        {
+            var lines = session.Select(m => new ConversationLine(m.MessageId.ToString(), m.Role, null, m.Content, m.At) { Remember = m.Remember }).ToList();
+            var kept = await writer.AdmitAndAddEpisodesAsync(session.Key.UserId, session.Key.SessionId, lines, now, cancellationToken);
+            _kept.UnionWith(session.Where(m => kept.Contains(m.MessageId.ToString())).Select(m => m.MessageId));
+        }
+    }
+
     protected override async Task HandleAsync(ChatMessageRecorded message, ConsumeContext<ChatMessageRecorded> context, CancellationToken cancellationToken)
     {
-        var line = new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At) { Remember = message.Remember };
-        // One round trip: the per-user lock, whether the account was erased and whether this message was forgotten, then the session's
-        // lock and what it has stored already.
-        var now = Time.GetUtcNow();
-        if (!await writer.AdmitAndAddEpisodeAsync(message.UserId, message.SessionId, line, now, cancellationToken))
+        if (!_kept.Contains(message.MessageId))
         {
             return; // about an account erased, or memory forgotten, after this happened; or a line not to be remembered
         }
+        var line = new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At);
+        var now = Time.GetUtcNow();
         if (!line.IsUser)
         {
             return; // remembered, not read: see the summary
@@ -86,4 +120,4 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
         .Select(p => p.Node).FirstOrDefault();
 }
 
-public sealed class ChatMessageRecordedConsumerDefinition : RetryingConsumerDefinition<ChatMessageRecordedConsumer>;
+public sealed class ChatMessageRecordedConsumerDefinition : BatchingConsumerDefinition<ChatMessageRecordedConsumer>;

@@ -132,29 +132,38 @@ public sealed class MemoryWriter(
     }
 
     /// <summary>
-    /// For a chat message, arriving on its own: its admission (<see cref="Forgetting.AdmitAmongAsync{T}"/>), and what its session has
-    /// stored already with the line before it (<see cref="StoredAndBeforeRead"/>), in one round trip; then the line stored as an
-    /// episode unless it is not to be remembered or the user had forgotten it.
+    /// For chat messages of one session that arrived together (a message and its reply, in one batch of the consumer; or one alone):
+    /// their admission (<see cref="Forgetting.AdmitAmongAsync{T}"/>), and what the session has stored already with the line before them
+    /// (<see cref="StoredAndBeforeRead"/>), in one round trip; then the lines stored as episodes, embedded in one call, except those not
+    /// to be remembered and those the user had forgotten. The admission is that of the first line's time: a session's lines belong to
+    /// one account, so an erasure covers all of them or none.
     /// </summary>
-    /// <returns>Whether the line is kept (stored now or before): false when the write is not admitted (an account erased, or memory
-    /// forgotten, after it was said), the line is not to be remembered, or the user had forgotten it.</returns>
-    public async Task<bool> AdmitAndAddEpisodeAsync(string userId, Guid sessionId, ConversationLine line, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <returns>The ids of the lines kept (stored now or before); none when the write is not admitted (an account erased, or memory
+    /// forgotten, after they were said).</returns>
+    public async Task<IReadOnlySet<string>> AdmitAndAddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now,
+        CancellationToken cancellationToken)
     {
-        if (!line.Remember)
+        var remembered = lines.Where(l => l.Remember).DistinctBy(l => l.Id).OrderBy(l => l.At).ToList();
+        if (remembered.Count == 0)
         {
-            return false; // nothing of it is written, so nothing to admit
-        }
-        if (await db.AdmitAmongAsync(userId, line.At, [line.Id], StoredAndBeforeRead(sessionId, [line]), cancellationToken) is not { } admission
-            || admission.Forgotten.Contains(line.Id))
-        {
-            return false;
+            return new HashSet<string>(); // nothing of them is written, so nothing to admit
         }
         // A blank line is kept, as before, but not stored: an episode of it would have nothing to find.
-        if (!string.IsNullOrWhiteSpace(line.Content))
+        var worded = remembered.Where(l => !string.IsNullOrWhiteSpace(l.Content)).ToList();
+        var read = StoredAndBeforeRead(sessionId, worded.Count > 0 ? worded : remembered);
+        if (await db.AdmitAmongAsync(userId, remembered[0].At, remembered.Select(l => l.Id).ToList(), read, cancellationToken) is not { } admission)
         {
-            await StoreFreshAsync(userId, sessionId, [line], admission.Then.Stored, admission.Then.Before, now, cancellationToken);
+            return new HashSet<string>();
         }
-        return true;
+        var kept = remembered.Where(l => !admission.Forgotten.Contains(l.Id)).ToList();
+        // A line the user had forgotten is not stored, nor the context of the line after it: its words are what they wanted gone.
+        var stored = worded.Where(l => !admission.Forgotten.Contains(l.Id)).ToList();
+        if (stored.Count > 0)
+        {
+            var before = stored[0] == worded[0] ? admission.Then.Before : null;
+            await StoreFreshAsync(userId, sessionId, stored, admission.Then.Stored, before, now, cancellationToken);
+        }
+        return kept.Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
     }
 
     private async Task<List<MemoryItem>> StoreEpisodesAsync(string userId, Guid sessionId, List<ConversationLine> lines, DateTimeOffset now,
