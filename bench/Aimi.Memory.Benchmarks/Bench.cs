@@ -75,6 +75,12 @@ public static class Bench
                 await Corpus.EnsureHnswAsync(dataSource);
             }
             Console.WriteLine(await Corpus.PrewarmAsync(dataSource));
+            if (options.SearchableOnly)
+            {
+                await SessionEndToSearchableAsync(quantized, rabbitMq, options);
+                await MessageToSearchableAsync(quantized, rabbitMq, options);
+                return 0;
+            }
 
             await VectorSearchAsync(quantized, options);
             if (!options.SearchOnly)

@@ -6,12 +6,15 @@ namespace Aimi.Memory.Benchmarks;
 /// Command line: <c>--users 100 --per-user 10000 --queries 200 --sessions 30 --import-messages 1000 --reload --hnsw</c>.
 /// <c>--hnsw</c> builds the HNSW index if it is missing (minutes at 1M rows) and measures that mode too; <c>--search-only</c> measures
 /// vector search, search and context only (no model recall, ONNX options, session end, import or retrieval evaluation); <c>--eval</c> runs the
-/// retrieval evaluation alone (it also ends every run without <c>--search-only</c>); <c>--import-only</c> the embedder (int8 beside the float model) and the transcript import alone.
+/// retrieval evaluation alone (it also ends every run without <c>--search-only</c>); <c>--import-only</c> the embedder (int8 beside the float model) and the transcript import alone; <c>--searchable-only</c> session end → searchable and message → searchable alone.
 /// </summary>
 public sealed record BenchOptions(int Users, int PerUser, int Queries, int Sessions, int ImportMessages, bool Reload, bool Hnsw, bool SearchOnly, bool Eval, bool ImportOnly, string Database)
 {
+    /// <summary><c>--searchable-only</c>: how soon a session's end and a chat message can be found, alone (at the corpus's size).</summary>
+    public bool SearchableOnly { get; init; }
+
     public const string Usage =
-        "usage: dotnet run -c Release --project bench/Aimi.Memory.Benchmarks -- [--users 100] [--per-user 10000] [--queries 200] [--sessions 30] [--import-messages 1000] [--reload] [--hnsw] [--search-only] [--eval] [--import-only] [--database memory_bench]";
+        "usage: dotnet run -c Release --project bench/Aimi.Memory.Benchmarks -- [--users 100] [--per-user 10000] [--queries 200] [--sessions 30] [--import-messages 1000] [--reload] [--hnsw] [--search-only] [--eval] [--import-only] [--searchable-only] [--database memory_bench]";
 
     public long Total => (long)Users * PerUser;
 
@@ -34,6 +37,7 @@ public sealed record BenchOptions(int Users, int PerUser, int Queries, int Sessi
                 "--search-only" => options with { SearchOnly = true },
                 "--eval" => options with { Eval = true },
                 "--import-only" => options with { ImportOnly = true },
+                "--searchable-only" => options with { SearchableOnly = true },
                 "--database" => options with { Database = Next() },
                 _ => throw new ArgumentException($"Unknown option {args[i]}."),
             };
