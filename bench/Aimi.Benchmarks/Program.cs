@@ -225,7 +225,6 @@ async Task SettleAsync(CancellationToken cancellationToken)
     }
     while (busy > quiet && waited.Elapsed < TimeSpan.FromSeconds(90));
     Console.WriteLine($"{(busy > quiet ? "not quiet" : "settled  ")}  {waited.Elapsed.TotalSeconds:0} s after the warm-up ({busy:0%} of the machine over the last {window.TotalSeconds:0} s)");
-    Console.WriteLine(HostSpeed.Describe());
 }
 
 static double[] SortedReplies(IEnumerable<ChatSample> samples) =>

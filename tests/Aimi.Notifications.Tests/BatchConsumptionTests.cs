@@ -68,6 +68,39 @@ public sealed class BatchConsumptionTests(ManualDispatchHost host) : IClassFixtu
         Assert.InRange(transactions, 1, ids.Count / 2);
     }
 
+    /// <summary>
+    /// What each change reads (its user's lock and erasure, its event's read model, the user's profile and settings, the event's
+    /// reminders) is read once for a batch (issue 17). Seven changes of seven users, six queued behind the stalled one: one read a
+    /// change, as before, is seven of each; batches read each at most once, and the consumer runs at most four batches at once.
+    /// </summary>
+    [Fact]
+    public async Task What_queued_up_is_read_once_a_batch_not_once_a_message()
+    {
+        var start = host.Time.GetUtcNow().AddDays(2);
+        var changes = Enumerable.Range(0, 6).Select(_ => (Id: Guid.NewGuid(), Message: Events.Changed(TestAuth.NewUserId(), Guid.NewGuid(), start))).ToList();
+        // Users whose profiles Goals announced, as every user of the system has: one without is read the long way, as before.
+        await StoreProfilesAsync(changes.Select(c => c.Message.UserId));
+        using var traced = new TracedCommands();
+
+        await using (await StallAsync(withProfile: true))
+        {
+            await PublishAllAsync(changes);
+        }
+        // Waited for on the bus, not by reading the reminders: the test's own reads would be counted with the consumer's.
+        foreach (var (_, message) in changes)
+        {
+            await host.Bus.WaitForAsync<RemindersScheduled>(m => m.EventId == message.EventId);
+        }
+
+        var commands = traced.CommandsOn(new NpgsqlConnectionStringBuilder(host.Database.ConnectionString).Database!);
+        var batches = BatchingConsumerDefinition<Api.Consumers.EventChangedConsumer>.ConcurrencyLimit;
+        foreach (var read in new[] { "pg_advisory_xact_lock", "FROM events", "FROM reminder_queue", "FROM user_profiles" })
+        {
+            var reads = commands.Where(c => c.Contains(read, StringComparison.Ordinal) && c.StartsWith("SELECT", StringComparison.Ordinal)).ToList();
+            Assert.True(reads.Count >= 1 && reads.Count <= batches, $"{reads.Count} reads with \"{read}\":\n{string.Join("\n", reads)}");
+        }
+    }
+
     [Fact]
     public async Task A_message_that_cannot_be_stored_fails_alone_and_the_rest_of_its_batch_is_planned_once()
     {
@@ -97,9 +130,13 @@ public sealed class BatchConsumptionTests(ManualDispatchHost host) : IClassFixtu
     /// Holds a user's planning lock and publishes that user's event, which the consumer then waits on; the batch behind it
     /// forms while the lock is held. Disposing releases the lock.
     /// </summary>
-    private async Task<IAsyncDisposable> StallAsync()
+    private async Task<IAsyncDisposable> StallAsync(bool withProfile = false)
     {
         var blocker = TestAuth.NewUserId();
+        if (withProfile)
+        {
+            await StoreProfilesAsync([blocker]);
+        }
         // Not pooled: closing ends the session, and with it the lock.
         var connection = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(host.Database.ConnectionString) { Pooling = false }.ConnectionString);
         await connection.OpenAsync();
@@ -111,6 +148,12 @@ public sealed class BatchConsumptionTests(ManualDispatchHost host) : IClassFixtu
         await Eventually.GetAsync(() => WaitingOnLockAsync(connection), waiting => waiting, because: "the consumer waits on the stalled user's lock");
         return connection; // closing the session releases its advisory lock
     }
+
+    private Task<int> StoreProfilesAsync(IEnumerable<string> users) => host.WithDbAsync(db =>
+    {
+        db.Users.AddRange(users.Select(u => new Api.Domain.UserProfile { UserId = u, TimeZone = "UTC", Version = 1, UpdatedAt = host.Time.GetUtcNow() }));
+        return db.SaveChangesAsync();
+    });
 
     private static async Task<bool> WaitingOnLockAsync(NpgsqlConnection connection)
     {

@@ -63,6 +63,42 @@ public static class ErasedUsers
             cancellationToken);
 
     /// <summary>
+    /// The service's per-user locks of several users (<paramref name="locksStatement"/>, one statement whose parameter
+    /// <c>@lock_users</c> is the users' ids, taken in that array's order), then which of <paramref name="changes"/> belong to an
+    /// erased account (<see cref="IsErasedAsync"/> for each), in one round trip: the first step of a consumer handling a batch of
+    /// changes together. The users are locked in ordinal order, as single changes handled in a batch one after another lock them,
+    /// so two batches cannot deadlock. Returns, for each change in order, whether it is to be dropped.
+    /// </summary>
+    public static Task<bool[]> LockAllThenErasedAmongAsync(this DbContext db, string locksStatement, IReadOnlyList<(string UserId, DateTimeOffset OccurredAt)> changes,
+        CancellationToken cancellationToken)
+    {
+        var users = changes.Select(c => c.UserId).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
+        return db.ReadAsync(locksStatement + ";\n" + ErasedAmongQuery,
+            [
+                new NpgsqlParameter("lock_users", users),
+                new NpgsqlParameter("erased_users", changes.Select(c => c.UserId).ToArray()),
+                new NpgsqlParameter("erased_ats", changes.Select(c => c.OccurredAt.ToUniversalTime()).ToArray()),
+            ],
+            async (reader, ct) =>
+            {
+                await reader.NextResultAsync(ct); // the locks' rows
+                var erased = new bool[changes.Count];
+                while (await reader.ReadAsync(ct))
+                {
+                    erased[reader.GetInt32(0)] = true;
+                }
+                return erased;
+            },
+            cancellationToken);
+    }
+
+    /// <summary>The positions (from 0) of the changes <c>@erased_users</c>/<c>@erased_ats</c> that <see cref="IsErasedQuery"/> would drop.</summary>
+    private const string ErasedAmongQuery = """
+        SELECT (c.position - 1)::int FROM unnest(@erased_users::text[], @erased_ats::timestamptz[]) WITH ORDINALITY AS c(user_id, at, position)
+        WHERE EXISTS (SELECT 1 FROM erased_users e WHERE e.user_id = c.user_id AND (e.released_at IS NULL OR e.released_at > c.at))
+        """;
+
+    /// <summary>
     /// <see cref="IsErasedAsync"/> as SQL, with its parameters (<see cref="IsErasedParameters"/>), for a caller that sends it
     /// in a command of its own (Memory sends it behind its per-user lock, in one round trip).
     /// </summary>

@@ -34,6 +34,44 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
 
     private sealed record StoredRecipient(UserProfile Profile, NotificationSettings? Settings, bool HasPush);
 
+    /// <summary>The users' recipients as <see cref="PrefetchAsync"/> read them for a batch; a user without a stored profile is not here.</summary>
+    private readonly Dictionary<string, Recipient> _recipients = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The events' reminders as <see cref="PrefetchAsync"/> read them, each list taken by the event's first re-plan: a second change of
+    /// the same event in the batch reads them again, with what the first one saved.
+    /// </summary>
+    private readonly Dictionary<Guid, List<Reminder>> _reminders = [];
+
+    /// <summary>
+    /// For a batch of event changes, under the users' planning locks: the users as reminders see them, and the events' reminders
+    /// (tracked), each read once for the whole batch instead of once a change (issue 17). <see cref="RecipientAsync"/> and
+    /// <see cref="ReplanEventAsync"/> then answer from them. Replaces what an earlier call read.
+    /// </summary>
+    public async Task PrefetchAsync(IReadOnlyCollection<string> userIds, IReadOnlyCollection<Guid> eventIds, CancellationToken cancellationToken)
+    {
+        _recipients.Clear();
+        _reminders.Clear();
+        var users = userIds.Distinct(StringComparer.Ordinal).ToList();
+        var stored = await db.Users.Where(u => users.Contains(u.UserId))
+            .Select(u => new StoredRecipient(u, db.Settings.SingleOrDefault(s => s.UserId == u.UserId), db.PushSubscriptions.Any(s => s.UserId == u.UserId)))
+            .ToListAsync(cancellationToken);
+        foreach (var recipient in stored)
+        {
+            _recipients[recipient.Profile.UserId] = new Recipient(recipient.Profile, recipient.Settings ?? NotificationSettings.Default(recipient.Profile.UserId), recipient.HasPush);
+        }
+        var events = eventIds.Distinct().ToList();
+        var reminders = await db.Reminders.Where(r => events.Contains(r.EventId) && r.Kind != ReminderKind.Habit).ToListAsync(cancellationToken);
+        foreach (var eventId in events)
+        {
+            _reminders[eventId] = [];
+        }
+        foreach (var reminder in reminders)
+        {
+            _reminders[reminder.EventId].Add(reminder);
+        }
+    }
+
     /// <summary>
     /// Takes the user's planning lock until the transaction ends, so an event re-plan and a profile re-plan of one user run
     /// one after the other and the later one plans with the other's commit. Call before reading anything of the user.
@@ -52,6 +90,16 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
         db.LockThenIsErasedAsync(LockStatement, userId, occurredAt, cancellationToken);
 
     /// <summary>
+    /// <see cref="LockUserAndCheckErasedAsync"/> for a batch of changes: every user's planning lock, in ordinal order, then for each
+    /// change whether it belongs to an erased account, in one round trip (<see cref="ErasedUsers.LockAllThenErasedAmongAsync"/>).
+    /// </summary>
+    public Task<bool[]> LockUsersAndCheckErasedAsync(IReadOnlyList<(string UserId, DateTimeOffset OccurredAt)> changes, CancellationToken cancellationToken) =>
+        db.LockAllThenErasedAmongAsync(LocksStatement, changes, cancellationToken);
+
+    /// <summary>The planning locks of the users <c>@lock_users</c>, taken in the array's order (<see cref="LockStatement"/>'s key for each).</summary>
+    private const string LocksStatement = "SELECT pg_advisory_xact_lock(hashtextextended(u, 0)) FROM unnest(@lock_users::text[]) AS u";
+
+    /// <summary>
     /// The user as reminders see them: profile, settings, whether they have a push subscription. A user without a stored
     /// profile gets <paramref name="missingProfile"/>, which is added to the unit of work, or the default profile.
     /// </summary>
@@ -59,6 +107,10 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
     {
         // The usual case in one statement (it runs for every event change: issue 17). A profile or settings added in this unit
         // of work and not saved yet are not in the tables, so then it goes the long way, where FindAsync sees them.
+        if (!AddedUnsaved(userId) && _recipients.TryGetValue(userId, out var prefetched))
+        {
+            return prefetched;
+        }
         if (!AddedUnsaved(userId) && await StoredRecipientQuery(db, userId, cancellationToken) is { } stored)
         {
             return new Recipient(stored.Profile, stored.Settings ?? NotificationSettings.Default(userId), stored.HasPush);
@@ -90,7 +142,7 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
         var now = time.GetUtcNow();
         recipient ??= await RecipientAsync(e.UserId, cancellationToken);
         var plan = ReminderPlanner.PlanEvent(e, recipient, ReminderPlanner.PlanFrom(changedAt, now));
-        var existing = await EventRemindersQuery(db, e.EventId).ToListAsync(cancellationToken);
+        var existing = _reminders.Remove(e.EventId, out var prefetched) ? prefetched : await EventRemindersQuery(db, e.EventId).ToListAsync(cancellationToken);
         var changed = Apply(existing, plan, e.EventId, null, e.UserId, e.Title, e.Anchor, cancelStale: !ReminderPlanner.IsActive(e), now);
 
         var scheduled = existing.Where(r => r.Kind == ReminderKind.Event && r.Status == ReminderStatus.Scheduled).ToList();
