@@ -15,12 +15,9 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
 
     protected override string PartitionOf(EventChanged message) => message.UserId;
 
-    /// <summary>The event's read model, compiled once as it runs for every event change (issue 17).</summary>
-    private static readonly Func<NotificationsDbContext, Guid, CancellationToken, Task<EventSnapshot?>> SnapshotQuery = EF.CompileAsyncQuery(
-        (NotificationsDbContext db, Guid eventId, CancellationToken _) => db.Events.SingleOrDefault(e => e.EventId == eventId));
-
     /// <summary>
-    /// The snapshot an earlier message of this batch added or changed, found by its key as <c>FindAsync</c> looks first. Without the
+    /// The event's read model as <see cref="PrepareAsync"/> read it, or as an earlier message of this batch added or changed it, found by
+    /// its key as <c>FindAsync</c> looks first. Without the
     /// change detection <c>DbSet.Local</c> runs whenever it is read, which would go over all the batch has tracked, for each message.
     /// </summary>
     private EventSnapshot? TrackedSnapshot(Guid eventId)
@@ -41,9 +38,6 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
     /// <summary>The users and times of this attempt's changes that belong to an erased account, by <see cref="PrepareAsync"/>.</summary>
     private readonly HashSet<(string UserId, DateTimeOffset OccurredAt)> _erased = [];
 
-    /// <summary>The events whose read models <see cref="PrepareAsync"/> read: one of them not tracked has none stored.</summary>
-    private readonly HashSet<Guid> _read = [];
-
     /// <summary>
     /// What every change of the batch reads, read for all of them at once (issue 17): the users' planning locks with their erasures
     /// (one round trip), the events' read models, the users as reminders see them, and the events' reminders; four round trips a
@@ -52,7 +46,6 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
     protected override async Task PrepareAsync(IReadOnlyList<EventChanged> messages, CancellationToken cancellationToken)
     {
         _erased.Clear();
-        _read.Clear();
         var erased = await scheduler.LockUsersAndCheckErasedAsync(messages.Select(m => (m.UserId, m.OccurredAt)).ToList(), cancellationToken);
         var admitted = messages.Where((_, i) => !erased[i]).ToList();
         _erased.UnionWith(messages.Where((_, i) => erased[i]).Select(m => (m.UserId, m.OccurredAt)));
@@ -62,7 +55,6 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
         }
         var eventIds = admitted.Select(m => m.EventId).Distinct().ToList();
         await Db.Events.Where(e => eventIds.Contains(e.EventId)).LoadAsync(cancellationToken);
-        _read.UnionWith(eventIds);
         await scheduler.PrefetchAsync(admitted.Select(m => m.UserId).ToList(), eventIds, cancellationToken);
     }
 
@@ -72,7 +64,8 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
         {
             return; // about an account erased after this happened
         }
-        var snapshot = TrackedSnapshot(message.EventId) ?? (_read.Contains(message.EventId) ? null : await SnapshotQuery(Db, message.EventId, cancellationToken));
+        // PrepareAsync read the batch's events: one not tracked has no read model yet.
+        var snapshot = TrackedSnapshot(message.EventId);
         if (snapshot is not null && (snapshot.Version >= message.Version || snapshot.UserId != message.UserId))
         {
             return; // out of order (an older state), or not the owner's: the newer state was planned already
