@@ -92,7 +92,7 @@ public sealed class BatchConsumptionTests(ManualDispatchHost host) : IClassFixtu
             await host.Bus.WaitForAsync<RemindersScheduled>(m => m.EventId == message.EventId);
         }
 
-        var commands = traced.CommandsOn(new NpgsqlConnectionStringBuilder(host.Database.ConnectionString).Database!);
+        var commands = traced.CommandsOn(host.Database.Name);
         var batches = BatchingConsumerDefinition<Api.Consumers.EventChangedConsumer>.ConcurrencyLimit;
         foreach (var read in new[] { "pg_advisory_xact_lock", "FROM events", "FROM reminder_queue", "FROM user_profiles" })
         {

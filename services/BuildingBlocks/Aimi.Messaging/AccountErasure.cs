@@ -92,18 +92,23 @@ public static class ErasedUsers
             cancellationToken);
     }
 
+    /// <summary>
+    /// The one rule of what an erasure drops, on a row of <c>erased_users</c> of the change's user; the change's time follows: what
+    /// happened before its erasure was released, or while it is not released yet.
+    /// </summary>
+    private const string ErasedBefore = "released_at IS NULL OR released_at > ";
+
     /// <summary>The positions (from 0) of the changes <c>@erased_users</c>/<c>@erased_ats</c> that <see cref="IsErasedQuery"/> would drop.</summary>
-    private const string ErasedAmongQuery = """
-        SELECT (c.position - 1)::int FROM unnest(@erased_users::text[], @erased_ats::timestamptz[]) WITH ORDINALITY AS c(user_id, at, position)
-        WHERE EXISTS (SELECT 1 FROM erased_users e WHERE e.user_id = c.user_id AND (e.released_at IS NULL OR e.released_at > c.at))
-        """;
+    private const string ErasedAmongQuery =
+        "SELECT (c.position - 1)::int FROM unnest(@erased_users::text[], @erased_ats::timestamptz[]) WITH ORDINALITY AS c(user_id, at, position) "
+        + "WHERE EXISTS (SELECT 1 FROM erased_users WHERE user_id = c.user_id AND (" + ErasedBefore + "c.at))";
 
     /// <summary>
     /// <see cref="IsErasedAsync"/> as SQL, with its parameters (<see cref="IsErasedParameters"/>), for a caller that sends it
     /// in a command of its own (Memory sends it behind its per-user lock, in one round trip).
     /// </summary>
     public const string IsErasedQuery =
-        "SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = @erased_user AND (released_at IS NULL OR released_at > @erased_at))";
+        "SELECT EXISTS (SELECT 1 FROM erased_users WHERE user_id = @erased_user AND (" + ErasedBefore + "@erased_at))";
 
     public static NpgsqlParameter[] IsErasedParameters(string userId, DateTimeOffset occurredAt) =>
         [new("erased_user", userId), new("erased_at", occurredAt.ToUniversalTime())];

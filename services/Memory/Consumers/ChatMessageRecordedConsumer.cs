@@ -47,8 +47,11 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
         (MemoryDbContext db, string userId) => db.Nodes.Where(n => n.UserId == userId && ((n.Kind == NodeKind.Goal && n.Status == "active")
             || (n.Kind == NodeKind.Task && n.Status != null && GraphStore.PendingStatuses.Contains(n.Status)))));
 
-    /// <summary>The messages of this attempt that were kept (stored as episodes now or before), by <see cref="PrepareAsync"/>.</summary>
-    private readonly HashSet<Guid> _kept = [];
+    /// <summary>
+    /// The user's own lines of this attempt that were kept (stored as episodes now or before), by <see cref="PrepareAsync"/>: the ones
+    /// read. A line not kept was erased or forgotten after it was said, or is not to be remembered; the assistant's is remembered, not read.
+    /// </summary>
+    private readonly HashSet<Guid> _toRead = [];
 
     /// <summary>
     /// Each session's lines of the batch are admitted and stored together: one round trip for the per-user lock, whether the account
@@ -57,30 +60,26 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
     /// </summary>
     protected override async Task PrepareAsync(IReadOnlyList<ChatMessageRecorded> messages, CancellationToken cancellationToken)
     {
-        _kept.Clear(); // a batch that failed is handled again message by message, each prepared anew
+        _toRead.Clear(); // a batch that failed is handled again message by message, each prepared anew
         var now = Time.GetUtcNow();
         var sessions = messages.GroupBy(m => (m.UserId, m.SessionId))
             .OrderBy(s => s.Key.UserId, StringComparer.Ordinal).ThenBy(s => s.Key.SessionId);
         foreach (var session in sessions)
         {
-            var lines = session.Select(m => new ConversationLine(m.MessageId.ToString(), m.Role, null, m.Content, m.At) { Remember = m.Remember }).ToList();
-            var kept = await writer.AdmitAndAddEpisodesAsync(session.Key.UserId, session.Key.SessionId, lines, now, cancellationToken);
-            _kept.UnionWith(session.Where(m => kept.Contains(m.MessageId.ToString())).Select(m => m.MessageId));
+            var lines = session.Select(m => (m.MessageId, Line: new ConversationLine(m.MessageId.ToString(), m.Role, null, m.Content, m.At) { Remember = m.Remember }))
+                .ToList();
+            var kept = await writer.AdmitAndAddEpisodesAsync(session.Key.UserId, session.Key.SessionId, lines.Select(l => l.Line).ToList(), now, cancellationToken);
+            _toRead.UnionWith(lines.Where(l => l.Line.IsUser && kept.Contains(l.Line.Id)).Select(l => l.MessageId));
         }
     }
 
     protected override async Task HandleAsync(ChatMessageRecorded message, ConsumeContext<ChatMessageRecorded> context, CancellationToken cancellationToken)
     {
-        if (!_kept.Contains(message.MessageId))
+        if (!_toRead.Contains(message.MessageId))
         {
-            return; // about an account erased, or memory forgotten, after this happened; or a line not to be remembered
+            return; // not kept, or the assistant's (see the summary)
         }
-        var line = new ConversationLine(message.MessageId.ToString(), message.Role, null, message.Content, message.At);
         var now = Time.GetUtcNow();
-        if (!line.IsUser)
-        {
-            return; // remembered, not read: see the summary
-        }
         var candidates = await CandidatesQuery(Db, message.UserId).ToListAsync(cancellationToken);
         var goal = Best(candidates.Where(n => n.Kind == NodeKind.Goal), message.Content);
         var task = Best(candidates.Where(n => n.Kind == NodeKind.Task), message.Content);

@@ -143,13 +143,13 @@ public sealed class MemoryWriter(
     public async Task<IReadOnlySet<string>> AdmitAndAddEpisodesAsync(string userId, Guid sessionId, IReadOnlyList<ConversationLine> lines, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        var remembered = lines.Where(l => l.Remember).DistinctBy(l => l.Id).OrderBy(l => l.At).ToList();
+        var remembered = InOrderSaid(lines.Where(l => l.Remember));
         if (remembered.Count == 0)
         {
             return new HashSet<string>(); // nothing of them is written, so nothing to admit
         }
-        // A blank line is kept, as before, but not stored: an episode of it would have nothing to find.
-        var worded = remembered.Where(l => !string.IsNullOrWhiteSpace(l.Content)).ToList();
+        // A blank line is kept, as before, but not stored.
+        var worded = Storable(remembered);
         var read = StoredAndBeforeRead(sessionId, worded.Count > 0 ? worded : remembered);
         if (await db.AdmitAmongAsync(userId, remembered[0].At, remembered.Select(l => l.Id).ToList(), read, cancellationToken) is not { } admission)
         {
@@ -169,7 +169,7 @@ public sealed class MemoryWriter(
     private async Task<List<MemoryItem>> StoreEpisodesAsync(string userId, Guid sessionId, List<ConversationLine> lines, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
-        var ordered = lines.Where(l => !string.IsNullOrWhiteSpace(l.Content)).DistinctBy(l => l.Id).OrderBy(l => l.At).ToList();
+        var ordered = Storable(lines);
         if (ordered.Count == 0)
         {
             return [];
@@ -178,6 +178,12 @@ public sealed class MemoryWriter(
         var (stored, before) = await db.ReadAsync(read.Sql, [new NpgsqlParameter("user", userId), .. read.Parameters], read.Read, cancellationToken);
         return await StoreFreshAsync(userId, sessionId, ordered, stored, before, now, cancellationToken);
     }
+
+    /// <summary>Each line once (by id), in the order said.</summary>
+    private static List<ConversationLine> InOrderSaid(IEnumerable<ConversationLine> lines) => lines.DistinctBy(l => l.Id).OrderBy(l => l.At).ToList();
+
+    /// <summary>The lines that become episodes, in the order said: a blank line would be an episode with nothing to find.</summary>
+    private static List<ConversationLine> Storable(IEnumerable<ConversationLine> lines) => InOrderSaid(lines.Where(l => !string.IsNullOrWhiteSpace(l.Content)));
 
     /// <summary>
     /// Stores as episodes the lines of <paramref name="ordered"/> (non-empty, distinct, in the order said) not in <paramref name="stored"/>;

@@ -35,6 +35,10 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
         }
     }
 
+    /// <summary>The events' read models, tracked, compiled once as they are read for every batch (issue 17).</summary>
+    private static readonly Func<NotificationsDbContext, Guid[], IAsyncEnumerable<EventSnapshot>> SnapshotsQuery = EF.CompileAsyncQuery(
+        (NotificationsDbContext db, Guid[] eventIds) => db.Events.Where(e => eventIds.Contains(e.EventId)));
+
     /// <summary>The users and times of this attempt's changes that belong to an erased account, by <see cref="PrepareAsync"/>.</summary>
     private readonly HashSet<(string UserId, DateTimeOffset OccurredAt)> _erased = [];
 
@@ -53,8 +57,8 @@ public sealed class EventChangedConsumer(NotificationsDbContext db, ReminderSche
         {
             return;
         }
-        var eventIds = admitted.Select(m => m.EventId).Distinct().ToList();
-        await Db.Events.Where(e => eventIds.Contains(e.EventId)).LoadAsync(cancellationToken);
+        var eventIds = admitted.Select(m => m.EventId).Distinct().ToArray();
+        await SnapshotsQuery(Db, eventIds).ToListAsync(cancellationToken); // tracked: TrackedSnapshot finds each
         await scheduler.PrefetchAsync(admitted.Select(m => m.UserId).ToList(), eventIds, cancellationToken);
     }
 
