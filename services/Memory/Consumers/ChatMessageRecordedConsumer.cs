@@ -51,7 +51,7 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
     /// The user's own lines of this attempt that were kept (stored as episodes now or before), by <see cref="PrepareAsync"/>: the ones
     /// read. A line not kept was erased or forgotten after it was said, or is not to be remembered; the assistant's is remembered, not read.
     /// </summary>
-    private readonly HashSet<Guid> _toRead = [];
+    private readonly HashSet<string> _toRead = new(StringComparer.Ordinal);
 
     /// <summary>
     /// Each session's lines of the batch are admitted and stored together: one round trip for the per-user lock, whether the account
@@ -66,16 +66,15 @@ public sealed class ChatMessageRecordedConsumer(MemoryDbContext db, MemoryWriter
             .OrderBy(s => s.Key.UserId, StringComparer.Ordinal).ThenBy(s => s.Key.SessionId);
         foreach (var session in sessions)
         {
-            var lines = session.Select(m => (m.MessageId, Line: new ConversationLine(m.MessageId.ToString(), m.Role, null, m.Content, m.At) { Remember = m.Remember }))
-                .ToList();
-            var kept = await writer.AdmitAndAddEpisodesAsync(session.Key.UserId, session.Key.SessionId, lines.Select(l => l.Line).ToList(), now, cancellationToken);
-            _toRead.UnionWith(lines.Where(l => l.Line.IsUser && kept.Contains(l.Line.Id)).Select(l => l.MessageId));
+            var lines = session.Select(m => new ConversationLine(m.MessageId.ToString(), m.Role, null, m.Content, m.At) { Remember = m.Remember }).ToList();
+            var kept = await writer.AdmitAndAddEpisodesAsync(session.Key.UserId, session.Key.SessionId, lines, now, cancellationToken);
+            _toRead.UnionWith(lines.Where(l => l.IsUser).Select(l => l.Id).Where(kept.Contains));
         }
     }
 
     protected override async Task HandleAsync(ChatMessageRecorded message, ConsumeContext<ChatMessageRecorded> context, CancellationToken cancellationToken)
     {
-        if (!_toRead.Contains(message.MessageId))
+        if (!_toRead.Contains(message.MessageId.ToString()))
         {
             return; // not kept, or the assistant's (see the summary)
         }

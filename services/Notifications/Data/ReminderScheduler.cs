@@ -76,8 +76,11 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
     public Task LockUserAsync(string userId, CancellationToken cancellationToken) =>
         db.Database.ExecuteSqlRawAsync(LockStatement, [new NpgsqlParameter("lock_user", userId)], cancellationToken);
 
+    /// <summary>The planning lock of the user that the SQL expression <paramref name="user"/> names: one key a user, whichever statement takes it.</summary>
+    private static string PlanningLockOf(string user) => $"pg_advisory_xact_lock(hashtextextended({user}, 0))";
+
     /// <summary>The user's planning lock; the user id is <c>@lock_user</c>.</summary>
-    private const string LockStatement = "SELECT pg_advisory_xact_lock(hashtextextended(@lock_user, 0))";
+    private static readonly string LockStatement = $"SELECT {PlanningLockOf("@lock_user")}";
 
     /// <summary>
     /// <see cref="LockUserAsync"/>, then whether what happened at <paramref name="occurredAt"/> belongs to an erased account, in one
@@ -93,8 +96,8 @@ public sealed class ReminderScheduler(NotificationsDbContext db, TimeProvider ti
     public Task<bool[]> LockUsersAndCheckErasedAsync(IReadOnlyList<(string UserId, DateTimeOffset OccurredAt)> changes, CancellationToken cancellationToken) =>
         db.LockAllThenErasedAmongAsync(LocksStatement, changes, cancellationToken);
 
-    /// <summary>The planning locks of the users <c>@lock_users</c>, taken in the array's order (<see cref="LockStatement"/>'s key for each).</summary>
-    private const string LocksStatement = "SELECT pg_advisory_xact_lock(hashtextextended(u, 0)) FROM unnest(@lock_users::text[]) AS u";
+    /// <summary>The planning locks of the users <c>@lock_users</c>, taken in the array's order (the key <see cref="LockStatement"/> takes, for each).</summary>
+    private static readonly string LocksStatement = $"SELECT {PlanningLockOf("u")} FROM unnest(@lock_users::text[]) AS u";
 
     /// <summary>
     /// The user as reminders see them: profile, settings, whether they have a push subscription. A user without a stored
